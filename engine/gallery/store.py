@@ -1,0 +1,296 @@
+"""The gallery folder: a SQLite database (WAL) of imported crops, their sources and vectors.
+
+Layout of a gallery folder::
+
+    gallery.db        images, sources, skipped files, embeddings, settings
+    thumbs/ab/<sha>.jpg
+    index.hnsw        (only when the hnswlib backend is in use)
+
+Images are referenced, never copied or modified: each is identified by its SHA-256 and keeps
+every source path it was imported from. Rows are append-only, so a row's position in
+``vectors()`` never changes and can be used as the index label.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from ..embedder import EmbedderIdentity
+from ..errors import GalleryError
+from ..hashing import sha256_bytes
+
+SCHEMA_VERSION = 1
+DB_NAME = "gallery.db"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS images (
+    row INTEGER PRIMARY KEY,            -- 0-based, append-only: the index label
+    sha256 TEXT NOT NULL UNIQUE,
+    size_bytes INTEGER NOT NULL,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    format TEXT,
+    camera TEXT,
+    timestamp TEXT,
+    thumb TEXT NOT NULL,
+    imported_at TEXT NOT NULL,
+    vector BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sources (
+    path TEXT PRIMARY KEY,              -- absolute source path as imported
+    sha256 TEXT NOT NULL REFERENCES images(sha256),
+    root TEXT NOT NULL,                 -- the folder given on the command line
+    rel_path TEXT NOT NULL,
+    size_bytes INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sources_sha ON sources(sha256);
+CREATE TABLE IF NOT EXISTS skipped (
+    path TEXT PRIMARY KEY, reason TEXT NOT NULL, size_bytes INTEGER, mtime_ns INTEGER, at TEXT NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class GalleryImage:
+    """One imported crop."""
+
+    row: int
+    sha256: str
+    width: int
+    height: int
+    size_bytes: int
+    camera: str | None
+    timestamp: str | None
+    thumb: Path
+    sources: tuple[str, ...]
+
+    @property
+    def path(self) -> str:
+        """The first source path (where the full-resolution original is read from)."""
+        return self.sources[0]
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+class Gallery:
+    """A gallery folder. Open with :meth:`open` (must exist) or :meth:`create` (new or existing)."""
+
+    def __init__(self, folder: Path, conn: sqlite3.Connection):
+        self.folder = folder
+        self.conn = conn
+        self._vectors: np.ndarray | None = None
+        self._shas: list[str] | None = None
+
+    # -- opening -------------------------------------------------------------------------
+    @classmethod
+    def create(cls, folder: str | Path, embedder: EmbedderIdentity) -> "Gallery":
+        """Open the gallery in ``folder``, creating it if needed, for vectors of ``embedder``."""
+        folder = Path(folder).expanduser().absolute()
+        if folder.exists() and not folder.is_dir():
+            raise GalleryError(f"{folder} is a file, not a folder; give a folder for the gallery.")
+        if folder.is_dir() and not (folder / DB_NAME).exists() and any(folder.iterdir()):
+            raise GalleryError(
+                f"{folder} is not empty and is not a gallery; choose a new or empty folder for it."
+            )
+        folder.mkdir(parents=True, exist_ok=True)
+        gallery = cls(folder, _connect(folder / DB_NAME))
+        gallery._init_schema(embedder)
+        return gallery
+
+    @classmethod
+    def open(cls, folder: str | Path) -> "Gallery":
+        """Open an existing gallery; GalleryError with one sentence if it is not one."""
+        folder = Path(folder).expanduser().absolute()
+        if not folder.is_dir():
+            raise GalleryError(f"Gallery folder {folder} does not exist; import images into it first "
+                               "with 'interreid gallery import SRC --gallery DIR'.")
+        if not (folder / DB_NAME).is_file():
+            raise GalleryError(f"{folder} is not an interreid gallery (no {DB_NAME}); "
+                               "import images into it first with 'interreid gallery import'.")
+        gallery = cls(folder, _connect(folder / DB_NAME))
+        gallery._check_version()
+        return gallery
+
+    def _init_schema(self, embedder: EmbedderIdentity) -> None:
+        with _guard(self.folder):
+            self.conn.executescript(_SCHEMA)
+            if self.meta("schema_version") is None:
+                with self.conn:
+                    self.set_meta("schema_version", str(SCHEMA_VERSION))
+                    self.set_meta("created", utc_now())
+                    self.set_meta("embedder", json.dumps(embedder.as_dict()))
+        self._check_version()
+        stored = self.embedder_identity
+        if (stored.name, stored.version, stored.dim) != (embedder.name, embedder.version, embedder.dim):
+            raise GalleryError(
+                f"Gallery {self.folder} holds '{stored.name}' vectors (version {stored.version}); it cannot "
+                f"take '{embedder.name}' vectors: import into a new gallery folder for this engine."
+            )
+
+    def _check_version(self) -> None:
+        with _guard(self.folder):
+            try:
+                version = self.meta("schema_version")
+            except sqlite3.DatabaseError as exc:
+                raise GalleryError(f"{self.folder / DB_NAME} is not a valid gallery database ({exc}); "
+                                   "choose another folder or re-import.") from None
+        if version is None:
+            raise GalleryError(f"{self.folder} is not an interreid gallery; re-import into a new folder.")
+        if int(version) > SCHEMA_VERSION:
+            raise GalleryError(f"Gallery {self.folder} was written by a newer interreid (format {version}); "
+                               "update interreid to open it.")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "Gallery":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- settings ------------------------------------------------------------------------
+    def meta(self, key: str) -> str | None:
+        try:
+            row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return None
+            raise
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    @property
+    def embedder_identity(self) -> EmbedderIdentity:
+        d = json.loads(self.meta("embedder") or "{}")
+        return EmbedderIdentity(d.pop("name", "?"), d.pop("version", "?"), int(d.pop("dim", 0)), extra=d)
+
+    # -- reading -------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return self.conn.execute("SELECT COUNT(*) FROM images").fetchone()[0]
+
+    def vectors(self) -> np.ndarray:
+        """All vectors, (N, D) float32, row i = image row i. Cached until the next import."""
+        if self._vectors is None:
+            dim = self.embedder_identity.dim
+            rows = self.conn.execute("SELECT vector FROM images ORDER BY row").fetchall()
+            buf = b"".join(r[0] for r in rows)
+            self._vectors = np.frombuffer(buf, dtype=np.float32).reshape(len(rows), dim).copy()
+        return self._vectors
+
+    def shas(self) -> list[str]:
+        """SHA-256 of every image, in row order."""
+        if self._shas is None:
+            self._shas = [r[0] for r in self.conn.execute("SELECT sha256 FROM images ORDER BY row")]
+        return self._shas
+
+    def invalidate(self) -> None:
+        self._vectors = None
+        self._shas = None
+
+    def image(self, row: int) -> GalleryImage:
+        r = self.conn.execute(
+            "SELECT row, sha256, width, height, size_bytes, camera, timestamp, thumb FROM images WHERE row = ?",
+            (int(row),),
+        ).fetchone()
+        if r is None:
+            raise IndexError(f"no image at row {row}")
+        sources = tuple(p for (p,) in self.conn.execute(
+            "SELECT path FROM sources WHERE sha256 = ? ORDER BY rowid", (r[1],)))
+        return GalleryImage(r[0], r[1], r[2], r[3], r[4], r[5], r[6], self.folder / r[7], sources)
+
+    def row_of(self, sha256: str) -> int | None:
+        r = self.conn.execute("SELECT row FROM images WHERE sha256 = ?", (sha256,)).fetchone()
+        return r[0] if r else None
+
+    def load_image(self, row: int):
+        """The full-resolution original as an RGB PIL image (read from its first readable source)."""
+        from PIL import Image
+
+        img = self.image(row)
+        for path in img.sources:
+            try:
+                with Image.open(path) as im:
+                    return im.convert("RGB")
+            except OSError:
+                continue
+        with Image.open(img.thumb) as im:  # originals gone: fall back to the thumbnail
+            return im.convert("RGB")
+
+    def cameras(self) -> list[str]:
+        return [c for (c,) in self.conn.execute(
+            "SELECT DISTINCT camera FROM images WHERE camera IS NOT NULL ORDER BY camera")]
+
+    def skipped(self) -> list[tuple[str, str]]:
+        return list(self.conn.execute("SELECT path, reason FROM skipped ORDER BY path"))
+
+    def fingerprint(self) -> str:
+        """SHA-256 over the sorted image hashes: equal iff the galleries hold the same images."""
+        shas = sorted(self.shas())
+        return sha256_bytes("\n".join(shas).encode())
+
+    def info(self) -> dict:
+        """Counts and identities for ``gallery info``."""
+        from .index import index_settings
+
+        n_sources = self.conn.execute("SELECT COUNT(*) FROM sources").fetchone()[0]
+        return {
+            "folder": str(self.folder),
+            "images": len(self),
+            "source_files": n_sources,
+            "duplicates": n_sources - len(self),
+            "skipped": len(self.skipped()),
+            "skipped_files": [{"path": p, "reason": r} for p, r in self.skipped()],
+            "cameras": self.cameras(),
+            "embedder": self.embedder_identity.as_dict(),
+            "index": index_settings(self, len(self)),
+            "fingerprint": self.fingerprint(),
+            "schema_version": int(self.meta("schema_version") or 0),
+            "created": self.meta("created"),
+        }
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    try:
+        conn = sqlite3.connect(str(path), timeout=5.0, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+    except sqlite3.OperationalError as exc:
+        raise _locked_or(exc, path.parent) from None
+    except sqlite3.DatabaseError as exc:
+        raise GalleryError(f"{path} is not a valid gallery database ({exc}); choose another folder.") from None
+    return conn
+
+
+def _locked_or(exc: sqlite3.OperationalError, folder: Path) -> Exception:
+    if "locked" in str(exc) or "busy" in str(exc):
+        return GalleryError(f"Gallery {folder} is in use by another interreid process; close it and retry.")
+    return exc
+
+
+class _guard:
+    """Turns 'database is locked' into one clear sentence; other errors pass through."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is sqlite3.OperationalError and ("locked" in str(exc) or "busy" in str(exc)):
+            raise GalleryError(f"Gallery {self.folder} is in use by another interreid process; "
+                               "close it and retry.") from None
+        return False

@@ -1,0 +1,42 @@
+"""Shared fixtures. Qt runs offscreen; the app's data folder is a temporary one per test."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+
+@pytest.fixture(autouse=True)
+def _data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("INTERREID_DATA", str(tmp_path / "appdata"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+
+
+@pytest.fixture
+def crops_dir(tmp_path) -> Path:
+    """A folder of 12 small person-like crops (distinct colours) in camera subfolders."""
+    from imagemaker import write_person
+
+    root = tmp_path / "crops"
+    colours = ["red", "blue", "green", "yellow", "black", "white", "purple", "orange", "pink", "brown",
+               "grey", "red"]
+    for i, upper in enumerate(colours):
+        cam = f"cam0{i % 3 + 1}"
+        lower = colours[(i + 5) % len(colours)]
+        write_person(root / cam / f"2024-05-01T12-30-{i:02d}_p{i}.jpg", upper, lower, seed=i)
+    return root
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
