@@ -1,0 +1,1 @@
+"""Evaluation: Interactive-PEDES annotations, metrics and simulated witnesses."""
