@@ -48,7 +48,8 @@ def _synth(args: argparse.Namespace) -> int:
     bar = ProgressBar("synth", max(0, args.ids) * max(0, args.images_per_id))
     try:
         report = generate(args.out, args.ids, args.images_per_id, args.seed, size=size,
-                          test_fraction=args.test_fraction, overwrite=args.overwrite, progress=lambda done, _total: bar.update(done))
+                          test_fraction=args.test_fraction, overwrite=args.overwrite,
+                          progress=lambda done, _total: bar.update(done))
     finally:
         bar.close()
     if args.json:

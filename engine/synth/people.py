@@ -125,7 +125,7 @@ def sample_shot(rng: np.random.Generator) -> Shot:
         arms=(float(rng.uniform(0.0, 0.05)), float(rng.uniform(0.0, 0.05))), flip=bool(rng.random() < 0.5),
         background=tuple(int(v) for v in np.clip(bg, 0, 255)),  # type: ignore[arg-type]
         ground=tuple(int(v) for v in np.clip(ground, 0, 255)),  # type: ignore[arg-type]
-        horizon=float(rng.uniform(0.3, 0.7)), brightness=float(rng.uniform(0.88, 1.12)),
+        horizon=float(rng.uniform(0.3, 0.7)), brightness=float(rng.uniform(0.9, 1.1)),
         blur=float(rng.uniform(0.0, 0.6)), noise=float(rng.uniform(1.5, 5.0)))
 
 
@@ -202,11 +202,12 @@ def _person(draw: ImageDraw.ImageDraw, w: int, h: int, look: Appearance, shot: S
     if look.hat:
         draw.chord((X(-0.062), Y(-0.01), X(0.062), Y(0.09)), 180, 360, fill=sh["hat"])
         draw.rectangle((X(-0.064) + side * 0.01 * ph, Y(0.035), X(0.07) + side * 0.03 * ph, Y(0.05)), fill=sh["hat"])
-    # shoulder bag on the far side, strap across the chest
+    # shoulder bag on the far side, its strap over that shoulder (clear of the chest, so the upper
+    # garment's colour stays readable)
     if look.bag:
         bx = -side
         strap = tuple(int(c * 0.8) for c in sh["bag"])
-        draw.line((X(-bx * 0.09), Y(0.17), X(bx * 0.17), Y(0.41)), fill=strap, width=max(1, int(0.012 * ph)))
+        draw.line((X(bx * 0.125), Y(0.165), X(bx * 0.17), Y(0.41)), fill=strap, width=max(1, int(0.014 * ph)))
         x0, x1 = sorted((X(bx * 0.13), X(bx * 0.235)))
         draw.rounded_rectangle((x0, Y(0.40), x1, Y(0.56)), radius=int(0.015 * ph), fill=sh["bag"])
 

@@ -123,12 +123,14 @@ def question_pool(a: dict, rng: np.random.Generator) -> list[QA]:
         q, ans = _mc(f"{was} {w.poss} {noun}", opts, right)
         pool.append(QA(key, MULTIPLE_CHOICE, q, ans))
     # presence of a hat and a bag
+    hat = f"{an(a['hat'])} {a['hat']} hat" if a["hat"] else None
+    bag = f"{an(a['bag'])} {a['bag']} bag" if a["bag"] else None
     pool.append(QA("hat", YES_NO, f"Is {w.pron} wearing a hat?",
-                   f"Yes, {w.pron} is wearing {an(a['hat'])} {a['hat']} hat." if a["hat"] else f"No, {w.pron} is not wearing a hat."))
+                   f"Yes, {w.pron} is wearing {hat}." if hat else f"No, {w.pron} is not wearing a hat."))
     pool.append(QA("bag", YES_NO, f"Is {w.pron} carrying a bag?",
-                   f"Yes, {w.pron} is carrying {an(a['bag'])} {a['bag']} bag." if a["bag"] else f"No, {w.pron} is not carrying a bag."))
+                   f"Yes, {w.pron} is carrying {bag}." if bag else f"No, {w.pron} is not carrying a bag."))
     pool.append(QA("bag", DESCRIPTIVE, f"What is {w.pron} carrying?",
-                   f"{w.Pron} is carrying {an(a['bag'])} {a['bag']} bag." if a["bag"] else f"{w.Pron} is not carrying anything."))
+                   f"{w.Pron} is carrying {bag}." if bag else f"{w.Pron} is not carrying anything."))
     # garment shapes
     pool.append(QA("lower_length", DESCRIPTIVE, f"What is {w.pron} wearing on {w.poss} legs?",
                    f"{w.Pron} is wearing {w.lower_phrase()}."))
