@@ -1,0 +1,1 @@
+"""Benchmarks: speed (throughput/latency ratios against reference paths) and interactive retrieval."""

@@ -1,0 +1,117 @@
+"""``interreid bench speed``: throughput and latency, reported as ratios against a reference path.
+
+Rows: gallery import throughput (lite engine, real JPEG files on disk), index search latency for
+exact numpy vs hnswlib at 10k and 100k clustered vectors (and hnswlib's recall@200 against exact),
+and, where the full engine is installed, CLIP embedding throughput for the PyTorch reference vs
+ONNX fp32 / int8 (rows contributed by ``engine.bench.speed_clip``).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+Row = dict
+
+
+def _row(group: str, name: str, value: float, unit: str, ratio: float | None = None, **extra) -> Row:
+    return {"group": group, "name": name, "value": round(float(value), 4), "unit": unit,
+            "ratio_vs_reference": None if ratio is None else round(float(ratio), 3), **extra}
+
+
+def import_rows(n_images: int = 300) -> list[Row]:
+    """Import throughput of the lite engine on ``n_images`` JPEG crops written to a temp folder."""
+    from PIL import Image
+
+    from ..embedder import create_embedder
+    from ..gallery.importer import import_sources
+    from ..gallery.store import Gallery
+
+    rng = np.random.default_rng(0)
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "src"
+        src.mkdir()
+        for i in range(n_images):
+            arr = rng.integers(0, 255, (128, 64, 3), dtype=np.uint8)
+            arr[:, :, i % 3] = (arr[:, :, i % 3] // 2 + 100).astype(np.uint8)
+            Image.fromarray(arr).save(src / f"cam01_{i:05d}.jpg", quality=90)
+        embedder = create_embedder("lite")
+        with Gallery.create(Path(tmp) / "gallery", embedder.identity) as gallery:
+            t0 = time.perf_counter()
+            import_sources(gallery, embedder, [src])
+            elapsed = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            import_sources(gallery, embedder, [src])  # resume: nothing new to read
+            resume = time.perf_counter() - t0
+    return [_row("import", f"lite import ({n_images} JPEG crops 128x64)", n_images / elapsed, "images/s"),
+            _row("import", "re-run of the same import (resume check)", n_images / resume, "files/s")]
+
+
+def _latencies(fn: Callable[[np.ndarray], object], queries: np.ndarray) -> np.ndarray:
+    out = []
+    for q in queries:
+        t0 = time.perf_counter()
+        fn(q)
+        out.append((time.perf_counter() - t0) * 1000)
+    return np.asarray(out)
+
+
+def index_rows(sizes=(10_000, 100_000), dim: int = 512, k: int = 200, n_queries: int = 50) -> list[Row]:
+    """Exact vs hnswlib search latency (median, p95) and hnswlib recall@k at each size."""
+    from ..gallery.index import ExactIndex, HnswIndex
+    from .synthetic_vectors import clustered_vectors
+
+    rows: list[Row] = []
+    for n in sizes:
+        data = clustered_vectors(n + n_queries, dim, seed=n)
+        base, queries = data[:n], data[n:]
+        exact = ExactIndex(dim)
+        exact.add(base, 0)
+        t0 = time.perf_counter()
+        hnsw = HnswIndex(dim, None, capacity=n)
+        hnsw.add(base, 0)
+        build_s = time.perf_counter() - t0
+        lat_exact = _latencies(lambda q: exact.search(q, k), queries)
+        lat_hnsw = _latencies(lambda q: hnsw.search(q, k), queries)
+        recall = np.mean([len(set(exact.search(q, k).rows) & set(hnsw.search(q, k).rows)) / k for q in queries])
+        label = f"{n // 1000}k x {dim}-d, top-{k}"
+        med_e, med_h = np.median(lat_exact), np.median(lat_hnsw)
+        rows += [
+            _row("index", f"exact search median ({label})", med_e, "ms", 1.0, p95_ms=round(float(np.percentile(lat_exact, 95)), 3)),
+            _row("index", f"hnswlib search median ({label})", med_h, "ms", med_e / med_h,
+                 p95_ms=round(float(np.percentile(lat_hnsw, 95)), 3)),
+            _row("index", f"hnswlib recall@{k} vs exact ({label})", recall, "fraction"),
+            _row("index", f"hnswlib build ({label})", build_s, "s"),
+        ]
+    return rows
+
+
+def run_speed(sizes=(10_000, 100_000), include_clip: bool = True, progress=print) -> list[Row]:
+    """All speed rows. ``ratio_vs_reference`` > 1 means faster than the reference path."""
+    rows: list[Row] = []
+    progress("bench: import throughput...")
+    rows += import_rows()
+    progress("bench: index latency (exact vs hnswlib)...")
+    rows += index_rows(sizes)
+    if include_clip:
+        try:
+            from .speed_clip import clip_speed_rows  # full engine, when present
+        except ImportError:
+            clip_speed_rows = None
+        if clip_speed_rows is not None:
+            progress("bench: CLIP embedding (PyTorch reference vs ONNX fp32 / int8)...")
+            rows += clip_speed_rows()
+    return rows
+
+
+def format_table(rows: list[Row]) -> str:
+    lines = [f"{'benchmark':<62} {'value':>12} {'unit':<10} {'ratio':>7}"]
+    lines.append("-" * len(lines[0]))
+    for r in rows:
+        ratio = "" if r.get("ratio_vs_reference") is None else f"{r['ratio_vs_reference']:.2f}x"
+        lines.append(f"{r['name'][:62]:<62} {r['value']:>12.4g} {r['unit']:<10} {ratio:>7}")
+    return "\n".join(lines)

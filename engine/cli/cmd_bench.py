@@ -1,0 +1,32 @@
+"""``interreid bench speed|interactive``."""
+
+from __future__ import annotations
+
+import sys
+
+from .output import emit_json
+
+
+def register(sub) -> None:
+    p = sub.add_parser("bench", help="benchmarks: speed, interactive retrieval")
+    bsub = p.add_subparsers(dest="bench_command", metavar="ACTION", required=True)
+    sp = bsub.add_parser("speed", help="throughput/latency of our paths vs the reference paths")
+    sp.add_argument("--json", metavar="OUT", help="write the rows as JSON to OUT ('-' = stdout)")
+    sp.add_argument("--quick", action="store_true", help="10k vectors only, no CLIP rows (a smoke run)")
+    sp.set_defaults(func=cmd_speed)
+    try:
+        from .cmd_bench_interactive import register_interactive
+    except ImportError:
+        return
+    register_interactive(bsub)
+
+
+def cmd_speed(args) -> int:
+    from ..bench.speed import format_table, run_speed
+
+    sizes = (10_000,) if args.quick else (10_000, 100_000)
+    rows = run_speed(sizes, include_clip=not args.quick, progress=lambda m: print(m, file=sys.stderr))
+    print(format_table(rows))
+    if args.json:
+        emit_json({"rows": rows}, args.json)
+    return 0

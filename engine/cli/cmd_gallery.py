@@ -1,0 +1,103 @@
+"""``interreid gallery import|info``."""
+
+from __future__ import annotations
+
+import sys
+
+from ..errors import UserError
+from .output import ProgressBar, emit_json
+
+
+def register(sub) -> None:
+    p = sub.add_parser("gallery", help="import folders of person crops into a gallery; show a gallery")
+    gsub = p.add_subparsers(dest="gallery_command", metavar="ACTION", required=True)
+
+    imp = gsub.add_parser("import", help="import folder trees of person crops (recursive; resumable)")
+    imp.add_argument("sources", nargs="+", metavar="SRC", help="folders (or image files) to import")
+    imp.add_argument("--gallery", required=True, metavar="DIR", help="gallery folder (created if new)")
+    imp.add_argument("--engine", choices=("lite", "full"), default="lite",
+                     help="which engine computes the vectors (default: lite, no model pack needed)")
+    imp.add_argument("--pack", metavar="DIR", help="model pack folder or installed pack name (--engine full)")
+    imp.add_argument("--index", choices=("auto", "exact", "hnsw"), default=None,
+                     help="index backend (default auto: exact below 20,000 images, hnswlib above)")
+    imp.add_argument("--json", action="store_true", help="print the import report as JSON")
+    imp.set_defaults(func=cmd_import)
+
+    info = gsub.add_parser("info", help="counts, engine, index backend and skipped files of a gallery")
+    info.add_argument("gallery", metavar="DIR")
+    info.add_argument("--json", action="store_true")
+    info.set_defaults(func=cmd_info)
+
+
+def open_embedder(engine: str, pack: str | None):
+    from ..embedder import create_embedder
+
+    if engine == "full":
+        if not pack:
+            raise UserError("The full engine needs a model pack; give --pack DIR (or an installed pack's name).")
+        return create_embedder("full", pack=pack)
+    return create_embedder("lite")
+
+
+def cmd_import(args) -> int:
+    from ..gallery.importer import import_sources
+    from ..gallery.store import Gallery
+
+    embedder = open_embedder(args.engine, args.pack)
+    gallery = Gallery.create(args.gallery, embedder.identity)
+    try:
+        if args.index:
+            with gallery.conn:
+                gallery.set_meta("index_backend", args.index)
+        bar = None
+
+        def progress(p) -> None:
+            nonlocal bar
+            if bar is None:
+                bar = ProgressBar("importing", p.total)
+            bar.update(p.done, f"new {p.imported} dup {p.duplicates} skipped {p.skipped}")
+
+        try:
+            report = import_sources(gallery, embedder, args.sources, progress=progress)
+        except KeyboardInterrupt:
+            if bar:
+                bar.close()
+            print(f"interreid: import interrupted; {len(gallery)} images are saved in {gallery.folder}; "
+                  "run the same command again to resume.", file=sys.stderr)
+            return 130
+        if bar:
+            bar.close()
+        total = len(gallery)
+    finally:
+        gallery.close()
+    if args.json:
+        emit_json({**report.as_dict(), "gallery": str(gallery.folder), "gallery_images": total})
+    else:
+        print(f"imported {report.imported} new images, {report.duplicates} duplicates (same SHA-256, source "
+              f"recorded), {report.already} already imported, {len(report.skipped)} skipped "
+              f"in {report.elapsed_s:.1f} s; the gallery now holds {total} images.")
+        for path, reason in report.skipped:
+            print(f"skipped {path}: {reason}")
+    return 0
+
+
+def cmd_info(args) -> int:
+    from ..gallery.store import Gallery
+
+    with Gallery.open(args.gallery) as gallery:
+        info = gallery.info()
+    if args.json:
+        emit_json(info)
+        return 0
+    emb = info["embedder"]
+    idx = info["index"]
+    print(f"gallery      {info['folder']}")
+    print(f"images       {info['images']} ({info['source_files']} source files, {info['duplicates']} duplicates)")
+    print(f"cameras      {', '.join(info['cameras']) or '-'}")
+    print(f"embedder     {emb['name']} version {emb['version']} ({emb['dim']}-d)")
+    print(f"index        {idx['backend']} (setting {idx['setting']}; exact below {idx['exact_threshold']})")
+    print(f"fingerprint  {info['fingerprint']}")
+    print(f"skipped      {info['skipped']} files")
+    for item in info["skipped_files"]:
+        print(f"  {item['path']}: {item['reason']}")
+    return 0

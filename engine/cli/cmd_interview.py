@@ -1,0 +1,130 @@
+"""``interreid interview``: the interview loop in a terminal (no GUI).
+
+Reads the investigator's input line by line, so it also runs from a script or a pipe. At the
+question prompt: Enter accepts the suggestion, any other text replaces it, ``:skip`` asks for
+another suggestion, ``:undo`` undoes the last round, ``:quit`` stops (the case keeps everything).
+At the answer prompt an empty line or ``?`` records "I don't know.".
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ..errors import UserError
+from .output import emit_json
+
+
+def register(sub) -> None:
+    p = sub.add_parser("interview", help="run an interview in the terminal (records to a case file)")
+    p.add_argument("--gallery", metavar="DIR", help="gallery folder (default: the case's gallery)")
+    p.add_argument("--case", metavar="FILE", help="case file: resumed if it exists, created if not")
+    p.add_argument("--title", default="Terminal interview", help="title for a new case")
+    p.add_argument("--description", help="the witness's initial description (else asked for)")
+    p.add_argument("--rounds", type=int, default=5, help="round cap (default 5; you may continue past it)")
+    p.add_argument("--selector", default=None, help="top | uniform | kmeans | learned (default kmeans)")
+    p.add_argument("--questioner", default=None, help="infogain | template | llava (default infogain)")
+    p.add_argument("--pack", metavar="DIR")
+    p.add_argument("--show", type=int, default=5, metavar="N", help="ranked results shown per round")
+    p.add_argument("--json", metavar="OUT", help="also write the transcript as JSON to OUT ('-' = stdout)")
+    p.set_defaults(func=cmd_interview)
+
+
+def _read(prompt: str) -> str | None:
+    sys.stdout.write(prompt)
+    sys.stdout.flush()
+    line = sys.stdin.readline()
+    if not line:
+        return None
+    if not sys.stdin.isatty():
+        sys.stdout.write(line if line.endswith("\n") else line + "\n")  # echo scripted input
+    return line.rstrip("\n")
+
+
+def open_case_and_gallery(args):
+    from ..casefile import CaseFile
+    from ..engines import build_engine
+    from ..gallery.store import Gallery
+
+    case = None
+    if args.case and Path(args.case).exists():
+        case = CaseFile.open(args.case)
+        meta = case.metadata()
+        gallery = Gallery.open(args.gallery or meta["gallery_path"])
+        if gallery.fingerprint() != meta["gallery_fingerprint"]:
+            print("WARNING: the gallery's images differ from those the case was made with; "
+                  "run 'interreid case verify' for details.", file=sys.stderr)
+        eng = meta.get("engine", {})
+        engine = build_engine(gallery, selector=args.selector or eng.get("selector", "kmeans"),
+                              questioner=args.questioner or eng.get("questioner", "infogain"), pack=args.pack)
+        return case, gallery, engine
+    if not args.gallery:
+        raise UserError("Give --gallery DIR (or --case FILE of an existing case).")
+    gallery = Gallery.open(args.gallery)
+    engine = build_engine(gallery, selector=args.selector or "kmeans", questioner=args.questioner or "infogain",
+                          pack=args.pack)
+    if args.case:
+        import getpass
+
+        case = CaseFile.create(args.case, args.title, getpass.getuser(), gallery, engine.identity())
+    return case, gallery, engine
+
+
+def print_state(gallery, state, show: int) -> None:
+    print(f"\n== Round {state.round_index} (top-k = {state.k}) ==  query: {state.query}")
+    for c in state.candidates:
+        img = gallery.image(c.row)
+        print(f"  candidate rank {c.rank:>4}  score {c.score:8.3f}  {img.path}  [{c.reasons}]")
+    print("  ranking: " + ", ".join(f"#{i + 1} {Path(gallery.image(int(r)).path).name}"
+                                    for i, r in enumerate(state.rows[:show])))
+    if state.over_cap:
+        print(f"  (round cap of {state.max_rounds} reached; you may go on or type :quit)")
+
+
+def cmd_interview(args) -> int:
+    from ..interview.loop import Interview
+
+    case, gallery, engine = open_case_and_gallery(args)
+    transcript: list[dict] = []
+    try:
+        iv = Interview(gallery, engine, case=case, max_rounds=args.rounds)
+        print(f"engine: {engine.describe()}; gallery {gallery.folder} ({len(gallery)} images)"
+              + ("" if case else "  (no case file: nothing is recorded; give --case FILE to keep one)"))
+        if case is not None and case.meta("initial_description"):
+            state = iv.resume()
+            print(f"resumed case at round {state.round_index}; witness said: {iv.initial}")
+        else:
+            description = args.description or _read("Witness's initial description> ")
+            if not description:
+                raise UserError("No initial description given; nothing to search for.")
+            state = iv.start(description)
+        while True:
+            print_state(gallery, state, args.show)
+            s = state.suggestion
+            print(f"Suggested question: {s.text}" + (f"\n  (why: {s.rationale})" if s.rationale else ""))
+            line = _read("Question [Enter accepts; type your own; :skip :undo :quit]> ")
+            if line is None or line.strip() == ":quit":
+                break
+            if line.strip() == ":skip":
+                state = iv.skip()
+                continue
+            if line.strip() == ":undo":
+                state = iv.undo()
+                continue
+            asked = line.strip() or s.text
+            answer = _read("Witness's answer [empty or ? = I don't know]> ")
+            if answer is None:
+                break
+            if answer.strip() in ("", "?"):
+                answer = "I don't know."
+            transcript.append({"round": state.round_index, "suggested": s.text, "asked": asked, "answer": answer})
+            state = iv.answer(answer, asked=asked)
+            transcript[-1]["top"] = [gallery.image(int(r)).path for r in state.rows[:args.show]]
+    finally:
+        if case is not None:
+            print(f"\ncase saved: {case.path}")
+            case.close()
+        gallery.close()
+    if args.json:
+        emit_json({"engine": engine.identity(), "rounds": transcript}, args.json)
+    return 0

@@ -1,0 +1,61 @@
+"""``interreid search``: one description, the top matches with scores and reasons."""
+
+from __future__ import annotations
+
+from .output import emit_json
+
+
+def register(sub) -> None:
+    p = sub.add_parser("search", help="search a gallery with a description")
+    p.add_argument("description")
+    p.add_argument("--gallery", required=True, metavar="DIR")
+    p.add_argument("--top", type=int, default=10, metavar="N")
+    p.add_argument("--pack", metavar="DIR", help="model pack (full-engine galleries)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_search)
+
+
+def cmd_search(args) -> int:
+    from ..engines import build_engine
+    from ..errors import UserError
+    from ..gallery.store import Gallery
+
+    if args.top < 1:
+        raise UserError("--top must be at least 1.")
+    if not args.description.strip():
+        raise UserError("The description is empty; describe the person to search for.")
+    with Gallery.open(args.gallery) as gallery:
+        if len(gallery) == 0:
+            raise UserError(f"Gallery {gallery.folder} holds no images; import some first.")
+        engine = build_engine(gallery, pack=args.pack)
+        results = search(gallery, engine, args.description, args.top)
+    if args.json:
+        emit_json({"query": args.description, "engine": engine.identity(), "results": results})
+    else:
+        for r in results:
+            print(f"{r['rank']:>4}  {r['score']:9.3f}  {r['path']}  [{r['reasons']}]")
+    return 0
+
+
+def search(gallery, engine, description: str, top: int) -> list[dict]:
+    """Top results for a description: rank, score, path, sha256, camera, timestamp, reasons."""
+    import numpy as np
+
+    from ..gallery.index import top_k
+
+    vectors = gallery.vectors()
+    encode = getattr(engine.retriever, "encode_text", None)
+    if encode is not None:  # cosine retriever: the gallery index answers (hnswlib on big galleries)
+        from ..gallery.index import open_index
+
+        result = open_index(gallery).search(np.asarray(encode([description]))[0], top)
+    else:  # the lite retriever's scores are log-likelihoods, not cosines: score every row
+        scores = np.asarray(engine.retriever.score(description, vectors), dtype=np.float32)
+        result = top_k(scores, top)
+    out = []
+    for rank, (row, score) in enumerate(zip(result.rows, result.scores), start=1):
+        img = gallery.image(int(row))
+        out.append({"rank": rank, "score": float(score), "path": img.path, "sha256": img.sha256,
+                    "camera": img.camera, "timestamp": img.timestamp,
+                    "reasons": engine.retriever.explain(description, vectors[int(row)])})
+    return out

@@ -1,0 +1,87 @@
+"""Assemble an engine (retriever + selector + questioner) for a gallery, by name.
+
+The gallery's embedder identity decides the engine: ``lite-colour`` vectors are searched by the
+lite retriever, ``clip-onnx`` vectors by the model pack's CLIP text tower.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .errors import UserError
+from .interview.protocols import Questioner, Selector
+from .retriever import Retriever
+
+LITE_EMBEDDER = "lite-colour"
+
+
+@dataclass
+class EngineParts:
+    kind: str  # "lite" | "full"
+    retriever: Retriever
+    selector: Selector
+    questioner: Questioner
+    pack: dict | None = None  # name, version, manifest_sha256, weights
+    notes: list[str] = field(default_factory=list)
+
+    def identity(self) -> dict:
+        """What a case records about the engine that produced its rankings and questions."""
+        return {"kind": self.kind, "retriever": self.retriever.identity.as_dict(),
+                "selector": self.selector.name, "questioner": self.questioner.name, "pack": self.pack}
+
+    def describe(self) -> str:
+        pack = ""
+        if self.pack:
+            pack = f", pack {self.pack.get('name')} {self.pack.get('version')}"
+            if self.pack.get("weights") == "random":
+                pack += " (untrained — for testing only)"
+        return f"{self.kind} engine{pack}; selector {self.selector.name}, questioner {self.questioner.name}"
+
+
+def selector_names() -> list[str]:
+    from .interview.selectors import SELECTORS
+
+    return sorted(SELECTORS) + ["learned"]
+
+
+def make_selector(name: str, pack_dir=None) -> Selector:
+    from .interview.selectors import SELECTORS
+
+    if name in SELECTORS:
+        return SELECTORS[name]()
+    if name == "learned":
+        if pack_dir is None:
+            raise UserError("The 'learned' selector needs a model pack; give --pack or choose top, uniform or kmeans.")
+        from .full.selector import load_selector  # noqa: PLC0415
+
+        return load_selector(pack_dir)
+    raise UserError(f"Unknown selector '{name}'; choose one of: {', '.join(selector_names())}.")
+
+
+def make_questioner(name: str, pack_dir=None) -> Questioner:
+    from .lite.questioners import QUESTIONERS
+
+    if name in QUESTIONERS:
+        return QUESTIONERS[name]()
+    if name == "llava":
+        if pack_dir is None:
+            raise UserError("The 'llava' questioner needs a model pack; give --pack or choose infogain or template.")
+        from .full.questioner import load_questioner  # noqa: PLC0415
+
+        return load_questioner(pack_dir)
+    raise UserError(f"Unknown questioner '{name}'; choose one of: {', '.join(sorted(QUESTIONERS) + ['llava'])}.")
+
+
+def build_engine(gallery, selector: str = "kmeans", questioner: str = "infogain", pack=None) -> EngineParts:
+    """The engine for ``gallery`` (an open Gallery). ``pack`` is a model pack folder or name."""
+    ident = gallery.embedder_identity
+    if ident.name == LITE_EMBEDDER:
+        from .lite.retriever import LiteRetriever
+
+        return EngineParts("lite", LiteRetriever(), make_selector(selector), make_questioner(questioner))
+    from .full import pack_for_gallery, load_retriever  # noqa: PLC0415
+
+    pack_dir, pack_info = pack_for_gallery(gallery, pack)
+    retriever = load_retriever(pack_dir)
+    return EngineParts("full", retriever, make_selector(selector, pack_dir),
+                       make_questioner(questioner, pack_dir), pack=pack_info)

@@ -1,0 +1,237 @@
+"""The interview loop (DESIGN.md, paper §3.1) as one engine object.
+
+The CLI, the desktop app and the benchmark drive it the same way::
+
+    iv = Interview(gallery, engine, case=case)
+    state = iv.start("a man in a red jacket")      # ranking after round 0, round 1's question
+    state = iv.answer("Yes, and blue jeans.")       # round 1 recorded, ranking after round 1, ...
+    state = iv.undo()                               # back to round 1
+
+Round t (1-based) shows the ranking after round t - 1 (query D_{t-1}), its top-k with
+k = ceil(200 / t), c = 4 candidates (rank 1 + 3 chosen by the selector) and a suggested
+question. Only cleaned answers join the retrieval query (REFERENCE.md). When a case file is
+given, every ranking, every set of candidates shown and every answered round is written to it
+through its audit log, and :meth:`resume` continues exactly where the case stopped.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..casefile.case import CaseFile, InterviewRecords
+from ..errors import UserError
+from ..gallery.store import utc_now
+from ..retriever import posterior
+from .answers import clean_answer
+from .protocols import QuestionContext, SuggestedQuestion, Turn
+
+DEFAULT_MAX_ROUNDS = 5
+DEFAULT_CANDIDATES = 4
+POOL_SIZE = 200
+
+
+def k_for_round(t: int, pool: int = POOL_SIZE) -> int:
+    """Top-k size at round t (1-based): ceil(200 / t)."""
+    return math.ceil(pool / t)
+
+
+@dataclass
+class Candidate:
+    row: int
+    sha256: str
+    rank: int  # 1-based
+    score: float
+    reasons: str
+
+
+@dataclass
+class RoundState:
+    """What the investigator sees before answering round ``round_index``."""
+
+    round_index: int
+    k: int
+    query: str
+    rows: np.ndarray  # full ranking, best first (gallery rows)
+    scores: np.ndarray  # scores aligned with ``rows``
+    candidates: list[Candidate]
+    suggestion: SuggestedQuestion | None
+    dialogue: list[Turn]
+    max_rounds: int
+    timings_ms: dict = field(default_factory=dict)
+
+    @property
+    def over_cap(self) -> bool:
+        """True once the round cap is reached (the investigator may still continue)."""
+        return self.round_index > self.max_rounds
+
+    def rank_of(self, row: int) -> int:
+        """1-based rank of a gallery row in the current ranking."""
+        return int(np.flatnonzero(self.rows == row)[0]) + 1
+
+
+class Interview:
+    """The interview loop over one gallery with one engine, optionally recorded in a case file."""
+
+    def __init__(self, gallery, engine, case: CaseFile | None = None, max_rounds: int = DEFAULT_MAX_ROUNDS,
+                 c: int = DEFAULT_CANDIDATES):
+        if len(gallery) == 0:
+            raise UserError(f"Gallery {gallery.folder} holds no images; import some first with "
+                            "'interreid gallery import'.")
+        self.gallery = gallery
+        self.engine = engine
+        self.case = case
+        self.records = InterviewRecords(case) if case is not None else None
+        self.max_rounds = max_rounds
+        self.c = c
+        self.vectors = gallery.vectors()
+        self.shas = gallery.shas()
+        self.initial = ""
+        self.dialogue: list[Turn] = []
+        self.skipped_attributes: set[str] = set()
+        self.state: RoundState | None = None
+
+    # -- the query -----------------------------------------------------------------------
+    def query(self, dialogue: list[Turn] | None = None) -> str:
+        """Initial description + cleaned answers, space-joined (questions are not added)."""
+        parts = [self.initial.strip()]
+        for turn in self.dialogue if dialogue is None else dialogue:
+            cleaned = clean_answer(turn.answer)
+            if cleaned:
+                parts.append(cleaned)
+        return " ".join(p for p in parts if p)
+
+    def rank(self, query: str) -> tuple[np.ndarray, np.ndarray]:
+        """Full ranking for a query: (rows best first, their scores). Ties keep gallery order."""
+        scores = np.asarray(self.engine.retriever.score(query, self.vectors), dtype=np.float32)
+        rows = np.lexsort((np.arange(len(scores)), -scores))
+        return rows.astype(np.int64), scores[rows]
+
+    # -- the loop ------------------------------------------------------------------------
+    def start(self, initial_description: str) -> RoundState:
+        """Begin with the witness's initial description: rank, pick candidates, suggest Q1."""
+        if not initial_description.strip():
+            raise UserError("The witness's initial description is empty; type what the witness said first.")
+        if self.dialogue or (self.records and self.records.rounds()):
+            raise UserError("This interview has already started; resume it or open a new case.")
+        self.initial = initial_description.strip()
+        if self.case is not None:
+            self.case.set_meta("initial_description", self.initial)
+        return self._next_round(record=True)
+
+    def answer(self, answer: str, asked: str | None = None) -> RoundState:
+        """Record the witness's answer to the current question (``asked`` if the investigator
+        edited or replaced the suggestion), re-rank, and prepare the next round."""
+        state = self._require_state()
+        suggestion = state.suggestion or SuggestedQuestion("")
+        asked_text = (asked if asked is not None else suggestion.text).strip()
+        if not asked_text:
+            raise UserError("There is no question to record; type the question you asked the witness.")
+        answer = answer.strip() or "I don't know."
+        attribute = suggestion.attribute if asked_text == suggestion.text else None
+        turn = Turn(asked_text, answer, attribute)
+        if self.records is not None:
+            self.records.save_round({
+                "round": state.round_index, "suggested": suggestion.text, "asked": asked_text, "answer": answer,
+                "questioner": suggestion.questioner, "rationale": suggestion.rationale,
+                "attribute": suggestion.attribute or "", "kind": suggestion.kind, "k": state.k,
+                "suggested_at": getattr(suggestion, "suggested_at", "") or "", "answered_at": utc_now()})
+        self.dialogue.append(turn)
+        if suggestion.attribute:
+            # asked about it (even when edited) or answered "don't know": never suggest it again
+            self.skipped_attributes.add(suggestion.attribute)
+        return self._next_round(record=True)
+
+    def dont_know(self, asked: str | None = None) -> RoundState:
+        """The witness does not know: a valid answer, which leaves the ranking unchanged."""
+        return self.answer("I don't know.", asked)
+
+    def skip(self) -> RoundState:
+        """Skip the suggested question without asking it: suggest another one instead."""
+        state = self._require_state()
+        if state.suggestion is not None:
+            if state.suggestion.attribute:
+                self.skipped_attributes.add(state.suggestion.attribute)
+            if self.case is not None:
+                self.case.log_event("interview", "question.skipped",
+                                    {"round": state.round_index, "question": state.suggestion.text})
+        state.suggestion = self._suggest(state)
+        return state
+
+    def undo(self) -> RoundState:
+        """Undo the last answered round: its ranking and the next round's candidates are undone."""
+        if not self.dialogue:
+            raise UserError("There is no answered round to undo.")
+        last_round = len(self.dialogue)
+        if self.records is not None:
+            self.records.undo_round(last_round)
+        turn = self.dialogue.pop()
+        self.skipped_attributes.discard(turn.attribute or "")
+        return self._next_round(record=False)
+
+    def resume(self) -> RoundState:
+        """Continue a case's interview exactly where it stopped (no new records are written)."""
+        if self.case is None:
+            raise UserError("There is no case file to resume from.")
+        self.initial = self.case.meta("initial_description") or ""
+        if not self.initial:
+            raise UserError("This case has no interview yet; start one with the witness's description.")
+        self.dialogue = [Turn(r["asked"], r["answer"], r["attribute"] or None) for r in self.records.rounds()]
+        self.skipped_attributes = {r["attribute"] for r in self.records.rounds() if r["attribute"]}
+        return self._next_round(record=False)
+
+    # -- internals -----------------------------------------------------------------------
+    def _require_state(self) -> RoundState:
+        if self.state is None:
+            raise UserError("The interview has not started; give the witness's initial description first.")
+        return self.state
+
+    def _next_round(self, record: bool) -> RoundState:
+        t = len(self.dialogue) + 1
+        timings: dict = {}
+        tick = time.perf_counter()
+        query = self.query()
+        stored = self.records.ranking(t - 1) if self.records is not None else None
+        if stored is not None and not record:
+            rows, scores, _ = stored
+        else:
+            rows, scores = self.rank(query)
+            if self.records is not None:
+                self.records.save_ranking(t - 1, query, rows, scores)
+        timings["retrieve"] = (time.perf_counter() - tick) * 1000
+        k = min(k_for_round(t), len(rows))
+        tick = time.perf_counter()
+        stored_candidates = self.records.candidates(t) if self.records is not None else []
+        if stored_candidates and not record:
+            chosen = [c["gallery_row"] for c in stored_candidates]
+        else:
+            chosen = self.engine.selector.select(rows[:k], self.vectors, c=self.c)
+        timings["select"] = (time.perf_counter() - tick) * 1000
+        position = {int(r): i for i, r in enumerate(rows[:k])}
+        candidates = [Candidate(int(r), self.shas[int(r)], position[int(r)] + 1, float(scores[position[int(r)]]),
+                                self.engine.retriever.explain(query, self.vectors[int(r)])) for r in chosen]
+        if self.records is not None and not stored_candidates:
+            self.records.save_candidates(t, [{"sha256": c.sha256, "gallery_row": c.row, "rank": c.rank,
+                                              "score": c.score, "reasons": c.reasons} for c in candidates])
+        self.state = RoundState(t, k, query, rows, scores, candidates, None, list(self.dialogue),
+                                self.max_rounds, timings)
+        tick = time.perf_counter()
+        self.state.suggestion = self._suggest(self.state)
+        timings["ask"] = (time.perf_counter() - tick) * 1000
+        return self.state
+
+    def _suggest(self, state: RoundState) -> SuggestedQuestion:
+        topk = state.rows[:state.k]
+        post = posterior(state.scores[:state.k], self.engine.retriever.temperature)
+        context = QuestionContext(self.initial, list(self.dialogue), state.round_index, topk, post,
+                                  [c.row for c in state.candidates], self.vectors, self.gallery.load_image,
+                                  set(self.skipped_attributes))
+        suggestion = self.engine.questioner.ask(context)
+        if not suggestion.questioner:
+            suggestion.questioner = self.engine.questioner.name
+        suggestion.suggested_at = utc_now()  # type: ignore[attr-defined]
+        return suggestion
+

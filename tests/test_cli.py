@@ -1,0 +1,115 @@
+"""The command line as a user runs it: real subprocesses, real files, exit codes and messages."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from imagemaker import write_person
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args, stdin: str | None = None, env_extra: dict | None = None):
+    env = {**os.environ, **(env_extra or {})}
+    return subprocess.run([sys.executable, "-m", "engine.cli.main", *map(str, args)], capture_output=True,
+                          text=True, input=stdin, cwd=ROOT, env=env, timeout=300)
+
+
+@pytest.fixture
+def gallery(tmp_path, crops_dir):
+    bad = crops_dir / "bad"
+    bad.mkdir()
+    (bad / "zero.jpg").write_bytes(b"")
+    (bad / "fake.png").write_text("not an image at all")
+    out = run("gallery", "import", crops_dir, "--gallery", tmp_path / "g", "--json")
+    assert out.returncode == 0, out.stderr
+    return tmp_path / "g", json.loads(out.stdout)
+
+
+def test_import_reports_skips_and_info(gallery):
+    folder, report = gallery
+    assert report["imported"] == 12 and report["gallery_images"] == 12
+    reasons = {Path(s["path"]).name: s["reason"] for s in report["skipped"]}
+    assert set(reasons) == {"zero.jpg", "fake.png"}
+    info = run("gallery", "info", folder, "--json")
+    data = json.loads(info.stdout)
+    assert data["images"] == 12 and data["skipped"] == 2 and data["embedder"]["name"] == "lite-colour"
+    assert data["index"]["backend"] == "exact" and data["cameras"] == ["cam01", "cam02", "cam03"]
+    text = run("gallery", "info", folder).stdout
+    assert "zero.jpg: empty file" in text
+
+
+def test_user_mistakes_give_one_sentence_and_status_2(tmp_path, gallery):
+    folder, _ = gallery
+    for args in (("gallery", "import", tmp_path / "missing", "--gallery", tmp_path / "x"),
+                 ("gallery", "info", tmp_path / "nothing"),
+                 ("search", "--gallery", tmp_path / "nothing", "red"),
+                 ("case", "show", tmp_path / "nope.case")):
+        out = run(*args)
+        assert out.returncode == 2, args
+        assert out.stderr.count("\n") == 1 and "Traceback" not in out.stderr, out.stderr
+    notcase = tmp_path / "x.case"
+    notcase.write_text("hello")
+    out = run("case", "verify", notcase)
+    assert out.returncode == 2 and "not an interreid case file" in out.stderr
+
+
+def test_search_json(gallery):
+    folder, _ = gallery
+    out = run("search", "--gallery", folder, "a man in a red jacket and blue jeans", "--top", "3", "--json")
+    assert out.returncode == 0, out.stderr
+    results = json.loads(out.stdout)["results"]
+    assert len(results) == 3 and results[0]["rank"] == 1 and len(results[0]["sha256"]) == 64
+    assert results[0]["score"] >= results[1]["score"] >= results[2]["score"]
+    assert "upper" in results[0]["reasons"]
+
+
+def test_case_new_interview_verify_and_tamper(tmp_path, gallery):
+    folder, _ = gallery
+    case = tmp_path / "Fall Müller.case"
+    out = run("case", "new", case, "--title", "Robbery", "--investigator", "Det. Ray", "--gallery", folder)
+    assert out.returncode == 0, out.stderr
+    script = "\n".join(["", "The trousers were blue.", "What about shoes?", "I don't know", ":quit"]) + "\n"
+    out = run("interview", "--case", case, "--description", "a woman in a red top", "--json", "-", stdin=script)
+    assert out.returncode == 0, out.stderr
+    assert "Suggested question:" in out.stdout and "case saved" in out.stdout
+    shown = run("case", "show", case, "--json")
+    rounds = json.loads(shown.stdout)["rounds"]
+    assert [r["answer"] for r in rounds] == ["The trousers were blue.", "I don't know"]
+    assert rounds[1]["asked"] == "What about shoes?"
+    ok = run("case", "verify", case)
+    assert ok.returncode == 0 and "chain intact" in ok.stdout
+    conn = sqlite3.connect(case)
+    conn.execute("UPDATE rounds SET answer = 'Green.' WHERE round = 1")
+    conn.commit()
+    conn.close()
+    bad = run("case", "verify", case, "--json")
+    assert bad.returncode == 1 and not json.loads(bad.stdout)["chain_ok"]
+
+
+def test_demo_terminal_runs_interview(tmp_path):
+    if not (ROOT / "resources" / "demo" / "crops").is_dir():
+        pytest.skip("demo crops not bundled in this checkout")
+    out = run("demo", "--terminal", "--description", "a person in dark clothes", stdin="\nBlack.\n:quit\n",
+              env_extra={"INTERREID_DATA": str(tmp_path / "data")})
+    assert out.returncode == 0, out.stderr
+    assert "Round 2" in out.stdout and "case saved" in out.stdout
+    cases = list((tmp_path / "data" / "cases").glob("demo-*.case"))
+    assert len(cases) == 1
+
+
+def test_bench_speed_quick(tmp_path):
+    out = run("bench", "speed", "--quick", "--json", tmp_path / "speed.json")
+    assert out.returncode == 0, out.stderr
+    rows = json.loads((tmp_path / "speed.json").read_text())["rows"]
+    names = [r["name"] for r in rows]
+    assert any("lite import" in n for n in names) and any("hnswlib search" in n for n in names)
+    recall = next(r for r in rows if "recall" in r["name"])
+    assert recall["value"] >= 0.95
