@@ -1,0 +1,149 @@
+"""The ranked gallery as a flat list model, filtered with numpy masks so 100k rows stay fast.
+
+The model holds the current ranking (gallery rows best first, their scores) and, per gallery
+row, its camera and timestamp. A filter (cameras, time range, hidden rows) is applied as one
+boolean mask over the ranking; ``visible`` maps view positions to ranking positions. Qt asks
+``data()`` only for the items a view paints (``uniformItemSizes``), and thumbnails come from a
+:class:`ThumbnailCache`, so nothing is done per row that is not on screen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt
+from PySide6.QtGui import QColor, QIcon, QPixmap
+
+from .thumbnails import ThumbnailCache
+
+ROW_ROLE = Qt.ItemDataRole.UserRole + 1  # gallery row (int)
+RANK_ROLE = Qt.ItemDataRole.UserRole + 2  # 1-based rank in the full ranking
+SCORE_ROLE = Qt.ItemDataRole.UserRole + 3
+SHA_ROLE = Qt.ItemDataRole.UserRole + 4
+MARK_ROLE = Qt.ItemDataRole.UserRole + 5  # "match" | "possible" | "excluded" | ""
+
+MARK_COLOURS = {"match": QColor("#2e7d32"), "possible": QColor("#ef8f00"), "excluded": QColor("#9e9e9e")}
+
+
+@dataclass
+class RankingFilter:
+    """What to show. Empty ``cameras`` means every camera; times are ISO strings (inclusive)."""
+
+    cameras: set[str] = field(default_factory=set)
+    time_from: str = ""
+    time_to: str = ""
+    hidden_rows: set[int] = field(default_factory=set)
+
+    def is_empty(self) -> bool:
+        return not (self.cameras or self.time_from or self.time_to or self.hidden_rows)
+
+
+class RankingModel(QAbstractListModel):
+    def __init__(self, thumbs: ThumbnailCache, shas: list[str] | None = None,
+                 cameras: list[str | None] | None = None, timestamps: list[str | None] | None = None,
+                 icon_size: QSize = QSize(64, 128), parent=None):
+        super().__init__(parent)
+        self.thumbs = thumbs
+        self.icon_size = icon_size
+        self.shas = shas or []
+        self._set_metadata(cameras, timestamps, len(self.shas))
+        self.rows = np.zeros(0, dtype=np.int64)
+        self.scores = np.zeros(0, dtype=np.float32)
+        self.visible = np.zeros(0, dtype=np.int64)
+        self.filter = RankingFilter()
+        self.marks: dict[str, str] = {}
+        self._row_of_sha = {sha: i for i, sha in enumerate(self.shas)}
+
+    def _set_metadata(self, cameras, timestamps, n: int) -> None:
+        cams = list(cameras) if cameras is not None else [None] * n
+        names = sorted({c for c in cams if c})
+        self.camera_names = names
+        code = {name: i for i, name in enumerate(names)}
+        self.camera_codes = np.array([code.get(c, -1) if c else -1 for c in cams], dtype=np.int32)
+        stamps = list(timestamps) if timestamps is not None else [None] * n
+        self.timestamps = np.array([t or "" for t in stamps], dtype=object)
+        self.has_times = any(stamps)
+
+    # -- feeding ----------------------------------------------------------------------------
+    def set_ranking(self, rows: np.ndarray, scores: np.ndarray) -> None:
+        self.beginResetModel()
+        self.rows = np.asarray(rows, dtype=np.int64)
+        self.scores = np.asarray(scores, dtype=np.float32)
+        self.visible = self._mask_positions()
+        self.endResetModel()
+
+    def set_filter(self, flt: RankingFilter) -> None:
+        self.beginResetModel()
+        self.filter = flt
+        self.visible = self._mask_positions()
+        self.endResetModel()
+
+    def set_marks(self, marks: dict[str, str]) -> None:
+        """sha -> mark; repaints (and re-filters when excluded rows are hidden)."""
+        self.marks = dict(marks)
+        if self.rowCount():
+            self.dataChanged.emit(self.index(0), self.index(self.rowCount() - 1), [MARK_ROLE])
+
+    def _mask_positions(self) -> np.ndarray:
+        rows, f = self.rows, self.filter
+        if f.is_empty() or not len(rows):
+            return np.arange(len(rows), dtype=np.int64)
+        mask = np.ones(len(rows), dtype=bool)
+        if f.cameras:
+            wanted = np.array([self.camera_names.index(c) for c in f.cameras if c in self.camera_names],
+                              dtype=np.int32)
+            mask &= np.isin(self.camera_codes[rows], wanted)
+        if f.time_from or f.time_to:
+            stamps = self.timestamps[rows]
+            has = stamps != ""
+            if f.time_from:
+                has &= stamps >= f.time_from
+            if f.time_to:
+                has &= stamps <= f.time_to + "\uffff"  # inclusive of the whole "to" prefix
+            mask &= has.astype(bool)
+        if f.hidden_rows:
+            mask &= ~np.isin(rows, np.fromiter(f.hidden_rows, dtype=np.int64))
+        return np.flatnonzero(mask).astype(np.int64)
+
+    # -- Qt ---------------------------------------------------------------------------------
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: B008 (Qt signature)
+        return 0 if parent.isValid() else len(self.visible)
+
+    def position(self, view_row: int) -> int:
+        """0-based position in the full ranking of the item at ``view_row``."""
+        return int(self.visible[view_row])
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or index.row() >= len(self.visible):
+            return None
+        pos = int(self.visible[index.row()])
+        row = int(self.rows[pos])
+        if role == Qt.ItemDataRole.DisplayRole:
+            return f"#{pos + 1}  {self.scores[pos]:.2f}"
+        if role == Qt.ItemDataRole.DecorationRole:
+            return QIcon(QPixmap.fromImage(self.thumbs.get(row)))
+        if role == Qt.ItemDataRole.ToolTipRole:
+            cam = self.camera_names[self.camera_codes[row]] if self.camera_codes[row] >= 0 else "no camera"
+            stamp = self.timestamps[row] or "no time"
+            return f"rank {pos + 1}, score {self.scores[pos]:.3f}\n{cam}, {stamp}"
+        if role == ROW_ROLE:
+            return row
+        if role == RANK_ROLE:
+            return pos + 1
+        if role == SCORE_ROLE:
+            return float(self.scores[pos])
+        if role == SHA_ROLE:
+            return self.shas[row] if row < len(self.shas) else ""
+        if role == MARK_ROLE:
+            return self.marks.get(self.shas[row], "") if row < len(self.shas) else ""
+        if role == Qt.ItemDataRole.SizeHintRole:
+            return QSize(self.icon_size.width() + 24, self.icon_size.height() + 28)
+        return None
+
+    def row_of_sha(self, sha256: str) -> int | None:
+        return self._row_of_sha.get(sha256)
+
+    def view_row_of(self, gallery_row: int) -> int | None:
+        hits = np.flatnonzero(self.rows[self.visible] == gallery_row)
+        return int(hits[0]) if len(hits) else None

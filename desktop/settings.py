@@ -1,0 +1,38 @@
+"""The app's remembered settings (recent cases, window geometry) in an INI file per user.
+
+The file lives under ``$XDG_CONFIG_HOME/interreid/desktop.ini`` (``~/.config`` when unset) and
+is located on every call, so tests that point XDG_CONFIG_HOME elsewhere never share state.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+
+MAX_RECENT = 10
+
+
+def settings_path() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "interreid" / "desktop.ini"
+
+
+def open_settings() -> QSettings:
+    return QSettings(str(settings_path()), QSettings.Format.IniFormat)
+
+
+def recent_cases(settings: QSettings) -> list[str]:
+    value = settings.value("recent_cases", [])
+    if isinstance(value, str):
+        value = [value]
+    return [v for v in (value or []) if v]
+
+
+def add_recent_case(settings: QSettings, path: str | Path) -> list[str]:
+    path = str(Path(path).absolute())
+    items = [path] + [p for p in recent_cases(settings) if p != path]
+    settings.setValue("recent_cases", items[:MAX_RECENT])
+    settings.sync()
+    return items[:MAX_RECENT]

@@ -1,0 +1,1 @@
+"""The window's widgets. They show models and call ``CaseSession`` verbs; no engine logic here."""

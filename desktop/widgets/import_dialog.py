@@ -1,0 +1,190 @@
+"""Import folders of crops into a gallery: progress with rate, ETA and Cancel, then a summary.
+
+Cancel stops after the current batch (the importer's ``cancel`` callback); the gallery stays
+consistent and importing the same folders again resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QDialog, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QProgressBar,
+                               QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from ..workers import JobRunner
+
+PROGRESS_INTERVAL_S = 0.1
+
+
+def format_seconds(seconds: float | None) -> str:
+    if seconds is None:
+        return "estimating…"
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
+def write_skipped_csv(report, out: str | Path) -> Path:
+    """The import's outcome as CSV: one summary row per count, then one row per skipped file."""
+    out = Path(out)
+    with out.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["outcome", "path", "reason"])
+        w.writerow(["imported", "", f"{report.imported} new images"])
+        w.writerow(["duplicate", "", f"{report.duplicates} files with the same content as an imported image"])
+        w.writerow(["already imported", "", f"{report.already} files unchanged since an earlier import"])
+        for path, reason in report.skipped:
+            w.writerow(["skipped", path, reason])
+    return out
+
+
+class ImportDialog(QDialog):
+    """Runs one import when shown (``start()``); ``report`` holds the ImportReport afterwards."""
+
+    imported = Signal(object)  # ImportReport (also when cancelled)
+
+    def __init__(self, gallery_folder: str | Path, sources: list[str | Path], engine: str = "lite",
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.gallery_folder = Path(gallery_folder)
+        self.sources = [Path(s) for s in sources]
+        self.engine = engine
+        self.report = None
+        self.error = ""
+        self.runner = JobRunner(1, self)
+        self.job = None
+        self.setWindowTitle("Import gallery")
+        self.setMinimumWidth(640)
+        layout = QVBoxLayout(self)
+        layout.setSpacing(10)
+        self.heading = QLabel(f"Importing {len(self.sources)} folder(s) into {self.gallery_folder}")
+        self.heading.setWordWrap(True)
+        layout.addWidget(self.heading)
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 0)
+        layout.addWidget(self.bar)
+        self.status = QLabel("Finding images…")
+        self.status.setObjectName("muted")
+        layout.addWidget(self.status)
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.summary.hide()
+        layout.addWidget(self.summary)
+        self.skipped = QTableWidget(0, 2)
+        self.skipped.setHorizontalHeaderLabels(["Skipped file", "Reason"])
+        self.skipped.verticalHeader().setVisible(False)
+        self.skipped.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.skipped.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.skipped.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.skipped.hide()
+        layout.addWidget(self.skipped, 1)
+        buttons = QHBoxLayout()
+        self.export_button = QPushButton("Export CSV…")
+        self.export_button.clicked.connect(self._export)
+        self.export_button.hide()
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel)
+        self.close_button = QPushButton("Close")
+        self.close_button.clicked.connect(self.accept)
+        self.close_button.hide()
+        buttons.addWidget(self.export_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.close_button)
+        layout.addLayout(buttons)
+
+    # -- running ----------------------------------------------------------------------------
+    def start(self) -> None:
+        folder, sources, engine_name = self.gallery_folder, list(self.sources), self.engine
+
+        def work(job):
+            from engine.embedder import create_embedder
+            from engine.gallery.importer import import_sources
+            from engine.gallery.store import Gallery
+
+            embedder = create_embedder(engine_name)
+            last = [0.0]
+
+            def progress(p):
+                now = time.monotonic()
+                if now - last[0] >= PROGRESS_INTERVAL_S or p.done == p.total:
+                    last[0] = now
+                    job.report(p)
+
+            with Gallery.create(folder, embedder.identity) as gallery:
+                return import_sources(gallery, embedder, sources, progress=progress, cancel=lambda: job.cancelled)
+
+        self.job = self.runner.start(work, self._finished, self._failed, self._progress, name="import")
+
+    def cancel(self) -> None:
+        if self.job is not None and self.report is None and not self.error:
+            self.job.cancel()
+            self.cancel_button.setEnabled(False)
+            self.status.setText("Cancelling after the current batch…")
+        else:
+            self.reject()
+
+    def reject(self) -> None:
+        if self.job is not None and self.report is None and not self.error:
+            self.cancel()  # closing the window cancels; the dialog closes when the import stops
+            return
+        super().reject()
+
+    def _progress(self, p) -> None:
+        self.bar.setRange(0, max(p.total, 1))
+        self.bar.setValue(p.done)
+        self.status.setText(f"{p.done:,} of {p.total:,} files · {p.rate:,.1f} files/s · "
+                            f"about {format_seconds(p.eta_s)} left · {p.imported:,} new, "
+                            f"{p.duplicates:,} duplicate, {p.skipped:,} skipped")
+
+    def _finished(self, report) -> None:
+        self.report = report
+        self.bar.setRange(0, 1)
+        self.bar.setValue(1)
+        verb = "Import cancelled" if report.cancelled else "Import finished"
+        resume = " Import the same folders again to resume." if report.cancelled else ""
+        self.status.setText(f"{verb} in {format_seconds(report.elapsed_s)}.{resume}")
+        self.summary.setText(
+            f"<b>{report.imported:,}</b> imported · <b>{report.duplicates:,}</b> duplicate · "
+            f"<b>{report.already:,}</b> already in the gallery · <b>{len(report.skipped):,}</b> skipped "
+            f"(of {report.total_files:,} files)")
+        self.summary.show()
+        self.skipped.setRowCount(len(report.skipped))
+        for i, (path, reason) in enumerate(report.skipped):
+            item = QTableWidgetItem(Path(path).name)
+            item.setToolTip(path)
+            self.skipped.setItem(i, 0, item)
+            self.skipped.setItem(i, 1, QTableWidgetItem(reason))
+        self.skipped.setVisible(bool(report.skipped))
+        self.export_button.show()
+        self.cancel_button.hide()
+        self.close_button.show()
+        self.close_button.setDefault(True)
+        self.imported.emit(report)
+
+    def _failed(self, message: str, _exc) -> None:
+        self.error = message
+        self.bar.setRange(0, 1)
+        self.bar.setValue(0)
+        self.status.setText("")
+        self.summary.setText(f"<span style='color:#b00020'>{message}</span>")
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.summary.show()
+        self.cancel_button.hide()
+        self.close_button.show()
+
+    def _export(self) -> None:
+        out, _ = QFileDialog.getSaveFileName(self, "Export import summary", "import-summary.csv", "CSV (*.csv)")
+        if out:
+            write_skipped_csv(self.report, out)
+
+    def skipped_reasons(self) -> dict[str, str]:
+        """File name -> reason, as shown (for tests and accessibility tools)."""
+        return {self.skipped.item(i, 0).text(): self.skipped.item(i, 1).text()
+                for i in range(self.skipped.rowCount())}

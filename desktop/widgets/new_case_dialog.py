@@ -1,0 +1,159 @@
+"""New case: title, investigator, where the case file goes, and its gallery (existing or imported)."""
+
+from __future__ import annotations
+
+import getpass
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from PySide6.QtWidgets import (QButtonGroup, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
+                               QLabel, QLineEdit, QListWidget, QPushButton, QRadioButton, QVBoxLayout, QWidget)
+
+
+@dataclass
+class NewCaseRequest:
+    title: str
+    investigator: str
+    case_path: Path
+    gallery_folder: Path
+    import_sources: list[Path] = field(default_factory=list)  # empty: use the existing gallery
+
+
+def default_case_path(title: str) -> Path:
+    from engine.paths import data_dir
+
+    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:40] or "case"
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return data_dir() / "cases" / f"{slug}-{stamp}.case"
+
+
+def _path_row(edit: QLineEdit, browse) -> QWidget:
+    holder = QWidget()
+    row = QHBoxLayout(holder)
+    row.setContentsMargins(0, 0, 0, 0)
+    row.addWidget(edit, 1)
+    button = QPushButton("Browse…")
+    button.clicked.connect(browse)
+    row.addWidget(button)
+    return holder
+
+
+class NewCaseDialog(QDialog):
+    def __init__(self, parent: QWidget | None = None, sources: list[str] | None = None,
+                 gallery: str | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("New case")
+        self.setMinimumWidth(620)
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        self.title = QLineEdit()
+        self.title.setPlaceholderText("e.g. Robbery at Station Road, 1 May")
+        self.investigator = QLineEdit(getpass.getuser())
+        self.case_path = QLineEdit()
+        self.case_path.setPlaceholderText("chosen from the title when left empty")
+        form.addRow("Title", self.title)
+        form.addRow("Investigator", self.investigator)
+        form.addRow("Case file", _path_row(self.case_path, self._browse_case))
+        layout.addLayout(form)
+
+        layout.addWidget(QLabel("<b>Gallery</b>"))
+        self.use_existing = QRadioButton("An existing gallery folder")
+        self.use_new = QRadioButton("A new gallery imported from image folders")
+        group = QButtonGroup(self)
+        group.addButton(self.use_existing)
+        group.addButton(self.use_new)
+        self.gallery = QLineEdit(gallery or "")
+        self.gallery.setPlaceholderText("a folder holding gallery.db")
+        layout.addWidget(self.use_existing)
+        layout.addWidget(_path_row(self.gallery, self._browse_gallery))
+        layout.addWidget(self.use_new)
+        self.new_gallery = QLineEdit()
+        self.new_gallery.setPlaceholderText("an empty folder for the new gallery")
+        new_form = QFormLayout()
+        new_form.addRow("Gallery folder", _path_row(self.new_gallery, self._browse_new_gallery))
+        self.sources = QListWidget()
+        self.sources.setMaximumHeight(110)
+        add = QPushButton("Add folder…")
+        add.clicked.connect(self._add_source)
+        remove = QPushButton("Remove")
+        remove.clicked.connect(lambda: [self.sources.takeItem(self.sources.row(i))
+                                        for i in self.sources.selectedItems()])
+        buttons_col = QVBoxLayout()
+        buttons_col.addWidget(add)
+        buttons_col.addWidget(remove)
+        buttons_col.addStretch(1)
+        src_row = QHBoxLayout()
+        src_row.addWidget(self.sources, 1)
+        src_row.addLayout(buttons_col)
+        holder = QWidget()
+        holder.setLayout(src_row)
+        new_form.addRow("Image folders", holder)
+        layout.addLayout(new_form)
+        self.message = QLabel()
+        self.message.setObjectName("errorText")
+        self.message.setWordWrap(True)
+        layout.addWidget(self.message)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.create_button = buttons.addButton("Create case", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.create_button.setDefault(True)
+        buttons.accepted.connect(self._accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        for s in sources or []:
+            self.sources.addItem(str(s))
+        (self.use_new if sources else self.use_existing).setChecked(True)
+        if sources and not self.new_gallery.text():
+            from engine.paths import data_dir
+
+            self.new_gallery.setText(str(data_dir() / "galleries" / Path(sources[0]).name))
+
+    def _browse_case(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Case file", str(default_case_path(self.title.text())),
+                                              "Case files (*.case)")
+        if path:
+            self.case_path.setText(path)
+
+    def _browse_gallery(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Gallery folder")
+        if path:
+            self.gallery.setText(path)
+            self.use_existing.setChecked(True)
+
+    def _browse_new_gallery(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Folder for the new gallery")
+        if path:
+            self.new_gallery.setText(path)
+            self.use_new.setChecked(True)
+
+    def _add_source(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Folder of person crops")
+        if path:
+            self.sources.addItem(path)
+            self.use_new.setChecked(True)
+
+    def request(self) -> NewCaseRequest | None:
+        """The filled-in request, or None with ``message`` saying what is missing."""
+        title = self.title.text().strip()
+        if not title:
+            self.message.setText("Give the case a title.")
+            return None
+        case_path = Path(self.case_path.text().strip()) if self.case_path.text().strip() else default_case_path(title)
+        if self.use_existing.isChecked():
+            folder = self.gallery.text().strip()
+            if not folder or not (Path(folder) / "gallery.db").is_file():
+                self.message.setText("Choose an existing gallery folder (one that holds gallery.db), "
+                                     "or import a new gallery.")
+                return None
+            return NewCaseRequest(title, self.investigator.text().strip(), case_path, Path(folder))
+        sources = [Path(self.sources.item(i).text()) for i in range(self.sources.count())]
+        if not self.new_gallery.text().strip() or not sources:
+            self.message.setText("Choose a folder for the new gallery and at least one image folder to import.")
+            return None
+        return NewCaseRequest(title, self.investigator.text().strip(), case_path,
+                              Path(self.new_gallery.text().strip()), sources)
+
+    def _accept(self) -> None:
+        if self.request() is not None:
+            self.accept()

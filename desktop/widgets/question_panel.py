@@ -1,0 +1,152 @@
+"""The dialogue side: the witness's description, the suggested question, the answer and the transcript."""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QPushButton,
+                               QTextBrowser, QVBoxLayout, QWidget)
+
+
+class QuestionPanel(QWidget):
+    start_requested = Signal(str)  # initial description
+    ask_requested = Signal(str, str)  # question as asked, answer
+    dont_know_requested = Signal(str)  # question as asked
+    skip_requested = Signal()
+    undo_requested = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(8)
+
+        title = QLabel("Witness's description")
+        title.setObjectName("sectionTitle")
+        layout.addWidget(title)
+        self.description = QPlainTextEdit()
+        self.description.setPlaceholderText("What the witness said first, in their words, e.g. "
+                                            "“a man in a red jacket and blue jeans”")
+        self.description.setFixedHeight(72)
+        layout.addWidget(self.description)
+        self.start_button = QPushButton("Search")
+        self.start_button.setObjectName("primary")
+        self.start_button.setToolTip("Search the gallery with this description (Ctrl+Enter)")
+        self.start_button.clicked.connect(self._start)
+        QShortcut(QKeySequence("Ctrl+Return"), self.description, self._start,
+                  context=Qt.ShortcutContext.WidgetShortcut)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.start_button)
+        layout.addLayout(row)
+
+        self.round_title = QLabel("Suggested question")
+        self.round_title.setObjectName("sectionTitle")
+        layout.addWidget(self.round_title)
+        self.rationale = QLabel()
+        self.rationale.setWordWrap(True)
+        self.rationale.setObjectName("muted")
+        layout.addWidget(self.rationale)
+        form = QGridLayout()
+        form.setHorizontalSpacing(8)
+        form.setVerticalSpacing(6)
+        self.question = QLineEdit()
+        self.question.setPlaceholderText("The question you ask the witness (edit freely)")
+        self.question.returnPressed.connect(lambda: self.answer.setFocus())
+        self.answer = QLineEdit()
+        self.answer.setPlaceholderText("The witness's answer, then Enter")
+        self.answer.returnPressed.connect(self._ask)
+        form.addWidget(QLabel("Question"), 0, 0)
+        form.addWidget(self.question, 0, 1)
+        form.addWidget(QLabel("Answer"), 1, 0)
+        form.addWidget(self.answer, 1, 1)
+        layout.addLayout(form)
+        buttons = QHBoxLayout()
+        self.ask_button = QPushButton("Ask")
+        self.ask_button.setObjectName("primary")
+        self.ask_button.setToolTip("Record the answer and re-rank (Enter)")
+        self.ask_button.clicked.connect(self._ask)
+        self.skip_button = QPushButton("Skip")
+        self.skip_button.setToolTip("Do not ask this; suggest another question")
+        self.skip_button.clicked.connect(self.skip_requested)
+        self.dont_know_button = QPushButton("Witness doesn't know")
+        self.dont_know_button.clicked.connect(lambda: self.dont_know_requested.emit(self.question.text().strip()))
+        self.undo_button = QPushButton("Undo last round")
+        self.undo_button.setToolTip("Undo the last answered round (Ctrl+Z)")
+        self.undo_button.clicked.connect(self.undo_requested)
+        for b in (self.ask_button, self.skip_button, self.dont_know_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        buttons.addWidget(self.undo_button)
+        layout.addLayout(buttons)
+
+        transcript_title = QLabel("Transcript")
+        transcript_title.setObjectName("sectionTitle")
+        layout.addWidget(transcript_title)
+        self.transcript = QTextBrowser()
+        self.transcript.setOpenLinks(False)
+        layout.addWidget(self.transcript, 1)
+        self._started = False
+        self._busy = False
+        self._turns = 0
+        self._update_enabled(None)
+
+    # -- from the session -------------------------------------------------------------------
+    def show_state(self, state, initial: str) -> None:
+        self._started = state is not None
+        self._turns = len(state.dialogue) if state is not None else 0
+        if state is None:
+            self.description.setReadOnly(False)
+            self.transcript.clear()
+            self.question.clear()
+            self.rationale.clear()
+            self._update_enabled(None)
+            return
+        self.description.setPlainText(initial)
+        self.description.setReadOnly(True)
+        cap = " — beyond the planned rounds" if state.over_cap else ""
+        self.round_title.setText(f"Round {state.round_index} of {state.max_rounds}{cap}: suggested question")
+        s = state.suggestion
+        self.question.setText(s.text if s else "")
+        self.question.setToolTip(f"suggested by {s.questioner}" if s and s.questioner else "")
+        why = s.rationale if s and s.rationale else ""
+        self.rationale.setText(f"Why: {why}" if why else "")
+        self.answer.clear()
+        self._render_transcript(initial, state.dialogue)
+        self._update_enabled(state)
+        self.answer.setFocus()
+
+    def set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        self._update_enabled(True if self._started else None)
+
+    def _update_enabled(self, state) -> None:
+        started = state is not None and self._started
+        idle = not self._busy
+        self.start_button.setVisible(not started)
+        self.start_button.setEnabled(idle)
+        for w in (self.question, self.answer, self.ask_button, self.skip_button, self.dont_know_button):
+            w.setEnabled(started and idle)
+        self.undo_button.setEnabled(started and idle and self._turns > 0)
+        for w in (self.round_title, self.rationale):
+            w.setVisible(started)
+
+    def _render_transcript(self, initial: str, dialogue) -> None:
+        parts = [f"<p><b>Witness:</b> {html.escape(initial)}</p>"]
+        for i, turn in enumerate(dialogue, start=1):
+            parts.append(f"<p><span style='color:#667'>Round {i}</span><br><b>Q:</b> {html.escape(turn.question)}"
+                         f"<br><b>A:</b> {html.escape(turn.answer)}</p>")
+        self.transcript.setHtml("".join(parts))
+        bar = self.transcript.verticalScrollBar()
+        bar.setValue(bar.maximum())
+
+    # -- to the session ---------------------------------------------------------------------
+    def _start(self) -> None:
+        if not self._started and not self._busy:
+            self.start_requested.emit(self.description.toPlainText())
+
+    def _ask(self) -> None:
+        if self._started and not self._busy and self.ask_button.isEnabled():
+            self.ask_requested.emit(self.question.text().strip(), self.answer.text().strip())

@@ -1,0 +1,87 @@
+"""A small chart of rank over rounds for the marked images (QPainter; rank 1 at the top, log scale)."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+PALETTE = ["#1565c0", "#2e7d32", "#ef6c00", "#6a1b9a", "#c62828", "#00838f", "#5d4037", "#455a64"]
+
+
+class RankChart(QWidget):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.series: list[tuple[str, list[tuple[int, int]], QColor]] = []
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.setMinimumHeight(150)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt)
+        return QSize(320, 170)
+
+    def set_series(self, series: list[tuple[str, list[tuple[int, int]]]]) -> None:
+        """[(label, [(after_round, rank), ...]), ...]"""
+        self.series = [(label, pts, QColor(PALETTE[i % len(PALETTE)])) for i, (label, pts) in enumerate(series)]
+        self.update()
+
+    def paintEvent(self, _event) -> None:  # noqa: N802 (Qt)
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        pal = self.palette()
+        p.fillRect(self.rect(), pal.base())
+        fm = p.fontMetrics()
+        if not self.series or not any(pts for _l, pts, _c in self.series):
+            p.setPen(pal.placeholderText().color())
+            p.drawText(self.rect().adjusted(12, 0, -12, 0), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                       "Mark an image as match or possible to follow its rank over the rounds.")
+            return
+        max_round = max(max(r for r, _ in pts) for _l, pts, _c in self.series if pts)
+        max_rank = max(max(k for _, k in pts) for _l, pts, _c in self.series if pts)
+        top_rank = 10 ** math.ceil(math.log10(max(max_rank, 10)))
+        legend_w = min(160, max(fm.horizontalAdvance(label) for label, _p, _c in self.series) + 26)
+        left, right, top, bottom = fm.horizontalAdvance("1000") + 14, legend_w + 12, 10, fm.height() + 14
+        plot = QRectF(left, top, self.width() - left - right, self.height() - top - bottom)
+        if plot.width() < 40 or plot.height() < 30:
+            return
+
+        def y_of(rank: int) -> float:
+            return plot.top() + plot.height() * math.log10(rank) / math.log10(top_rank)
+
+        def x_of(rnd: int) -> float:
+            return plot.left() + (plot.width() * rnd / max_round if max_round else plot.width() / 2)
+
+        grid = QPen(pal.mid().color(), 1, Qt.PenStyle.DotLine)
+        text = pal.text().color()
+        rank = 1
+        while rank <= top_rank:
+            p.setPen(grid)
+            p.drawLine(QPointF(plot.left(), y_of(rank)), QPointF(plot.right(), y_of(rank)))
+            p.setPen(text)
+            p.drawText(QRectF(0, y_of(rank) - fm.height() / 2, left - 6, fm.height()),
+                       Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, str(rank))
+            rank *= 10
+        for rnd in range(max_round + 1):
+            p.drawText(QRectF(x_of(rnd) - 20, plot.bottom() + 4, 40, fm.height()), Qt.AlignmentFlag.AlignHCenter,
+                       str(rnd))
+        for i, (label, pts, colour) in enumerate(self.series):
+            p.setPen(QPen(colour, 2))
+            if pts:
+                path = QPainterPath(QPointF(x_of(pts[0][0]), y_of(pts[0][1])))
+                for rnd, rank in pts[1:]:
+                    path.lineTo(x_of(rnd), y_of(rank))
+                p.drawPath(path)
+                p.setBrush(colour)
+                for rnd, rank in pts:
+                    p.drawEllipse(QPointF(x_of(rnd), y_of(rank)), 3, 3)
+                p.setBrush(Qt.BrushStyle.NoBrush)
+            ly = top + i * (fm.height() + 2)
+            lx = plot.right() + 12
+            p.fillRect(QRectF(lx, ly + fm.height() / 2 - 2, 12, 4), colour)
+            p.setPen(text)
+            p.drawText(QRectF(lx + 16, ly, legend_w - 16, fm.height()), Qt.AlignmentFlag.AlignLeft,
+                       fm.elidedText(label, Qt.TextElideMode.ElideRight, int(legend_w - 16)))
+        p.setPen(pal.placeholderText().color())
+        p.drawText(QRectF(plot.left(), plot.bottom() + 4, plot.width(), fm.height()), Qt.AlignmentFlag.AlignRight,
+                   "round →")

@@ -1,0 +1,101 @@
+"""Background work for the GUI: engine calls run in a QThreadPool, results come back as signals.
+
+A :class:`Job` wraps one callable. Its signals (``progress``, ``finished``, ``failed``) are
+emitted from the worker thread and delivered to slots in the GUI thread by Qt's queued
+connections, so callbacks may touch widgets. ``cancel()`` sets a flag the callable can poll
+(the importer's ``cancel`` callback, for instance).
+
+Engine objects that write (the case file, the gallery) share one SQLite connection each, so
+every job that touches them goes through :data:`engine_queue` (one thread, jobs in order);
+read-only work that opens its own connections (verification, reports) may use the wider pool.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import traceback
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+from .errors import describe_error
+
+log = logging.getLogger("interreid.desktop")
+
+
+class JobSignals(QObject):
+    progress = Signal(object)
+    finished = Signal(object)
+    failed = Signal(str, object)  # one-sentence message, the exception
+
+
+class Job(QRunnable):
+    """Run ``fn(job)`` (``fn`` may call ``job.report(x)`` and poll ``job.cancelled``)."""
+
+    def __init__(self, fn: Callable[["Job"], Any], name: str = "job"):
+        super().__init__()
+        self.fn = fn
+        self.name = name
+        self.signals = JobSignals()
+        self._cancel = threading.Event()
+        self.done = threading.Event()
+        self.setAutoDelete(False)  # Python keeps the reference; Qt must not delete it under us
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def report(self, value: Any) -> None:
+        self.signals.progress.emit(value)
+
+    def run(self) -> None:  # worker thread
+        try:
+            result = self.fn(self)
+        except Exception as exc:  # noqa: BLE001  (shown to the user and logged, never swallowed)
+            message = describe_error(exc)
+            if message.startswith("Internal error"):
+                log.error("%s failed:\n%s", self.name, traceback.format_exc())
+            self.done.set()
+            self.signals.failed.emit(message, exc)
+            return
+        self.done.set()
+        self.signals.finished.emit(result)
+
+
+class JobRunner(QObject):
+    """Starts jobs on a thread pool and keeps them alive until they have reported."""
+
+    def __init__(self, max_threads: int, parent: QObject | None = None):
+        super().__init__(parent)
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(max_threads)
+        self._live: set[Job] = set()
+
+    def start(self, fn: Callable[[Job], Any], on_done: Callable[[Any], None] | None = None,
+              on_error: Callable[[str, BaseException], None] | None = None,
+              on_progress: Callable[[Any], None] | None = None, name: str = "job") -> Job:
+        job = Job(fn, name)
+        if on_progress is not None:
+            job.signals.progress.connect(on_progress)
+        if on_done is not None:
+            job.signals.finished.connect(on_done)
+        if on_error is not None:
+            job.signals.failed.connect(on_error)
+        job.signals.finished.connect(lambda _r, j=job: self._live.discard(j))
+        job.signals.failed.connect(lambda _m, _e, j=job: self._live.discard(j))
+        self._live.add(job)
+        self.pool.start(job)
+        return job
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._live)
+
+    def wait(self, msecs: int = 30000) -> bool:
+        for job in list(self._live):
+            job.cancel()
+        return self.pool.waitForDone(msecs)
