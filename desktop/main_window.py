@@ -139,6 +139,7 @@ class MainWindow(QMainWindow):
         s.busy_changed.connect(self._on_busy)
         s.error.connect(lambda m: self.show_message(m, "error"))
         s.info.connect(lambda m: self.statusBar().showMessage(m, 8000))
+        s.background.connect(lambda m: self.statusBar().showMessage(m, 15000))
         q = page.questions
         q.start_requested.connect(s.start)
         q.ask_requested.connect(s.ask)
@@ -214,6 +215,8 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _on_state(self, state) -> None:
+        if self.banner.level == "error":
+            self.banner.hide()  # the last step worked: an earlier error no longer applies
         self.interview_page.show_state(state)
         self._update_actions()
 

@@ -88,6 +88,7 @@ class CaseSession(QObject):
     verified = Signal(object)  # Verification
     busy_changed = Signal(bool, str)
     error = Signal(str)
+    background = Signal(str)  # a non-blocking job started (its label)
     info = Signal(str)
 
     def __init__(self, parent: QObject | None = None):
@@ -105,17 +106,23 @@ class CaseSession(QObject):
 
     # -- plumbing ---------------------------------------------------------------------------
     def _run(self, fn: Callable[[Job], Any], done: Callable[[Any], None] | None, label: str,
-             queue: JobRunner | None = None) -> Job:
-        self._pending += 1
-        self.busy_changed.emit(True, label)
+             queue: JobRunner | None = None, blocking: bool = True) -> Job:
+        """Run ``fn`` in a worker. ``blocking`` jobs disable the interview controls meanwhile."""
+        if blocking:
+            self._pending += 1
+            self.busy_changed.emit(True, label)
+        else:
+            self.background.emit(label)
 
         def finish(result):
-            self._settle()
+            if blocking:
+                self._settle()
             if done is not None:
                 done(result)
 
         def fail(message, _exc):
-            self._settle()
+            if blocking:
+                self._settle()
             self.error.emit(message)
 
         return (queue or self.engine_queue).start(fn, finish, fail, name=label)
@@ -191,7 +198,8 @@ class CaseSession(QObject):
             with CaseFile.open(path) as case:
                 return case.verify()
 
-        self._run(work, self.verified.emit, "Verifying the case and its images…", self.side_pool)
+        self._run(work, self.verified.emit, "Verifying the case and re-hashing its images…", self.side_pool,
+                  blocking=False)
 
     def close(self) -> None:
         if self.case is None:
