@@ -41,7 +41,7 @@ class CandidateCard(QFrame):
         layout.addLayout(head)
         self.image = QLabel()
         self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.image.setMinimumSize(96, 192)
+        self.image.setMinimumSize(80, 160)
         self.image.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.image.setCursor(Qt.CursorShape.PointingHandCursor)
         self.image.mouseDoubleClickEvent = lambda _e: self.row is not None and self.open_row.emit(self.row)
@@ -57,6 +57,8 @@ class CandidateCard(QFrame):
         self.details_button.clicked.connect(lambda: self.row is not None and self.open_row.emit(self.row))
         self.mark_button = QToolButton()
         self.mark_button.setText("Mark")
+        self.mark_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.mark_button.setMinimumHeight(28)
         self.mark_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self.mark_button)
         for mark, label in (("match", "Match…"), ("possible", "Possible…"), ("excluded", "Excluded…"),
@@ -69,8 +71,8 @@ class CandidateCard(QFrame):
         actions.addWidget(self.details_button)
         actions.addWidget(self.mark_button)
         actions.addStretch(1)
-        actions.addWidget(self.witness_button)
         layout.addLayout(actions)
+        layout.addWidget(self.witness_button)  # its own row: deliberate, and never clipped
         self._pixmap = QPixmap()
         self.clear()
 

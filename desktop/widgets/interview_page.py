@@ -39,9 +39,10 @@ class InterviewPage(QWidget):
         chart_box = QWidget()
         chart_layout = QVBoxLayout(chart_box)
         chart_layout.setContentsMargins(0, 0, 0, 0)
-        chart_title = QLabel("Rank over rounds (marked images)")
+        chart_title = QLabel("Rank over rounds")
         chart_title.setObjectName("sectionTitle")
         chart_layout.addWidget(chart_title)
+        chart_title.setToolTip("The rank of every image marked match or possible, after each round")
         chart_layout.addWidget(self.chart, 1)
 
         cand_box = QWidget()

@@ -10,6 +10,31 @@ from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPla
                                QTextBrowser, QVBoxLayout, QWidget)
 
 
+class QuestionEdit(QPlainTextEdit):
+    """The question, wrapped over two lines so a long one is never clipped; Enter moves on."""
+
+    submitted = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setTabChangesFocus(True)
+        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        lines = self.fontMetrics().lineSpacing()
+        self.setFixedHeight(lines * 2 + 26)  # two lines + document margin + frame + padding
+
+    def text(self) -> str:
+        return self.toPlainText()
+
+    def setText(self, text: str) -> None:  # noqa: N802 (QLineEdit-like)
+        self.setPlainText(text)
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt)
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.submitted.emit()
+            return
+        super().keyPressEvent(event)
+
+
 class QuestionPanel(QWidget):
     start_requested = Signal(str)  # initial description
     ask_requested = Signal(str, str)  # question as asked, answer
@@ -22,6 +47,7 @@ class QuestionPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(8)
+        self.setMinimumWidth(360)
 
         title = QLabel("Witness's description")
         title.setObjectName("sectionTitle")
@@ -29,7 +55,7 @@ class QuestionPanel(QWidget):
         self.description = QPlainTextEdit()
         self.description.setPlaceholderText("What the witness said first, in their words, e.g. "
                                             "“a man in a red jacket and blue jeans”")
-        self.description.setFixedHeight(72)
+        self.description.setFixedHeight(self.fontMetrics().lineSpacing() * 3 + 14)
         layout.addWidget(self.description)
         self.start_button = QPushButton("Search")
         self.start_button.setObjectName("primary")
@@ -52,13 +78,13 @@ class QuestionPanel(QWidget):
         form = QGridLayout()
         form.setHorizontalSpacing(8)
         form.setVerticalSpacing(6)
-        self.question = QLineEdit()
+        self.question = QuestionEdit()
         self.question.setPlaceholderText("The question you ask the witness (edit freely)")
-        self.question.returnPressed.connect(lambda: self.answer.setFocus())
+        self.question.submitted.connect(lambda: self.answer.setFocus())
         self.answer = QLineEdit()
         self.answer.setPlaceholderText("The witness's answer, then Enter")
         self.answer.returnPressed.connect(self._ask)
-        form.addWidget(QLabel("Question"), 0, 0)
+        form.addWidget(QLabel("Question"), 0, 0, Qt.AlignmentFlag.AlignTop)
         form.addWidget(self.question, 0, 1)
         form.addWidget(QLabel("Answer"), 1, 0)
         form.addWidget(self.answer, 1, 1)
@@ -76,15 +102,19 @@ class QuestionPanel(QWidget):
         self.undo_button = QPushButton("Undo last round")
         self.undo_button.setToolTip("Undo the last answered round (Ctrl+Z)")
         self.undo_button.clicked.connect(self.undo_requested)
-        for b in (self.ask_button, self.skip_button, self.dont_know_button):
+        for b in (self.ask_button, self.dont_know_button, self.skip_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
-        buttons.addWidget(self.undo_button)
         layout.addLayout(buttons)
 
+        transcript_row = QHBoxLayout()
         transcript_title = QLabel("Transcript")
         transcript_title.setObjectName("sectionTitle")
-        layout.addWidget(transcript_title)
+        transcript_row.addWidget(transcript_title)
+        transcript_row.addStretch(1)
+        transcript_row.addWidget(self.undo_button)
+        layout.addSpacing(6)
+        layout.addLayout(transcript_row)
         self.transcript = QTextBrowser()
         self.transcript.setOpenLinks(False)
         layout.addWidget(self.transcript, 1)

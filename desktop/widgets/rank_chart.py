@@ -40,8 +40,16 @@ class RankChart(QWidget):
         max_round = max(max(r for r, _ in pts) for _l, pts, _c in self.series if pts)
         max_rank = max(max(k for _, k in pts) for _l, pts, _c in self.series if pts)
         top_rank = 10 ** math.ceil(math.log10(max(max_rank, 10)))
+        side_legend = self.width() >= 380  # narrow: legend below the plot, a few lines
+        shown = self.series if side_legend else self.series[:3]
         legend_w = min(160, max(fm.horizontalAdvance(label) for label, _p, _c in self.series) + 26)
-        left, right, top, bottom = fm.horizontalAdvance("1000") + 14, legend_w + 12, 10, fm.height() + 14
+        left = max(fm.horizontalAdvance(str(top_rank)), fm.horizontalAdvance("round") + 8) + 14
+        top = 10
+        if side_legend:
+            right, bottom = legend_w + 12, fm.height() + 14
+        else:
+            right, bottom = 12, fm.height() + 14 + len(shown) * (fm.height() + 2) + 6
+            legend_w = self.width() - left - 12
         plot = QRectF(left, top, self.width() - left - right, self.height() - top - bottom)
         if plot.width() < 40 or plot.height() < 30:
             return
@@ -76,12 +84,15 @@ class RankChart(QWidget):
                 for rnd, rank in pts:
                     p.drawEllipse(QPointF(x_of(rnd), y_of(rank)), 3, 3)
                 p.setBrush(Qt.BrushStyle.NoBrush)
-            ly = top + i * (fm.height() + 2)
-            lx = plot.right() + 12
+            if i >= len(shown):
+                continue
+            if side_legend:
+                ly, lx = top + i * (fm.height() + 2), plot.right() + 12
+            else:
+                ly, lx = plot.bottom() + fm.height() + 10 + i * (fm.height() + 2), plot.left()
             p.fillRect(QRectF(lx, ly + fm.height() / 2 - 2, 12, 4), colour)
             p.setPen(text)
             p.drawText(QRectF(lx + 16, ly, legend_w - 16, fm.height()), Qt.AlignmentFlag.AlignLeft,
                        fm.elidedText(label, Qt.TextElideMode.ElideRight, int(legend_w - 16)))
         p.setPen(pal.placeholderText().color())
-        p.drawText(QRectF(plot.left(), plot.bottom() + 4, plot.width(), fm.height()), Qt.AlignmentFlag.AlignRight,
-                   "round →")
+        p.drawText(QRectF(0, plot.bottom() + 4, left - 14, fm.height()), Qt.AlignmentFlag.AlignRight, "round")

@@ -60,14 +60,15 @@ class RankedGrid(QWidget):
         self.title.setObjectName("sectionTitle")
         self.camera = QComboBox()
         self.camera.setToolTip("Show one camera only (Ctrl+F)")
-        self.camera.setMinimumContentsLength(10)
+        self.camera.setMinimumContentsLength(8)
         self.time_from = QLineEdit()
-        self.time_from.setPlaceholderText("from (e.g. 2024-05-01T12:00)")
+        self.time_from.setPlaceholderText("time from")
         self.time_to = QLineEdit()
-        self.time_to.setPlaceholderText("to")
+        self.time_to.setPlaceholderText("time to")
         for edit in (self.time_from, self.time_to):
             edit.setClearButtonEnabled(True)
-            edit.setMaximumWidth(190)
+            edit.setToolTip("A time or its start, as recorded: 2024-05-01 or 2024-05-01T12:30 (inclusive)")
+            edit.setFixedWidth(112)
             edit.editingFinished.connect(self._apply_filter)
         self.hide_excluded = QCheckBox("Hide excluded")
         self.hide_excluded.setChecked(True)
@@ -77,10 +78,7 @@ class RankedGrid(QWidget):
         self.camera.currentIndexChanged.connect(self._apply_filter)
         bar.addWidget(self.title)
         bar.addStretch(1)
-        self.camera_label = QLabel("Camera")
-        self.time_label = QLabel("Time")
-        for w in (self.camera_label, self.camera, self.time_label, self.time_from, self.time_to,
-                  self.hide_excluded, self.count):
+        for w in (self.camera, self.time_from, self.time_to, self.hide_excluded, self.count):
             bar.addWidget(w)
         layout.addLayout(bar)
         self.view = QListView()
@@ -115,8 +113,7 @@ class RankedGrid(QWidget):
         self.camera.blockSignals(False)
         has_cams = bool(model.camera_names)
         self.camera.setVisible(has_cams)
-        self.camera_label.setVisible(has_cams)
-        for w in (self.time_label, self.time_from, self.time_to):
+        for w in (self.time_from, self.time_to):
             w.setVisible(model.has_times)
         self._update_count()
 
