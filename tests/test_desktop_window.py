@@ -1,0 +1,65 @@
+"""The main window's frame: fast start-up, shortcuts, remembered geometry, drops, the report action."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import QSettings, Qt  # noqa: E402
+
+from desktop.main_window import MainWindow  # noqa: E402
+from test_desktop_interview import WAIT, lite_case, make_window, open_and_wait  # noqa: E402,F401
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_window_starts_without_heavy_imports(tmp_path):
+    code = ("import sys\nfrom desktop.app import create_application\nfrom desktop.main_window import MainWindow\n"
+            "app = create_application(['t'])\nw = MainWindow(detect_device=False)\nw.show()\napp.processEvents()\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'onnxruntime', 'cv2', "
+            "'transformers')))\nw.close()\n")
+    env = {"QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path), "INTERREID_DATA": str(tmp_path),
+           "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_shortcuts_geometry_and_drop_to_open(qtbot, lite_case, tmp_path):  # noqa: F811
+    window = make_window(qtbot, tmp_path)
+    assert window.undo_action.shortcut().matches(Qt.Modifier.CTRL | Qt.Key.Key_Z)
+    assert window.filter_action.shortcut().matches(Qt.Modifier.CTRL | Qt.Key.Key_F)
+    assert window.open_action.shortcut().matches(Qt.Modifier.CTRL | Qt.Key.Key_O)
+    assert window.quit_action.shortcut().matches(Qt.Modifier.CTRL | Qt.Key.Key_Q)
+    window.handle_dropped([lite_case])  # what a drop of the case file does
+    qtbot.waitUntil(lambda: window.session.is_open and not window.session.busy, timeout=WAIT)
+    window.activateWindow()
+    window.filter_action.trigger()
+    grid = window.interview_page.grid
+    assert grid.camera.hasFocus() or grid.time_from.hasFocus() or grid.view.hasFocus()
+    window.close()
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    assert settings.value("window/geometry") is not None and settings.value("window/state") is not None
+    again = MainWindow(settings=settings, detect_device=False)
+    qtbot.addWidget(again)
+    assert again.saveGeometry() is not None  # restored (the offscreen screen clamps sizes, so not compared)
+
+
+def test_report_action_follows_the_report_writer(qtbot, lite_case, tmp_path):  # noqa: F811
+    window = make_window(qtbot, tmp_path)
+    open_and_wait(qtbot, window, lite_case)
+    qtbot.waitUntil(lambda: window.report_available is not None, timeout=WAIT)
+    try:
+        from engine.report import write_report  # noqa: F401
+    except ImportError:
+        assert not window.report_action.isEnabled()
+        assert "not available" in window.report_action.toolTip()
+    else:
+        assert window.report_action.isEnabled()
+    window.close()
