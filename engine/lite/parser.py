@@ -1,0 +1,181 @@
+"""Witness words -> soft constraints on body-region colours and garment shape (lite engine).
+
+Rules, in order of application:
+
+* sentences saying the witness does not know ("I don't know", "not sure", ...) are dropped; a
+  hedge ("maybe", "I think") halves the weight of a sentence's constraints;
+* a colour group ("dark blue", "red and white", "black leather") colours the garment noun that
+  directly follows it, else the most recently named garment, else the upper body;
+* a negator ("not", "no", "without", "...n't") negates colours up to the end of its clause (a
+  comma, a full stop, "but", ...), so "No, it was blue" is a positive blue and "not red" a negative;
+* shorts and skirts mean a short lower garment, trousers, jeans and pants a long one; "jeans" with no
+  colour given for the lower body suggests blue, weakly; sleeve words give the sleeves cue.
+
+Regions and attributes are those of ``layout``: head, upper, lower, feet, lower_length, sleeves.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from .vocabulary import (COLOUR_WORDS, DONT_KNOW, GARMENTS, HEDGES, LENGTH_NOUNS, LONG_SLEEVE_PHRASES, MODIFIERS,
+                         NEGATORS, SCOPE_ENDS, SHADE_ONLY, SHORT_SLEEVE_PHRASES)
+
+LONG_SLEEVE_GARMENTS = frozenset("jacket coat sweater hoodie jumper cardigan sweatshirt parka blazer pullover".split())
+SHORT_SLEEVE_GARMENTS = frozenset("tshirt tshirts tee".split())
+JEANS_BLUE_WEIGHT = 0.3
+_CLAUSE_PUNCT = frozenset(",;:")
+_TOKEN = re.compile(r"[a-z']+|[.,;:!?]")
+
+
+@dataclass(frozen=True)
+class ColourConstraint:
+    """The witness said ``region`` was (``positive``) or was not ``colour``, with confidence ``weight``."""
+
+    region: str
+    colour: str
+    positive: bool
+    weight: float
+
+
+@dataclass(frozen=True)
+class CueConstraint:
+    """A garment-shape attribute (``lower_length`` or ``sleeves``) has ``value`` short or long."""
+
+    cue: str
+    value: str
+    weight: float
+
+
+@dataclass
+class Constraints:
+    """Everything the lite engine understood from a query. Empty when nothing was understood."""
+
+    colours: list[ColourConstraint] = field(default_factory=list)
+    cues: list[CueConstraint] = field(default_factory=list)
+    #: region -> the last garment noun the witness used for it ("jeans"), for phrasing questions
+    nouns: dict[str, str] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.colours or self.cues)
+
+    def attributes(self, min_weight: float = 0.5) -> set[str]:
+        """Attributes the witness already settled: regions with a positive colour and cues, each of
+        weight >= ``min_weight`` (a "not red" or a weak guess from "jeans" leaves the colour open)."""
+        return ({c.region for c in self.colours if c.positive and c.weight >= min_weight}
+                | {c.cue for c in self.cues if c.weight >= min_weight})
+
+    def __str__(self) -> str:
+        if not self:
+            return "no constraints"
+        parts = []
+        for c in self.colours:
+            w = "" if c.weight == 1.0 else f" ({c.weight:g})"
+            parts.append(f"{c.region}: {'' if c.positive else 'not '}{c.colour}{w}")
+        for c in self.cues:
+            w = "" if c.weight == 1.0 else f" ({c.weight:g})"
+            parts.append(f"{c.cue}: {c.value}{w}")
+        return "; ".join(parts)
+
+
+def parse(text: str) -> Constraints:
+    """Parse a description or a space-joined query. Cached: the loop re-parses the same query often."""
+    return _parse_cached(text or "")
+
+
+@lru_cache(maxsize=256)
+def _parse_cached(text: str) -> Constraints:
+    colours: dict[tuple[str, str, bool], float] = {}
+    cues: dict[tuple[str, str], float] = {}
+    nouns: dict[str, str] = {}
+    last: tuple[str, ...] | None = None  # regions of the most recent garment noun
+    saw_jeans = False
+    for sentence in _sentences(text):
+        if any(p in sentence for p in DONT_KNOW):
+            continue
+        toks = _TOKEN.findall(sentence)
+        hedge = 0.5 if any(t in HEDGES for t in toks) else 1.0
+        _sleeve_phrases(sentence, hedge, cues)
+        negated = False
+        i = 0
+        while i < len(toks):
+            tok = toks[i]
+            if tok in _CLAUSE_PUNCT or tok in SCOPE_ENDS:
+                negated = False
+            elif tok in NEGATORS or tok.endswith("n't"):
+                negated = True
+            elif tok in COLOUR_WORDS or (tok in SHADE_ONLY and not _next_is_colour(toks, i)):
+                end, terms, alternatives = _colour_group(toks, i)
+                garment = toks[end] if end < len(toks) and toks[end] in GARMENTS else None
+                if garment is not None:
+                    regions = GARMENTS[garment]
+                else:
+                    regions = last if last is not None else ("upper",)
+                weight = hedge * (0.5 if alternatives and not negated else 1.0)
+                for region in regions:
+                    for term, w in terms:
+                        key = (region, term, not negated)
+                        colours[key] = max(colours.get(key, 0.0), w * weight)
+                i = end
+                continue
+            elif tok in GARMENTS:
+                last = GARMENTS[tok]
+                for region in last:
+                    nouns[region] = tok
+                if tok in LENGTH_NOUNS:
+                    value = LENGTH_NOUNS[tok]
+                    if negated:
+                        value = "long" if value == "short" else "short"
+                    cues[("lower_length", value)] = max(cues.get(("lower_length", value), 0.0), hedge)
+                if not negated and tok in SHORT_SLEEVE_GARMENTS | LONG_SLEEVE_GARMENTS:
+                    value = "short" if tok in SHORT_SLEEVE_GARMENTS else "long"
+                    cues[("sleeves", value)] = max(cues.get(("sleeves", value), 0.0), 0.5 * hedge)
+                saw_jeans = saw_jeans or (tok == "jeans" and not negated)
+            i += 1
+    if saw_jeans and not any(r == "lower" and pos for (r, _, pos) in colours):
+        colours[("lower", "blue", True)] = JEANS_BLUE_WEIGHT
+    for cue in ("lower_length", "sleeves"):  # an explicit statement beats a garment's implication
+        short, long_ = cues.get((cue, "short"), 0.0), cues.get((cue, "long"), 0.0)
+        if short and long_:
+            cues.pop((cue, "long") if short >= long_ else (cue, "short"))
+    return Constraints([ColourConstraint(r, c, p, w) for (r, c, p), w in colours.items()],
+                       [CueConstraint(c, v, w) for (c, v), w in cues.items()], nouns)
+
+
+def _sentences(text: str) -> list[str]:
+    text = text.lower().replace("\u2019", "'")
+    text = re.sub(r"\bt[\s-]?shirt", "tshirt", text)
+    text = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", text)  # short-sleeved -> short sleeved, navy-blue -> navy blue
+    return [s for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
+
+
+def _next_is_colour(toks: list[str], i: int) -> bool:
+    return i + 1 < len(toks) and toks[i + 1] in COLOUR_WORDS
+
+
+def _colour_group(toks: list[str], i: int) -> tuple[int, list[tuple[str, float]], bool]:
+    """From a colour (or shade) word at ``i``: the index just past the group, its colour terms with
+    weights, and whether it offered alternatives ("red or blue")."""
+    words, alternatives, j = [], False, i
+    while j < len(toks):
+        t = toks[j]
+        if t in COLOUR_WORDS:
+            words.append(t)
+        elif t in ("and", "or", ",") and j + 1 < len(toks) and (toks[j + 1] in COLOUR_WORDS
+                                                                 or toks[j + 1] in SHADE_ONLY):
+            alternatives = alternatives or t == "or"
+        elif t not in MODIFIERS:
+            break
+        j += 1
+    if any(w != "denim" for w in words):
+        words = [w for w in words if w != "denim"]
+    terms = [tw for w in words for tw in COLOUR_WORDS[w]] or list(SHADE_ONLY.get(toks[i], ()))
+    return j, terms, alternatives
+
+
+def _sleeve_phrases(sentence: str, hedge: float, cues: dict) -> None:
+    for phrases, value in ((SHORT_SLEEVE_PHRASES, "short"), (LONG_SLEEVE_PHRASES, "long")):
+        if any(p in sentence for p in phrases):
+            cues[("sleeves", value)] = max(cues.get(("sleeves", value), 0.0), hedge)

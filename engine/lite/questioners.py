@@ -1,0 +1,172 @@
+"""Lite questioners: information gain over the candidate posterior, and a fixed-template baseline.
+
+Attributes are the lite layout's: the colour of each body region (head, upper, lower, feet) and
+the garment-shape cues (lower_length, sleeves). For candidate i with posterior weight π_i and
+value distribution p_i(v) (read from its vector), the witness's answer A has the mixture
+distribution m = Σ π_i p_i, and the expected information gain about which candidate is the person
+is the mutual information I(candidate; A) = H(m) − Σ π_i H(p_i), in bits.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..interview.answers import clean_answer
+from ..interview.protocols import QuestionContext, SuggestedQuestion
+from .colours import COLOUR_TERMS
+from .layout import CUE_VALUES, REGIONS, cue_index, decode, region_index
+from .parser import Constraints, parse
+
+ATTRIBUTES: tuple[str, ...] = ("upper", "lower", "lower_length", "feet", "head", "sleeves")
+LABELS = {"head": "hair colour", "upper": "upper-body colour", "lower": "lower-body colour", "feet": "shoe colour",
+          "lower_length": "lower-garment length", "sleeves": "sleeve length"}
+DEFAULT_NOUNS = {"head": "hair", "upper": "top", "lower": "trousers", "feet": "shoes"}
+YESNO_SHARE = 0.6  # one value holding this much of the mass: ask yes/no about it
+CHOICE_SHARE = 0.75  # 2-4 values (each >= CHOICE_MIN) holding this much: multiple choice
+CHOICE_MIN = 0.08
+GENERIC = "Is there anything else you remember about the person — a bag, a hat, their hair?"
+
+
+def attribute_values(attribute: str, vectors: np.ndarray) -> tuple[tuple[str, ...], np.ndarray]:
+    """Value names and per-row value distributions (N, V), rows summing to 1, for lite vectors (N, D)."""
+    dists, cues = decode(vectors)
+    if attribute in REGIONS:
+        return COLOUR_TERMS, dists[:, region_index(attribute)].astype(np.float64)
+    p = cues[:, cue_index(attribute)].astype(np.float64)
+    return CUE_VALUES[attribute], np.stack([p, 1.0 - p], axis=1)  # p is of CUE_VALUES[attribute][0]
+
+
+def information_gain(weights: np.ndarray, dists: np.ndarray) -> tuple[float, np.ndarray]:
+    """Expected information gain in bits of an answer with per-candidate distributions ``dists``
+    (k, V) under candidate weights (k,), and the answer's mixture distribution (V,)."""
+    w = np.asarray(weights, dtype=np.float64)
+    w = w / w.sum()
+    mix = w @ dists
+    return float(_entropy(mix) - w @ _entropy(dists)), mix
+
+
+def _entropy(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-12, 1.0)
+    return -(p * np.log2(p)).sum(-1)
+
+
+class _Words:
+    """Pronouns and garment nouns for phrasing, from what the witness said."""
+
+    def __init__(self, initial: str, cons: Constraints):
+        toks = set(initial.lower().replace(",", " ").replace(".", " ").split())
+        if toks & {"woman", "girl", "lady", "she", "her", "female"}:
+            self.pron, self.poss = "she", "her"
+        elif toks & {"man", "boy", "guy", "he", "his", "male", "gentleman"}:
+            self.pron, self.poss = "he", "his"
+        else:
+            self.pron, self.poss = "the person", "their"
+        self.nouns = cons.nouns
+
+    def noun(self, region: str) -> tuple[str, bool]:
+        """(noun, plural) for a region."""
+        noun = self.nouns.get(region, DEFAULT_NOUNS[region])
+        if noun in ("tshirt", "tshirts"):
+            noun = "T-shirt"
+        return noun, noun.endswith("s") and noun != "dress"
+
+
+def phrase(attribute: str, kind: str, values: list[str], words: _Words) -> str:
+    """The question for ``attribute`` of ``kind`` (descriptive | yesno | choice) offering ``values``."""
+    if attribute == "lower_length":
+        if kind == "yesno":
+            wear = "shorts or a skirt" if values[0] == "short" else "long trousers"
+            return f"Was {words.pron} wearing {wear}?"
+        return f"Was {words.pron} wearing long trousers, shorts or a skirt?"
+    if attribute == "sleeves":
+        if kind == "yesno":
+            return f"Did {words.poss} top have {values[0]} sleeves?"
+        return f"Did {words.poss} top have long or short sleeves?"
+    noun, plural = words.noun(attribute)
+    be = "were" if plural else "was"
+    if kind == "yesno":
+        return f"{be.capitalize()} {words.poss} {noun} {values[0]}?"
+    if kind == "choice":
+        labelled = [f"{'ABCD'[i]}) {v}" for i, v in enumerate(values)]
+        options = f"{labelled[0]} or {labelled[1]}" if len(labelled) == 2 else \
+            ", ".join(labelled[:-1]) + f", or {labelled[-1]}"
+        return f"{be.capitalize()} {words.poss} {noun} {options}?"
+    return f"What colour {be} {words.poss} {noun}?"
+
+
+def question_kind(values: tuple[str, ...], mix: np.ndarray) -> tuple[str, list[str]]:
+    """Choose the question type from the answer's mixture distribution: (kind, values to offer)."""
+    order = np.argsort(-mix)
+    if mix[order[0]] >= YESNO_SHARE:
+        return "yesno", [values[order[0]]]
+    for n in (2, 3, 4):
+        top = order[:n]
+        if len(top) == n and mix[top].sum() >= CHOICE_SHARE and mix[top].min() >= CHOICE_MIN:
+            return "choice", [values[i] for i in top]
+    return "descriptive", []
+
+
+def _query(context: QuestionContext) -> str:
+    parts = [context.initial_description.strip()] + [clean_answer(t.answer) for t in context.dialogue]
+    return " ".join(p for p in parts if p)
+
+
+def _closed(context: QuestionContext, cons: Constraints) -> set[str]:
+    """Attributes not to ask about: asked (or answered "don't know") or already settled by the words."""
+    return set(context.asked_attributes) | {t.attribute for t in context.dialogue if t.attribute} | cons.attributes()
+
+
+def _generic(name: str) -> SuggestedQuestion:
+    return SuggestedQuestion(GENERIC, "every attribute the lite engine reads has been asked or described",
+                             None, "descriptive", name)
+
+
+class InfoGainQuestioner:
+    """Asks about the attribute whose answer is expected to tell the top candidates apart best."""
+
+    name = "infogain"
+
+    def ask(self, context: QuestionContext) -> SuggestedQuestion:
+        cons = parse(_query(context))
+        closed = _closed(context, cons)
+        open_attrs = [a for a in ATTRIBUTES if a not in closed]
+        topk = np.asarray(context.topk, dtype=np.int64)
+        if not open_attrs or len(topk) == 0:
+            return _generic(self.name)
+        weights = np.asarray(context.topk_posterior, dtype=np.float64)[:len(topk)]
+        if weights.sum() <= 0:
+            weights = np.ones(len(topk))
+        vectors = np.asarray(context.vectors)[topk]
+        best = None
+        for attribute in open_attrs:  # ATTRIBUTES order breaks ties
+            values, dists = attribute_values(attribute, vectors)
+            gain, mix = information_gain(weights, dists)
+            if best is None or gain > best[1] + 1e-9:
+                best = (attribute, gain, values, mix)
+        attribute, gain, values, mix = best
+        kind, offered = question_kind(values, mix)
+        order = np.argsort(-mix)[:2]
+        shares = ", ".join(f"{values[i]} {100 * mix[i]:.0f}%" for i in order)
+        rationale = f"the top candidates differ most in {LABELS[attribute]}: {shares} — expected gain {gain:.2f} bits"
+        return SuggestedQuestion(phrase(attribute, kind, offered, _Words(context.initial_description, cons)),
+                                 rationale, attribute, kind, self.name)
+
+
+class TemplateQuestioner:
+    """SimIRV-style baseline: fixed descriptive templates in ``ATTRIBUTES`` order, skipping
+    attributes already asked or already settled by the witness's words."""
+
+    name = "template"
+
+    def ask(self, context: QuestionContext) -> SuggestedQuestion:
+        cons = parse(_query(context))
+        closed = _closed(context, cons)
+        for attribute in ATTRIBUTES:
+            if attribute not in closed:
+                text = phrase(attribute, "descriptive", [], _Words(context.initial_description, cons))
+                return SuggestedQuestion(text, f"next fixed template: {LABELS[attribute]}", attribute,
+                                         "descriptive", self.name)
+        return _generic(self.name)
+
+
+QUESTIONERS = {"infogain": InfoGainQuestioner, "template": TemplateQuestioner}

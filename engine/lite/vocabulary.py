@@ -1,0 +1,77 @@
+"""Words the lite description parser knows: garments by body region, colour words, modifiers.
+
+Data only; ``parser`` holds the rules. Regions and attribute names match ``layout`` and the
+synthetic data's attribute keys (head, upper, lower, feet, lower_length, sleeves).
+"""
+
+from __future__ import annotations
+
+#: garment / body-part noun -> regions it colours. An empty tuple marks a noun that takes colours
+#: but is not a body region (a bag, a car), so its colour is not given to a garment by mistake.
+GARMENTS: dict[str, tuple[str, ...]] = {}
+for _words, _regions in (
+    ("hair head hat hats cap caps beanie helmet hood", ("head",)),
+    ("jacket jackets shirt shirts tshirt tshirts tee top tops coat coats sweater sweaters jumper hoodie "
+     "blouse vest cardigan sweatshirt jersey parka blazer pullover tank polo windbreaker upper torso "
+     "sleeve sleeves", ("upper",)),
+    ("trousers pants jeans shorts skirt skirts leggings slacks bottoms lower joggers sweatpants chinos "
+     "tights legs", ("lower",)),
+    ("shoes shoe boots boot sneakers sneaker trainers trainer sandals heels footwear feet loafers "
+     "slippers socks", ("feet",)),
+    ("dress dresses suit overalls jumpsuit outfit clothes clothing", ("upper", "lower")),
+    ("bag bags backpack handbag purse umbrella glasses sunglasses phone bicycle bike car skin scarf "
+     "gloves belt watch mask box suitcase case luggage", ()),
+):
+    for _w in _words.split():
+        GARMENTS[_w] = _regions
+
+#: garment noun -> lower_length value it implies
+LENGTH_NOUNS: dict[str, str] = {"shorts": "short", "skirt": "short", "skirts": "short", "trousers": "long",
+                                "pants": "long", "jeans": "long", "leggings": "long", "slacks": "long",
+                                "joggers": "long", "sweatpants": "long", "chinos": "long"}
+
+#: colour word -> ((basic term, weight), ...)
+COLOUR_WORDS: dict[str, tuple[tuple[str, float], ...]] = {
+    **{t: ((t, 1.0),) for t in ("black", "white", "grey", "red", "orange", "yellow", "green", "blue", "purple",
+                                "pink", "brown")},
+    "gray": (("grey", 1.0),), "silver": (("grey", 1.0),), "charcoal": (("grey", 0.7), ("black", 0.3)),
+    "navy": (("blue", 1.0),), "cyan": (("blue", 1.0),), "denim": (("blue", 0.5),),
+    "teal": (("blue", 0.5), ("green", 0.5)), "turquoise": (("blue", 0.5), ("green", 0.5)),
+    "maroon": (("red", 1.0),), "burgundy": (("red", 1.0),), "crimson": (("red", 1.0),),
+    "scarlet": (("red", 1.0),), "wine": (("red", 1.0),),
+    "beige": (("brown", 1.0),), "tan": (("brown", 1.0),), "khaki": (("brown", 1.0),), "camel": (("brown", 1.0),),
+    "chocolate": (("brown", 1.0),), "coffee": (("brown", 1.0),),
+    "violet": (("purple", 1.0),), "lilac": (("purple", 1.0),), "lavender": (("purple", 1.0),),
+    "magenta": (("pink", 0.5), ("purple", 0.5)), "fuchsia": (("pink", 1.0),), "rose": (("pink", 1.0),),
+    "cream": (("white", 1.0),), "ivory": (("white", 1.0),),
+    "olive": (("green", 1.0),), "lime": (("green", 1.0),),
+    "gold": (("yellow", 1.0),), "golden": (("yellow", 1.0),), "blond": (("yellow", 1.0),),
+    "blonde": (("yellow", 1.0),), "ginger": (("orange", 1.0),), "auburn": (("red", 0.5), ("brown", 0.5)),
+    "peach": (("orange", 0.5), ("pink", 0.5)),
+}
+# "reddish", "bluish", "greyish" ...
+for _t in ("red", "blue", "green", "grey", "gray", "brown", "pink", "purple", "orange", "yellow", "white", "black"):
+    COLOUR_WORDS[_t + "ish"] = tuple((c, 0.7 * w) for c, w in COLOUR_WORDS[_t])
+COLOUR_WORDS["bluish"] = COLOUR_WORDS["blueish"]
+
+#: words that may stand between a colour and its garment ("dark blue long-sleeved denim jacket")
+MODIFIERS = frozenset(
+    "dark light pale bright deep navy long short sleeved sleeve sleeveless denim leather cotton wool woollen "
+    "woolen striped plaid checked check plain baggy tight skinny loose coloured colored running sports sport "
+    "high heeled knee length ankle hooded zip zipped button buttoned puffer puffy rain winter summer casual "
+    "formal mini midi maxi thin thick fitted full half flat canvas suede a an the his her their its".split())
+#: "dark" or "light" with no colour word: a weak achromatic guess
+SHADE_ONLY: dict[str, tuple[tuple[str, float], ...]] = {"dark": (("black", 0.5),),
+                                                       "light": (("white", 0.4),), "pale": (("white", 0.4),)}
+NEGATORS = frozenset("not no never without neither nor none nothing".split())
+#: words that end a negation's scope (besides punctuation)
+SCOPE_ENDS = frozenset("but instead rather though however although while whereas".split())
+#: hedges: colours in the sentence count half
+HEDGES = frozenset("maybe perhaps probably possibly think guess might".split())
+#: sentences holding one of these say the witness does not know; they are dropped
+DONT_KNOW = ("don't know", "do not know", "dont know", "not sure", "no idea", "can't remember",
+             "cannot remember", "can not remember", "don't remember", "do not remember", "dont remember",
+             "can't recall", "cannot recall", "don't recall", "didn't see", "did not see", "didn't notice",
+             "did not notice", "unsure", "dunno", "can't say", "cannot say", "can't tell", "cannot tell")
+SHORT_SLEEVE_PHRASES = ("short sleeve", "short sleeved", "sleeveless", "tank top")
+LONG_SLEEVE_PHRASES = ("long sleeve", "long sleeved")
