@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pytest
@@ -33,15 +32,12 @@ def test_grid_over_100k_rows_loads_only_a_screenful(qtbot):
     grid = RankedGrid()
     qtbot.addWidget(grid)
     grid.resize(900, 600)
-    tick = time.perf_counter()
     grid.set_model(model)
     grid.show()
     qtbot.waitExposed(grid)
     qtbot.wait(50)
-    shown = time.perf_counter() - tick
     # a 900 x 600 grid of 84 x 148 cells shows about 10 x 4; allow generous slack but far below N
     assert 0 < model.thumbs.loads <= 120, model.thumbs.loads
-    assert shown < 5.0
     grid.view.scrollToBottom()
     qtbot.wait(50)
     assert model.thumbs.loads <= 240

@@ -64,7 +64,12 @@ def test_infogain_never_reasks_or_asks_what_was_said():
     assert q.attribute not in {"lower", "upper"}
     ctx = context(SPLIT_LOWER, initial="A man.", dialogue=[Turn("What colour were his trousers?", "I don't know.", "lower")])
     assert QUESTIONERS["infogain"]().ask(ctx).attribute != "lower"
+    # described but never asked: confirmed only while the candidates still disagree on it
     ctx = context(SPLIT_LOWER, initial="A man in a red top and black trousers.")
+    q = QUESTIONERS["infogain"]().ask(ctx)
+    assert q.attribute == "lower" and "confirm" in q.rationale
+    agree = [("red", "black", 0.1)] * 6
+    ctx = context(agree, initial="A man in a red top and black trousers.")
     assert QUESTIONERS["infogain"]().ask(ctx).attribute not in {"upper", "lower", "lower_length"}
 
 

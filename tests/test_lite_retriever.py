@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pytest
@@ -61,13 +60,12 @@ def test_explain(vectors):
     assert r.explain("", vectors[0]) == "no colour constraints yet"
 
 
-def test_scoring_100k_rows_is_fast():
+def test_scoring_100k_rows_in_chunks_matches_row_by_row():
     rng = np.random.default_rng(0)
     v = l2_normalise(rng.random((100_000, DIM)).astype(np.float32))
     r = LiteRetriever()
     q = "A man in a red jacket, blue jeans, not white shoes."
-    r.score(q, v[:10])
-    t = time.perf_counter()
-    s = r.score(q, v)
-    assert time.perf_counter() - t < 0.5  # ~35 ms measured
-    assert np.isfinite(s).all()
+    s = r.score(q, v)  # speed is measured by 'interreid bench speed', not asserted here
+    assert s.shape == (100_000,) and np.isfinite(s).all()
+    assert np.allclose(s[[0, 65_535, 65_536, 99_999]], [r.score(q, v[i:i + 1])[0] for i in (0, 65_535, 65_536, 99_999)],
+                       atol=1e-5)

@@ -51,6 +51,22 @@ def import_rows(n_images: int = 300) -> list[Row]:
             _row("import", "re-run of the same import (resume check)", n_images / resume, "files/s")]
 
 
+def lite_rows(n_rows: int = 100_000) -> list[Row]:
+    """Lite engine: scoring latency of a description over ``n_rows`` stored vectors."""
+    from ..embedder import l2_normalise
+    from ..lite.layout import DIM
+    from ..lite.retriever import LiteRetriever
+
+    rng = np.random.default_rng(0)
+    vectors = l2_normalise(rng.random((n_rows, DIM)).astype(np.float32))
+    retriever = LiteRetriever()
+    query = "A man in a red jacket, blue jeans and white shoes, short dark hair."
+    retriever.score(query, vectors[:10])
+    lat = _latencies(lambda q: retriever.score(q, vectors), np.array([query] * 10, dtype=object))
+    return [_row("lite", f"lite scoring of a description ({n_rows // 1000}k vectors)", np.median(lat), "ms",
+                 p95_ms=round(float(np.percentile(lat, 95)), 3))]
+
+
 def _latencies(fn: Callable[[np.ndarray], object], queries: np.ndarray) -> np.ndarray:
     out = []
     for q in queries:
@@ -95,6 +111,7 @@ def run_speed(sizes=(10_000, 100_000), include_clip: bool = True, progress=print
     rows: list[Row] = []
     progress("bench: import throughput...")
     rows += import_rows()
+    rows += lite_rows()
     progress("bench: index latency (exact vs hnswlib)...")
     rows += index_rows(sizes)
     if include_clip:

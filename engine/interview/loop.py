@@ -26,7 +26,7 @@ from ..casefile.case import CaseFile, InterviewRecords
 from ..errors import UserError
 from ..gallery.store import utc_now
 from ..retriever import posterior
-from .answers import clean_answer
+from .answers import clean_answer, is_dont_know
 from .protocols import QuestionContext, SuggestedQuestion, Turn
 
 DEFAULT_MAX_ROUNDS = 5
@@ -96,10 +96,16 @@ class Interview:
 
     # -- the query -----------------------------------------------------------------------
     def query(self, dialogue: list[Turn] | None = None) -> str:
-        """Initial description + cleaned answers, space-joined (questions are not added)."""
+        """Initial description + cleaned answers, space-joined (questions are not added).
+
+        A retriever may offer ``contextualise(question, answer, cleaned, attribute)`` to make a bare
+        answer ("Black.") self-contained; the lite engine does, the CLIP retriever does not."""
         parts = [self.initial.strip()]
+        hook = getattr(self.engine.retriever, "contextualise", None)
         for turn in self.dialogue if dialogue is None else dialogue:
             cleaned = clean_answer(turn.answer)
+            if hook is not None and not is_dont_know(turn.answer):
+                cleaned = hook(turn.question, turn.answer, cleaned, turn.attribute)
             if cleaned:
                 parts.append(cleaned)
         return " ".join(p for p in parts if p)
@@ -228,7 +234,7 @@ class Interview:
         post = posterior(state.scores[:state.k], self.engine.retriever.temperature)
         context = QuestionContext(self.initial, list(self.dialogue), state.round_index, topk, post,
                                   [c.row for c in state.candidates], self.vectors, self.gallery.load_image,
-                                  set(self.skipped_attributes))
+                                  set(self.skipped_attributes), query=state.query)
         suggestion = self.engine.questioner.ask(context)
         if not suggestion.questioner:
             suggestion.questioner = self.engine.questioner.name

@@ -36,6 +36,7 @@ class QuestionContext:
     vectors: np.ndarray
     load_image: Callable[[int], object] | None = None
     asked_attributes: set[str] = field(default_factory=set)
+    query: str = ""  # the retrieval query the current ranking came from
 
 
 @dataclass

@@ -24,6 +24,8 @@ DEFAULT_NOUNS = {"head": "hair", "upper": "top", "lower": "trousers", "feet": "s
 YESNO_SHARE = 0.6  # one value holding this much of the mass: ask yes/no about it
 CHOICE_SHARE = 0.75  # 2-4 values (each >= CHOICE_MIN) holding this much: multiple choice
 CHOICE_MIN = 0.08
+SETTLED_DISCOUNT = 0.5  # expected gain of an attribute the witness already described is halved
+SETTLED_MIN_GAIN = 0.1  # bits: below this a described attribute is not worth confirming
 GENERIC = "Is there anything else you remember about the person — a bag, a hat, their hair?"
 
 
@@ -107,13 +109,20 @@ def question_kind(values: tuple[str, ...], mix: np.ndarray) -> tuple[str, list[s
 
 
 def _query(context: QuestionContext) -> str:
+    if context.query:
+        return context.query
     parts = [context.initial_description.strip()] + [clean_answer(t.answer) for t in context.dialogue]
     return " ".join(p for p in parts if p)
 
 
+def _asked(context: QuestionContext) -> set[str]:
+    """Attributes never to ask about again: asked, skipped, or answered "don't know"."""
+    return set(context.asked_attributes) | {t.attribute for t in context.dialogue if t.attribute}
+
+
 def _closed(context: QuestionContext, cons: Constraints) -> set[str]:
-    """Attributes not to ask about: asked (or answered "don't know") or already settled by the words."""
-    return set(context.asked_attributes) | {t.attribute for t in context.dialogue if t.attribute} | cons.attributes()
+    """Attributes the template baseline skips: asked, or already settled by the witness's words."""
+    return _asked(context) | cons.attributes()
 
 
 def _generic(name: str) -> SuggestedQuestion:
@@ -128,8 +137,8 @@ class InfoGainQuestioner:
 
     def ask(self, context: QuestionContext) -> SuggestedQuestion:
         cons = parse(_query(context))
-        closed = _closed(context, cons)
-        open_attrs = [a for a in ATTRIBUTES if a not in closed]
+        settled = cons.attributes()
+        open_attrs = [a for a in ATTRIBUTES if a not in _asked(context)]
         topk = np.asarray(context.topk, dtype=np.int64)
         if not open_attrs or len(topk) == 0:
             return _generic(self.name)
@@ -141,13 +150,23 @@ class InfoGainQuestioner:
         for attribute in open_attrs:  # ATTRIBUTES order breaks ties
             values, dists = attribute_values(attribute, vectors)
             gain, mix = information_gain(weights, dists)
+            if attribute in settled:
+                # the witness described it but was never asked: a clarifying question is allowed
+                # when the candidates still disagree on it, ranked behind unexplored attributes
+                if gain < SETTLED_MIN_GAIN:
+                    continue
+                gain *= SETTLED_DISCOUNT
             if best is None or gain > best[1] + 1e-9:
                 best = (attribute, gain, values, mix)
+        if best is None:
+            return _generic(self.name)
         attribute, gain, values, mix = best
         kind, offered = question_kind(values, mix)
         order = np.argsort(-mix)[:2]
         shares = ", ".join(f"{values[i]} {100 * mix[i]:.0f}%" for i in order)
         rationale = f"the top candidates differ most in {LABELS[attribute]}: {shares} — expected gain {gain:.2f} bits"
+        if attribute in settled:
+            rationale += " (the witness mentioned it; this asks to confirm)"
         return SuggestedQuestion(phrase(attribute, kind, offered, _Words(context.initial_description, cons)),
                                  rationale, attribute, kind, self.name)
 

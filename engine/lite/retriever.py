@@ -42,6 +42,12 @@ class LiteRetriever:
             out[start:start + _CHUNK] = _log_likelihood(cons, dists, cues)
         return out
 
+    def contextualise(self, question: str, answer: str, cleaned: str, attribute: str | None = None) -> str:
+        """A short answer made self-contained with its question's garment (see ``context``)."""
+        from .context import contextualise
+
+        return contextualise(question, answer, cleaned, attribute)
+
     def explain(self, query: str, vector: np.ndarray) -> str:
         """This image's probability of each constrained colour or cue value, e.g.
         "upper: red 0.62, lower: blue 0.48, lower length: short 0.81"."""

@@ -1,0 +1,45 @@
+"""Making a short answer self-contained for the lite parser.
+
+The retrieval query holds only the witness's cleaned answers, never the questions (REFERENCE.md).
+A full sentence ("His trousers were blue.") parses on its own, but the lite parser cannot place a
+bare "Black." (an answer to "Were his shoes A) grey or B) white?") or a bare "Yes."/"No.". For the
+lite engine only, such answers borrow the question's garment: "Black." → "Black shoes.",
+"Yes." to "Was his top red?" → "Was his top red", "No." to it → "His top not red.". The CLIP
+retriever of the full engine keeps the paper's rule unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .parser import parse
+
+_YES = re.compile(r"^\s*yes\b", re.IGNORECASE)
+_NO = re.compile(r"^\s*no\b", re.IGNORECASE)
+DEFAULT_NOUNS = {"head": "hair", "upper": "top", "lower": "trousers", "feet": "shoes"}
+CUE_PHRASES = {("lower_length", "short"): "shorts", ("lower_length", "long"): "long trousers",
+               ("sleeves", "short"): "short sleeves", ("sleeves", "long"): "long sleeves"}
+
+
+def contextualise(question: str, answer: str, cleaned: str, attribute: str | None = None) -> str:
+    """The text that joins the lite query for one answered question (``cleaned`` when it parses)."""
+    said = parse(cleaned)
+    if said.nouns or (said and not said.colours):
+        return cleaned  # names its garment (or only states a shape cue): stands on its own
+    asked = parse(question)
+    region = attribute if attribute in DEFAULT_NOUNS else next(iter(asked.nouns), None)
+    if not said:
+        if _YES.match(answer) and asked:
+            return question.strip().rstrip("?").strip() + "."
+        if _NO.match(answer) and asked:
+            parts = [f"{asked.nouns.get(c.region, DEFAULT_NOUNS[c.region])} not {c.colour}"
+                     for c in asked.colours if c.positive]
+            for c in asked.cues:
+                opposite = "long" if c.value == "short" else "short"
+                parts.append(CUE_PHRASES[(c.cue, opposite)])
+            return (". ".join(parts) + ".").capitalize() if parts else cleaned
+        return cleaned
+    if region is None:
+        return cleaned
+    noun = asked.nouns.get(region, DEFAULT_NOUNS[region])
+    return f"{cleaned.rstrip(' .!')} {noun}."

@@ -1,0 +1,48 @@
+"""Short answers borrow their question's garment for the lite parser (lite engine only)."""
+
+from engine.lite.context import contextualise
+from engine.lite.parser import parse
+
+
+def _regions(text):
+    return {(c.region, c.colour, c.positive) for c in parse(text).colours}
+
+
+def test_bare_colour_takes_the_questions_garment():
+    out = contextualise("Were his shoes A) grey or B) white?", "B) White.", "White.", "feet")
+    assert ("feet", "white", True) in _regions(out)
+    out = contextualise("Was his hair A) grey, B) black, or C) brown?", "Blue.", "Blue.", "head")
+    assert _regions(out) == {("head", "blue", True)}
+
+
+def test_yes_and_no_to_a_colour_question():
+    assert ("upper", "red", True) in _regions(contextualise("Was his top red?", "Yes.", "Yes.", "upper"))
+    assert ("upper", "red", False) in _regions(contextualise("Was his top red?", "No.", "No.", "upper"))
+
+
+def test_no_to_a_length_question_gives_the_opposite():
+    out = contextualise("Was she wearing shorts or a skirt?", "No.", "No.", "lower_length")
+    assert {(c.cue, c.value) for c in parse(out).cues} == {("lower_length", "long")}
+
+
+def test_full_sentences_are_left_alone():
+    full = "Her trousers were blue."
+    assert contextualise("What colour were her trousers?", full, full, "lower") == full
+
+
+def test_loop_query_uses_it(tmp_path, crops_dir):
+    from engine.embedder import create_embedder
+    from engine.engines import build_engine
+    from engine.gallery.importer import import_sources
+    from engine.gallery.store import Gallery
+    from engine.interview.loop import Interview
+    from engine.interview.protocols import Turn
+
+    emb = create_embedder("lite")
+    with Gallery.create(tmp_path / "g", emb.identity) as g:
+        import_sources(g, emb, [crops_dir])
+        iv = Interview(g, build_engine(g))
+        iv.initial = "A man in dark trousers."
+        iv.dialogue = [Turn("Were his shoes A) grey or B) white?", "B) White.", "feet"),
+                       Turn("What colour was his hat?", "I don't know.", None)]
+        assert iv.query() == "A man in dark trousers. White shoes."
