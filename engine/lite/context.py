@@ -34,7 +34,7 @@ def contextualise(question: str, answer: str, cleaned: str, attribute: str | Non
         if _NO.match(answer) and asked:
             parts = [f"{asked.nouns.get(c.region, DEFAULT_NOUNS[c.region])} not {c.colour}"
                      for c in asked.colours if c.positive]
-            for c in asked.cues:
+            for c in ([] if parts else asked.cues):  # a shape question ("Was she wearing shorts?")
                 opposite = "long" if c.value == "short" else "short"
                 parts.append(CUE_PHRASES[(c.cue, opposite)])
             return (". ".join(parts) + ".").capitalize() if parts else cleaned
