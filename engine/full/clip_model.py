@@ -177,8 +177,11 @@ def load_weights(model, state_dict: dict, kind: str = "clip", source: str = "che
     unknown = [k.lstrip("\0") for k in sd if k not in expected]
     missing = [k for k in expected if k not in sd and k not in _OPTIONAL]
     if unknown:
+        hint = f"is it a {kind} checkpoint of this architecture?"
+        if kind == "clip" and sum(k.startswith("base_model.") for k in unknown) > len(unknown) // 2:
+            hint = "it looks like an IRRA / LLaVA-ReID checkpoint: load it as one (--irra)."
         raise ModelPackError(f"The {source} has {len(unknown)} weight(s) this CLIP does not know: "
-                             f"{_name_keys(unknown)}; is it a {kind} checkpoint of this architecture?")
+                             f"{_name_keys(unknown)}; {hint}")
     if missing:
         raise ModelPackError(f"The {source} is missing {len(missing)} CLIP weight(s): {_name_keys(missing)}; "
                              f"is it a complete {kind} checkpoint?")

@@ -68,7 +68,11 @@ def _export(module, dummy, path: Path, input_name: str) -> None:
 
 
 def quantize_image_tower(fp32_path: str | Path, int8_path: str | Path) -> Path:
-    """Dynamic int8 quantisation (weights int8, per-tensor) of an exported image tower."""
+    """Dynamic 8-bit quantisation (per-tensor) of an exported image tower.
+
+    Weights are quantised as unsigned 8-bit: with signed weights the u8 x s8 kernels lose accuracy
+    on this model (ViT-B/16 min cosine to fp32 0.993 vs 0.9998 for u8 x u8, at similar speed).
+    """
     from onnxruntime.quantization import QuantType, quantize_dynamic  # noqa: PLC0415
     from onnxruntime.quantization.shape_inference import quant_pre_process  # noqa: PLC0415
 
@@ -78,7 +82,7 @@ def quantize_image_tower(fp32_path: str | Path, int8_path: str | Path) -> Path:
         prepped = Path(tmp) / "prepped.onnx"
         # Symbolic shape inference fails on the dynamic-batch graph; ONNX shape inference suffices.
         quant_pre_process(str(fp32_path), str(prepped), skip_symbolic_shape=True)
-        quantize_dynamic(str(prepped), str(int8_path), weight_type=QuantType.QInt8,
+        quantize_dynamic(str(prepped), str(int8_path), weight_type=QuantType.QUInt8,
                          op_types_to_quantize=["MatMul", "Gemm"])
     return int8_path
 

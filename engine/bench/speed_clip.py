@@ -1,0 +1,149 @@
+"""CLIP speed rows for ``interreid bench speed``: PyTorch reference vs ONNX fp32 vs ONNX int8.
+
+Everything is measured in one run on the same images: the random-weight model is built from the
+config, exported (fp32 + dynamic int8) to a temporary folder, and each path embeds the same PIL
+images with the same preprocessing (``engine.full.preprocess``), batch 32, after one warm-up
+batch. Random weights change nothing about speed; the cosines say how closely the ONNX paths
+reproduce the reference. ``ratio_vs_reference`` > 1 means faster than PyTorch fp32.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+DESCRIPTION_60_WORDS = (
+    "A young woman with long black hair tied in a ponytail is walking. She wears a short white "
+    "jacket over a red shirt, dark blue jeans and white sneakers with black laces. She carries a large "
+    "brown leather bag on her left shoulder and holds a phone in her right hand, and she has "
+    "black glasses and a silver watch."
+)
+
+
+def _row(name: str, value: float, unit: str, ratio: float | None = None, **extra) -> dict:
+    return {"group": "clip", "name": name, "value": round(float(value), 4), "unit": unit,
+            "ratio_vs_reference": None if ratio is None else round(float(ratio), 3), **extra}
+
+
+def _images(n: int, seed: int = 0):
+    from PIL import Image  # noqa: PLC0415
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        h, w = int(rng.integers(120, 300)), int(rng.integers(48, 120))
+        arr = rng.integers(0, 255, (h, w, 3), dtype=np.uint8)
+        arr[: h // 2, :, i % 3] = 200  # a coloured "upper body", so images differ in content
+        out.append(Image.fromarray(arr))
+    return out
+
+
+def _timed(fn, repeats: int = 1) -> tuple[float, object]:
+    best, result = float("inf"), None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, result
+
+
+def clip_speed_rows(n_images: int = 64, tiny: bool = False, batch_size: int = 32, text_repeats: int = 10,
+                    progress=None) -> list[dict]:
+    """Gallery embedding throughput (images/s) and text latency (ms), reference vs ONNX.
+
+    ``tiny`` uses the tiny test config instead of ViT-B/16 (seconds instead of minutes).
+    Rows: throughput for PyTorch fp32 (reference), ONNX fp32, ONNX int8; min cosine of ONNX
+    fp32/int8 features to the reference; text-encoding latency (median) for a 60-word
+    description, PyTorch vs ONNX.
+    """
+    import torch  # noqa: PLC0415
+
+    from ..embedder import EmbedderIdentity  # noqa: PLC0415
+    from ..full.clip_model import (DEFAULT_CONFIG, TINY_CONFIG, build_model, encode_images,  # noqa: PLC0415
+                                   encode_tokens, image_tower, load_config)
+    from ..full.export import export_towers  # noqa: PLC0415
+    from ..full.onnx_retriever import OnnxClipEmbedder, OnnxClipRetriever  # noqa: PLC0415
+    from ..full.preprocess import preprocess_batch  # noqa: PLC0415
+    from ..full.providers import choose_providers  # noqa: PLC0415
+    from ..full.tokenizer import ClipTokenizer  # noqa: PLC0415
+
+    say = progress or (lambda _m: None)
+    cfg = load_config(TINY_CONFIG if tiny else DEFAULT_CONFIG)
+    model = build_model(cfg)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    providers = choose_providers()
+    images = _images(n_images)
+    pre = cfg["preprocess"]
+    ident = EmbedderIdentity("clip-onnx", "bench", int(cfg["embed_dim"]))
+    label = f"{cfg['name']}, {n_images} images, batch {batch_size}"
+    rows: list[dict] = []
+
+    with tempfile.TemporaryDirectory() as tmp:
+        say("bench clip: exporting ONNX fp32 + int8...")
+        paths = export_towers(model, Path(tmp), tuple(cfg["vision_cfg"]["image_size"]), int8=True)
+        ref_model = model.to(device)
+
+        def reference(imgs=images):
+            pixels = preprocess_batch(imgs, pre)
+            if device == "cpu":
+                return encode_images(ref_model, pixels, batch_size)
+            tower = image_tower(ref_model)
+            with torch.inference_mode():  # the same tower, inputs moved to the GPU
+                return np.concatenate([tower(torch.from_numpy(pixels[i:i + batch_size]).to(device)).float().cpu().numpy()
+                                       for i in range(0, len(pixels), batch_size)])
+
+        say("bench clip: PyTorch fp32 reference...")
+        reference(images[:batch_size])  # warm-up
+        t_ref, ref = _timed(reference)
+        embedders = {}
+        for key, precision in (("image_onnx", "fp32"), ("image_int8_onnx", "int8")):
+            say(f"bench clip: ONNX {precision}...")
+            emb = OnnxClipEmbedder(paths[key], ident, pre, batch_size=batch_size, providers=providers)
+            emb.embed_images(images[:batch_size])  # warm-up
+            t, vec = _timed(lambda e=emb: e.embed_images(images))
+            embedders[precision] = (t, vec, emb.provider)
+
+        rows.append(_row(f"CLIP gallery embedding, PyTorch fp32 reference ({label})", n_images / t_ref,
+                         "images/s", 1.0, device=device))
+        for precision, (t, vec, provider) in embedders.items():
+            rows.append(_row(f"CLIP gallery embedding, ONNX {precision} ({label})", n_images / t, "images/s",
+                             t_ref / t, provider=provider))
+        for precision, (_t, vec, _p) in embedders.items():
+            cos = np.sum(vec * ref, axis=1)
+            rows.append(_row(f"CLIP ONNX {precision} vs PyTorch, min cosine ({label})", float(cos.min()),
+                             "cosine", mean=round(float(cos.mean()), 6)))
+
+        say("bench clip: text encoding latency...")
+        tok = ClipTokenizer(context_length=int(cfg["text_cfg"]["context_length"]))
+        retriever = OnnxClipRetriever(paths["text_onnx"], ident, context_length=tok.context_length,
+                                      providers=providers)
+        n_words = len(DESCRIPTION_60_WORDS.split())
+
+        def torch_text():
+            tokens = tok([DESCRIPTION_60_WORDS])
+            if device == "cpu":
+                return encode_tokens(ref_model, tokens)
+            with torch.inference_mode():
+                return ref_model.encode_text(torch.from_numpy(tokens).to(device), normalize=True).cpu().numpy()
+
+        def latencies(fn):
+            fn()  # warm-up
+            out = []
+            for _ in range(text_repeats):
+                t0 = time.perf_counter()
+                fn()
+                out.append((time.perf_counter() - t0) * 1000)
+            return float(np.median(out))
+
+        lat_ref = latencies(torch_text)
+        lat_onnx = latencies(lambda: retriever.encode_text([DESCRIPTION_60_WORDS]))
+        text_cos = float(np.sum(torch_text()[0] * retriever.encode_text([DESCRIPTION_60_WORDS])[0]))
+        rows.append(_row(f"CLIP text encoding, PyTorch fp32 ({n_words}-word description, median)", lat_ref,
+                         "ms", 1.0, device=device))
+        rows.append(_row(f"CLIP text encoding, ONNX fp32 ({n_words}-word description, median)", lat_onnx,
+                         "ms", lat_ref / lat_onnx, provider=retriever.provider,
+                         cosine_vs_reference=round(text_cos, 6)))
+    return rows

@@ -1,0 +1,124 @@
+"""``interreid pack build|verify|install|list``: model packs for air-gapped workstations."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ..errors import UserError
+from .output import emit_json
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("pack", help="build, verify, install or list model packs")
+    psub = p.add_subparsers(dest="pack_command", metavar="ACTION", required=True)
+
+    b = psub.add_parser("build", help="assemble a model pack from local checkpoints (no network)",
+                        description="Export the CLIP retriever to ONNX and write a model pack folder with "
+                                    "a manifest of SHA-256 hashes. Give exactly one of --clip, --irra, "
+                                    "--random-weights.")
+    b.add_argument("out", metavar="OUT", help="new folder for the pack")
+    b.add_argument("--clip", metavar="CKPT", help="open_clip / OpenAI CLIP ViT-B/16 checkpoint (77-token text)")
+    b.add_argument("--irra", metavar="CKPT", help="IRRA / LLaVA-ReID retriever checkpoint (base_model.*)")
+    b.add_argument("--random-weights", action="store_true", help="untrained weights: a pack for testing only")
+    b.add_argument("--config", default="clip-reid-vit-b-16",
+                   help="model config name in resources/models or a JSON path (default clip-reid-vit-b-16)")
+    b.add_argument("--int8", action="store_true", help="also write a dynamic-int8 image tower")
+    b.add_argument("--selector", metavar="DIR", help="add a selector component from this folder")
+    b.add_argument("--questioner", metavar="DIR", help="add a questioner component from this folder")
+    b.add_argument("--name", default="clip-reid", help="pack name (default clip-reid)")
+    b.add_argument("--version", default="0.1.0", help="pack version (default 0.1.0)")
+    b.add_argument("--licence", default=None, help="licence of the weights, recorded in the manifest")
+    b.add_argument("--source", default=None, help="where the weights come from, recorded in the manifest")
+    b.add_argument("--json", action="store_true", help="print the manifest summary as JSON")
+    b.set_defaults(func=cmd_build)
+
+    v = psub.add_parser("verify", help="re-hash every file of a pack and check that it loads")
+    v.add_argument("dir", metavar="DIR", help="pack folder or installed pack name")
+    v.add_argument("--json", action="store_true")
+    v.set_defaults(func=cmd_verify)
+
+    i = psub.add_parser("install", help="copy a pack into the application data folder, checking hashes")
+    i.add_argument("src", metavar="SRC", help="pack folder (e.g. on removable media)")
+    i.add_argument("--json", action="store_true")
+    i.set_defaults(func=cmd_install)
+
+    ls = psub.add_parser("list", help="installed packs")
+    ls.add_argument("--json", action="store_true")
+    ls.set_defaults(func=cmd_list)
+
+
+def summary(manifest) -> dict:
+    """What the CLI prints about a pack."""
+    comps = manifest.components
+    n_files = sum(len(c.get("files", {})) for c in comps.values())
+    return {**manifest.info(), "folder": str(manifest.folder), "created": manifest.data.get("created"),
+            "licence": manifest.data.get("licence"), "source": manifest.data.get("source"),
+            "components": sorted(comps), "files": n_files,
+            "int8": bool((comps.get("retriever") or {}).get("image_int8_onnx"))}
+
+
+def _print(s: dict, verb: str) -> None:
+    note = " (random weights: for testing only)" if s["weights"] == "random" else ""
+    print(f"{verb} {s['name']} {s['version']}{note}: {', '.join(s['components'])}; {s['files']} files; "
+          f"manifest sha256 {s['manifest_sha256'][:16]}; {s['folder']}")
+
+
+def _component_from_folder(folder: str, what: str) -> dict:
+    path = Path(folder)
+    if not path.is_dir():
+        raise UserError(f"The {what} folder {folder} does not exist; give the folder holding its files.")
+    files = {p.relative_to(path).as_posix(): p for p in sorted(path.rglob("*")) if p.is_file()}
+    if not files:
+        raise UserError(f"The {what} folder {folder} is empty.")
+    return {"files": files, "config": {}}
+
+
+def cmd_build(args) -> int:
+    from ..full.pack import build_pack
+
+    components = {}
+    if args.selector:
+        components["selector"] = _component_from_folder(args.selector, "selector")
+    if args.questioner:
+        components["questioner"] = _component_from_folder(args.questioner, "questioner")
+    print(f"building model pack {args.name} {args.version} in {args.out} (export to ONNX"
+          f"{' + int8' if args.int8 else ''}; this takes a minute)...", file=sys.stderr)
+    manifest = build_pack(args.out, clip_ckpt=args.clip, irra_ckpt=args.irra, int8=args.int8,
+                          random_weights=args.random_weights, config=args.config, name=args.name,
+                          version=args.version, licence=args.licence, source=args.source,
+                          components=components or None)
+    s = summary(manifest)
+    emit_json(s) if args.json else _print(s, "built")
+    return 0
+
+
+def cmd_verify(args) -> int:
+    from ..full.pack import resolve_pack, verify_pack
+
+    s = summary(verify_pack(resolve_pack(args.dir)))
+    s["verified"] = True
+    emit_json(s) if args.json else _print(s, "verified")
+    return 0
+
+
+def cmd_install(args) -> int:
+    from ..full.pack import install_pack, read_manifest
+
+    s = summary(read_manifest(install_pack(args.src)))
+    emit_json(s) if args.json else _print(s, "installed")
+    return 0
+
+
+def cmd_list(args) -> int:
+    from ..full.pack import list_installed_packs, packs_dir
+
+    rows = [summary(m) for m in list_installed_packs()]
+    if args.json:
+        emit_json({"packs_dir": str(packs_dir()), "packs": rows})
+    elif not rows:
+        print(f"no model packs installed in {packs_dir()}")
+    else:
+        for s in rows:
+            _print(s, "-")
+    return 0
