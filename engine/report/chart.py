@@ -1,0 +1,51 @@
+"""The rank-over-rounds chart of the marked images: a matplotlib figure (Agg) as PNG bytes."""
+
+from __future__ import annotations
+
+import io
+
+MARK_COLOURS = {"match": "#c0392b", "possible": "#e67e22", "excluded": "#7f8c8d"}
+
+
+def rank_chart_png(rank_history: dict[str, list[tuple[int, int]]], marks: dict[str, dict],
+                   width_in: float = 7.0, height_in: float = 3.2, dpi: int = 150) -> bytes | None:
+    """PNG of rank (1 = best, log scale when ranks spread widely) against round for each marked image.
+
+    Returns None when no marked image has a rank to plot.
+    """
+    series = {sha: pts for sha, pts in rank_history.items() if pts}
+    if not series:
+        return None
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # lazy: heavy
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width_in, height_in), dpi=dpi)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    worst = max(r for pts in series.values() for _t, r in pts)
+    rounds = sorted({t for pts in series.values() for t, _r in pts})
+    styles = ["-o", "-s", "-^", "-D", "-v", "-P", "-X", "-*"]
+    for i, (sha, pts) in enumerate(series.items()):
+        mark = marks.get(sha, {}).get("mark", "")
+        xs, ys = zip(*pts)
+        ax.plot(xs, ys, styles[i % len(styles)], color=MARK_COLOURS.get(mark), markersize=5, linewidth=1.6,
+                label=f"{sha[:12]}… ({mark})")
+        ax.annotate(f"{ys[-1]}", (xs[-1], ys[-1]), textcoords="offset points", xytext=(6, 0), fontsize=7,
+                    va="center")
+    if worst > 20:
+        ax.set_yscale("log")
+    ax.set_ylim(worst * (1.6 if worst > 20 else 1.0) + 0.5, 0.8)  # rank 1 at the top
+    if worst <= 20:
+        ax.set_yticks(sorted({1, *[r for pts in series.values() for _t, r in pts]}))
+    ax.set_xticks(rounds)
+    ax.set_xticklabels(["initial" if t == 0 else f"after {t}" for t in rounds], fontsize=8)
+    ax.set_xlabel("ranking (after round)", fontsize=8)
+    ax.set_ylabel("rank in gallery (1 = best)", fontsize=8)
+    ax.tick_params(labelsize=8)
+    ax.grid(True, alpha=0.3)
+    ax.set_title("Rank of each marked image over the interview", fontsize=9)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, frameon=False)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()

@@ -1,0 +1,322 @@
+"""Everything a case report shows, read from a case file (and its gallery, when it is still there).
+
+:func:`collect` returns a :class:`ReportData`: plain values only, so the PDF and HTML writers
+format the same facts the same way and neither touches the database.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import APP_NAME, __version__
+from ..gallery.store import utc_now
+
+FINAL_TOP = 10
+LEADS_STATEMENT = (
+    "Rankings, match scores, candidate selections and suggested questions in this report are produced by "
+    "software. They are investigative leads only, not identifications: every image must be assessed by a "
+    "person, and no one may be identified on the strength of a rank or a score.")
+RANDOM_WEIGHTS_WARNING = "random weights — untrained, for testing only"
+
+
+@dataclass
+class ImageInfo:
+    """One gallery image that appears somewhere in the report."""
+
+    sha256: str
+    row: int | None
+    sources: list[str]
+    camera: str | None = None
+    timestamp: str | None = None
+    thumb: Path | None = None  # a readable thumbnail (or original) file, or None when unavailable
+    status: str = "ok"  # ok | altered | missing (at export time)
+
+
+@dataclass
+class CandidateSet:
+    round: int
+    undone: bool
+    items: list[dict]  # position, sha256, gallery_row, rank, score, reasons
+
+
+@dataclass
+class RoundRecord:
+    """One answered question (active or undone)."""
+
+    round: int
+    undone: bool
+    suggested: str
+    asked: str
+    answer: str
+    edited: bool
+    questioner: str
+    rationale: str
+    attribute: str
+    k: int | None
+    suggested_at: str
+    answered_at: str
+
+
+@dataclass
+class RoundSection:
+    """What happened at one round number: the candidates shown, the questions asked (and undone)."""
+
+    round: int
+    candidate_sets: list[CandidateSet] = field(default_factory=list)
+    records: list[RoundRecord] = field(default_factory=list)
+    skipped: list[dict] = field(default_factory=list)  # {question, at}
+
+
+@dataclass
+class ReportData:
+    generated_at: str
+    software: str
+    case_path: str
+    meta: dict
+    engine: dict
+    pack: dict | None
+    random_weights: bool
+    gallery_available: bool
+    gallery_note: str
+    initial_description: str
+    sections: list[RoundSection]
+    final_ranking: dict | None  # after_round, query, items [{rank, sha256, score, row}]
+    marks: dict[str, dict]
+    mark_history: list[dict]
+    witness_views: list[dict]
+    rank_history: dict[str, list[tuple[int, int]]]  # marked sha -> [(after_round, rank)]
+    verification: dict
+    verification_lines: list[str]
+    audit_summary: dict
+    images: dict[str, ImageInfo]  # in order of first appearance
+
+    @property
+    def chain_ok(self) -> bool:
+        return bool(self.verification.get("chain_ok"))
+
+    def warnings(self) -> list[str]:
+        """The problems a reader must see first, most serious first."""
+        v = self.verification
+        out = []
+        if not v.get("chain_ok"):
+            problems = v.get("chain_problems", []) + v.get("data_problems", [])
+            out.append("THE CASE FILE FAILED VERIFICATION: its audit log chain is broken or its records were "
+                       "changed outside the software. The contents below may not be what was recorded. "
+                       "Problems found: " + "; ".join(problems) + ".")
+        if v.get("altered_images"):
+            out.append(f"{len(v['altered_images'])} gallery image(s) no longer match the SHA-256 recorded at "
+                       "import (altered): " + ", ".join(d["path"] for d in v["altered_images"][:10]) + ".")
+        if v.get("missing_images"):
+            out.append(f"{len(v['missing_images'])} gallery image(s) are missing from disk: "
+                       + ", ".join(d["path"] for d in v["missing_images"][:10])
+                       + (" …" if len(v["missing_images"]) > 10 else "") + ".")
+        if self.random_weights:
+            out.append(f"The model pack has {RANDOM_WEIGHTS_WARNING}: its rankings and questions are meaningless.")
+        if not self.gallery_available:
+            out.append(self.gallery_note)
+        return out
+
+
+def collect(case) -> ReportData:
+    """Read everything the report shows from an open :class:`CaseFile`."""
+    from ..casefile.case import InterviewRecords
+
+    meta = case.metadata()
+    engine = meta.get("engine") or {}
+    pack = engine.get("pack") if isinstance(engine, dict) else None
+    rec = InterviewRecords(case)
+    verification = case.verify()
+    entries = case.audit_entries()
+
+    snapshot = case.gallery_snapshot()
+    sha_of_row = {idx: sha for idx, sha, _src in snapshot}
+    source_of = {sha: src for _idx, sha, src in snapshot}
+
+    sections = _sections(case, rec, entries)
+    rankings = rec.rankings()
+    final = None
+    if rankings:
+        last = rankings[-1]
+        items = []
+        for i, (row, score) in enumerate(zip(last["rows"][:FINAL_TOP], last["scores"][:FINAL_TOP]), start=1):
+            items.append({"rank": i, "row": int(row), "sha256": sha_of_row.get(int(row), ""), "score": float(score)})
+        final = {"after_round": last["after_round"], "query": last["query"], "items": items}
+
+    marks = case.current_marks()
+    mark_history = [dict(zip(("sha256", "mark", "note", "at"), r)) for r in case.conn.execute(
+        "SELECT sha256, mark, note, at FROM marks ORDER BY id")]
+    views = case.witness_views()
+    rank_history = {}
+    for sha in marks:
+        row = next((idx for idx, s in sha_of_row.items() if s == sha), None)
+        points = []
+        for r in rankings:
+            if row is not None:
+                hit = (r["rows"] == row).nonzero()[0]
+                if len(hit):
+                    points.append((int(r["after_round"]), int(hit[0]) + 1))
+        rank_history[sha] = points
+
+    # every image the report shows, in order of first appearance
+    order: list[str] = [v["sha256"] for v in views]
+    for s in sections:
+        for cs in s.candidate_sets:
+            order += [c["sha256"] for c in cs.items]
+    if final:
+        order += [it["sha256"] for it in final["items"]]
+    order += list(marks) + [m["sha256"] for m in mark_history]
+    status = {d["sha256"]: "altered" for d in verification.altered_images}
+    status.update({d["sha256"]: "missing" for d in verification.missing_images})
+    gallery_available, gallery_note, images = _images(meta, [s for s in dict.fromkeys(order) if s],
+                                                      source_of, status)
+
+    return ReportData(
+        generated_at=utc_now(), software=f"{APP_NAME} {__version__}", case_path=str(case.path), meta=meta,
+        engine=engine if isinstance(engine, dict) else {}, pack=pack,
+        random_weights=bool(pack and pack.get("weights") == "random"),
+        gallery_available=gallery_available, gallery_note=gallery_note,
+        initial_description=meta.get("initial_description", ""), sections=sections, final_ranking=final,
+        marks=marks, mark_history=mark_history, witness_views=views, rank_history=rank_history,
+        verification=verification.as_dict(), verification_lines=verification.lines(),
+        audit_summary=_audit_summary(entries), images=images)
+
+
+def _sections(case, rec, entries) -> list[RoundSection]:
+    sections: dict[int, RoundSection] = {}
+
+    def section(t: int) -> RoundSection:
+        return sections.setdefault(t, RoundSection(t))
+
+    for r in rec.rounds(include_undone=True):
+        section(int(r["round"])).records.append(RoundRecord(
+            round=int(r["round"]), undone=r["state"] != "active", suggested=r["suggested"] or "",
+            asked=r["asked"] or "", answer=r["answer"] or "", edited=(r["suggested"] or "") != (r["asked"] or ""),
+            questioner=r["questioner"] or "", rationale=r["rationale"] or "", attribute=r["attribute"] or "",
+            k=r["k"], suggested_at=r["suggested_at"] or "", answered_at=r["answered_at"] or ""))
+    # candidates: one set per (round, state) run; a new set starts at position 1
+    current: CandidateSet | None = None
+    for rnd, pos, sha, grow, rank, score, reasons, state in case.conn.execute(
+            "SELECT round, position, sha256, gallery_row, rank, score, reasons, state FROM candidates ORDER BY id"):
+        undone = state != "active"
+        if current is None or pos == 1 or current.round != rnd or current.undone != undone:
+            current = CandidateSet(int(rnd), undone, [])
+            section(int(rnd)).candidate_sets.append(current)
+        current.items.append({"position": pos, "sha256": sha, "gallery_row": grow, "rank": rank,
+                              "score": score, "reasons": reasons or ""})
+    for e in entries:
+        if e.event == "question.skipped" and "round" in e.params:
+            try:
+                section(int(e.params["round"])).skipped.append({"question": str(e.params.get("question", "")),
+                                                               "at": e.ts})
+            except (TypeError, ValueError):
+                continue
+    for s in sections.values():  # active candidate sets first
+        s.candidate_sets.sort(key=lambda c: c.undone)
+    return [sections[k] for k in sorted(sections)]
+
+
+def _images(meta: dict, shas: list[str], source_of: dict, status: dict) -> tuple[bool, str, dict[str, ImageInfo]]:
+    from ..errors import UserError
+    from ..gallery.store import Gallery
+
+    images = {sha: ImageInfo(sha, None, [source_of[sha]] if source_of.get(sha) else [],
+                             status=status.get(sha, "ok")) for sha in shas}
+    folder = meta.get("gallery_path", "")
+    try:
+        gallery = Gallery.open(folder)
+    except (UserError, OSError) as exc:
+        note = (f"The gallery folder {folder} could not be opened when this report was written ({exc}); "
+                "images are shown as unavailable and their details come from the case file only.")
+        for info in images.values():
+            info.thumb = _readable(info.sources)
+        return False, note, images
+    try:
+        for sha, info in images.items():
+            row = gallery.row_of(sha)
+            if row is None:
+                info.thumb = _readable(info.sources)
+                continue
+            img = gallery.image(row)
+            info.row, info.camera, info.timestamp = row, img.camera, img.timestamp
+            info.sources = list(dict.fromkeys(info.sources + list(img.sources)))
+            info.thumb = img.thumb if img.thumb.is_file() else _readable(info.sources)
+    finally:
+        gallery.close()
+    return True, "", images
+
+
+def _readable(paths: list[str]) -> Path | None:
+    for p in paths:
+        if p and Path(p).is_file():
+            return Path(p)
+    return None
+
+
+def _audit_summary(entries) -> dict:
+    counts = Counter(e.event for e in entries)
+    return {"rows": len(entries), "first": entries[0].ts if entries else "", "last": entries[-1].ts if entries else "",
+            "events": dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))),
+            "actors": sorted({e.actor for e in entries}),
+            "head_hash": entries[-1].hash if entries else "",
+            "exports": [{"ts": e.ts, **e.params} for e in entries if e.event == "report.exported"]}
+
+
+def fmt_ts(value) -> str:
+    """An ISO timestamp as "2024-05-01 12:30:07 UTC" (seconds); anything else unchanged; "" for empty."""
+    from datetime import datetime, timezone
+
+    if not value:
+        return ""
+    try:
+        t = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    if t.tzinfo is None:
+        return t.strftime("%Y-%m-%d %H:%M:%S")
+    return t.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def engine_lines(data: ReportData) -> list[tuple[str, str]]:
+    """(label, value) rows describing the engine and the model pack."""
+    e = data.engine
+    retr = e.get("retriever") or {}
+    if isinstance(retr, dict):
+        retr_text = " ".join(str(x) for x in (retr.get("name"), retr.get("version")) if x)
+        extra = {k: v for k, v in retr.items() if k not in ("name", "version")}
+        if extra:
+            retr_text += " (" + json.dumps(extra, sort_keys=True, ensure_ascii=False) + ")"
+    else:
+        retr_text = str(retr)
+    rows = [("Engine", str(e.get("kind", "unknown"))), ("Retriever", retr_text or "—"),
+            ("Selector", str(e.get("selector", "—"))), ("Questioner", str(e.get("questioner", "—")))]
+    p = data.pack
+    if p:
+        rows.append(("Model pack", f"{p.get('name', '?')} version {p.get('version', '?')}"))
+        rows.append(("Pack manifest SHA-256", str(p.get("manifest_sha256", "—"))))
+        rows.append(("Pack weights", RANDOM_WEIGHTS_WARNING.upper() if data.random_weights
+                     else str(p.get("weights", "trained"))))
+    else:
+        rows.append(("Model pack", "none (the lite engine uses no model weights)" if e.get("kind") == "lite"
+                     else "none recorded"))
+    return rows
+
+
+def case_lines(data: ReportData) -> list[tuple[str, str]]:
+    m = data.meta
+    s = data.audit_summary
+    return [("Case title", m.get("title", "")), ("Case ID", m.get("case_id", "")),
+            ("Investigator", m.get("investigator", "")), ("Case created", fmt_ts(m.get("created", ""))),
+            ("First / last recorded activity", f"{fmt_ts(s['first'])} / {fmt_ts(s['last'])}"),
+            ("Case file", data.case_path), ("Case created with", m.get("software", "")),
+            ("Report written by", data.software), ("Report generated", fmt_ts(data.generated_at))]
+
+
+def gallery_lines(data: ReportData) -> list[tuple[str, str]]:
+    m = data.meta
+    return [("Gallery folder", m.get("gallery_path", "")),
+            ("Images in gallery (at case creation)", str(m.get("gallery_images", ""))),
+            ("Gallery fingerprint (SHA-256)", m.get("gallery_fingerprint", "")),
+            ("Gallery available at export", "yes" if data.gallery_available else "NO — images unavailable")]

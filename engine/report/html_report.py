@@ -1,0 +1,232 @@
+"""The case report as one self-contained HTML file (inline CSS, images as data: URIs, no scripts)."""
+
+from __future__ import annotations
+
+import base64
+from html import escape
+
+from .chart import rank_chart_png
+from .data import LEADS_STATEMENT, ReportData, case_lines, engine_lines, fmt_ts, gallery_lines
+from .thumbs import ThumbCache
+
+CSS = """
+body{font-family:"DejaVu Sans",Arial,Helvetica,sans-serif;font-size:13px;color:#1b1b1b;max-width:1000px;
+ margin:24px auto;padding:0 16px;line-height:1.4}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;border-bottom:2px solid #2c3e50;padding-bottom:3px;
+ margin-top:28px}h3{font-size:14px;margin:18px 0 6px}
+.sub{color:#555;margin-bottom:14px}
+table{border-collapse:collapse;width:100%;margin:6px 0}
+th,td{border:1px solid #c8c8c8;padding:4px 6px;text-align:left;vertical-align:top}
+th{background:#eef1f4}
+table.kv th{width:30%;font-weight:600}
+.mono{font-family:"DejaVu Sans Mono",Consolas,monospace;font-size:11px;word-break:break-all}
+.box{border:2px solid;padding:8px 12px;margin:10px 0;border-radius:3px}
+.warn{border-color:#b00020;background:#fdecee}.warn h3{color:#b00020;margin-top:0}
+.witness{border-color:#c77700;background:#fff6e5}.witness h3{color:#8a5200;margin-top:0}
+.leads{border-color:#2c3e50;background:#f1f4f7}
+.ok{color:#1e7b34;font-weight:600}.bad{color:#b00020;font-weight:600}
+.edited{background:#fff1b8;border:1px solid #c9a400;padding:0 4px;font-weight:600;font-size:11px}
+.undone{background:#e0e0e0;border:1px solid #888;padding:0 4px;font-weight:600;font-size:11px}
+table.undone-round td{background:#eeeeee;color:#444}
+.cands{display:flex;flex-wrap:wrap;gap:8px;margin:6px 0}
+.cand{border:1px solid #c8c8c8;padding:4px;width:170px;font-size:11px;background:#fafafa}
+.cand img,.thumb img{height:110px;display:block;margin:0 auto 3px}
+.na{height:110px;width:55px;display:flex;align-items:center;justify-content:center;margin:0 auto 3px;
+ background:#ddd;color:#555;font-size:10px;text-align:center}
+.thumb img{height:64px}.thumb .na{height:64px;width:32px}
+.chart img{max-width:100%}
+footer{margin-top:30px;color:#666;font-size:11px;border-top:1px solid #ccc;padding-top:6px}
+"""
+
+
+def render_html(data: ReportData) -> str:
+    thumbs = ThumbCache(data.images)
+    h = _Html(data, thumbs)
+    return h.render()
+
+
+def _e(value) -> str:
+    return escape("" if value is None else str(value))
+
+
+class _Html:
+    def __init__(self, data: ReportData, thumbs: ThumbCache):
+        self.d = data
+        self.thumbs = thumbs
+        self.out: list[str] = []
+
+    def w(self, *parts: str) -> None:
+        self.out.extend(parts)
+
+    def img(self, sha: str, cls: str = "") -> str:
+        t = self.thumbs.get(sha)
+        if t is None:
+            return '<div class="na">image unavailable</div>'
+        uri = "data:image/jpeg;base64," + base64.b64encode(t.jpeg).decode("ascii")
+        return f'<img src="{uri}" alt="image {_e(sha[:12])}">'
+
+    def kv(self, rows) -> None:
+        self.w('<table class="kv">')
+        for k, v in rows:
+            cls = ' class="mono"' if "SHA-256" in k or "fingerprint" in k else ""
+            self.w(f"<tr><th>{_e(k)}</th><td{cls}>{_e(v)}</td></tr>")
+        self.w("</table>")
+
+    def render(self) -> str:
+        d = self.d
+        title = d.meta.get("title", "")
+        self.w("<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+               '<meta name="viewport" content="width=device-width, initial-scale=1">',
+               f"<title>Case report: {_e(title)}</title><style>{CSS}</style></head><body>")
+        self.w(f"<h1>Case report: {_e(title)}</h1>",
+               f'<div class="sub">Investigator {_e(d.meta.get("investigator"))} · case {_e(d.meta.get("case_id"))}'
+               f" · generated {_e(fmt_ts(d.generated_at))} by {_e(d.software)}</div>")
+        self.first_page()
+        self.interview()
+        self.final()
+        self.marks()
+        self.audit()
+        self.appendix()
+        self.w(f"<footer>{_e(d.software)} case report · {_e(title)} · generated {_e(d.generated_at)}. "
+               "This file's SHA-256 is recorded in the case's audit log and in the .sha256 file beside it."
+               "</footer></body></html>")
+        return "\n".join(self.out)
+
+    # -- first page ---------------------------------------------------------------------------
+    def first_page(self) -> None:
+        d = self.d
+        warnings = d.warnings()
+        if warnings:
+            self.w('<section class="box warn" id="warnings"><h3>WARNING</h3><ul>')
+            self.w(*[f"<li>{_e(x)}</li>" for x in warnings])
+            self.w("</ul></section>")
+        if d.witness_views:
+            self.w('<section class="box witness" id="witness-views">',
+                   f"<h3>IMAGES SHOWN TO THE WITNESS ({len(d.witness_views)})</h3>",
+                   "<p>Showing images to a witness can change what the witness remembers. Every image shown "
+                   "during this interview is listed here.</p>",
+                   "<table><tr><th>Image</th><th>Shown at</th><th>SHA-256</th><th>Note</th></tr>")
+            for v in d.witness_views:
+                self.w(f'<tr><td class="thumb">{self.img(v["sha256"])}</td><td>{_e(fmt_ts(v["at"]))}</td>'
+                       f'<td class="mono">{_e(v["sha256"])}</td><td>{_e(v["note"])}</td></tr>')
+            self.w("</table></section>")
+        self.w(f'<section class="box leads" id="leads"><strong>Investigative leads, not identifications.'
+               f"</strong> {_e(LEADS_STATEMENT)}</section>")
+        self.w("<h2>Case</h2>")
+        self.kv(case_lines(d))
+        self.w("<h2>Engine and model pack</h2>")
+        self.kv(engine_lines(d))
+        self.w("<h2>Gallery</h2>")
+        self.kv(gallery_lines(d))
+        self.w('<h2>Verification at export</h2><p id="verification">')
+        v = d.verification
+        self.w(f'<span class="{"ok" if v["chain_ok"] else "bad"}">Audit chain: '
+               f'{"intact" if v["chain_ok"] else "BROKEN"}</span> · '
+               f'<span class="{"ok" if v["ok"] else "bad"}">Overall: '
+               f'{"nothing altered" if v["ok"] else "FAILED VERIFICATION"}</span></p>')
+        self.w('<pre class="mono">' + _e("\n".join(d.verification_lines)) + "</pre>")
+
+    # -- interview -----------------------------------------------------------------------------
+    def interview(self) -> None:
+        d = self.d
+        self.w('<h2 id="interview">Interview</h2>', "<h3>Witness's initial description</h3>",
+               f"<p>{_e(d.initial_description) or '<em>(no interview was started)</em>'}</p>")
+        for s in d.sections:
+            self.w(f'<div class="round" id="round-{s.round}"><h3>Round {s.round}</h3>')
+            for cs in s.candidate_sets:
+                label = "Candidates shown" + (' <span class="undone">UNDONE</span>' if cs.undone else "")
+                self.w(f"<p><strong>{label}</strong></p>", '<div class="cands">')
+                for c in cs.items:
+                    self.w(f'<div class="cand">{self.img(c["sha256"])}<strong>rank {c["rank"]}</strong> · score '
+                           f'{c["score"]:.4f}<br><span class="mono">{_e(c["sha256"][:16])}…</span><br>'
+                           f'{_e(c["reasons"])}</div>')
+                self.w("</div>")
+            for q in s.skipped:
+                self.w(f"<p>Suggested question skipped by the investigator at {_e(fmt_ts(q['at']))}: "
+                       f"<em>{_e(q['question'])}</em></p>")
+            if not s.records:
+                self.w("<p><em>No question was answered in this round (the interview stopped here).</em></p>")
+            for r in s.records:
+                edited = ' <span class="edited">EDITED BY INVESTIGATOR</span>' if r.edited else ""
+                head = (f'<span class="undone">UNDONE</span> round {r.round} as first answered; the investigator '
+                        "undid it, so this answer is not part of the search" if r.undone
+                        else f"Round {r.round}: question and answer")
+                self.w(f'<table class="kv{" undone-round" if r.undone else ""}">',
+                       f'<tr><th colspan="2">{head}</th></tr>',
+                       f"<tr><th>Question suggested by the software</th><td>{_e(r.suggested) or '—'}</td></tr>",
+                       f"<tr><th>Question asked{edited}</th><td>{_e(r.asked)}</td></tr>",
+                       f"<tr><th>Witness's answer</th><td>{_e(r.answer)}</td></tr>",
+                       f"<tr><th>Suggested / answered at</th><td>{_e(fmt_ts(r.suggested_at)) or '—'} / "
+                       f"{_e(fmt_ts(r.answered_at)) or '—'}</td></tr>",
+                       f"<tr><th>Questioner, rationale</th><td>{_e(r.questioner)}"
+                       f"{(': ' + _e(r.rationale)) if r.rationale else ''}"
+                       f"{(' (attribute ' + _e(r.attribute) + ')') if r.attribute else ''}"
+                       f"{(', top-k ' + str(r.k)) if r.k else ''}</td></tr>", "</table>")
+            self.w("</div>")
+
+    def final(self) -> None:
+        f = self.d.final_ranking
+        self.w('<h2 id="final">Final top results</h2>')
+        if not f:
+            self.w("<p>No ranking was recorded.</p>")
+            return
+        self.w(f"<p>Top {len(f['items'])} of the last active ranking (after round {f['after_round']}), for the "
+               f"query: <em>{_e(f['query'])}</em></p>", '<div class="cands">')
+        for it in f["items"]:
+            mark = self.d.marks.get(it["sha256"], {}).get("mark")
+            self.w(f'<div class="cand">{self.img(it["sha256"])}<strong>rank {it["rank"]}</strong> · score '
+                   f'{it["score"]:.4f}{(" · marked " + _e(mark)) if mark else ""}<br>'
+                   f'<span class="mono">{_e(it["sha256"][:16])}…</span></div>')
+        self.w("</div>")
+
+    def marks(self) -> None:
+        d = self.d
+        self.w('<h2 id="marks">Investigator\'s marks</h2>')
+        if not d.marks:
+            self.w("<p>No image is marked.</p>")
+        else:
+            self.w("<table><tr><th>Image</th><th>Mark</th><th>Note</th><th>Marked at</th><th>SHA-256</th></tr>")
+            for sha, m in d.marks.items():
+                self.w(f'<tr><td class="thumb">{self.img(sha)}</td><td><strong>{_e(m["mark"])}</strong></td>'
+                       f'<td>{_e(m["note"])}</td><td>{_e(fmt_ts(m["at"]))}</td><td class="mono">{_e(sha)}</td></tr>')
+            self.w("</table>")
+            png = rank_chart_png(d.rank_history, d.marks)
+            if png:
+                uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+                self.w(f'<div class="chart"><img src="{uri}" alt="rank of the marked images over the rounds">'
+                       "</div>")
+        if len(d.mark_history) > len(d.marks):
+            self.w("<h3>Mark history (every change, oldest first)</h3>",
+                   "<table><tr><th>At</th><th>Image</th><th>Mark</th><th>Note</th></tr>")
+            for m in d.mark_history:
+                self.w(f'<tr><td>{_e(fmt_ts(m["at"]))}</td><td class="mono">{_e(m["sha256"])}</td>'
+                       f'<td>{_e(m["mark"])}</td><td>{_e(m["note"])}</td></tr>')
+            self.w("</table>")
+
+    def audit(self) -> None:
+        s = self.d.audit_summary
+        self.w('<h2 id="audit">Audit log</h2>')
+        self.kv([("Rows", s["rows"]), ("First entry", fmt_ts(s["first"])), ("Last entry", fmt_ts(s["last"])),
+                 ("Actors", ", ".join(s["actors"])), ("Chain head (last row hash)", s["head_hash"])])
+        self.w("<table><tr><th>Event</th><th>Rows</th></tr>")
+        self.w(*[f"<tr><td>{_e(k)}</td><td>{v}</td></tr>" for k, v in s["events"].items()])
+        self.w("</table>")
+        if s["exports"]:
+            self.w("<h3>Earlier report exports</h3><table><tr><th>At</th><th>Format</th><th>SHA-256</th>"
+                   "<th>Path</th></tr>")
+            for x in s["exports"]:
+                self.w(f'<tr><td>{_e(fmt_ts(x.get("ts")))}</td><td>{_e(x.get("format"))}</td>'
+                       f'<td class="mono">{_e(x.get("sha256"))}</td><td>{_e(x.get("path"))}</td></tr>')
+            self.w("</table>")
+
+    def appendix(self) -> None:
+        self.w('<h2 id="evidence">Evidence appendix: every image in this report</h2>',
+               "<table><tr><th>Image</th><th>SHA-256</th><th>Source path(s)</th><th>Camera</th>"
+               "<th>Timestamp</th><th>Status at export</th></tr>")
+        for sha, info in self.d.images.items():
+            status = {"ok": "hash verified", "altered": "ALTERED", "missing": "MISSING"}.get(info.status,
+                                                                                            info.status)
+            self.w(f'<tr><td class="thumb">{self.img(sha)}</td><td class="mono">{_e(sha)}</td>'
+                   f'<td class="mono">{"<br>".join(_e(p) for p in info.sources) or "—"}</td>'
+                   f'<td>{_e(info.camera) or "—"}</td><td>{_e(info.timestamp) or "—"}</td><td>{_e(status)}</td></tr>')
+        self.w("</table>")
