@@ -40,6 +40,12 @@ def register(sub) -> None:
     mark.add_argument("--note", default="")
     mark.set_defaults(func=cmd_mark)
 
+    rep = csub.add_parser("report", help="write the case report (PDF or HTML) and its .sha256 file")
+    rep.add_argument("file", metavar="FILE")
+    rep.add_argument("--out", required=True, metavar="REPORT", help="REPORT.pdf or REPORT.html")
+    rep.add_argument("--json", action="store_true")
+    rep.set_defaults(func=cmd_report)
+
 
 def engine_identity_for(gallery, pack, selector, questioner) -> dict:
     from ..engines import build_engine
@@ -126,4 +132,19 @@ def cmd_mark(args) -> int:
             raise UserError(f"'{args.image}' matches {len(matches)} images of this case; give more of the SHA-256.")
         case.mark(matches[0], args.mark, args.note)
     print(f"marked {matches[0][:16]}… as {args.mark}")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from ..hashing import sha256_file
+    from ..report import report_format, write_report
+
+    report_format(args.out)  # a bad suffix is refused before the case is opened
+    out = write_report(args.file, args.out)
+    digest = sha256_file(out)
+    if args.json:
+        emit_json({"path": str(out), "sha256": digest, "format": report_format(out),
+                   "sidecar": str(out.with_name(out.name + ".sha256"))})
+    else:
+        print(f"wrote {out}\nsha256 {digest}")
     return 0
