@@ -103,6 +103,8 @@ class ReportData:
         out = []
         if not v.get("chain_ok"):
             problems = v.get("chain_problems", []) + v.get("data_problems", [])
+            if len(problems) > 12:
+                problems = problems[:12] + [f"and {len(problems) - 12} more (see 'Verification at export')"]
             out.append("THE CASE FILE FAILED VERIFICATION: its audit log chain is broken or its records were "
                        "changed outside the software. The contents below may not be what was recorded. "
                        "Problems found: " + "; ".join(problems) + ".")
@@ -229,7 +231,8 @@ def _images(meta: dict, shas: list[str], source_of: dict, status: dict) -> tuple
         gallery = Gallery.open(folder)
     except (UserError, OSError) as exc:
         note = (f"The gallery folder {folder} could not be opened when this report was written ({exc}); "
-                "images are shown as unavailable and their details come from the case file only.")
+                "its thumbnails are unavailable, images are drawn from their original files where those "
+                "are still readable (otherwise shown as unavailable), and camera and time are not known.")
         for info in images.values():
             info.thumb = _readable(info.sources)
         return False, note, images

@@ -299,7 +299,8 @@ class _Pdf:
                 block.append(self.p("No question was answered in this round (the interview stopped here).",
                                     "small"))
             for r in s.records:
-                edited = (" <font color='#8a5200'>[EDITED BY INVESTIGATOR]</font>" if r.edited else "")
+                edited = ("<br/><font color='#8a5200'><b>EDITED BY INVESTIGATOR</b> (differs from the suggested "
+                          "question)</font>" if r.edited else "")
                 detail = r.questioner + (f": {r.rationale}" if r.rationale else "") + \
                     (f" (attribute {r.attribute})" if r.attribute else "") + (f", top-k {r.k}" if r.k else "")
                 head = (f"<font color='#b00020'>UNDONE</font> — round {r.round} as first answered; the "
@@ -307,7 +308,7 @@ class _Pdf:
                         else f"Round {r.round}: question and answer")
                 rows = [[self.p(head, "label", raw=True), ""],
                         [self.p("Question suggested by the software", "label"), self.p(r.suggested or "—")],
-                        [self.p(f"Question asked{edited}", "label", raw=True), self.p(r.asked)],
+                        [self.p("Question asked", "label"), self.p(self.m(r.asked) + edited, raw=True)],
                         [self.p("Witness's answer", "label"), self.p(r.answer)],
                         [self.p("Suggested / answered at", "label"),
                          self.p(f"{fmt_ts(r.suggested_at) or '—'} / {fmt_ts(r.answered_at) or '—'}", "small")],
