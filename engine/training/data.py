@@ -1,0 +1,95 @@
+"""Training data: an Interactive-PEDES annotation file, its image root, and the retrieval query.
+
+``images`` (the image root) defaults to the annotation file's folder, which is where
+``interreid data synth`` puts ``images/``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import UserError
+from ..evaluation.annotations import Record, load_annotations
+from ..interview.answers import clean_answer, is_dont_know
+from ..interview.protocols import Turn
+
+DONT_KNOW = "I don't know."
+
+
+@dataclass
+class Dataset:
+    """The records of one split, with paths resolved against ``root``."""
+
+    records: list[Record]
+    root: Path
+    split: str
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def image_path(self, i: int) -> Path:
+        return self.root / self.records[i].file_path
+
+    def load_image(self, i: int):
+        from PIL import Image
+
+        path = self.image_path(i)
+        try:
+            with Image.open(path) as im:
+                return im.convert("RGB")
+        except (OSError, ValueError) as exc:
+            raise UserError(f"Image {path} of the training data cannot be read ({exc.__class__.__name__}); check "
+                            "data.images.") from None
+
+    @property
+    def ids(self) -> np.ndarray:
+        return np.asarray([r.id for r in self.records], dtype=np.int64)
+
+
+def load_split(annotations: str | Path, images: str | Path | None, split: str) -> Dataset:
+    """The records of ``split`` (``all`` for every record). Raises UserError when none."""
+    if not annotations:
+        raise UserError("No annotation file given; set data.annotations=PATH (an Interactive-PEDES JSON file).")
+    path = Path(annotations)
+    records = load_annotations(path)
+    root = Path(images) if images else path.parent
+    chosen = records if split == "all" else [r for r in records if r.split == split]
+    if not chosen:
+        splits = sorted({r.split for r in records})
+        raise UserError(f"Annotation file {path} has no records in split '{split}'; it has {', '.join(splits)}.")
+    if not root.is_dir():
+        raise UserError(f"Image root {root} is not a folder; set data.images to the folder the file paths start in.")
+    return Dataset(chosen, root, split)
+
+
+def build_query(initial: str, turns: Sequence[Turn], retriever=None) -> str:
+    """Initial description + cleaned answers, space-joined; questions are not added (REFERENCE.md).
+
+    The same rule as the interview loop's query: a retriever may offer ``contextualise`` to make
+    a bare answer self-contained (the lite engine does), and "I don't know" adds nothing.
+    """
+    parts = [initial.strip()]
+    hook = getattr(retriever, "contextualise", None)
+    for turn in turns:
+        cleaned = clean_answer(turn.answer)
+        if hook is not None and not is_dont_know(turn.answer):
+            cleaned = hook(turn.question, turn.answer, cleaned, turn.attribute)
+        if cleaned:
+            parts.append(cleaned)
+    return " ".join(p for p in parts if p)
+
+
+def rank_rows(scores: np.ndarray) -> np.ndarray:
+    """Gallery rows best first; ties keep gallery order (as the interview loop ranks)."""
+    scores = np.asarray(scores, dtype=np.float64)
+    return np.lexsort((np.arange(len(scores)), -scores))
+
+
+def target_rank(order: np.ndarray, ids: np.ndarray, target_id: int) -> int:
+    """1-based position of the first gallery row of identity ``target_id`` in ``order``."""
+    hits = np.flatnonzero(ids[order] == target_id)
+    return int(hits[0]) + 1 if len(hits) else len(order) + 1
