@@ -235,7 +235,7 @@ def test_unicode_title_and_random_weights_pack(small_gallery, tmp_path):
                                               "manifest_sha256": "ab" * 32, "weights": "random"}}
     path = tmp_path / "東京.case"
     shas = small_gallery.shas()
-    with CaseFile.create(path, "Zeugin Müller — 東京", "Kommissarin Ærø", small_gallery, engine) as case:
+    with CaseFile.create(path, "Zeugin Müller — 東京", "Kommissarin Ærø & <Team 2>", small_gallery, engine) as case:
         case.set_meta("initial_description", "Frau mit grüner Jacke, 東京 Tasche")
         rec = InterviewRecords(case)
         rec.save_ranking(0, "Frau mit grüner Jacke", np.arange(12), np.linspace(1, 0, 12))
@@ -248,9 +248,13 @@ def test_unicode_title_and_random_weights_pack(small_gallery, tmp_path):
         case.mark(shas[2], "match", "Größe passt")
     pdf = write_report(path, tmp_path / "bericht.pdf")
     first = " ".join(_pdf_text(pdf, 1, 1).split())
-    assert "Zeugin Müller" in first and "Kommissarin Ærø" in first
+    assert "Zeugin Müller" in first and "Kommissarin Ærø & <Team 2>" in first
     assert "random weights — untrained, for testing only" in first and "test-pack" in first
     assert "ab" * 32 in first
+    from engine.report.pdf_report import FALLBACK_FONT_FILES
+
+    if any(Path(f).is_file() for f in FALLBACK_FONT_FILES):  # a CJK font is installed: 東京 prints
+        assert "Zeugin Müller — 東京" in first
     text = " ".join(_pdf_text(pdf).split())
     assert "Größe passt" in text and "Blau." in text
     html = write_report(path, tmp_path / "bericht.html")
@@ -282,3 +286,15 @@ def test_cli_case_report_prints_path_and_hash(small_gallery, tmp_path, capsys):
     assert main(["case", "report", str(path), "--out", str(out)]) == 0
     assert f"sha256 {hashlib.sha256(out.read_bytes()).hexdigest()}" in capsys.readouterr().out
     assert main(["case", "report", str(path), "--out", str(tmp_path / "r.txt")]) == 2
+
+
+def test_rank_chart_is_a_png_and_handles_wide_ranks():
+    from PIL import Image
+
+    from engine.report.chart import rank_chart_png
+
+    assert rank_chart_png({"a" * 64: []}, {}) is None
+    png = rank_chart_png({"a" * 64: [(0, 950), (1, 120), (2, 3)], "b" * 64: [(0, 1), (1, 40), (2, 700)]},
+                         {"a" * 64: {"mark": "match"}, "b" * 64: {"mark": "excluded"}})
+    with Image.open(io.BytesIO(png)) as im:
+        assert im.format == "PNG" and im.width > 400 and im.convert("L").getextrema()[0] < 100

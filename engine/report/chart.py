@@ -33,7 +33,12 @@ def rank_chart_png(rank_history: dict[str, list[tuple[int, int]]], marks: dict[s
         ax.annotate(f"{ys[-1]}", (xs[-1], ys[-1]), textcoords="offset points", xytext=(6, 0), fontsize=7,
                     va="center")
     if worst > 20:
+        from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
         ax.set_yscale("log")
+        ax.yaxis.set_major_locator(LogLocator(base=10))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}" if v >= 1 else ""))
+        ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_ylim(worst * (1.6 if worst > 20 else 1.0) + 0.5, 0.8)  # rank 1 at the top
     if worst <= 20:
         ax.set_yticks(sorted({1, *[r for pts in series.values() for _t, r in pts]}))

@@ -182,8 +182,15 @@ def collect(case) -> ReportData:
         gallery_available=gallery_available, gallery_note=gallery_note,
         initial_description=meta.get("initial_description", ""), sections=sections, final_ranking=final,
         marks=marks, mark_history=mark_history, witness_views=views, rank_history=rank_history,
-        verification=verification.as_dict(), verification_lines=verification.lines(),
+        verification=verification.as_dict(), verification_lines=_capped(verification.lines()),
         audit_summary=_audit_summary(entries), images=images)
+
+
+def _capped(lines: list[str], limit: int = 60) -> list[str]:
+    """At most ``limit`` verification lines (a gallery can have thousands of missing files)."""
+    if len(lines) <= limit:
+        return lines
+    return lines[:limit] + [f"  … and {len(lines) - limit} more lines: run 'interreid case verify' for all of them"]
 
 
 def _sections(case, rec, entries) -> list[RoundSection]:

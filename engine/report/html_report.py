@@ -228,5 +228,6 @@ class _Html:
                                                                                             info.status)
             self.w(f'<tr><td class="thumb">{self.img(sha)}</td><td class="mono">{_e(sha)}</td>'
                    f'<td class="mono">{"<br>".join(_e(p) for p in info.sources) or "—"}</td>'
-                   f'<td>{_e(info.camera) or "—"}</td><td>{_e(info.timestamp) or "—"}</td><td>{_e(status)}</td></tr>')
+                   f'<td>{_e(info.camera) or "—"}</td><td>{_e(info.timestamp) or "—"}</td>'
+                   f'<td>{_e(status)}</td></tr>')
         self.w("</table>")

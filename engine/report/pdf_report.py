@@ -293,7 +293,8 @@ class _Pdf:
                           f"{self.m(c['reasons'])}") for c in cs.items]
                 block += [self.tiles(items, max(4, min(len(items), 6)), 66), Spacer(1, 3)]
             for q in s.skipped:
-                block.append(self.p(f"Suggested question skipped by the investigator at {fmt_ts(q['at'])}: {q['question']}",
+                block.append(self.p(f"Suggested question skipped by the investigator at {fmt_ts(q['at'])}: "
+                                    f"{q['question']}",
                                     "small"))
             if not s.records:
                 block.append(self.p("No question was answered in this round (the interview stopped here).",
@@ -356,7 +357,8 @@ class _Pdf:
             for sha, mk in d.marks.items():
                 rows.append([self.image(sha, 54), self.p(f"<b>{self.m(mk['mark'])}</b>", raw=True),
                              self.p(mk["note"]),
-                             self.p(f"{self.m(fmt_ts(mk['at']))}<br/><font name='{self.f.mono}' size='6.2'>{sha}</font>",
+                             self.p(f"{self.m(fmt_ts(mk['at']))}<br/>"
+                                    f"<font name='{self.f.mono}' size='6.2'>{sha}</font>",
                                     "small", raw=True)])
             t = Table(rows, colWidths=[20 * self.mm, 20 * self.mm, self.width - 132 * self.mm, 92 * self.mm])
             t.setStyle(self._grid(header=True))
@@ -369,7 +371,8 @@ class _Pdf:
         if len(d.mark_history) > len(d.marks):
             rows = [[self.p(h, "label") for h in ("At", "Image SHA-256", "Mark", "Note")]]
             for mk in d.mark_history:
-                rows.append([self.p(fmt_ts(mk["at"]), "small"), self.p(mk["sha256"], "mono"), self.p(mk["mark"], "small"),
+                rows.append([self.p(fmt_ts(mk["at"]), "small"), self.p(mk["sha256"], "mono"),
+                             self.p(mk["mark"], "small"),
                              self.p(mk["note"], "small")])
             t = Table(rows, colWidths=[30 * self.mm, 92 * self.mm, 18 * self.mm, self.width - 140 * self.mm],
                       repeatRows=1)
