@@ -421,8 +421,8 @@ class _Pdf:
                                 raw=True),
                          self.p(info.camera or "—", "small"), self.p(info.timestamp or "—", "small"),
                          self.p(status, "small", raw=True)])
-        t = Table(rows, colWidths=[13 * self.mm, 95 * self.mm, 17 * self.mm, 34 * self.mm,
-                                   self.width - 159 * self.mm], repeatRows=1)
+        t = Table(rows, colWidths=[15 * self.mm, 93 * self.mm, 17 * self.mm, 32 * self.mm,
+                                   self.width - 157 * self.mm], repeatRows=1)
         t.setStyle(self._grid(header=True))
         out.append(t)
         return out
