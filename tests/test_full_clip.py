@@ -211,3 +211,18 @@ def test_speed_rows_tiny():
         assert set(r) >= {"name", "value", "unit", "ratio_vs_reference"}
     cos = {r["name"]: r["value"] for r in rows if r["unit"] == "cosine"}
     assert min(v for n, v in cos.items() if "fp32" in n) >= 0.9999
+
+
+def test_onnx_runtime_path_does_not_import_torch(tiny_pack):
+    """Loading a pack and searching with it needs onnxruntime only (fast start, small install)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys\nfrom PIL import Image\nfrom engine.full import load_embedder, load_retriever\n"
+            f"e = load_embedder({str(tiny_pack)!r})\nr = load_retriever({str(tiny_pack)!r})\n"
+            "v = e.embed_images([Image.new('RGB', (40, 100), 'red')])\nr.score('a man in red', v)\n"
+            "print('TORCH', 'torch' in sys.modules, 'open_clip' in sys.modules)\n")
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root)
+    assert "TORCH False False" in out.stdout, out.stdout + out.stderr
