@@ -83,5 +83,19 @@ def build_engine(gallery, selector: str = "kmeans", questioner: str = "infogain"
 
     pack_dir, pack_info = pack_for_gallery(gallery, pack)
     retriever = load_retriever(pack_dir)
-    return EngineParts("full", retriever, make_selector(selector, pack_dir),
-                       make_questioner(questioner, pack_dir), pack=pack_info)
+    chooser = make_selector(selector, pack_dir)
+    notes = []
+    try:
+        asker = make_questioner(questioner, pack_dir)
+    except UserError as exc:
+        from .full.components import MissingComponentError  # noqa: PLC0415
+
+        if not isinstance(exc, MissingComponentError):
+            raise
+        asker = make_questioner("infogain")  # the pack has no questioner: say so and go on
+        notes.append(str(exc))
+    if asker.name != "llava":  # lite questioners read lite colour vectors: compute them from the images
+        from .full.lite_view import LiteViewQuestioner  # noqa: PLC0415
+
+        asker = LiteViewQuestioner(asker)
+    return EngineParts("full", retriever, chooser, asker, pack=pack_info, notes=notes)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -24,7 +25,7 @@ def person_image(colour: str) -> Image.Image:
     return img
 
 
-def train_adapter_to_say(base_dir: Path, out_dir: Path, question: str, steps: int = 20, seed: int = 0) -> Path:
+def train_adapter_to_say(base_dir: Path, out_dir: Path, question: str, steps: int = 36, seed: int = 0) -> Path:
     """Fit a small LoRA adapter so that the model answers the round-1 prompt with ``question``."""
     import torch
     from peft import LoraConfig, get_peft_model
@@ -44,12 +45,16 @@ def train_adapter_to_say(base_dir: Path, out_dir: Path, question: str, steps: in
     prompt_ids = q.input_ids(q.prompt_text("a man in a red jacket", [], 4))
     target = q.tokenizer(question + "<|im_end|>", add_special_tokens=False, return_tensors="pt")["input_ids"]
     input_ids = torch.cat([prompt_ids, target], dim=1)
+    # the fixed images, then random noise images: the adapter learns to ignore what it is shown
+    rng = np.random.default_rng(seed)
+    image_sets = [images] + [[Image.fromarray(rng.integers(0, 256, (56, 28, 3), dtype=np.uint8)) for _ in range(4)]
+                             for _ in range(5)]
     with torch.no_grad():
-        visual = encode_images(model, q.preprocess(images), 2, True)
+        visuals = [encode_images(model, q.preprocess(imgs), 2, True) for imgs in image_sets]
     opt = torch.optim.Adam([p for p in peft_model.parameters() if p.requires_grad], lr=1e-2)
     peft_model.train()
-    for _ in range(steps):
-        embeds = build_inputs_embeds(model, input_ids, visual, q.image_token_id)
+    for step in range(steps):
+        embeds = build_inputs_embeds(model, input_ids, visuals[step % len(visuals)], q.image_token_id)
         # logits only where the question is predicted (the 151k-word vocabulary makes the rest costly)
         logits = peft_model(inputs_embeds=embeds, logits_to_keep=target.shape[1] + 1).logits[0, :-1]
         loss = torch.nn.functional.cross_entropy(logits, target[0])

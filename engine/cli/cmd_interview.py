@@ -88,6 +88,8 @@ def cmd_interview(args) -> int:
     transcript: list[dict] = []
     try:
         iv = Interview(gallery, engine, case=case, max_rounds=args.rounds)
+        for note in engine.notes:
+            print(f"NOTE: {note}", file=sys.stderr)
         print(f"engine: {engine.describe()}; gallery {gallery.folder} ({len(gallery)} images)"
               + ("" if case else "  (no case file: nothing is recorded; give --case FILE to keep one)"))
         if case is not None and case.meta("initial_description"):

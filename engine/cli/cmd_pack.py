@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import tempfile
 from pathlib import Path
 
 from ..errors import UserError
@@ -25,7 +26,13 @@ def register(subparsers) -> None:
                    help="model config name in resources/models or a JSON path (default clip-reid-vit-b-16)")
     b.add_argument("--int8", action="store_true", help="also write a dynamic-int8 image tower")
     b.add_argument("--selector", metavar="DIR", help="add a selector component from this folder")
-    b.add_argument("--questioner", metavar="DIR", help="add a questioner component from this folder")
+    b.add_argument("--questioner", metavar="DIR", help="add a questioner component from this folder "
+                   "(holding base/ and adapter/)")
+    b.add_argument("--questioner-base", metavar="DIR", help="questioner base model (HF-format LLaVA-OneVision folder)")
+    b.add_argument("--questioner-adapter", metavar="DIR", help="questioner LoRA adapter folder (peft)")
+    b.add_argument("--random-selector", action="store_true", help="add an untrained selector (test packs)")
+    b.add_argument("--random-questioner", action="store_true",
+                   help="add a tiny untrained LLaVA-OneVision questioner (test packs)")
     b.add_argument("--name", default="clip-reid", help="pack name (default clip-reid)")
     b.add_argument("--version", default="0.1.0", help="pack version (default 0.1.0)")
     b.add_argument("--licence", default=None, help="licence of the weights, recorded in the manifest")
@@ -74,6 +81,33 @@ def _component_from_folder(folder: str, what: str) -> dict:
     return {"files": files, "config": {}}
 
 
+def _llava_components(args, scratch: Path) -> dict:
+    """Selector/questioner components from --questioner-base/--questioner-adapter/--random-*
+    (random ones are written under ``scratch``)."""
+    out: dict = {}
+    if args.questioner_adapter and not args.questioner_base:
+        raise UserError("--questioner-adapter needs --questioner-base (the model the adapter was trained on).")
+    if args.questioner_base:
+        for what, folder in (("questioner base", args.questioner_base), ("questioner adapter", args.questioner_adapter)):
+            if folder and not (Path(folder) / ("config.json" if what.endswith("base") else "adapter_config.json")).is_file():
+                raise UserError(f"The {what} folder {folder} has no "
+                                f"{'config.json' if what.endswith('base') else 'adapter_config.json'}; give an "
+                                "HF-format model folder and a peft adapter folder.")
+        files = {"base": Path(args.questioner_base)}
+        if args.questioner_adapter:
+            files["adapter"] = Path(args.questioner_adapter)
+        out["questioner"] = {"files": files, "config": {}}
+    if args.random_selector or args.random_questioner:
+        from ..full.random_components import random_questioner_folder, random_selector_folder
+
+        if args.random_selector and not args.selector:
+            out["selector"] = _component_from_folder(str(random_selector_folder(scratch / "selector")), "selector")
+        if args.random_questioner and "questioner" not in out and not args.questioner:
+            folder = random_questioner_folder(scratch / "questioner")
+            out["questioner"] = {"files": {"base": folder / "base", "adapter": folder / "adapter"}, "config": {}}
+    return out
+
+
 def cmd_build(args) -> int:
     from ..full.pack import build_pack
 
@@ -84,10 +118,12 @@ def cmd_build(args) -> int:
         components["questioner"] = _component_from_folder(args.questioner, "questioner")
     print(f"building model pack {args.name} {args.version} in {args.out} (export to ONNX"
           f"{' + int8' if args.int8 else ''}; this takes a minute)...", file=sys.stderr)
-    manifest = build_pack(args.out, clip_ckpt=args.clip, irra_ckpt=args.irra, int8=args.int8,
-                          random_weights=args.random_weights, config=args.config, name=args.name,
-                          version=args.version, licence=args.licence, source=args.source,
-                          components=components or None)
+    with tempfile.TemporaryDirectory(prefix="interreid-components-") as scratch:
+        components.update(_llava_components(args, Path(scratch)))
+        manifest = build_pack(args.out, clip_ckpt=args.clip, irra_ckpt=args.irra, int8=args.int8,
+                              random_weights=args.random_weights, config=args.config, name=args.name,
+                              version=args.version, licence=args.licence, source=args.source,
+                              components=components or None)
     s = summary(manifest)
     emit_json(s) if args.json else _print(s, "built")
     return 0

@@ -18,6 +18,10 @@ from ..hashing import sha256_file
 MANIFEST = "manifest.json"
 
 
+class MissingComponentError(ModelPackError):
+    """The pack has no such component (as opposed to a damaged one): callers may fall back."""
+
+
 def read_manifest(pack_dir: Path) -> dict:
     """The pack's manifest as a dict ({} when the folder has none)."""
     path = Path(pack_dir) / MANIFEST
@@ -48,7 +52,7 @@ def component_dir(pack_dir: Path, name: str) -> Path:
     entry = component_entry(pack_dir, name)
     folder = Path(pack_dir) / (entry or {}).get("dir", name)
     if entry is None or not folder.is_dir():
-        raise ModelPackError(f"The model pack {pack_dir} has no {name} component.")
+        raise MissingComponentError(f"The model pack {pack_dir} has no {name} component.")
     return folder
 
 

@@ -21,7 +21,8 @@ from pathlib import Path
 
 from ..errors import ModelPackError
 from ..interview.protocols import QuestionContext, SuggestedQuestion, Turn
-from .components import component_config, component_dir, read_manifest
+from .components import MissingComponentError, component_config, component_dir, read_manifest
+from .lite_view import lite_view
 from .prompt import PromptSpec, clean_question, load_prompt_spec, normalise_question, render_prompt
 from .questioner_build import questioner_defaults
 
@@ -59,6 +60,7 @@ class LlavaQuestioner:
         self.load_error: Exception | None = None
         self.load_seconds: float | None = None
         self._fallback = fallback
+        self._fallback_is_lite = False  # True for the lite infogain, which reads lite colour vectors
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self.model = None  # the (peft-wrapped) model once loaded
@@ -235,11 +237,12 @@ class LlavaQuestioner:
             from ..lite.questioners import QUESTIONERS  # noqa: PLC0415
 
             self._fallback = QUESTIONERS["infogain"]()
+            self._fallback_is_lite = True
         return self._fallback
 
     def _fallback_ask(self, context: QuestionContext, why: str) -> SuggestedQuestion:
         fb = self.fallback()
-        suggestion = fb.ask(context)
+        suggestion = fb.ask(lite_view(context) if self._fallback_is_lite else context)
         suggestion.rationale = f"{why}; suggested by {fb.name} instead" + (
             f". {suggestion.rationale}" if suggestion.rationale else "")
         suggestion.questioner = fb.name
@@ -255,9 +258,9 @@ def load_questioner(pack_dir: Path, load: bool = True, device: str | None = None
     pack_dir = Path(pack_dir)
     try:
         folder = component_dir(pack_dir, "questioner")
-    except ModelPackError as exc:
+    except MissingComponentError as exc:
         name = read_manifest(pack_dir).get("name") or pack_dir.name
-        raise ModelPackError(f"The model pack {name} has no questioner component, so the 'llava' questioner is not "
+        raise MissingComponentError(f"The model pack {name} has no questioner component, so the 'llava' questioner is not "
                              "available; the infogain questioner is used instead.") from exc
     settings = component_config(pack_dir, "questioner")
     base = folder / settings.pop("base_dir", BASE_DIR)

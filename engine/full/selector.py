@@ -24,7 +24,7 @@ from torch import nn
 from ..errors import ModelPackError, UserError
 from ..interview.protocols import rows_in_rank_order
 from ..paths import resources_dir
-from .components import component_dir
+from .components import MissingComponentError, component_dir
 
 CONFIG_FILE = "selector.json"
 WEIGHTS_FILE = "selector.safetensors"
@@ -174,7 +174,7 @@ def load_selector(pack_dir: Path, device: str | None = None) -> LearnedSelector:
     """The learned selector from a model pack's ``selector`` component (CUDA when present)."""
     try:
         folder = component_dir(Path(pack_dir), "selector")
-    except ModelPackError as exc:
-        raise ModelPackError(f"The model pack {pack_dir} has no selector component; choose the top, uniform or "
+    except MissingComponentError as exc:
+        raise MissingComponentError(f"The model pack {pack_dir} has no selector component; choose the top, uniform or "
                              "kmeans selector.") from exc
     return LearnedSelector(load_selector_net(folder), device)

@@ -214,7 +214,10 @@ class Interview:
         if stored_candidates and not record:
             chosen = [c["gallery_row"] for c in stored_candidates]
         else:
-            chosen = self.engine.selector.select(rows[:k], self.vectors, c=self.c)
+            # the learned selector reads the query's text embedding (full engine only)
+            encode = getattr(self.engine.retriever, "encode_text", None)
+            query_vector = encode([query])[0] if encode is not None else None
+            chosen = self.engine.selector.select(rows[:k], self.vectors, c=self.c, query_vector=query_vector)
         timings["select"] = (time.perf_counter() - tick) * 1000
         position = {int(r): i for i, r in enumerate(rows[:k])}
         candidates = [Candidate(int(r), self.shas[int(r)], position[int(r)] + 1, float(scores[position[int(r)]]),
