@@ -25,3 +25,35 @@ def synth_dataset(tmp_path_factory, ids: int = 30, images_per_id: int = 2, test_
 def synth_annotations(tmp_path_factory) -> Path:
     """30 identities x 2 images, half of the identities in the test split."""
     return synth_dataset(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def synth_annotations_large(tmp_path_factory) -> Path:
+    """120 identities x 2 images, a quarter of the identities in the test split (for retrieval)."""
+    return synth_dataset(tmp_path_factory, ids=120, test_fraction=0.25)
+
+
+@pytest.fixture(scope="session")
+def prepared_file(synth_annotations, tmp_path_factory) -> Path:
+    """``prepared.jsonl`` of a lite looking-forward run on :func:`synth_annotations`."""
+    from engine.cli.main import main
+
+    out = tmp_path_factory.mktemp("prepared") / "run"
+    assert main(["train", "prepare", "--set", f"data.annotations={synth_annotations}", "--out", str(out),
+                 "--json", str(out) + ".json"]) == 0
+    return out / "prepared.jsonl"
+
+
+def run_cli(stage: str, out: Path, sets: list[str], resume: bool = False) -> dict:
+    """``interreid train STAGE --set ... --out OUT --json`` -> the result dict."""
+    import json
+
+    from engine.cli.main import main
+
+    argv = ["train", stage, "--out", str(out), "--json", str(out) + ".json"]
+    for s in sets:
+        argv += ["--set", s]
+    if resume:
+        argv.append("--resume")
+    assert main(argv) == 0
+    return json.loads(Path(str(out) + ".json").read_text(encoding="utf-8"))
