@@ -366,6 +366,9 @@ def run_benchmark(settings: BenchSettings, progress: Progress | None = None,
     several = len({s.selector for s in specs if s.selector}) > 1
     runs = [RunResult(s, s.label(several)) for s in specs]
     chosen = choose_queries(len(records), settings.limit, settings.seed)
+    prepare = getattr(answerer, "prepare", None)
+    if prepare is not None:
+        prepare([records[qi][1] for qi in chosen])
     runner = _Runner(gallery, row_ids, settings.rounds, answerer, engine_for)
     total = len(chosen) * len(runs)
     interrupted = False
