@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from engine.interview.protocols import Turn
+
 TRAINED_QUESTION = "What colour are the shoes?"
 COLOURS = ["red", "blue", "green", "white", "black", "yellow"]
 
@@ -25,8 +27,9 @@ def person_image(colour: str) -> Image.Image:
     return img
 
 
-def train_adapter_to_say(base_dir: Path, out_dir: Path, question: str, steps: int = 36, seed: int = 0) -> Path:
-    """Fit a small LoRA adapter so that the model answers the round-1 prompt with ``question``."""
+def train_adapter_to_say(base_dir: Path, out_dir: Path, question: str, steps: int = 30, seed: int = 0) -> Path:
+    """Fit a small LoRA adapter so that the model answers with ``question`` whatever it is shown,
+    in rounds 1-3 (so that it repeats itself later, which the questioner must refuse)."""
     import torch
     from peft import LoraConfig, get_peft_model
 
@@ -42,9 +45,9 @@ def train_adapter_to_say(base_dir: Path, out_dir: Path, question: str, steps: in
     cfg = LoraConfig(r=8, lora_alpha=16, lora_dropout=0.0, target_modules=questioner_defaults()["lora"]["target_modules"])
     peft_model = get_peft_model(model, cfg)
     images = [person_image(c) for c in COLOURS[:4]]
-    prompt_ids = q.input_ids(q.prompt_text("a man in a red jacket", [], 4))
+    dialogues = [[], [Turn(question, "Black.")], [Turn(question, "Black."), Turn("What colour were his trousers?", "No.")]]
     target = q.tokenizer(question + "<|im_end|>", add_special_tokens=False, return_tensors="pt")["input_ids"]
-    input_ids = torch.cat([prompt_ids, target], dim=1)
+    inputs = [torch.cat([q.input_ids(q.prompt_text("a man in a red jacket", d, 4)), target], dim=1) for d in dialogues]
     # the fixed images, then random noise images: the adapter learns to ignore what it is shown
     rng = np.random.default_rng(seed)
     image_sets = [images] + [[Image.fromarray(rng.integers(0, 256, (56, 28, 3), dtype=np.uint8)) for _ in range(4)]
@@ -54,7 +57,8 @@ def train_adapter_to_say(base_dir: Path, out_dir: Path, question: str, steps: in
     opt = torch.optim.Adam([p for p in peft_model.parameters() if p.requires_grad], lr=1e-2)
     peft_model.train()
     for step in range(steps):
-        embeds = build_inputs_embeds(model, input_ids, visuals[step % len(visuals)], q.image_token_id)
+        visual = visuals[(step // len(inputs)) % len(visuals)]
+        embeds = build_inputs_embeds(model, inputs[step % len(inputs)], visual, q.image_token_id)
         # logits only where the question is predicted (the 151k-word vocabulary makes the rest costly)
         logits = peft_model(inputs_embeds=embeds, logits_to_keep=target.shape[1] + 1).logits[0, :-1]
         loss = torch.nn.functional.cross_entropy(logits, target[0])
