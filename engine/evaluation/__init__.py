@@ -1,1 +1,2 @@
-"""Evaluation: Interactive-PEDES annotations, metrics and simulated witnesses."""
+"""Evaluation: Interactive-PEDES annotations (annotations), metrics (metrics), simulated witnesses
+(answerers), the interactive benchmark (runner) and its table and plot (tables)."""
