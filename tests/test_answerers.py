@@ -77,6 +77,7 @@ def test_attributes_answerer_uses_the_questioners_attribute(witness):
 def test_question_attributes_keywords():
     assert question_attributes("Does she wear a short-sleeved top?") == ["sleeves"]
     assert question_attributes("Was his short-sleeved top red?") == ["sleeves", "upper"]
+    assert question_attributes("Were his sleeves pink?") == ["upper"]
     assert question_attributes("What is he wearing on his legs?") == ["lower", "lower_length"]
     assert question_attributes("Were his jeans blue?") == ["lower"]
     assert question_attributes("Was he wearing shorts?") == ["lower_length"]

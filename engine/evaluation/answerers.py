@@ -218,8 +218,11 @@ def question_attributes(question: str) -> list[str]:
     if ws & _BAG:
         found.append("bag")
     if "sleeve" in q:
-        found.append("sleeves")
-        if _colour_terms(words) and ws & _UPPER:
+        length = ws & {"long", "short", "sleeveless"}
+        named = _colour_terms(words)
+        if length or not named:
+            found.append("sleeves")
+        if named and (ws & _UPPER or not length):  # "Were his sleeves pink?" asks the top's colour
             found.append("upper")
     elif ws & _UPPER:
         found.append("upper")
