@@ -59,3 +59,14 @@ def _same_numbers(p, q) -> bool:
     with open(q, encoding="utf-8") as f:
         b = [{k: v for k, v in r.items() if k not in drop} for r in csv.DictReader(f)]
     return a == b
+
+
+def test_config_too_big_for_the_device_is_one_sentence(synth_annotations, tmp_path, capsys):
+    from engine.cli.main import main
+
+    argv = ["train", "retriever", "--out", str(tmp_path / "big"), "--set", f"data.annotations={synth_annotations}",
+            "--set", "model.config=clip-reid-tiny", "--set", "train.batch_size=100000000"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert "needs about" in err and "GB" in err and "batch_size" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "big").exists()

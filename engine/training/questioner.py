@@ -106,7 +106,6 @@ def run_questioner(cfg: dict, out: str | Path, resume: bool = False, progress_fa
         exs = exs[:int(data["limit"])]
     if not exs:
         raise UserError(f"The prepared file {data['prepared']} holds no rounds to train on.")
-    run = RunDir(out, cfg, resume=resume, stage="questioner")
     device = pick_device(tr.get("device"))
     quantize = mcfg.get("quantize", "auto")
     if quantize == "auto":
@@ -118,6 +117,7 @@ def run_questioner(cfg: dict, out: str | Path, resume: bool = False, progress_fa
                           f"({quantize} weights, LoRA r={lcfg['r']})",
                           "use a GPU with more memory, model.quantize=4bit, train.gradient_checkpointing=true, "
                           "or a smaller lora.r.")
+    run = RunDir(out, cfg, resume=resume, stage="questioner")
     seed_everything(int(tr["seed"]))
 
     q = LlavaQuestioner(Path(mcfg["base"]), None, settings={"quantize": quantize}, device=device)

@@ -86,7 +86,6 @@ def run_retriever(cfg: dict, out: str | Path, resume: bool = False, progress_fac
     data, tr, mcfg, mlm = cfg["data"], cfg["train"], cfg["model"], cfg["mlm"]
     train_set = load_split(data["annotations"], data.get("images"), data.get("train_split", "train"))
     test_set = load_split(data["annotations"], data.get("images"), data.get("test_split", "test"))
-    run = RunDir(out, cfg, resume=resume, stage="retriever")
     device = pick_device(tr.get("device"))
     amp = str(tr.get("amp") or "none")
     seed_everything(int(tr["seed"]))
@@ -99,6 +98,7 @@ def run_retriever(cfg: dict, out: str | Path, resume: bool = False, progress_fac
     memory = check_memory(estimate_memory(irra, model_cfg, int(tr["batch_size"]), amp), device,
                           f"Training the {model_cfg['name']} retriever at batch {tr['batch_size']}",
                           "lower train.batch_size, set train.amp=bf16 on a GPU, or use a smaller model.config.")
+    run = RunDir(out, cfg, resume=resume, stage="retriever")  # after the checks: a refused run leaves no folder
     irra.to(device)
     heads = set(irra.head_parameters())
     groups = []

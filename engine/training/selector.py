@@ -85,7 +85,6 @@ def run_selector(cfg: dict, out: str | Path, resume: bool = False, progress_fact
 
     data, tr, rcfg = cfg["data"], cfg["train"], cfg["retriever"]
     dataset = load_split(data["annotations"], data.get("images"), data.get("split", "train"))
-    run = RunDir(out, cfg, resume=resume, stage="selector")
     device = pick_device(tr.get("device"))
     seed_everything(int(tr["seed"]))
     net = SelectorNet(cfg.get("model") or {})
@@ -94,6 +93,7 @@ def run_selector(cfg: dict, out: str | Path, resume: bool = False, progress_fact
                           * int(net.config["layers"]), device, "Training the selector",
                           "lower train.batch_size or the pool size.")
     c = int(cfg["candidates"])
+    run = RunDir(out, cfg, resume=resume, stage="selector")
 
     clip, model_cfg = load_clip(rcfg["config"], rcfg.get("checkpoint"))
     cache = run.file("examples.pt")
