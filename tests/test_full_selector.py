@@ -99,15 +99,16 @@ def test_save_and_load_from_a_pack_folder(tmp_path, rng):
         load_selector(tmp_path / "empty")
 
 
-def test_latency_k200_cpu(rng, capsys):
+def test_full_size_selector_at_k200_picks_rank1_plus_three(rng, capsys):
     sel = LearnedSelector(random_selector(seed=0), device="cpu")  # the full 5-layer model
     vectors = rng.normal(size=(300, 512)).astype(np.float32)
     topk, query = np.arange(200), rng.normal(size=512).astype(np.float32)
-    sel.select(topk, vectors, query_vector=query)  # warm-up
+    picks = sel.select(topk, vectors, query_vector=query)
+    assert len(picks) == 4 and picks[0] == 0 and picks == sorted(picks) and len(set(picks)) == 4
     tick = time.perf_counter()
     for _ in range(5):
         sel.select(topk, vectors, query_vector=query)
     ms = (time.perf_counter() - tick) / 5 * 1000
     with capsys.disabled():
         print(f"\n[learned selector, k=200, CPU, {torch.get_num_threads()} threads] {ms:.1f} ms per select")
-    assert ms < 2000
+    # latency is reported above for the record; speed is benchmarked, never asserted in tests

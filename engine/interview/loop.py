@@ -26,7 +26,7 @@ from ..casefile.case import CaseFile, InterviewRecords
 from ..errors import UserError
 from ..gallery.store import utc_now
 from ..retriever import posterior
-from .answers import clean_answer, is_dont_know
+from .query import build_query
 from .protocols import QuestionContext, SuggestedQuestion, Turn
 
 DEFAULT_MAX_ROUNDS = 5
@@ -100,15 +100,7 @@ class Interview:
 
         A retriever may offer ``contextualise(question, answer, cleaned, attribute)`` to make a bare
         answer ("Black.") self-contained; the lite engine does, the CLIP retriever does not."""
-        parts = [self.initial.strip()]
-        hook = getattr(self.engine.retriever, "contextualise", None)
-        for turn in self.dialogue if dialogue is None else dialogue:
-            cleaned = clean_answer(turn.answer)
-            if hook is not None and not is_dont_know(turn.answer):
-                cleaned = hook(turn.question, turn.answer, cleaned, turn.attribute)
-            if cleaned:
-                parts.append(cleaned)
-        return " ".join(p for p in parts if p)
+        return build_query(self.initial, self.dialogue if dialogue is None else dialogue, self.engine.retriever)
 
     def rank(self, query: str) -> tuple[np.ndarray, np.ndarray]:
         """Full ranking for a query: (rows best first, their scores). Ties keep gallery order."""

@@ -6,16 +6,15 @@
 
 from __future__ import annotations
 
+from ..interview.query import build_query  # noqa: F401  (re-exported for the training stages)
+
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
 from ..errors import UserError
 from ..evaluation.annotations import Record, load_annotations
-from ..interview.answers import clean_answer, is_dont_know
-from ..interview.protocols import Turn
 
 DONT_KNOW = "I don't know."
 
@@ -64,23 +63,6 @@ def load_split(annotations: str | Path, images: str | Path | None, split: str) -
     if not root.is_dir():
         raise UserError(f"Image root {root} is not a folder; set data.images to the folder the file paths start in.")
     return Dataset(chosen, root, split)
-
-
-def build_query(initial: str, turns: Sequence[Turn], retriever=None) -> str:
-    """Initial description + cleaned answers, space-joined; questions are not added (REFERENCE.md).
-
-    The same rule as the interview loop's query: a retriever may offer ``contextualise`` to make
-    a bare answer self-contained (the lite engine does), and "I don't know" adds nothing.
-    """
-    parts = [initial.strip()]
-    hook = getattr(retriever, "contextualise", None)
-    for turn in turns:
-        cleaned = clean_answer(turn.answer)
-        if hook is not None and not is_dont_know(turn.answer):
-            cleaned = hook(turn.question, turn.answer, cleaned, turn.attribute)
-        if cleaned:
-            parts.append(cleaned)
-    return " ".join(p for p in parts if p)
 
 
 def rank_rows(scores: np.ndarray) -> np.ndarray:
