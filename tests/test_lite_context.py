@@ -23,6 +23,11 @@ def test_yes_and_no_to_a_colour_question():
     assert ("sleeves", "short") not in {(c.cue, c.value) for c in parse(no_jacket).cues}
 
 
+def test_yes_to_a_multiple_choice_question_adds_nothing():
+    q = "Were his jeans A) blue, B) grey, or C) black?"
+    assert not parse(contextualise(q, "Yes.", "Yes.", "lower"))
+
+
 def test_no_to_a_length_question_gives_the_opposite():
     out = contextualise("Was she wearing shorts or a skirt?", "No.", "No.", "lower_length")
     assert {(c.cue, c.value) for c in parse(out).cues} == {("lower_length", "long")}

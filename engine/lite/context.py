@@ -29,7 +29,8 @@ def contextualise(question: str, answer: str, cleaned: str, attribute: str | Non
     asked = parse(question)
     region = attribute if attribute in DEFAULT_NOUNS else next(iter(asked.nouns), None)
     if not said:
-        if _YES.match(answer) and asked:
+        if _YES.match(answer) and asked and len([c for c in asked.colours if c.positive]) <= 1:
+            # a yes/no question; "Yes" to a multiple-choice question says nothing
             return question.strip().rstrip("?").strip() + "."
         if _NO.match(answer) and asked:
             parts = [f"{asked.nouns.get(c.region, DEFAULT_NOUNS[c.region])} not {c.colour}"
