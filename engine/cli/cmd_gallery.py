@@ -19,7 +19,7 @@ def register(sub) -> None:
                      help="which engine computes the vectors (default: lite, no model pack needed)")
     imp.add_argument("--pack", metavar="DIR", help="model pack folder or installed pack name (--engine full)")
     imp.add_argument("--index", choices=("auto", "exact", "hnsw"), default=None,
-                     help="index backend (default auto: exact below 20,000 images, hnswlib above)")
+                     help="index backend (default auto: exact below 200,000 images, hnswlib above)")
     imp.add_argument("--json", action="store_true", help="print the import report as JSON")
     imp.set_defaults(func=cmd_import)
 

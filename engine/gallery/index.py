@@ -2,8 +2,9 @@
 
 The backend is a setting: ``auto`` (the default) uses exact search below
 ``EXACT_THRESHOLD`` images and hnswlib above it. hnswlib's parameters (M, ef_construction, ef)
-were tuned against exact search on a clustered synthetic set (see tests/test_index.py): they
-give recall@200 >= 0.95 there.
+were tuned against exact search on clustered synthetic sets (tests/test_index.py, bench speed):
+at 100k x 512-d, ef=400 gave recall@200 0.91, ef=800 0.97 in 10.8 ms, while exact numpy search
+took 9.6 ms on a 2-core CPU; so exact search stays the default up to 200k images.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from typing import Protocol
 
 import numpy as np
 
-EXACT_THRESHOLD = 20_000
+EXACT_THRESHOLD = 200_000
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 200
-HNSW_EF_SEARCH = 400
+HNSW_EF_SEARCH = 800
 INDEX_FILE = "index.hnsw"
 
 
