@@ -82,3 +82,13 @@ def test_bri_rejects_bad_input():
         bri([[3]])
     with pytest.raises(ValueError):
         bri([[0, 1]])
+
+
+def test_training_retrieval_metrics_share_the_definitions():
+    from engine.training.metrics import retrieval_metrics
+
+    sim = np.array([[0.9, 0.1, 0.5, 0.2], [0.1, 0.2, 0.3, 0.4], [0.5, 0.5, 0.1, 0.0]])
+    out = retrieval_metrics(sim, np.array([1, 2, 9]), np.array([1, 2, 1, 2]))
+    # query 9 has no image in the gallery: a miss at every k, left out of mAP / mINP
+    assert out["R@1"] == pytest.approx(200 / 3, abs=1e-3) and out["R@10"] == pytest.approx(200 / 3, abs=1e-3)
+    assert out["mAP"] == pytest.approx(100 * (1.0 + (1 + 2 / 3) / 2) / 2, abs=1e-3)

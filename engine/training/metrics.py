@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..evaluation.metrics import average_precision, inverse_negative_penalty
+
 
 def retrieval_metrics(similarity: np.ndarray, query_ids: np.ndarray, gallery_ids: np.ndarray,
                       ks: tuple[int, ...] = (1, 5, 10)) -> dict[str, float]:
@@ -13,19 +15,12 @@ def retrieval_metrics(similarity: np.ndarray, query_ids: np.ndarray, gallery_ids
     q_ids, g_ids = np.asarray(query_ids), np.asarray(gallery_ids)
     order = np.argsort(-sim, axis=1, kind="stable")
     matches = g_ids[order] == q_ids[:, None]  # (Q, G) in rank order
-    has = matches.any(axis=1)
-    first = np.where(has, matches.argmax(axis=1), sim.shape[1])
-    out = {f"R@{k}": round(100.0 * float(np.mean(first < k)), 3) for k in ks}
-    aps, inps = [], []
-    for row in matches:
-        hits = np.flatnonzero(row)
-        if len(hits) == 0:
-            continue
-        precision = np.arange(1, len(hits) + 1) / (hits + 1)
-        aps.append(precision.mean())
-        inps.append(len(hits) / (hits[-1] + 1))
-    out["mAP"] = round(100.0 * float(np.mean(aps)), 3) if aps else 0.0
-    out["mINP"] = round(100.0 * float(np.mean(inps)), 3) if inps else 0.0
+    positions = [np.flatnonzero(row) + 1 for row in matches]  # 1-based, as engine.evaluation.metrics
+    found = [p for p in positions if len(p)]
+    first = np.array([p[0] if len(p) else np.inf for p in positions])  # no correct image: a miss at every k
+    out = {f"R@{k}": round(100.0 * float(np.mean(first <= k)), 3) for k in ks}
+    out["mAP"] = round(100.0 * float(np.mean([average_precision(p) for p in found])), 3) if found else 0.0
+    out["mINP"] = round(100.0 * float(np.mean([inverse_negative_penalty(p) for p in found])), 3) if found else 0.0
     return out
 
 
