@@ -16,6 +16,8 @@ from typing import Any, Callable
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from engine.gallery.store import GalleryImage
+
 from .workers import Job, JobRunner
 
 log = logging.getLogger("interreid.desktop")
@@ -43,14 +45,9 @@ class OpenedCase:
 
 @dataclass
 class ImageDetails:
-    row: int
-    sha256: str
-    width: int
-    height: int
-    size_bytes: int
-    camera: str | None
-    timestamp: str | None
-    sources: tuple[str, ...]
+    """A gallery image (the engine's GalleryImage) with what this case knows about it."""
+
+    image: GalleryImage
     history: list[tuple[int, int, float]]  # (after_round, rank, score)
     mark: dict | None
     shown_to_witness: list[dict]
@@ -278,9 +275,7 @@ class CaseSession(QObject):
             img = self.gallery.image(row)
             history = rank_histories(InterviewRecords(self.case).rankings(), [row])[row]
             views = [v for v in self.case.witness_views() if v["sha256"] == img.sha256]
-            return ImageDetails(img.row, img.sha256, img.width, img.height, img.size_bytes, img.camera,
-                                img.timestamp, img.sources, history, self.case.current_marks().get(img.sha256),
-                                views)
+            return ImageDetails(img, history, self.case.current_marks().get(img.sha256), views)
 
         self._run(work, callback, "Reading the image's details…")
 

@@ -127,8 +127,8 @@ def test_whole_interview_through_the_widgets(qtbot, lite_case, tmp_path, crops_d
     window.show_details(cards[0].row)
     qtbot.waitUntil(lambda: bool(window.detail_views), timeout=WAIT)
     view = window.detail_views[-1]
-    assert view.details.sha256 == sha
-    assert view.details.sources[0].startswith(str(crops_dir))
+    assert view.details.image.sha256 == sha
+    assert view.details.image.sources[0].startswith(str(crops_dir))
     assert [h[0] for h in view.details.history] == [0, 1] and view.details.history[-1][1] == 1
     assert view.image.pixmap() is not None and not view.image.pixmap().isNull()
     view.close()

@@ -19,7 +19,7 @@ class DetailView(QDialog):
     def __init__(self, details: ImageDetails, parent: QWidget | None = None):
         super().__init__(parent)
         self.details = details
-        self.setWindowTitle(f"Image {details.sha256[:12]}…")
+        self.setWindowTitle(f"Image {details.image.sha256[:12]}…")
         self.resize(820, 620)
         layout = QHBoxLayout(self)
         layout.setSpacing(16)
@@ -28,7 +28,7 @@ class DetailView(QDialog):
         self.image = QLabel()
         self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
         pixmap = QPixmap()
-        for src in details.sources:
+        for src in details.image.sources:
             if pixmap.load(src):
                 break
         if pixmap.isNull():
@@ -44,17 +44,17 @@ class DetailView(QDialog):
         side = QVBoxLayout()
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
-        sha = QLabel(f"<code>{details.sha256}</code>")
+        sha = QLabel(f"<code>{details.image.sha256}</code>")
         sha.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         sha.setWordWrap(True)
         form.addRow("SHA-256", sha)
-        sources = QLabel("<br>".join(html.escape(s) for s in details.sources))
+        sources = QLabel("<br>".join(html.escape(s) for s in details.image.sources))
         sources.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         sources.setWordWrap(True)
-        form.addRow("Source" if len(details.sources) == 1 else "Sources", sources)
-        form.addRow("Size", QLabel(f"{details.width} × {details.height} px, {details.size_bytes:,} bytes"))
-        form.addRow("Camera", QLabel(details.camera or "unknown"))
-        form.addRow("Time", QLabel(details.timestamp or "unknown"))
+        form.addRow("Source" if len(details.image.sources) == 1 else "Sources", sources)
+        form.addRow("Size", QLabel(f"{details.image.width} × {details.image.height} px, {details.image.size_bytes:,} bytes"))
+        form.addRow("Camera", QLabel(details.image.camera or "unknown"))
+        form.addRow("Time", QLabel(details.image.timestamp or "unknown"))
         mark = details.mark
         self.mark_label = QLabel(f"{mark['mark']}" + (f" — {html.escape(mark['note'])}" if mark and mark['note']
                                                      else "") if mark else "none")
@@ -81,11 +81,11 @@ class DetailView(QDialog):
         buttons = QHBoxLayout()
         for m, label in (("match", "Match…"), ("possible", "Possible…"), ("excluded", "Exclude…")):
             b = QPushButton(label)
-            b.clicked.connect(lambda _c=False, m=m: self.mark_requested.emit(details.row, m))
+            b.clicked.connect(lambda _c=False, m=m: self.mark_requested.emit(details.image.row, m))
             buttons.addWidget(b)
         buttons.addStretch(1)
         witness = QPushButton("Show to witness…")
-        witness.clicked.connect(lambda: self.witness_requested.emit(details.row))
+        witness.clicked.connect(lambda: self.witness_requested.emit(details.image.row))
         buttons.addWidget(witness)
         side.addLayout(buttons)
         close = QPushButton("Close")
