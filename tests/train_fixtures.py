@@ -57,3 +57,12 @@ def run_cli(stage: str, out: Path, sets: list[str], resume: bool = False) -> dic
         argv.append("--resume")
     assert main(argv) == 0
     return json.loads(Path(str(out) + ".json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def tiny_retriever(synth_annotations, tmp_path_factory) -> Path:
+    """``best.pth`` of a one-epoch IRRA run of the tiny CLIP on :func:`synth_annotations`."""
+    out = tmp_path_factory.mktemp("retriever") / "run"
+    run_cli("retriever", out, [f"data.annotations={synth_annotations}", "model.config=clip-reid-tiny", "mlm.depth=1",
+                               "losses=[sdm,id]", "train.epochs=1", "train.warmup_epochs=1", "train.batch_size=32"])
+    return out / "best.pth"

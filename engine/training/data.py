@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import math
+
 from ..interview.query import build_query  # noqa: F401  (re-exported for the training stages)
 
 from dataclasses import dataclass
@@ -75,3 +77,20 @@ def target_rank(order: np.ndarray, ids: np.ndarray, target_id: int) -> int:
     """1-based position of the first gallery row of identity ``target_id`` in ``order``."""
     hits = np.flatnonzero(ids[order] == target_id)
     return int(hits[0]) + 1 if len(hits) else len(order) + 1
+
+
+def rank_pools(text: np.ndarray, gallery: np.ndarray, rounds: list[int], pool: int
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rank-1 row (M,), rows of ranks 2..k (M, K) int64 with -1 padding, mask (M, K) bool) for each
+    query, k = ceil(pool / t)."""
+    n = len(gallery)
+    width = max(1, min(pool, n) - 1)
+    first = np.zeros(len(text), dtype=np.int64)
+    rows = np.full((len(text), width), -1, dtype=np.int64)
+    for i, (t_vec, t) in enumerate(zip(text, rounds)):
+        order = rank_rows(gallery @ t_vec)
+        k = min(int(math.ceil(pool / max(1, t))), n)
+        first[i] = order[0]
+        chosen = order[1:k]
+        rows[i, :len(chosen)] = chosen
+    return first, rows, rows >= 0

@@ -23,6 +23,7 @@ import yaml
 
 from ..errors import UserError
 from ..interview.protocols import Turn
+from ..interview.query import build_query
 from .prepare import read_prepared
 from .run import CHECKPOINT, RunDir, check_memory, load_checkpoint, pick_device, save_checkpoint, seed_everything
 
@@ -46,13 +47,16 @@ def image_root(cfg: dict) -> Path:
 
 
 def examples(rows: list[dict], candidates: int, instruction, seed: int) -> list[dict]:
-    """One SFT example per prepared round: {initial, dialogue, images, target, instruction}."""
+    """One SFT example per prepared round: {initial, dialogue, images, target, instruction, query,
+    round, id}; ``query`` is the retrieval query before the round (what joint training ranks with),
+    ``round`` its number t = 1, 2, ... and ``id`` the sample's person."""
     out = []
     for row in rows:
         turns: list[Turn] = []
-        for rd in row["rounds"]:
+        for t, rd in enumerate(row["rounds"], start=1):
             out.append({"initial": row["initial"], "dialogue": list(turns), "images": rd["candidates"][:candidates],
-                        "target": rd["question"]})
+                        "target": rd["question"], "query": build_query(row["initial"], turns), "round": t,
+                        "id": row.get("id")})
             turns.append(Turn(rd["question"], rd["answer"]))
     rng = np.random.default_rng([seed, 7])
     for ex in out:
@@ -79,11 +83,18 @@ def estimate_memory(base_dir: Path, quantize: str, lora_r: int, seq_len: int, ch
 
 
 def run_questioner(cfg: dict, out: str | Path, resume: bool = False, progress_factory=None,
-                   selector_hook=None) -> dict:
+                   selector_hook=None, stage: str = "questioner") -> dict:
     """Fine-tune; returns {"loss_first", "loss_last", "adapter", ...}.
 
-    ``selector_hook`` (joint training) is called as ``hook(example, visual) -> visual`` to weight the
-    candidates' visual tokens; it may add parameters through ``hook.parameters()``.
+    ``model.adapter`` (optional) is a peft adapter folder to continue from (its LoRA settings are
+    used, not ``lora``). ``train.epochs`` may be fractional (the paper's joint stage runs 0.5).
+
+    ``selector_hook`` (joint training, :class:`engine.training.joint.JointSelector`) chooses each
+    example's candidates: ``hook.prepare(examples, run)`` once, ``hook.begin_step(step, total)``
+    before each optimiser step, ``hook.choose(example) -> (image paths, weights)`` per example;
+    the weights (the selector's straight-through k-hot) multiply the candidates' visual tokens.
+    Its ``parameters()`` join the optimiser (lr ``train.selector_lr``, default ``train.lr``), its
+    ``state_dict()`` the checkpoint, ``log_row()`` the log, and ``save(folder)`` writes it out.
     """
     import torch
     from peft import LoraConfig, get_peft_model, get_peft_model_state_dict, set_peft_model_state_dict
@@ -117,8 +128,10 @@ def run_questioner(cfg: dict, out: str | Path, resume: bool = False, progress_fa
                           f"({quantize} weights, LoRA r={lcfg['r']})",
                           "use a GPU with more memory, model.quantize=4bit, train.gradient_checkpointing=true, "
                           "or a smaller lora.r.")
-    run = RunDir(out, cfg, resume=resume, stage="questioner")
+    run = RunDir(out, cfg, resume=resume, stage=stage)
     seed_everything(int(tr["seed"]))
+    if selector_hook is not None:
+        selector_hook.prepare(exs, run, device)
 
     q = LlavaQuestioner(Path(mcfg["base"]), None, settings={"quantize": quantize}, device=device)
     import warnings
@@ -135,20 +148,28 @@ def run_questioner(cfg: dict, out: str | Path, resume: bool = False, progress_fa
         base.gradient_checkpointing_enable()
         base.enable_input_require_grads()
     torch.manual_seed(int(tr["seed"]))
-    target_modules = lcfg.get("target_modules") or questioner_defaults()["lora"]["target_modules"]
-    model = get_peft_model(base, LoraConfig(r=int(lcfg["r"]), lora_alpha=int(lcfg["lora_alpha"]),
-                                            lora_dropout=float(lcfg["lora_dropout"]), target_modules=target_modules,
-                                            bias="none", task_type="CAUSAL_LM"))
+    if mcfg.get("adapter"):
+        from peft import PeftModel
+
+        adapter = Path(mcfg["adapter"])
+        if not (adapter / "adapter_config.json").exists():
+            raise UserError(f"model.adapter {adapter} is not a LoRA adapter folder (no adapter_config.json); give the "
+                            "adapter/ folder a 'train questioner' run wrote.")
+        model = PeftModel.from_pretrained(base, str(adapter), is_trainable=True)
+    else:
+        target_modules = lcfg.get("target_modules") or questioner_defaults()["lora"]["target_modules"]
+        model = get_peft_model(base, LoraConfig(r=int(lcfg["r"]), lora_alpha=int(lcfg["lora_alpha"]),
+                                                lora_dropout=float(lcfg["lora_dropout"]),
+                                                target_modules=target_modules, bias="none", task_type="CAUSAL_LM"))
     params = [p for p in model.parameters() if p.requires_grad]
     extra = list(selector_hook.parameters()) if selector_hook is not None else []
-    optimizer = torch.optim.AdamW([{"params": params}] + ([{"params": extra, "lr": float(tr.get("selector_lr",
-                                                                                                tr["lr"]))}]
-                                                          if extra else []),
+    selector_lr = float(tr.get("selector_lr") or tr["lr"])
+    optimizer = torch.optim.AdamW([{"params": params}] + ([{"params": extra, "lr": selector_lr}] if extra else []),
                                   lr=float(tr["lr"]), weight_decay=float(tr.get("weight_decay", 0.0)))
     accum = int(tr["grad_accum"])
-    epochs = int(tr["epochs"])
+    epochs = float(tr["epochs"])
     per_epoch = math.ceil(len(exs) / accum)
-    total_steps = int(tr["max_steps"]) if tr.get("max_steps") else per_epoch * epochs
+    total_steps = int(tr["max_steps"]) if tr.get("max_steps") else max(1, math.ceil(per_epoch * epochs))
     scheduler = get_cosine_schedule_with_warmup(optimizer, int(math.ceil(float(tr["warmup_ratio"]) * total_steps)),
                                                 total_steps)
 
@@ -171,18 +192,25 @@ def run_questioner(cfg: dict, out: str | Path, resume: bool = False, progress_fa
     def example_loss(ex: dict) -> torch.Tensor:
         from PIL import Image
 
+        paths, weights = selector_hook.choose(ex) if selector_hook is not None else (ex["images"], None)
         images = []
-        for rel in ex["images"]:
-            with Image.open(root / rel) as im:
-                images.append(im.convert("RGB"))
+        for rel in paths:
+            try:
+                with Image.open(root / rel) as im:
+                    images.append(im.convert("RGB"))
+            except OSError as exc:
+                raise UserError(f"Candidate image {root / rel} cannot be read ({type(exc).__name__}); check "
+                                "data.images.") from None
         text = render_prompt(q.prompt, ex["initial"], ex["dialogue"], len(images), ex["instruction"])
         prompt_ids = q.input_ids(text)
         target = torch.tensor([q.tokenizer(ex["target"], add_special_tokens=False)["input_ids"] + stop_ids])
         input_ids = torch.cat([prompt_ids, target], dim=1)
         with torch.no_grad():
             visual = encode_images(q.base_model, q.preprocess(images).to(q.device), pool, newline)
-        if selector_hook is not None:
-            visual = selector_hook(ex, visual)
+        if weights is not None:
+            # the selector's k-hot (1 in the forward pass) scales the projected visual features, so
+            # the language-model loss reaches the selector through its straight-through gradient
+            visual = visual * weights.to(visual.device)[:, None, None]
         embeds = build_inputs_embeds(q.base_model, input_ids, visual, q.image_token_id)
         # logits of the target positions only (the vocabulary is large): the same NLL as labels
         # masked to -100 over the prompt
@@ -201,6 +229,8 @@ def run_questioner(cfg: dict, out: str | Path, resume: bool = False, progress_fa
         order = np.random.default_rng([int(tr["seed"]), epoch]).permutation(len(exs))
         chunk = order[within * accum:(within + 1) * accum]
         optimizer.zero_grad(set_to_none=True)
+        if selector_hook is not None:
+            selector_hook.begin_step(step, total_steps)
         total = 0.0
         for i in chunk:
             loss = example_loss(exs[int(i)]) / len(chunk)
@@ -212,7 +242,7 @@ def run_questioner(cfg: dict, out: str | Path, resume: bool = False, progress_fa
         step += 1
         row = {"step": step, "loss": total, "lr": lr}
         if selector_hook is not None:
-            row.update(selector_hook.log_row(step, total_steps))
+            row.update(selector_hook.log_row())
         run.log(row)
         if bar:
             bar.update(step, f"loss {total:.3f}")
@@ -227,7 +257,8 @@ def run_questioner(cfg: dict, out: str | Path, resume: bool = False, progress_fa
     model.save_pretrained(str(run.file(ADAPTER_DIR)))
     if selector_hook is not None:
         selector_hook.save(run.path)
-    run.plot("step", "questioner SFT: NLL of the looking-forward question")
+    run.plot("step", "questioner SFT: NLL of the looking-forward question" if selector_hook is None else
+             "joint: NLL of the looking-forward question, selector temperature and picks")
     log = run.read_log()
     losses = [float(r["loss"]) for r in log]
     k = max(1, min(5, len(losses) // 4))
@@ -237,6 +268,7 @@ def run_questioner(cfg: dict, out: str | Path, resume: bool = False, progress_fa
               "loss_first_mean": round(float(np.mean(losses[:k])), 5) if losses else None,
               "loss_last_mean": round(float(np.mean(losses[-k:])), 5) if losses else None,
               "adapter": str(run.file(ADAPTER_DIR)), "quantize": quantize, "device": device, "memory": memory,
-              "parameters": n_params, "trainable_parameters": sum(p.numel() for p in params)}
+              "parameters": n_params, "trainable_parameters": sum(p.numel() for p in params) +
+              sum(p.numel() for p in extra)}
     run.write_json("result.json", result)
     return result

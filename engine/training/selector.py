@@ -21,7 +21,7 @@ import numpy as np
 from ..errors import UserError
 from ..interview.protocols import Turn
 from .clip_features import image_features, load_clip, text_features
-from .data import build_query, load_split, rank_rows
+from .data import build_query, load_split, rank_pools
 from .prepare import read_prepared
 from .run import CHECKPOINT, RunDir, check_memory, load_checkpoint, pick_device, save_checkpoint, seed_everything
 
@@ -64,15 +64,8 @@ def round_of(dataset, prepared: str | None, rounds: int) -> list[int]:
 
 def build_examples(text: np.ndarray, gallery: np.ndarray, rounds: list[int], pool: int) -> tuple[np.ndarray, np.ndarray]:
     """(pool rows (M, K) int64 with -1 padding, mask (M, K) bool) of ranks 2..k for each query."""
-    n = len(gallery)
-    width = max(1, min(pool, n) - 1)
-    rows = np.full((len(text), width), -1, dtype=np.int64)
-    for i, (t_vec, t) in enumerate(zip(text, rounds)):
-        order = rank_rows(gallery @ t_vec)
-        k = min(int(math.ceil(pool / t)), n)
-        chosen = order[1:k]
-        rows[i, :len(chosen)] = chosen
-    return rows, rows >= 0
+    _first, rows, mask = rank_pools(text, gallery, rounds, pool)
+    return rows, mask
 
 
 def run_selector(cfg: dict, out: str | Path, resume: bool = False, progress_factory=None) -> dict:
