@@ -125,7 +125,8 @@ class JointSelector:
         target = self.target_id[i]
         self._picks.append((float((chosen < self.c - 1).float().mean()) if len(chosen) else 0.0,
                             float(target is not None and bool(np.any(self.ids[picked] == target)))))
-        return [self.dataset.image_path(r) for r in picked], weights
+        # absolute paths: the questioner joins them to its image root, which may be relative
+        return [self.dataset.image_path(r).absolute() for r in picked], weights
 
     def log_row(self) -> dict:
         picks = np.asarray(self._picks, dtype=np.float64).reshape(-1, 2)
