@@ -139,6 +139,7 @@ class MainWindow(QMainWindow):
         s.busy_changed.connect(self._on_busy)
         s.error.connect(lambda m: self.show_message(m, "error"))
         s.info.connect(lambda m: self.statusBar().showMessage(m, 8000))
+        s.questioner_ready.connect(lambda m: self.statusBar().showMessage(m, 8000))
         s.background.connect(lambda m: self.statusBar().showMessage(m, 15000))
         q = page.questions
         q.start_requested.connect(s.start)
@@ -210,6 +211,8 @@ class MainWindow(QMainWindow):
         self.engine_label.setText(opened.engine_text)
         self.gallery_label.setText(f"gallery: {opened.gallery_size:,} images")
         self.gallery_label.setToolTip(str(opened.gallery_folder))
+        if opened.notes:
+            self.show_message(" ".join(opened.notes), "info")
         if opened.state is None:
             self.interview_page.questions.description.setFocus()
         self._update_actions()
@@ -246,7 +249,7 @@ class MainWindow(QMainWindow):
         if request is None:
             return
         if request.import_sources:
-            importer = self._run_import(request.gallery_folder, request.import_sources)
+            importer = self._run_import(request.gallery_folder, request.import_sources, request.engine, request.pack)
             report = importer.report
             if report is None or report.cancelled:
                 self.show_message("The import did not finish, so no case was created; import again to resume.",
@@ -262,7 +265,8 @@ class MainWindow(QMainWindow):
 
             request.case_path.parent.mkdir(parents=True, exist_ok=True)
             with Gallery.open(request.gallery_folder) as gallery:
-                engine = build_engine(gallery)
+                engine = build_engine(gallery, selector=request.selector, questioner=request.questioner,
+                                      load_questioner=False)  # checks the choice; the case loads it
                 CaseFile.create(request.case_path, request.title, request.investigator, gallery,
                                 engine.identity()).close()
             return request.case_path
@@ -281,8 +285,9 @@ class MainWindow(QMainWindow):
         if target:
             self._run_import(Path(target), [Path(s) for s in sources])
 
-    def _run_import(self, gallery: Path, sources: list[Path]) -> ImportDialog:
-        dialog = ImportDialog(gallery, sources, parent=self)
+    def _run_import(self, gallery: Path, sources: list[Path], engine: str = "lite",
+                    pack: str | None = None) -> ImportDialog:
+        dialog = ImportDialog(gallery, sources, engine=engine, parent=self, pack=pack)
         dialog.start()
         dialog.exec()
         return dialog

@@ -9,12 +9,12 @@ verbs below and listen to the signals: the interview itself is the engine's ``In
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from engine.gallery.store import GalleryImage
 
@@ -41,6 +41,7 @@ class OpenedCase:
     witness_views: list[dict]
     initial_description: str
     state: Any  # RoundState or None (interview not started)
+    notes: list[str] = field(default_factory=list)  # the engine's notes (e.g. a pack without a questioner)
 
 
 @dataclass
@@ -87,6 +88,7 @@ class CaseSession(QObject):
     error = Signal(str)
     background = Signal(str)  # a non-blocking job started (its label)
     info = Signal(str)
+    questioner_ready = Signal(str)
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -156,7 +158,11 @@ class CaseSession(QObject):
                 if not folder:
                     raise CaseFileError(f"{path} names no gallery; it cannot be opened for an interview.")
                 gallery = Gallery.open(folder)
-                engine = build_engine(gallery)
+                # the selector and questioner the case was made with; a LLaVA questioner loads in
+                # the background (infogain suggests until it is ready)
+                chosen = case.metadata().get("engine") or {}
+                engine = build_engine(gallery, selector=chosen.get("selector") or "kmeans",
+                                      questioner=chosen.get("questioner") or "infogain", load_questioner=False)
                 interview = Interview(gallery, engine, case=case)
                 state = None
                 if case.meta("initial_description"):
@@ -165,7 +171,8 @@ class CaseSession(QObject):
                 opened = OpenedCase(path, case.meta("title") or path.stem, case.meta("investigator") or "",
                                     gallery.folder, len(gallery), engine.describe(), engine.kind,
                                     list(gallery.shas()), cams, stamps, case.current_marks(),
-                                    case.witness_views(), case.meta("initial_description") or "", state)
+                                    case.witness_views(), case.meta("initial_description") or "", state,
+                                    list(engine.notes))
             except BaseException:
                 case.close()
                 raise
@@ -182,8 +189,35 @@ class CaseSession(QObject):
                 self.state_changed.emit(self.state)
             self._refresh_histories()
             self.verify()
+            self._load_questioner()
 
         self._run(work, done, "Opening the case…")
+
+    def _load_questioner(self) -> None:
+        """Start loading a LLaVA questioner in its own thread and say when it is ready (or failed)."""
+        q = self.engine.questioner if self.engine is not None else None
+        if q is None or not hasattr(q, "start_loading") or q.loaded:
+            return
+        q.start_loading()
+        self.info.emit("Loading the LLaVA questioner in the background; infogain suggests questions until it is "
+                       "ready.")
+        timer = QTimer(self)
+        timer.setInterval(250)
+
+        def poll():
+            if self.engine is None or self.engine.questioner is not q:  # the case was closed
+                timer.stop()
+            elif q.loaded:
+                timer.stop()
+                self.questioner_ready.emit(f"LLaVA questioner ready (loaded in {q.load_seconds:.1f} s); it suggests "
+                                           "the next question.")
+            elif q.load_error is not None:
+                timer.stop()
+                self.error.emit(f"The LLaVA questioner could not be loaded ({q.load_error}); infogain suggests the "
+                                "questions instead.")
+
+        timer.timeout.connect(poll)
+        timer.start()
 
     def verify(self) -> None:
         """Re-check the audit chain and re-hash the gallery images (own connection, side pool)."""

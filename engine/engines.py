@@ -58,7 +58,8 @@ def make_selector(name: str, pack_dir=None) -> Selector:
     raise UserError(f"Unknown selector '{name}'; choose one of: {', '.join(selector_names())}.")
 
 
-def make_questioner(name: str, pack_dir=None) -> Questioner:
+def make_questioner(name: str, pack_dir=None, load: bool = True) -> Questioner:
+    """``load=False``: the LLaVA questioner comes back unloaded (the caller starts its loading)."""
     from .lite.questioners import QUESTIONERS
 
     if name in QUESTIONERS:
@@ -68,12 +69,17 @@ def make_questioner(name: str, pack_dir=None) -> Questioner:
             raise UserError("The 'llava' questioner needs a model pack; give --pack or choose infogain or template.")
         from .full.questioner import load_questioner  # noqa: PLC0415
 
-        return load_questioner(pack_dir)
+        return load_questioner(pack_dir, load=load)
     raise UserError(f"Unknown questioner '{name}'; choose one of: {', '.join(sorted(QUESTIONERS) + ['llava'])}.")
 
 
-def build_engine(gallery, selector: str = "kmeans", questioner: str = "infogain", pack=None) -> EngineParts:
-    """The engine for ``gallery`` (an open Gallery). ``pack`` is a model pack folder or name."""
+def build_engine(gallery, selector: str = "kmeans", questioner: str = "infogain", pack=None,
+                 load_questioner: bool = True) -> EngineParts:
+    """The engine for ``gallery`` (an open Gallery). ``pack`` is a model pack folder or name.
+
+    ``load_questioner=False`` leaves a LLaVA questioner unloaded, for an app to load it in the
+    background (``engine.questioner.start_loading()``); until then it suggests infogain's question
+    and says so."""
     ident = gallery.embedder_identity
     if ident.name == LITE_EMBEDDER:
         from .lite.retriever import LiteRetriever
@@ -86,7 +92,7 @@ def build_engine(gallery, selector: str = "kmeans", questioner: str = "infogain"
     chooser = make_selector(selector, pack_dir)
     notes = []
     try:
-        asker = make_questioner(questioner, pack_dir)
+        asker = make_questioner(questioner, pack_dir, load=load_questioner)
     except UserError as exc:
         from .full.components import MissingComponentError  # noqa: PLC0415
 

@@ -50,11 +50,12 @@ class ImportDialog(QDialog):
     imported = Signal(object)  # ImportReport (also when cancelled)
 
     def __init__(self, gallery_folder: str | Path, sources: list[str | Path], engine: str = "lite",
-                 parent: QWidget | None = None):
+                 parent: QWidget | None = None, pack: str | Path | None = None):
         super().__init__(parent)
         self.gallery_folder = Path(gallery_folder)
         self.sources = [Path(s) for s in sources]
         self.engine = engine
+        self.pack = pack  # the model pack of the full engine
         self.report = None
         self.error = ""
         self.runner = JobRunner(1, self)
@@ -102,13 +103,14 @@ class ImportDialog(QDialog):
     # -- running ----------------------------------------------------------------------------
     def start(self) -> None:
         folder, sources, engine_name = self.gallery_folder, list(self.sources), self.engine
+        options = {"pack": self.pack} if self.pack is not None else {}
 
         def work(job):
             from engine.embedder import create_embedder
             from engine.gallery.importer import import_sources
             from engine.gallery.store import Gallery
 
-            embedder = create_embedder(engine_name)
+            embedder = create_embedder(engine_name, **options)
             last = [0.0]
 
             def progress(p):

@@ -1,4 +1,5 @@
-"""New case: title, investigator, where the case file goes, and its gallery (existing or imported)."""
+"""New case: title, investigator, where the case file goes, its gallery (existing or imported, with
+the lite engine or an installed model pack), and how candidates and questions are chosen."""
 
 from __future__ import annotations
 
@@ -8,8 +9,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtWidgets import (QButtonGroup, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
-                               QLabel, QLineEdit, QListWidget, QPushButton, QRadioButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
+                               QHBoxLayout, QLabel, QLineEdit, QListWidget, QPushButton, QRadioButton, QVBoxLayout,
+                               QWidget)
+
+SELECTORS = [("kmeans", "k-means: representative of the top-k (default)"), ("top", "top: the four best-ranked"),
+             ("uniform", "uniform: spread over the top-k"), ("learned", "learned selector (model pack)")]
+QUESTIONERS = [("infogain", "infogain: most informative attribute (default)"),
+               ("template", "template: attributes in a fixed order"),
+               ("llava", "LLaVA questioner (model pack; loads in the background)")]
 
 
 @dataclass
@@ -19,6 +27,23 @@ class NewCaseRequest:
     case_path: Path
     gallery_folder: Path
     import_sources: list[Path] = field(default_factory=list)  # empty: use the existing gallery
+    engine: str = "lite"  # the new gallery's embedder: lite, or full with ``pack``
+    pack: str | None = None  # an installed pack's folder (full engine)
+    selector: str = "kmeans"
+    questioner: str = "infogain"
+
+
+def installed_packs() -> list[tuple[str, str]]:
+    """(label, folder) of every installed model pack (manifests only: nothing heavy is imported)."""
+    from engine.full.pack import list_installed_packs
+
+    out = []
+    for m in list_installed_packs():
+        label = f"{m.name} {m.version}"
+        if m.weights == "random":
+            label += " (untrained — for testing only)"
+        out.append((label, str(m.folder)))
+    return out
 
 
 def default_case_path(title: str) -> Path:
@@ -90,7 +115,26 @@ class NewCaseDialog(QDialog):
         holder = QWidget()
         holder.setLayout(src_row)
         new_form.addRow("Image folders", holder)
+        self.embed_with = QComboBox()
+        self.embed_with.addItem("Lite engine: colour names (no model pack)", None)
+        for label, folder in installed_packs():
+            self.embed_with.addItem(f"Model pack {label}", folder)
+        self.embed_with.setToolTip("What computes the new gallery's vectors; install packs with "
+                                   "'interreid pack install'.")
+        new_form.addRow("Search with", self.embed_with)
         layout.addLayout(new_form)
+
+        layout.addWidget(QLabel("<b>Interview</b>"))
+        interview_form = QFormLayout()
+        self.selector = QComboBox()
+        for key, label in SELECTORS:
+            self.selector.addItem(label, key)
+        self.questioner = QComboBox()
+        for key, label in QUESTIONERS:
+            self.questioner.addItem(label, key)
+        interview_form.addRow("Candidates shown", self.selector)
+        interview_form.addRow("Question suggestions", self.questioner)
+        layout.addLayout(interview_form)
         self.message = QLabel()
         self.message.setObjectName("errorText")
         self.message.setWordWrap(True)
@@ -146,13 +190,21 @@ class NewCaseDialog(QDialog):
                 self.message.setText("Choose an existing gallery folder (one that holds gallery.db), "
                                      "or import a new gallery.")
                 return None
-            return NewCaseRequest(title, self.investigator.text().strip(), case_path, Path(folder))
+            return NewCaseRequest(title, self.investigator.text().strip(), case_path, Path(folder),
+                                  selector=self.selector.currentData(), questioner=self.questioner.currentData())
         sources = [Path(self.sources.item(i).text()) for i in range(self.sources.count())]
         if not self.new_gallery.text().strip() or not sources:
             self.message.setText("Choose a folder for the new gallery and at least one image folder to import.")
             return None
+        pack = self.embed_with.currentData()
+        if pack is None and (self.selector.currentData() == "learned" or self.questioner.currentData() == "llava"):
+            self.message.setText("The learned selector and the LLaVA questioner need a model pack; choose one under "
+                                 "'Search with', or another selector and questioner.")
+            return None
         return NewCaseRequest(title, self.investigator.text().strip(), case_path,
-                              Path(self.new_gallery.text().strip()), sources)
+                              Path(self.new_gallery.text().strip()), sources, engine="full" if pack else "lite",
+                              pack=pack, selector=self.selector.currentData(),
+                              questioner=self.questioner.currentData())
 
     def _accept(self) -> None:
         if self.request() is not None:

@@ -1,0 +1,80 @@
+"""A case on a model pack through the window: New case lists the installed packs and the selector
+and questioner choices; the gallery is imported with the pack; the case opens with the learned
+selector and the LLaVA questioner, which loads in the background while infogain stands in."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import QSettings  # noqa: E402
+
+from desktop.main_window import MainWindow  # noqa: E402
+from desktop.widgets.import_dialog import ImportDialog  # noqa: E402
+from desktop.widgets.new_case_dialog import NewCaseDialog  # noqa: E402
+
+WAIT = 60000
+
+
+@pytest.fixture
+def installed_pack(tmp_path):
+    from engine.cli.main import main
+
+    assert main(["pack", "build", str(tmp_path / "pack"), "--random-weights", "--config", "clip-reid-tiny",
+                 "--random-selector", "--random-questioner", "--name", "tiny-desk"]) == 0
+    assert main(["pack", "install", str(tmp_path / "pack")]) == 0
+    from engine.full.pack import list_installed_packs
+
+    (manifest,) = list_installed_packs()
+    return manifest
+
+
+def _choose(combo, key) -> None:
+    combo.setCurrentIndex(combo.findData(key))
+
+
+def test_new_case_on_a_pack_with_learned_selector_and_llava(qtbot, installed_pack, crops_dir, tmp_path):
+    dialog = NewCaseDialog(sources=[str(crops_dir)])
+    qtbot.addWidget(dialog)
+    dialog.title.setText("Pack case")
+    dialog.new_gallery.setText(str(tmp_path / "gallery"))
+    labels = [dialog.embed_with.itemText(i) for i in range(dialog.embed_with.count())]
+    assert labels[0].startswith("Lite") and "tiny-desk 0.1.0 (untrained — for testing only)" in labels[1]
+    _choose(dialog.selector, "learned")
+    _choose(dialog.questioner, "llava")
+    assert dialog.request() is None and "model pack" in dialog.message.text()  # lite cannot do either
+    dialog.embed_with.setCurrentIndex(1)
+    request = dialog.request()
+    assert (request.engine, request.selector, request.questioner) == ("full", "learned", "llava")
+    assert request.pack == str(installed_pack.folder)
+
+    importer = ImportDialog(request.gallery_folder, request.import_sources, engine=request.engine, pack=request.pack)
+    qtbot.addWidget(importer)
+    importer.start()
+    qtbot.waitUntil(lambda: importer.report is not None or bool(importer.error), timeout=WAIT)
+    assert not importer.error and importer.report.imported == 12
+
+    window = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat), detect_device=False)
+    qtbot.addWidget(window)
+    window.show()
+    messages = []
+    window.session.questioner_ready.connect(messages.append)
+    window._create_case(request)
+    qtbot.waitUntil(lambda: window.session.is_open and not window.session.busy, timeout=WAIT)
+    engine = window.session.engine
+    assert engine.selector.name == "learned" and engine.questioner.name == "llava"
+    assert "tiny-desk" in window.engine_label.text() and "questioner llava" in window.engine_label.text()
+    qtbot.waitUntil(lambda: bool(messages), timeout=WAIT)  # loaded in its own thread
+    assert engine.questioner.loaded and messages[0].startswith("LLaVA questioner ready")
+
+    window.session.start("a man in a red jacket")
+    qtbot.waitUntil(lambda: window.session.state is not None and not window.session.busy, timeout=WAIT)
+    state = window.session.state
+    assert len(state.candidates) == 4 and state.suggestion.text
+    from engine.casefile import CaseFile
+
+    with CaseFile.open(request.case_path) as case:
+        recorded = case.metadata()["engine"]
+    assert recorded["selector"] == "learned" and recorded["questioner"] == "llava"
+    window.session.close()
