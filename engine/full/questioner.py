@@ -188,7 +188,10 @@ class LlavaQuestioner:
                     devices = [self.device] if self.device.type == "cuda" else []
                     with torch.random.fork_rng(devices=devices):
                         torch.manual_seed(seed)
-                        out = self.model.generate(**common, do_sample=True, top_p=float(s["top_p"]), top_k=0,
+                        # top_k 50 is transformers' default, so the authors' sampling had it too; it
+                        # also spares a sort of the whole 151k-word vocabulary at every token
+                        out = self.model.generate(**common, do_sample=True, top_p=float(s["top_p"]),
+                                                  top_k=int(s.get("top_k") or 0),
                                                   temperature=float(s["temperature"]))
                 outputs.append(self.tokenizer.decode(out[0], skip_special_tokens=False))
         return outputs
