@@ -70,3 +70,17 @@ def test_config_too_big_for_the_device_is_one_sentence(synth_annotations, tmp_pa
     err = capsys.readouterr().err.strip()
     assert "needs about" in err and "GB" in err and "batch_size" in err and len(err.splitlines()) == 1
     assert not (tmp_path / "big").exists()
+
+
+def test_dialogue_text_is_the_interview_query_after_every_answer(synth_annotations):
+    from engine.interview.protocols import Turn
+    from engine.interview.query import build_query
+    from engine.training.data import load_split
+    from engine.training.retriever import texts_of
+
+    ds = load_split(synth_annotations, None, "train")
+    texts = texts_of(ds, "dialogue")
+    rec = ds.records[0]
+    assert texts[0] == build_query(rec.initial_description, [Turn(q, a) for q, a in zip(rec.questions, rec.answers)])
+    assert texts[0].startswith(rec.initial_description) and len(texts[0]) > len(rec.initial_description)
+    assert not any(q in texts[0] for q in rec.questions)  # answers only, as the paper's retrieval query

@@ -32,7 +32,14 @@ def texts_of(dataset: Dataset, field: str) -> list[str]:
         return [r.initial_description for r in dataset.records]
     if field == "captions":
         return [" ".join(r.captions) for r in dataset.records]
-    raise UserError(f"data.text must be fine-grained_description, initial_description or captions (got '{field}').")
+    if field == "dialogue":  # the interview's retrieval query once every annotated answer is in
+        from ..interview.protocols import Turn
+        from ..interview.query import build_query
+
+        return [build_query(r.initial_description, [Turn(q, a) for q, a in zip(r.questions, r.answers)])
+                for r in dataset.records]
+    raise UserError("data.text must be fine-grained_description, initial_description, captions or dialogue "
+                    f"(got '{field}').")
 
 
 def estimate_memory(irra, cfg_model: dict, batch: int, amp: str) -> float:
