@@ -8,7 +8,8 @@
 #   bash scripts/train_synthetic_pack.sh OUT
 #
 # Sizes come from the environment (defaults in brackets): IDS [400] identities x 2 images, a
-# quarter of them in the test split; RET_EPOCHS [30] of batches of RET_BATCH [32]; SEL_EPOCHS [5]
+# quarter of them in the test split; RET_EPOCHS [30] of batches of RET_BATCH [32] on RET_TEXT
+# [fine-grained_description] (IRRA's; 'dialogue' trains on the interview's query); SEL_EPOCHS [5]
 # (a one-layer selector on pools of 60); SFT_LIMIT [600] prepared rounds for the questioner (two
 # epochs); JOINT_LIMIT [600] (half an epoch of it for joint); BENCH_LIMIT [60] test queries of
 # BENCH_ROUNDS [5] rounds with BENCH_METHODS [initial,infogain] on both packs, then the trained
@@ -37,7 +38,8 @@ base=untrained/questioner/base
 step "retriever: IRRA (SDM + ID + MLM)"
 [ -f train-retriever/result.json ] || $ir train retriever --out train-retriever --json train-retriever.json \
   --set data.annotations=$data --set model.config=$tiny --set mlm.depth=1 --set train.warmup_epochs=1 \
-  --set train.epochs="${RET_EPOCHS:-30}" --set train.batch_size="${RET_BATCH:-32}" --set train.lr=2e-3
+  --set train.epochs="${RET_EPOCHS:-30}" --set train.batch_size="${RET_BATCH:-32}" --set train.lr=2e-3 \
+  --set data.text="${RET_TEXT:-fine-grained_description}"
 [ -f retriever-pack/manifest.json ] || $ir pack build retriever-pack --irra train-retriever/best.pth --config $tiny \
   --name synthetic-retriever
 
