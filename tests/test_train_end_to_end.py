@@ -10,11 +10,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from engine.full.pack import read_manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.timeout(1800)  # about 4 minutes on an idle 2-core machine; much longer beside other jobs
 def test_script_trains_installs_and_beats_untrained(tmp_path):
     data_home = tmp_path / "home"
     env = {**os.environ, "INTERREID": f"{sys.executable} -m engine.cli.main", "INTERREID_DATA": str(data_home),
