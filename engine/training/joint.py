@@ -52,9 +52,9 @@ class JointSelector:
         else:
             torch.manual_seed(int(cfg["train"]["seed"]))
             self.net = SelectorNet(scfg.get("model") or {})
-        self.generator = torch.Generator().manual_seed(int(cfg["train"]["seed"]) + 1)
+        self.generator = None  # made in prepare(), on the training device (Gumbel noise is drawn there)
         self.tau = self.tau_start
-        self._picks: list[tuple[bool, float]] = []
+        self._picks: list[tuple[float, float]] = []
 
     # -- set-up ---------------------------------------------------------------------------
     def prepare(self, exs: list[dict], run, device: str) -> None:
@@ -91,6 +91,7 @@ class JointSelector:
             raise UserError(f"The selector expects {dim}-d CLIP embeddings but retriever.config gives "
                             f"{saved['gallery'].shape[1]}-d; use the retriever the selector was warmed up with.")
         self.device = torch.device(device)
+        self.generator = torch.Generator(device=self.device).manual_seed(int(self.cfg["train"]["seed"]) + 1)
         self.gallery = saved["gallery"].to(self.device)
         self.text, self.first = saved["text"].to(self.device), saved["first"]
         self.rows, self.mask = saved["rows"], saved["mask"]
