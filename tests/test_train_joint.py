@@ -34,6 +34,7 @@ def test_joint_trains_the_selector_through_the_questioner_loss(synth_annotations
     r = run_cli("joint", out, [*_sets(synth_annotations, prepared_file, tiny_retriever, tiny_llava_base,
                                       warm_selector), "data.limit=16", "train.epochs=2"])
     assert r["steps_done"] == 8 and r["loss_last_mean"] < r["loss_first_mean"]
+    assert r["selector"] == str(out / "selector") and 0.0 <= r["target_shown_last_mean"] <= 1.0
     before = load_selector_net(warm_selector).state_dict()
     after = load_selector_net(out / "selector").state_dict()  # the app's loader reads what joint wrote
     changed = [k for k in before if not torch.equal(before[k], after[k])]

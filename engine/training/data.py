@@ -7,9 +7,6 @@
 from __future__ import annotations
 
 import math
-
-from ..interview.query import build_query  # noqa: F401  (re-exported for the training stages)
-
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +14,7 @@ import numpy as np
 
 from ..errors import UserError
 from ..evaluation.annotations import Record, load_annotations
+from ..interview.query import build_query  # noqa: F401  (re-exported for the training stages)
 
 DONT_KNOW = "I don't know."
 

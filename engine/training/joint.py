@@ -20,13 +20,13 @@ of examples whose target person is among the four shown (``target_shown``).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import UserError
 from .data import load_split, rank_pools
+from .run import ends_means
 
 SELECTOR_DIR = "selector"
 
@@ -146,6 +146,14 @@ class JointSelector:
         self.net.load_state_dict(state["net"])
         self.generator.set_state(state["generator"])
 
+    def summary(self, run, log: list[dict]) -> dict:
+        """The selector's folder and its pick statistics at the start and the end of the run."""
+        out = {"selector": str(run.file(SELECTOR_DIR))}
+        picked = [r for r in log if r.get("target_shown") not in ("", None)]
+        for key in ("top_share", "target_shown"):
+            out[f"{key}_first_mean"], out[f"{key}_last_mean"] = ends_means([float(r[key]) for r in picked], 4)
+        return out
+
     def save(self, folder: Path) -> dict:
         from ..full.selector import save_selector
 
@@ -157,8 +165,8 @@ class JointSelector:
 
 
 def run_joint(cfg: dict, out: str | Path, resume: bool = False, progress_factory=None) -> dict:
-    """Train selector + questioner jointly; returns ``train questioner``'s result plus the selector's
-    folder and its pick statistics at the start and the end."""
+    """Train selector + questioner jointly; returns ``train questioner``'s result plus
+    :meth:`JointSelector.summary`."""
     from .questioner import run_questioner
 
     data = cfg["data"]
@@ -168,25 +176,5 @@ def run_joint(cfg: dict, out: str | Path, resume: bool = False, progress_factory
     if not (cfg.get("retriever") or {}).get("checkpoint"):
         raise UserError("Set retriever.checkpoint to the best.pth of 'interreid train retriever' (the selector "
                         "ranks with it); joint training on a random retriever teaches nothing.")
-    hook = JointSelector(cfg, progress_factory)
-    result = run_questioner(cfg, out, resume=resume, progress_factory=progress_factory, selector_hook=hook,
-                            stage="joint")
-    log = [r for r in _read_log(Path(out)) if r.get("target_shown") not in ("", None)]
-    k = max(1, min(5, len(log) // 4))
-    result["selector"] = str(Path(out) / SELECTOR_DIR)
-    for key in ("top_share", "target_shown"):
-        vals = [float(r[key]) for r in log]
-        result[f"{key}_first_mean"] = round(float(np.mean(vals[:k])), 4) if vals else None
-        result[f"{key}_last_mean"] = round(float(np.mean(vals[-k:])), 4) if vals else None
-    (Path(out) / "result.json").write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
-    return result
-
-
-def _read_log(out: Path) -> list[dict]:
-    import csv
-
-    path = out / "log.csv"
-    if not path.exists():
-        return []
-    with path.open(encoding="utf-8") as f:
-        return list(csv.DictReader(f))
+    return run_questioner(cfg, out, resume=resume, progress_factory=progress_factory,
+                          selector_hook=JointSelector(cfg, progress_factory), stage="joint")

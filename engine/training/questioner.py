@@ -25,7 +25,8 @@ from ..errors import UserError
 from ..interview.protocols import Turn
 from ..interview.query import build_query
 from .prepare import read_prepared
-from .run import CHECKPOINT, RunDir, check_memory, load_checkpoint, pick_device, save_checkpoint, seed_everything
+from .run import (CHECKPOINT, RunDir, check_memory, ends_means, load_checkpoint, pick_device, save_checkpoint,
+                  seed_everything)
 
 ADAPTER_DIR = "adapter"
 
@@ -94,7 +95,8 @@ def run_questioner(cfg: dict, out: str | Path, resume: bool = False, progress_fa
     before each optimiser step, ``hook.choose(example) -> (image paths, weights)`` per example;
     the weights (the selector's straight-through k-hot) multiply the candidates' visual tokens.
     Its ``parameters()`` join the optimiser (lr ``train.selector_lr``, default ``train.lr``), its
-    ``state_dict()`` the checkpoint, ``log_row()`` the log, and ``save(folder)`` writes it out.
+    ``state_dict()`` the checkpoint, ``log_row()`` the log, ``save(folder)`` writes it out and
+    ``summary(run, log)`` adds to the result.
     """
     import torch
     from peft import LoraConfig, get_peft_model, get_peft_model_state_dict, set_peft_model_state_dict
@@ -261,14 +263,15 @@ def run_questioner(cfg: dict, out: str | Path, resume: bool = False, progress_fa
              "joint: NLL of the looking-forward question, selector temperature and picks")
     log = run.read_log()
     losses = [float(r["loss"]) for r in log]
-    k = max(1, min(5, len(losses) // 4))
+    first_mean, last_mean = ends_means(losses, 5)
     result = {"examples": len(exs), "steps_done": step, "steps": total_steps, "grad_accum": accum,
               "loss_first": round(losses[0], 5) if losses else None,
               "loss_last": round(losses[-1], 5) if losses else None,
-              "loss_first_mean": round(float(np.mean(losses[:k])), 5) if losses else None,
-              "loss_last_mean": round(float(np.mean(losses[-k:])), 5) if losses else None,
+              "loss_first_mean": first_mean, "loss_last_mean": last_mean,
               "adapter": str(run.file(ADAPTER_DIR)), "quantize": quantize, "device": device, "memory": memory,
               "parameters": n_params, "trainable_parameters": sum(p.numel() for p in params) +
               sum(p.numel() for p in extra)}
+    if selector_hook is not None:
+        result.update(selector_hook.summary(run, log))
     run.write_json("result.json", result)
     return result

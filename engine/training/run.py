@@ -158,6 +158,15 @@ def _numeric(rows: list[dict], col: str) -> bool:
     return seen
 
 
+def ends_means(values: list[float], digits: int) -> tuple[float | None, float | None]:
+    """Mean of the first and of the last few values (a quarter of them, 1 to 5): a noisy
+    per-step curve's start and end."""
+    if not values:
+        return None, None
+    k = max(1, min(5, len(values) // 4))
+    return round(float(np.mean(values[:k])), digits), round(float(np.mean(values[-k:])), digits)
+
+
 # -- checkpoints ---------------------------------------------------------------------------
 
 def rng_state() -> dict:
