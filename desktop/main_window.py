@@ -138,6 +138,7 @@ class MainWindow(QMainWindow):
         s.verified.connect(self._on_verified)
         s.busy_changed.connect(self._on_busy)
         s.error.connect(lambda m: self.show_message(m, "error"))
+        s.open_failed.connect(self._on_open_failed)
         s.info.connect(lambda m: self.statusBar().showMessage(m, 8000))
         s.questioner_ready.connect(lambda m: self.statusBar().showMessage(m, 8000))
         s.background.connect(lambda m: self.statusBar().showMessage(m, 15000))
@@ -182,11 +183,15 @@ class MainWindow(QMainWindow):
             self.show_message(f"Case file {path} does not exist; check the path or choose another case.", "error")
             return
         self.banner.hide()
-        self.last_verification = None
-        for view in self.detail_views:
-            view.close()
-        self.detail_views.clear()
         self.session.open(path)
+
+    def _on_open_failed(self, message: str) -> None:
+        """Nothing changed: the window goes on showing the case that is open (or the start page)."""
+        if not self.session.is_open:
+            self.stack.setCurrentWidget(self.start_page)
+            self.start_page.set_recent(recent_cases(self.settings))
+        self.show_message(message, "error")
+        self._update_actions()
 
     def open_case_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open case", self._last_dir(), "Case files (*.case);;All files (*)")
@@ -203,6 +208,10 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _on_opened(self, opened) -> None:
+        self.last_verification = None
+        for view in self.detail_views:
+            view.close()
+        self.detail_views.clear()
         add_recent_case(self.settings, opened.path)
         self.settings.setValue("last_dir", str(opened.path.parent))
         self.interview_page.show_case(opened)
@@ -232,7 +241,7 @@ class MainWindow(QMainWindow):
         lines = verification.lines()
         if len(lines) > MAX_BANNER_LINES:
             lines = lines[:MAX_BANNER_LINES] + [f"  … and {len(lines) - MAX_BANNER_LINES} more lines "
-                                                "(File → Verify case, or 'interreid case verify')"]
+                                                "(File → Verify case shows them all)"]
         head = ("<b>This case's evidence has changed since it was recorded.</b> "
                 if verification.altered_images or verification.missing_images else
                 "<b>This case file has been altered outside interreid.</b> ")
@@ -258,20 +267,8 @@ class MainWindow(QMainWindow):
         self._create_case(request)
 
     def _create_case(self, request: NewCaseRequest) -> None:
-        def work(_job):
-            from engine.casefile import CaseFile
-            from engine.engines import build_engine
-            from engine.gallery.store import Gallery
-
-            request.case_path.parent.mkdir(parents=True, exist_ok=True)
-            with Gallery.open(request.gallery_folder) as gallery:
-                engine = build_engine(gallery, selector=request.selector, questioner=request.questioner,
-                                      load_questioner=False)  # checks the choice; the case loads it
-                CaseFile.create(request.case_path, request.title, request.investigator, gallery,
-                                engine.identity()).close()
-            return request.case_path
-
-        self.side.start(work, self.open_case, lambda m, _e: self.show_message(m, "error"), name="new case")
+        self.banner.hide()
+        self.session.create_and_open(request)
 
     def import_gallery_dialog(self, sources: list[str] | None = None) -> None:
         """Import folders into a gallery chosen here (a new or an existing one)."""

@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from engine.gallery.store import GalleryImage
 
+from .errors import app_wording
 from .workers import Job, JobRunner
 
 log = logging.getLogger("interreid.desktop")
@@ -64,6 +65,18 @@ def load_row_metadata(gallery) -> tuple[list[str | None], list[str | None]]:
     return cams, stamps
 
 
+def remove_case_file(path: Path) -> None:
+    """Remove a case file this app has just created (and SQLite's side files), e.g. after a failure."""
+    for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm"),
+              path.with_name(path.name + "-journal")):
+        try:
+            p.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError:
+            log.warning("could not remove %s after a failed new case", p, exc_info=True)
+
+
 def rank_histories(rankings: list[dict], rows: list[int]) -> dict[int, list[tuple[int, int, float]]]:
     """For each gallery row: (after_round, 1-based rank, score) in every stored ranking."""
     out: dict[int, list[tuple[int, int, float]]] = {r: [] for r in rows}
@@ -86,6 +99,7 @@ class CaseSession(QObject):
     verified = Signal(object)  # Verification
     busy_changed = Signal(bool, str)
     error = Signal(str)
+    open_failed = Signal(str)  # a case could not be opened or created; the open case (if any) is unchanged
     background = Signal(str)  # a non-blocking job started (its label)
     info = Signal(str)
     questioner_ready = Signal(str)
@@ -105,7 +119,8 @@ class CaseSession(QObject):
 
     # -- plumbing ---------------------------------------------------------------------------
     def _run(self, fn: Callable[[Job], Any], done: Callable[[Any], None] | None, label: str,
-             queue: JobRunner | None = None, blocking: bool = True) -> Job:
+             queue: JobRunner | None = None, blocking: bool = True,
+             on_error: Callable[[str], None] | None = None) -> Job:
         """Run ``fn`` in a worker. ``blocking`` jobs disable the interview controls meanwhile."""
         if blocking:
             self._pending += 1
@@ -122,7 +137,10 @@ class CaseSession(QObject):
         def fail(message, _exc):
             if blocking:
                 self._settle()
-            self.error.emit(message)
+            if on_error is not None:
+                on_error(message)
+            else:
+                self.error.emit(app_wording(message))
 
         return (queue or self.engine_queue).start(fn, finish, fail, name=label)
 
@@ -140,58 +158,105 @@ class CaseSession(QObject):
         return self.opened_case is not None
 
     # -- opening ----------------------------------------------------------------------------
+    def _open_work(self, path: Path) -> tuple:
+        """Open a case with its gallery, engine and interview (worker thread); nothing half-open stays."""
+        from engine.casefile import CaseFile
+        from engine.engines import build_engine
+        from engine.errors import CaseFileError
+        from engine.gallery.store import Gallery
+        from engine.interview.loop import Interview
+
+        case = CaseFile.open(path)
+        gallery = None
+        try:
+            folder = case.meta("gallery_path")
+            if not folder:
+                raise CaseFileError(f"{path.name} names no gallery of images, so it cannot be used for an "
+                                    "interview.")
+            gallery = Gallery.open(folder)
+            # the selector and questioner the case was made with; a LLaVA questioner loads in
+            # the background (infogain suggests until it is ready)
+            chosen = case.metadata().get("engine") or {}
+            engine = build_engine(gallery, selector=chosen.get("selector") or "kmeans",
+                                  questioner=chosen.get("questioner") or "infogain", load_questioner=False)
+            interview = Interview(gallery, engine, case=case)
+            state = None
+            if case.meta("initial_description"):
+                state = interview.resume()
+            cams, stamps = load_row_metadata(gallery)
+            opened = OpenedCase(path, case.meta("title") or path.stem, case.meta("investigator") or "",
+                                gallery.folder, len(gallery), engine.describe(), engine.kind,
+                                list(gallery.shas()), cams, stamps, case.current_marks(),
+                                case.witness_views(), case.meta("initial_description") or "", state,
+                                list(engine.notes))
+        except BaseException:
+            for thing in (gallery, case):
+                if thing is not None:
+                    try:
+                        thing.close()
+                    except Exception:  # noqa: BLE001  (already failing; the first error is the one to show)
+                        log.debug("close after a failed opening failed", exc_info=True)
+            raise
+        return case, gallery, engine, interview, opened
+
     def open(self, case_path: str | Path) -> None:
-        """Open a case (and its gallery and engine) in the worker; then verify it on the side."""
+        """Open a case (and its gallery and engine) in the worker; then verify it on the side.
+
+        The case that is open now stays open until the new one has opened completely: a case that
+        cannot be opened leaves the window exactly as it was (``open_failed`` says why).
+        """
         path = Path(case_path).expanduser().absolute()
-        self.close()
+        self._run(lambda _job: self._open_work(path), self._install, "Opening the case…",
+                  on_error=lambda message: self._open_failed(path, message))
+
+    def create_and_open(self, request) -> None:
+        """Create a new case file for ``request`` (a NewCaseRequest) and open it, as one step.
+
+        If anything fails after the file was written, the new file is removed again: a failed
+        new case never leaves a stray case file behind, and the case open now stays open.
+        """
+        path = Path(request.case_path).expanduser().absolute()
 
         def work(_job):
             from engine.casefile import CaseFile
             from engine.engines import build_engine
-            from engine.errors import CaseFileError
             from engine.gallery.store import Gallery
-            from engine.interview.loop import Interview
 
-            case = CaseFile.open(path)
+            existed = path.exists()
             try:
-                folder = case.meta("gallery_path")
-                if not folder:
-                    raise CaseFileError(f"{path} names no gallery; it cannot be opened for an interview.")
-                gallery = Gallery.open(folder)
-                # the selector and questioner the case was made with; a LLaVA questioner loads in
-                # the background (infogain suggests until it is ready)
-                chosen = case.metadata().get("engine") or {}
-                engine = build_engine(gallery, selector=chosen.get("selector") or "kmeans",
-                                      questioner=chosen.get("questioner") or "infogain", load_questioner=False)
-                interview = Interview(gallery, engine, case=case)
-                state = None
-                if case.meta("initial_description"):
-                    state = interview.resume()
-                cams, stamps = load_row_metadata(gallery)
-                opened = OpenedCase(path, case.meta("title") or path.stem, case.meta("investigator") or "",
-                                    gallery.folder, len(gallery), engine.describe(), engine.kind,
-                                    list(gallery.shas()), cams, stamps, case.current_marks(),
-                                    case.witness_views(), case.meta("initial_description") or "", state,
-                                    list(engine.notes))
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with Gallery.open(request.gallery_folder) as gallery:
+                    engine = build_engine(gallery, selector=request.selector, questioner=request.questioner,
+                                          load_questioner=False)  # checks the choice; the case loads it
+                    CaseFile.create(path, request.title, request.investigator, gallery, engine.identity()).close()
+                return self._open_work(path)
             except BaseException:
-                case.close()
+                if not existed:
+                    remove_case_file(path)
                 raise
-            return case, gallery, engine, interview, opened
 
-        def done(result):
-            self.case, self.gallery, self.engine, self.interview, opened = result
-            self.opened_case = opened
-            self.state = opened.state
-            self.marks = opened.marks
-            self.opened.emit(opened)
-            self.marks_changed.emit(self.marks)
-            if self.state is not None:
-                self.state_changed.emit(self.state)
-            self._refresh_histories()
-            self.verify()
-            self._load_questioner()
+        self._run(work, self._install, "Creating the case…",
+                  on_error=lambda message: self._open_failed(path, message, new=True))
 
-        self._run(work, done, "Opening the case…")
+    def _install(self, result) -> None:
+        """A case opened completely: close the previous one and make this the open case."""
+        self.close()
+        self.case, self.gallery, self.engine, self.interview, opened = result
+        self.opened_case = opened
+        self.state = opened.state
+        self.marks = opened.marks
+        self.opened.emit(opened)
+        self.marks_changed.emit(self.marks)
+        if self.state is not None:
+            self.state_changed.emit(self.state)
+        self._refresh_histories()
+        self.verify()
+        self._load_questioner()
+
+    def _open_failed(self, path: Path, message: str, new: bool = False) -> None:
+        what = "The new case could not be created" if new else f"The case {path.name} could not be opened"
+        still = (f" “{self.opened_case.title}” is still open." if self.opened_case is not None else "")
+        self.open_failed.emit(f"{what}: {app_wording(message)}{still}")
 
     def _load_questioner(self) -> None:
         """Start loading a LLaVA questioner in its own thread and say when it is ready (or failed)."""
@@ -247,11 +312,25 @@ class CaseSession(QObject):
         self.state = None
 
     # -- the interview -------------------------------------------------------------------------
-    def _interview_step(self, fn: Callable[[], Any], label: str) -> None:
+    def _need_open(self) -> bool:
+        """True when a case is open; otherwise say so (in the window's words) and do nothing."""
+        if self.interview is not None and self.case is not None:
+            return True
+        self.error.emit("No case is open, so nothing was recorded; open or create a case from the File menu "
+                        "(what you typed is still in the window).")
+        return False
+
+    def _interview_step(self, fn: Callable[[Any], Any], label: str) -> None:
+        if not self._need_open():
+            return
+        interview = self.interview  # the case open now, even if another is opened meanwhile
+
         def work(_job):
-            return fn()
+            return fn(interview)
 
         def done(state):
+            if interview is not self.interview:  # a different case was opened meanwhile
+                return
             self.state = state
             self.state_changed.emit(state)
             self._refresh_histories()
@@ -259,27 +338,30 @@ class CaseSession(QObject):
         self._run(work, done, label)
 
     def start(self, description: str) -> None:
-        def begin():
-            state = self.interview.start(description)
-            self.opened_case.initial_description = self.interview.initial
+        def begin(interview):
+            state = interview.start(description)
+            self.opened_case.initial_description = interview.initial
             return state
 
         self._interview_step(begin, "Searching the gallery…")
 
     def ask(self, question: str, answer: str) -> None:
-        self._interview_step(lambda: self.interview.answer(answer, asked=question), "Re-ranking…")
+        self._interview_step(lambda iv: iv.answer(answer, asked=question), "Re-ranking…")
 
     def dont_know(self, question: str) -> None:
-        self._interview_step(lambda: self.interview.dont_know(asked=question), "Recording “don't know”…")
+        self._interview_step(lambda iv: iv.dont_know(asked=question), "Recording “don't know”…")
 
     def skip(self) -> None:
-        self._interview_step(self.interview.skip, "Choosing another question…")
+        self._interview_step(lambda iv: iv.skip(), "Choosing another question…")
 
     def undo(self) -> None:
-        self._interview_step(self.interview.undo, "Undoing the last round…")
+        self._interview_step(lambda iv: iv.undo(), "Undoing the last round…")
 
     # -- marks, witness views, details ------------------------------------------------------
     def mark(self, sha256: str, mark: str, note: str = "") -> None:
+        if not self._need_open():
+            return
+
         def work(_job):
             self.case.mark(sha256, mark, note)
             return self.case.current_marks()
@@ -292,6 +374,9 @@ class CaseSession(QObject):
         self._run(work, done, "Saving the mark…")
 
     def show_to_witness(self, sha256: str, note: str = "") -> None:
+        if not self._need_open():
+            return
+
         def work(_job):
             self.case.record_witness_view(sha256, note)
             return self.case.witness_views()

@@ -81,7 +81,8 @@ class CandidateCard(QFrame):
         self.rank.setText("—")
         self.score.setText("")
         self.reasons.setText("")
-        self.mark.setText("")
+        self.sha = ""
+        self.set_mark("")
         self.image.clear()
         self._pixmap = QPixmap()
         for w in (self.details_button, self.mark_button, self.witness_button):

@@ -80,7 +80,10 @@ class InterviewPage(QWidget):
         self.marks: dict[str, dict] = {}
 
     def show_case(self, opened) -> None:
+        """Show a newly opened case; nothing of the case shown before may remain on screen."""
         self.opened = opened
+        self.marks = dict(opened.marks)
+        self.chart.set_series([])
         self.case_title.setText(opened.title)
         self.case_sub.setText(f"   {opened.investigator} · {opened.path.name}")
         folder, shas = opened.gallery_folder, opened.shas

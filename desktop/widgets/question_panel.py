@@ -127,8 +127,10 @@ class QuestionPanel(QWidget):
     def show_state(self, state, initial: str) -> None:
         self._started = state is not None
         self._turns = len(state.dialogue) if state is not None else 0
-        if state is None:
+        if state is None:  # a case whose interview has not started: everything starts empty
             self.description.setReadOnly(False)
+            self.description.setPlainText(initial)
+            self.answer.clear()
             self.transcript.clear()
             self.question.clear()
             self.rationale.clear()

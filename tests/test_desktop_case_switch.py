@@ -1,0 +1,136 @@
+"""Nothing of one case leaks into another, and a case that cannot be opened changes nothing.
+
+Both were data-loss defects: a new case opened holding the previous witness's description, and a
+failed opening closed the case underneath the window so that the next answer was lost.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import Qt  # noqa: E402
+
+from desktop.widgets.new_case_dialog import NewCaseRequest  # noqa: E402
+from test_desktop_interview import WAIT, accept_next_dialog, idle, lite_case, make_window, open_and_wait  # noqa: E402,F401
+
+
+def second_case(tmp_path, title="Witness B"):
+    from engine.casefile import CaseFile
+    from engine.engines import build_engine
+    from engine.gallery.store import Gallery
+
+    with Gallery.open(tmp_path / "gallery") as g:
+        CaseFile.create(tmp_path / "b.case", title, "tester", g, build_engine(g).identity()).close()
+    return tmp_path / "b.case"
+
+
+def start_and_mark(qtbot, window, description="A man in a red top."):
+    q, page = window.interview_page.questions, window.interview_page
+    qtbot.keyClicks(q.description, description)
+    q.start_button.click()
+    qtbot.waitUntil(lambda: window.session.state is not None and idle(window), timeout=WAIT)
+    card = page.candidates.cards[0]
+    accept_next_dialog("same top")
+    card.mark_requested.emit(card.row, "match")
+    qtbot.waitUntil(lambda: bool(window.session.marks) and idle(window), timeout=WAIT)
+    assert card.mark.text()
+
+
+def test_a_new_case_starts_empty(qtbot, lite_case, tmp_path):  # noqa: F811
+    window = make_window(qtbot, tmp_path)
+    open_and_wait(qtbot, window, lite_case)
+    start_and_mark(qtbot, window)
+    b = second_case(tmp_path)
+    window.open_case(b)
+    qtbot.waitUntil(lambda: window.session.opened_case.path == b and idle(window), timeout=WAIT)
+    q, page = window.interview_page.questions, window.interview_page
+    assert q.description.toPlainText() == ""
+    assert not q.description.isReadOnly()
+    assert q.transcript.toPlainText() == "" and q.answer.text() == ""
+    for card in page.candidates.cards:
+        assert card.row is None and card.mark.text() == "" and card.mark.styleSheet() == ""
+    assert page.marks == {} and not page.chart.series
+    assert "Witness B" in window.windowTitle()
+    window.close()
+
+
+def test_typed_but_unsearched_description_does_not_follow_into_the_next_case(qtbot, lite_case, tmp_path):  # noqa: F811
+    window = make_window(qtbot, tmp_path)
+    open_and_wait(qtbot, window, lite_case)
+    qtbot.keyClicks(window.interview_page.questions.description, "witness A's words")
+    b = second_case(tmp_path)
+    window.open_case(b)
+    qtbot.waitUntil(lambda: window.session.opened_case.path == b and idle(window), timeout=WAIT)
+    assert window.interview_page.questions.description.toPlainText() == ""
+    window.close()
+
+
+def test_a_failed_opening_keeps_the_open_case_working(qtbot, lite_case, tmp_path):  # noqa: F811
+    window = make_window(qtbot, tmp_path)
+    open_and_wait(qtbot, window, lite_case)
+    q = window.interview_page.questions
+    qtbot.keyClicks(q.description, "A man in a red top.")
+    q.start_button.click()
+    qtbot.waitUntil(lambda: window.session.state is not None and idle(window), timeout=WAIT)
+    (tmp_path / "junk.case").write_text("not a database")
+    window.open_case(tmp_path / "junk.case")
+    qtbot.waitUntil(lambda: idle(window) and window.banner.level == "error" and window.banner.isVisible(),
+                    timeout=WAIT)
+    message = window.banner.text()
+    assert "junk.case could not be opened" in message and "Test case" in message and "still open" in message
+    assert "'interreid" not in message and "'case" not in message and "--" not in message
+    # the window shows the case that is open, and it is really open underneath
+    assert window.stack.currentWidget() is window.interview_page
+    assert window.session.is_open and window.session.opened_case.path == lite_case
+    # the next answer is recorded, not lost
+    qtbot.keyClicks(q.answer, "white trousers")
+    qtbot.keyClick(q.answer, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.session.state.round_index == 2 and idle(window), timeout=WAIT)
+    assert "white trousers" in q.transcript.toPlainText()
+    assert "Internal error" not in window.banner.text()
+    window.close()
+
+
+def test_an_answer_with_no_case_open_is_kept_and_explained(qtbot, tmp_path):
+    window = make_window(qtbot, tmp_path)
+    q = window.interview_page.questions
+    q.answer.setText("white trousers")
+    window.session.ask("What colour?", "white trousers")
+    assert window.banner.level == "error" and "No case is open" in window.banner.text()
+    assert "Internal error" not in window.banner.text()
+    assert q.answer.text() == "white trousers"
+    window.close()
+
+
+def test_a_new_case_that_cannot_open_leaves_no_case_file(qtbot, lite_case, tmp_path, monkeypatch):  # noqa: F811
+    import desktop.session as session_module
+    from engine.errors import GalleryError
+
+    window = make_window(qtbot, tmp_path)
+    open_and_wait(qtbot, window, lite_case)
+
+    def broken(_gallery):
+        raise GalleryError("The gallery's image list cannot be read.")
+
+    monkeypatch.setattr(session_module, "load_row_metadata", broken)
+    target = tmp_path / "cases" / "new.case"
+    window._create_case(NewCaseRequest("Witness C", "tester", target, tmp_path / "gallery"))
+    qtbot.waitUntil(lambda: idle(window) and window.banner.level == "error" and window.banner.isVisible(),
+                    timeout=WAIT)
+    assert "new case could not be created" in window.banner.text()
+    assert not target.exists() and not list((tmp_path / "cases").glob("new.case*"))
+    assert window.session.opened_case.path == lite_case
+    window.close()
+
+
+def test_a_new_case_over_a_missing_gallery_speaks_the_apps_language(qtbot, tmp_path):
+    window = make_window(qtbot, tmp_path)
+    target = tmp_path / "cases" / "new.case"
+    window._create_case(NewCaseRequest("Witness C", "tester", target, tmp_path / "no-gallery"))
+    qtbot.waitUntil(lambda: idle(window) and window.banner.isVisible(), timeout=WAIT)
+    assert "File → Import gallery" in window.banner.text() and "interreid gallery" not in window.banner.text()
+    assert not target.exists()
+    assert window.stack.currentWidget() is window.start_page
+    window.close()
