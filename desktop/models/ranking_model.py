@@ -53,6 +53,7 @@ class RankingModel(QAbstractListModel):
         self.visible = np.zeros(0, dtype=np.int64)
         self.filter = RankingFilter()
         self.marks: dict[str, str] = {}
+        self.ranked = True  # False: the gallery in import order, before the first search (no ranks)
         self._row_of_sha = {sha: i for i, sha in enumerate(self.shas)}
 
     def _set_metadata(self, cameras, timestamps, n: int) -> None:
@@ -64,10 +65,19 @@ class RankingModel(QAbstractListModel):
         stamps = list(timestamps) if timestamps is not None else [None] * n
         self.timestamps = np.array([t or "" for t in stamps], dtype=object)
         self.has_times = any(stamps)
+        known = sorted(t for t in stamps if t)
+        self.time_span = (known[0], known[-1]) if known else ("", "")  # earliest, latest (ISO strings)
+        self.untimed = sum(1 for t in stamps if not t)
 
     # -- feeding ----------------------------------------------------------------------------
-    def set_ranking(self, rows: np.ndarray, scores: np.ndarray) -> None:
+    def show_unranked(self) -> None:
+        """The whole gallery in import order, to browse before the first search (no rank, no score)."""
+        n = len(self.shas)
+        self.set_ranking(np.arange(n, dtype=np.int64), np.zeros(n, dtype=np.float32), ranked=False)
+
+    def set_ranking(self, rows: np.ndarray, scores: np.ndarray, ranked: bool = True) -> None:
         self.beginResetModel()
+        self.ranked = ranked
         self.rows = np.asarray(rows, dtype=np.int64)
         self.scores = np.asarray(scores, dtype=np.float32)
         self.visible = self._mask_positions()
@@ -120,13 +130,14 @@ class RankingModel(QAbstractListModel):
         pos = int(self.visible[index.row()])
         row = int(self.rows[pos])
         if role == Qt.ItemDataRole.DisplayRole:
-            return f"#{pos + 1}  {self.scores[pos]:.2f}"
+            return f"#{pos + 1}  {self.scores[pos]:.2f}" if self.ranked else self.camera_label(row)
         if role == Qt.ItemDataRole.DecorationRole:
             return QIcon(QPixmap.fromImage(self.thumbs.get(row)))
         if role == Qt.ItemDataRole.ToolTipRole:
             cam = self.camera_names[self.camera_codes[row]] if self.camera_codes[row] >= 0 else "no camera"
             stamp = self.timestamps[row] or "no time"
-            return f"rank {pos + 1}, score {self.scores[pos]:.3f}\n{cam}, {stamp}"
+            head = f"rank {pos + 1}, score {self.scores[pos]:.3f}" if self.ranked else "not ranked yet"
+            return f"{head}\n{cam}, {stamp}"
         if role == ROW_ROLE:
             return row
         if role == RANK_ROLE:
@@ -140,6 +151,10 @@ class RankingModel(QAbstractListModel):
         if role == Qt.ItemDataRole.SizeHintRole:
             return QSize(self.icon_size.width() + 24, self.icon_size.height() + 28)
         return None
+
+    def camera_label(self, row: int) -> str:
+        code = self.camera_codes[row] if row < len(self.camera_codes) else -1
+        return self.camera_names[code] if code >= 0 else ""
 
     def row_of_sha(self, sha256: str) -> int | None:
         return self._row_of_sha.get(sha256)

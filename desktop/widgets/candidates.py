@@ -41,8 +41,10 @@ class CandidateCard(QFrame):
         layout.addLayout(head)
         self.image = QLabel()
         self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.image.setMinimumSize(80, 160)
-        self.image.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.image.setMinimumSize(60, 90)
+        # Ignored: the picture never asks for more room than the card has (it used to push the
+        # match reasons under itself when a banner took height from the page)
+        self.image.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         self.image.setCursor(Qt.CursorShape.PointingHandCursor)
         self.image.mouseDoubleClickEvent = lambda _e: self.row is not None and self.open_row.emit(self.row)
         layout.addWidget(self.image, 1)

@@ -61,7 +61,7 @@ class ImportDialog(QDialog):
         self.runner = JobRunner(1, self)
         self.job = None
         self.setWindowTitle("Import gallery")
-        self.setMinimumWidth(640)
+        self.setMinimumWidth(720)
         layout = QVBoxLayout(self)
         layout.setSpacing(10)
         self.heading = QLabel(f"Importing {len(self.sources)} folder(s) into {self.gallery_folder}")
@@ -81,8 +81,10 @@ class ImportDialog(QDialog):
         self.skipped.setHorizontalHeaderLabels(["Skipped file", "Reason"])
         self.skipped.verticalHeader().setVisible(False)
         self.skipped.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.skipped.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.skipped.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
         self.skipped.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.skipped.setWordWrap(True)  # reasons are whole sentences: wrapped, never cut short
+        self.skipped.setMinimumHeight(self.fontMetrics().lineSpacing() * 9 + 30)  # about six rows
         self.skipped.hide()
         layout.addWidget(self.skipped, 1)
         buttons = QHBoxLayout()
@@ -162,8 +164,14 @@ class ImportDialog(QDialog):
             item = QTableWidgetItem(Path(path).name)
             item.setToolTip(path)
             self.skipped.setItem(i, 0, item)
-            self.skipped.setItem(i, 1, QTableWidgetItem(reason))
+            why = QTableWidgetItem(reason)
+            why.setToolTip(reason)
+            self.skipped.setItem(i, 1, why)
         self.skipped.setVisible(bool(report.skipped))
+        if report.skipped:
+            self.skipped.setColumnWidth(0, min(260, max(140, self.skipped.sizeHintForColumn(0) + 16)))
+            self.skipped.resizeRowsToContents()
+            self.resize(max(self.width(), 760), max(self.height(), 460))
         self.export_button.show()
         self.cancel_button.hide()
         self.close_button.show()

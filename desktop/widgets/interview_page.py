@@ -99,7 +99,8 @@ class InterviewPage(QWidget):
         if state is None:
             self.candidates.show_candidates([], self.thumbs, self.marks)
             if self.model is not None:
-                self.model.set_ranking([], [])
+                self.model.show_unranked()  # browse the gallery before the first search
+                self.grid.refresh_filter()
             self.cand_title.setText("Candidates to consider")
             return
         self.cand_title.setText(f"Candidates to consider — round {state.round_index}, "

@@ -35,6 +35,19 @@ class QuestionEdit(QPlainTextEdit):
         super().keyPressEvent(event)
 
 
+class DescriptionEdit(QPlainTextEdit):
+    """The witness's first description: Enter searches, Shift+Enter starts a new line."""
+
+    submitted = Signal()
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt)
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not (
+                event.modifiers() & Qt.KeyboardModifier.ShiftModifier):
+            self.submitted.emit()
+            return
+        super().keyPressEvent(event)
+
+
 class QuestionPanel(QWidget):
     start_requested = Signal(str)  # initial description
     ask_requested = Signal(str, str)  # question as asked, answer
@@ -52,24 +65,30 @@ class QuestionPanel(QWidget):
         title = QLabel("Witness's description")
         title.setObjectName("sectionTitle")
         layout.addWidget(title)
-        self.description = QPlainTextEdit()
+        self.description = DescriptionEdit()
+        self.description.setTabChangesFocus(True)
         self.description.setPlaceholderText("What the witness said first, in their words, e.g. "
                                             "“a man in a red jacket and blue jeans”")
         self.description.setFixedHeight(self.fontMetrics().lineSpacing() * 3 + 14)
+        self.description.submitted.connect(self._start)
         layout.addWidget(self.description)
         self.start_button = QPushButton("Search")
         self.start_button.setObjectName("primary")
-        self.start_button.setToolTip("Search the gallery with this description (Ctrl+Enter)")
+        self.start_button.setToolTip("Search the gallery with this description (Enter)")
         self.start_button.clicked.connect(self._start)
         QShortcut(QKeySequence("Ctrl+Return"), self.description, self._start,
                   context=Qt.ShortcutContext.WidgetShortcut)
+        self.enter_hint = QLabel("Enter searches · Shift+Enter starts a new line")
+        self.enter_hint.setObjectName("muted")
+        self.enter_hint.setWordWrap(True)
         row = QHBoxLayout()
-        row.addStretch(1)
+        row.addWidget(self.enter_hint, 1)
         row.addWidget(self.start_button)
         layout.addLayout(row)
 
         self.round_title = QLabel("Suggested question")
         self.round_title.setObjectName("sectionTitle")
+        self.round_title.setWordWrap(True)  # "Round 12 of 5 (past the planned rounds)…" is never cut off
         layout.addWidget(self.round_title)
         self.rationale = QLabel()
         self.rationale.setWordWrap(True)
@@ -138,8 +157,11 @@ class QuestionPanel(QWidget):
             return
         self.description.setPlainText(initial)
         self.description.setReadOnly(True)
-        cap = " — beyond the planned rounds" if state.over_cap else ""
-        self.round_title.setText(f"Round {state.round_index} of {state.max_rounds}{cap}: suggested question")
+        if state.over_cap:
+            self.round_title.setText(f"Round {state.round_index} (past the {state.max_rounds} planned): "
+                                     "suggested question")
+        else:
+            self.round_title.setText(f"Round {state.round_index} of {state.max_rounds}: suggested question")
         s = state.suggestion
         self.question.setText(s.text if s else "")
         self.question.setToolTip(f"suggested by {s.questioner}" if s and s.questioner else "")
@@ -158,6 +180,7 @@ class QuestionPanel(QWidget):
         started = state is not None and self._started
         idle = not self._busy
         self.start_button.setVisible(not started)
+        self.enter_hint.setVisible(not started)
         self.start_button.setEnabled(idle)
         for w in (self.question, self.answer, self.ask_button, self.skip_button, self.dont_know_button):
             w.setEnabled(started and idle)

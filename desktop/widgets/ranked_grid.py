@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRect, QSize, Qt, Signal
+from PySide6.QtCore import QDateTime, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QListView, QMenu,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateTimeEdit, QHBoxLayout, QLabel, QListView, QMenu,
                                QStyle, QStyledItemDelegate, QVBoxLayout, QWidget)
 
 from ..models.ranking_model import (MARK_COLOURS, MARK_ROLE, RANK_ROLE, ROW_ROLE, SCORE_ROLE, SHA_ROLE,
                                     RankingFilter, RankingModel)
 
+TIME_FORMAT = "yyyy-MM-dd HH:mm:ss"
+ISO_FORMAT = "yyyy-MM-ddTHH:mm:ss"
 THUMB = QSize(56, 112)
+
+
+def parse_time(text: str) -> QDateTime | None:
+    """A recorded ISO timestamp (date, minutes or seconds) as a QDateTime; None if it is not one."""
+    if not text:
+        return None
+    for fmt in (Qt.DateFormat.ISODateWithMs, Qt.DateFormat.ISODate):
+        value = QDateTime.fromString(text, fmt)
+        if value.isValid():
+            return value
+    return None
 CELL = QSize(84, 148)
 
 
@@ -38,8 +51,11 @@ class ThumbnailDelegate(QStyledItemDelegate):
             painter.drawRect(area.adjusted(-2, -2, 2, 2))
         painter.setPen(option.palette.highlightedText().color() if selected else option.palette.text().color())
         text = QRect(r.x(), area.bottom() + 4, r.width(), r.bottom() - area.bottom() - 4)
+        model = index.model()
+        label = (f"#{index.data(RANK_ROLE)}  {index.data(SCORE_ROLE):.2f}" if getattr(model, "ranked", True)
+                 else index.data(Qt.ItemDataRole.DisplayRole) or "")
         painter.drawText(text, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
-                         f"#{index.data(RANK_ROLE)}  {index.data(SCORE_ROLE):.2f}")
+                         painter.fontMetrics().elidedText(label, Qt.TextElideMode.ElideRight, text.width()))
         painter.restore()
 
 
@@ -61,15 +77,23 @@ class RankedGrid(QWidget):
         self.camera = QComboBox()
         self.camera.setToolTip("Show one camera only (Ctrl+F)")
         self.camera.setMinimumContentsLength(8)
-        self.time_from = QLineEdit()
-        self.time_from.setPlaceholderText("time from")
-        self.time_to = QLineEdit()
-        self.time_to.setPlaceholderText("time to")
+        # a real date-time range over the gallery's own time span (off: every time, and untimed images)
+        self.time_on = QCheckBox("Between")
+        self.time_on.setToolTip("Show only images recorded in this time range (inclusive)")
+        self.time_on.toggled.connect(self._time_toggled)
+        self.time_from = QDateTimeEdit()
+        self.time_to = QDateTimeEdit()
+        self.time_and = QLabel("and")
         for edit in (self.time_from, self.time_to):
-            edit.setClearButtonEnabled(True)
-            edit.setToolTip("A time or its start, as recorded: 2024-05-01 or 2024-05-01T12:30 (inclusive)")
-            edit.setFixedWidth(112)
-            edit.editingFinished.connect(self._apply_filter)
+            edit.setDisplayFormat(TIME_FORMAT)
+            edit.setCalendarPopup(True)
+            edit.setEnabled(False)
+            edit.setToolTip("Choose a date and time within the gallery's recordings (inclusive)")
+            edit.dateTimeChanged.connect(lambda _t: self._apply_filter())
+        self.time_message = QLabel()
+        self.time_message.setObjectName("warningText")
+        self.time_message.setWordWrap(True)
+        self.time_message.hide()
         self.hide_excluded = QCheckBox("Hide excluded")
         self.hide_excluded.setChecked(True)
         self.hide_excluded.toggled.connect(self._apply_filter)
@@ -78,9 +102,11 @@ class RankedGrid(QWidget):
         self.camera.currentIndexChanged.connect(self._apply_filter)
         bar.addWidget(self.title)
         bar.addStretch(1)
-        for w in (self.camera, self.time_from, self.time_to, self.hide_excluded, self.count):
+        for w in (self.camera, self.time_on, self.time_from, self.time_and, self.time_to, self.hide_excluded,
+                  self.count):
             bar.addWidget(w)
         layout.addLayout(bar)
+        layout.addWidget(self.time_message)
         self.view = QListView()
         self.view.setViewMode(QListView.ViewMode.IconMode)
         self.view.setMovement(QListView.Movement.Static)
@@ -113,19 +139,55 @@ class RankedGrid(QWidget):
         self.camera.blockSignals(False)
         has_cams = bool(model.camera_names)
         self.camera.setVisible(has_cams)
-        for w in (self.time_from, self.time_to):
+        for w in (self.time_on, self.time_from, self.time_and, self.time_to):
             w.setVisible(model.has_times)
+        self.time_on.blockSignals(True)
+        self.time_on.setChecked(False)
+        self.time_on.blockSignals(False)
+        first, last = (parse_time(t) for t in model.time_span)
+        for edit in (self.time_from, self.time_to):
+            edit.blockSignals(True)
+            edit.setEnabled(False)
+            if first is not None and last is not None:
+                edit.setDateTimeRange(first, last)
+            edit.blockSignals(False)
+        if first is not None and last is not None:
+            self.time_from.setDateTime(first)
+            self.time_to.setDateTime(last)
+        self.time_message.hide()
         self._update_count()
 
     def focus_filter(self) -> None:
-        target = self.camera if self.camera.isVisible() else self.time_from
+        target = self.camera if self.camera.isVisible() else self.time_on
         if not target.isVisible():
             target = self.view
         target.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
+    def time_range(self) -> tuple[str, str]:
+        """The chosen range as ISO strings ("", "" when off); says so when it cannot match anything."""
+        if not (self.time_on.isChecked() and self.time_on.isVisible()):
+            self.time_message.hide()
+            return "", ""
+        start, end = self.time_from.dateTime(), self.time_to.dateTime()
+        problem = ""
+        if start > end:
+            problem = "The start of the time range is after its end, so no image can match: choose an earlier start."
+        elif self.model is not None and self.model.untimed:
+            problem = (f"{self.model.untimed:,} images have no recorded time; they are hidden while a time range "
+                       "is set.")
+        self.time_message.setText(problem)
+        self.time_message.setVisible(bool(problem))
+        return start.toString(ISO_FORMAT), end.toString(ISO_FORMAT)
+
+    def _time_toggled(self, on: bool) -> None:
+        for edit in (self.time_from, self.time_to):
+            edit.setEnabled(on)
+        self._apply_filter()
+
     def current_filter(self, excluded_rows: set[int] | None = None) -> RankingFilter:
         cam = self.camera.currentData()
-        return RankingFilter({cam} if cam else set(), self.time_from.text().strip(), self.time_to.text().strip(),
+        start, end = self.time_range()
+        return RankingFilter({cam} if cam else set(), start, end,
                              set(excluded_rows or ()) if self.hide_excluded.isChecked() else set())
 
     def _apply_filter(self) -> None:
@@ -147,6 +209,7 @@ class RankedGrid(QWidget):
             return
         shown, total = self.model.rowCount(), len(self.model.rows)
         self.count.setText(f"{shown:,} of {total:,}" if shown != total else f"{total:,} images")
+        self.title.setText("Ranked gallery" if self.model.ranked else "Gallery (not ranked yet: search to rank it)")
 
     def _menu(self, pos) -> None:
         idx = self.view.indexAt(pos)

@@ -1,0 +1,105 @@
+"""The primary actions and the layout: Enter searches, headings are never cut, the gallery can be
+browsed before the first search, a real time-range control, and a readable skipped-file table."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import QDateTime, Qt  # noqa: E402
+
+from test_desktop_interview import WAIT, idle, lite_case, make_window, open_and_wait  # noqa: E402,F401
+
+
+def test_enter_searches_and_shift_enter_adds_a_line(qtbot, lite_case, tmp_path):  # noqa: F811
+    window = make_window(qtbot, tmp_path)
+    open_and_wait(qtbot, window, lite_case)
+    q = window.interview_page.questions
+    assert q.enter_hint.isVisible() and "Enter searches" in q.enter_hint.text()
+    q.description.setFocus()
+    qtbot.keyClicks(q.description, "A person wearing a red top")
+    qtbot.keyClick(q.description, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClicks(q.description, "and white trousers.")
+    assert window.session.state is None
+    assert q.description.toPlainText() == "A person wearing a red top\nand white trousers."
+    qtbot.keyClick(q.description, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.session.state is not None and idle(window), timeout=WAIT)
+    assert window.session.state.round_index == 1
+    assert not q.enter_hint.isVisible()
+    window.close()
+
+
+def test_gallery_can_be_browsed_before_the_first_search(qtbot, lite_case, tmp_path):  # noqa: F811
+    window = make_window(qtbot, tmp_path)
+    open_and_wait(qtbot, window, lite_case)
+    grid = window.interview_page.grid
+    n = window.session.opened_case.gallery_size
+    assert grid.model.rowCount() == n and grid.count.text() == f"{n} images"
+    assert "not ranked yet" in grid.title.text()
+    window.close()
+
+
+def test_round_heading_wraps_instead_of_being_cut(qtbot, lite_case, tmp_path):  # noqa: F811
+    window = make_window(qtbot, tmp_path)
+    open_and_wait(qtbot, window, lite_case)
+    q = window.interview_page.questions
+    qtbot.keyClicks(q.description, "red top")
+    q.start_button.click()
+    qtbot.waitUntil(lambda: window.session.state is not None and idle(window), timeout=WAIT)
+    import dataclasses
+
+    state = dataclasses.replace(window.session.state, round_index=12, max_rounds=5)
+    assert state.over_cap
+    q.show_state(state, "red top")
+    assert q.round_title.wordWrap() and "Round 12" in q.round_title.text()
+    fm = q.round_title.fontMetrics()
+    assert q.round_title.heightForWidth(q.round_title.width()) >= fm.height()
+    assert fm.horizontalAdvance(q.round_title.text()) <= q.round_title.width() * 3  # wraps, never elided
+    window.close()
+
+
+def test_time_range_control_filters_within_the_gallerys_span(qtbot, lite_case, tmp_path):  # noqa: F811
+    window = make_window(qtbot, tmp_path)
+    open_and_wait(qtbot, window, lite_case)
+    grid = window.interview_page.grid
+    model = grid.model
+    n = model.rowCount()
+    first, last = model.time_span
+    assert first and last and grid.time_from.minimumDateTime().toString("yyyy-MM-ddTHH:mm:ss") == first[:19]
+    assert grid.time_to.dateTime().toString("yyyy-MM-ddTHH:mm:ss") == last[:19]
+    grid.time_on.setChecked(True)
+    assert model.rowCount() == n  # the whole span: everything
+    start = QDateTime.fromString("2024-05-01T12:30:03", Qt.DateFormat.ISODate)
+    end = QDateTime.fromString("2024-05-01T12:30:05", Qt.DateFormat.ISODate)
+    grid.time_from.setDateTime(start)
+    grid.time_to.setDateTime(end)
+    assert model.rowCount() == 3
+    stamps = {model.timestamps[model.data(model.index(i), 0x0101)] for i in range(model.rowCount())}
+    assert all("12:30:03" <= s[11:19] <= "12:30:05" for s in stamps)
+    # a range that cannot match is said in words, not a silently empty grid
+    grid.time_from.setDateTime(end)
+    grid.time_to.setDateTime(start)
+    assert grid.time_message.isVisibleTo(grid) and "after its end" in grid.time_message.text()
+    grid.time_on.setChecked(False)
+    assert model.rowCount() == n and not grid.time_message.isVisibleTo(grid)
+    window.close()
+
+
+def test_skipped_file_table_shows_several_whole_reasons(qtbot, crops_dir, tmp_path):
+    from desktop.widgets.import_dialog import ImportDialog
+
+    for i in range(6):
+        (crops_dir / f"broken-{i}.jpg").write_bytes(b"not an image at all")
+    dialog = ImportDialog(tmp_path / "g", [crops_dir])
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.start()
+    qtbot.waitUntil(lambda: dialog.report is not None, timeout=WAIT)
+    table = dialog.skipped
+    assert table.rowCount() >= 6 and table.wordWrap()
+    row_h = table.rowHeight(0)
+    assert table.viewport().height() >= 4 * row_h  # several rows, not one and a half
+    reason = table.item(0, 1).text()
+    assert table.item(0, 1).toolTip() == reason
+    dialog.close()
