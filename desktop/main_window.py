@@ -14,14 +14,16 @@ from .session import CaseSession
 from .settings import add_recent_case, open_settings, recent_cases
 from .widgets.banner import Banner
 from .widgets.detail_view import DetailView
-from .widgets.dialogs import mark_dialog, witness_dialog
+from .widgets.dialogs import LineupDialog, mark_dialog, witness_dialog
 from .widgets.import_dialog import ImportDialog
 from .widgets.interview_page import InterviewPage
 from .widgets.new_case_dialog import NewCaseDialog, NewCaseRequest
 from .widgets.start_page import StartPage
+from .widgets.witness_view import WitnessView, load_original
 from .workers import JobRunner
 
 log = logging.getLogger("interreid.desktop")
+MARK_WORDS = {"match": "marked match", "possible": "marked possible", "excluded": "excluded"}
 MAX_BANNER_LINES = 12
 
 
@@ -32,6 +34,7 @@ class MainWindow(QMainWindow):
         self.session = CaseSession(self)
         self.side = JobRunner(1, self)
         self.detail_views: list[DetailView] = []
+        self.witness_windows: list[WitnessView] = []
         self.report_available: bool | None = None
         self.last_verification = None
         self.setWindowTitle("interreid")
@@ -100,10 +103,15 @@ class MainWindow(QMainWindow):
         self.undo_action = self._action("&Undo last round", self.undo_round, QKeySequence.StandardKey.Undo, iv)
         self.undo_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
         iv.addSeparator()
+        self.lineup_action = self._action("Show a &line-up to the witness…", self.show_lineup, None, iv,
+                                          "Choose several images and their order; the witness sees them "
+                                          "numbered, full screen, without scores")
+        iv.addSeparator()
         self.filter_action = self._action("&Filter the ranking", self.interview_page.grid.focus_filter,
                                           QKeySequence.StandardKey.Find, iv)
         for a in (self.save_action, self.report_action, self.verify_action, self.close_action, self.ask_action,
-                  self.skip_action, self.dont_know_action, self.undo_action, self.filter_action):
+                  self.skip_action, self.dont_know_action, self.undo_action, self.filter_action,
+                  self.lineup_action):
             a.setEnabled(False)
 
     def _build_status_bar(self) -> None:
@@ -171,6 +179,7 @@ class MainWindow(QMainWindow):
         idle = not self.session.busy
         for a in (self.save_action, self.verify_action, self.close_action, self.filter_action):
             a.setEnabled(open_)
+        self.lineup_action.setEnabled(started and idle)
         self.report_action.setEnabled(open_ and bool(self.report_available))
         for a in (self.ask_action, self.skip_action, self.dont_know_action):
             a.setEnabled(started and idle)
@@ -199,6 +208,8 @@ class MainWindow(QMainWindow):
             self.open_case(path)
 
     def close_case(self) -> None:
+        for view in self.witness_windows + self.detail_views:
+            view.close()
         self.session.close()
         self.stack.setCurrentWidget(self.start_page)
         self.start_page.set_recent(recent_cases(self.settings))
@@ -347,9 +358,51 @@ class MainWindow(QMainWindow):
             self.session.mark(self._sha(row), mark, dialog.note())
 
     def show_to_witness(self, row: int) -> None:
+        """Warn, require a reason, record who/when/what/why, then show the image alone, full screen."""
+        if not self.session.is_open:
+            return
         dialog = witness_dialog(self)
         if dialog.exec() == dialog.DialogCode.Accepted:
-            self.session.show_to_witness(self._sha(row), dialog.note())
+            self.session.show_to_witness(self._sha(row), dialog.note(), self._present_to_witness)
+
+    def show_lineup(self) -> None:
+        """Choose several images and their order; record them; show them numbered, full screen."""
+        if not self.session.is_open:
+            return
+        dialog = LineupDialog(self._lineup_choices(), self)
+        if dialog.exec() == dialog.DialogCode.Accepted:
+            self.session.show_to_witness(dialog.chosen(), dialog.note(), self._present_to_witness)
+
+    def _lineup_choices(self) -> list:
+        """The round's candidates, then marked images, then the next best-ranked (12 at most)."""
+        opened, page = self.session.opened_case, self.interview_page
+        rows: list[int] = []
+        state = self.session.state
+        if state is not None:
+            rows += [c.row for c in state.candidates]
+        row_of = {sha: i for i, sha in enumerate(opened.shas)}
+        rows += [row_of[s] for s, m in self.session.marks.items() if m["mark"] in ("match", "possible")
+                 and s in row_of]
+        if state is not None:
+            rows += [int(r) for r in state.rows[:12]]
+        seen, out = set(), []
+        for r in rows:
+            if r in seen or len(out) >= 12:
+                continue
+            seen.add(r)
+            mark = (self.session.marks.get(opened.shas[r]) or {}).get("mark", "")
+            rank = page.model.view_row_of(r) if page.model is not None else None
+            bits = [f"rank {int(page.model.position(rank)) + 1}" if rank is not None else "",
+                    opened.cameras[r] or "", opened.timestamps[r] or "", MARK_WORDS.get(mark, "")]
+            out.append((opened.shas[r], " · ".join(b for b in bits if b) or f"image {r + 1}",
+                        page.thumbs.get(r) if page.thumbs is not None else None))
+        return out
+
+    def _present_to_witness(self, sources: list[list[str]]) -> None:
+        view = WitnessView([load_original(s) for s in sources])
+        self.witness_windows.append(view)
+        view.closed.connect(lambda v=view: self.witness_windows.remove(v) if v in self.witness_windows else None)
+        view.present()
 
     def undo_round(self) -> None:
         if self.session.state is not None and self.session.state.dialogue and not self.session.busy:

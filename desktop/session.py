@@ -373,19 +373,45 @@ class CaseSession(QObject):
 
         self._run(work, done, "Saving the mark…")
 
-    def show_to_witness(self, sha256: str, note: str = "") -> None:
-        if not self._need_open():
+    def show_to_witness(self, shas: str | list[str], reason: str,
+                        ready: Callable[[list[list[str]]], None] | None = None) -> None:
+        """Record that these images are shown to the witness (who, when, which, why), then call
+        ``ready`` with each image's original files, in the order given, to put them on screen.
+
+        One image is a single showing; several are a line-up (each image recorded with its
+        position, and one audit event naming the whole line-up in order). No reason, no showing.
+        """
+        shas = [shas] if isinstance(shas, str) else list(shas)
+        reason = reason.strip()
+        if not reason:
+            self.error.emit("Nothing was shown: give the reason for showing images to the witness.")
             return
+        if not shas or not self._need_open():
+            return
+        case, gallery = self.case, self.gallery
 
         def work(_job):
-            self.case.record_witness_view(sha256, note)
-            return self.case.witness_views()
+            if len(shas) > 1:
+                case.log_event("witness", "lineup.shown", {"images": shas, "reason": reason})
+                for i, sha in enumerate(shas, start=1):
+                    case.record_witness_view(sha, f"{reason} (line-up of {len(shas)}, position {i})")
+            else:
+                case.record_witness_view(shas[0], reason)
+            sources = []
+            for sha in shas:
+                row = gallery.row_of(sha)
+                sources.append(list(gallery.image(row).sources) if row is not None else [])
+            return case.witness_views(), sources
 
-        def done(views):
+        def done(result):
+            views, sources = result
             self.witness_views_changed.emit(views)
-            self.info.emit("Recorded in the case file: this image was shown to the witness.")
+            self.info.emit("Recorded in the case file: " + ("this image was" if len(shas) == 1 else
+                           f"a line-up of {len(shas)} images was") + " shown to the witness.")
+            if ready is not None:
+                ready(sources)
 
-        self._run(work, done, "Recording the witness view…")
+        self._run(work, done, "Recording what is shown to the witness…")
 
     def details(self, row: int, callback: Callable[[ImageDetails], None]) -> None:
         def work(_job):

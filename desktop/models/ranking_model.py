@@ -22,6 +22,7 @@ RANK_ROLE = Qt.ItemDataRole.UserRole + 2  # 1-based rank in the full ranking
 SCORE_ROLE = Qt.ItemDataRole.UserRole + 3
 SHA_ROLE = Qt.ItemDataRole.UserRole + 4
 MARK_ROLE = Qt.ItemDataRole.UserRole + 5  # "match" | "possible" | "excluded" | ""
+SHOWN_ROLE = Qt.ItemDataRole.UserRole + 6  # shown to the witness (bool)
 
 MARK_COLOURS = {"match": QColor("#2e7d32"), "possible": QColor("#ef8f00"), "excluded": QColor("#9e9e9e")}
 
@@ -53,6 +54,7 @@ class RankingModel(QAbstractListModel):
         self.visible = np.zeros(0, dtype=np.int64)
         self.filter = RankingFilter()
         self.marks: dict[str, str] = {}
+        self.shown: set[str] = set()  # images shown to the witness
         self.ranked = True  # False: the gallery in import order, before the first search (no ranks)
         self._row_of_sha = {sha: i for i, sha in enumerate(self.shas)}
 
@@ -94,6 +96,11 @@ class RankingModel(QAbstractListModel):
         self.marks = dict(marks)
         if self.rowCount():
             self.dataChanged.emit(self.index(0), self.index(self.rowCount() - 1), [MARK_ROLE])
+
+    def set_shown(self, shas: set[str]) -> None:
+        self.shown = set(shas)
+        if self.rowCount():
+            self.dataChanged.emit(self.index(0), self.index(self.rowCount() - 1), [SHOWN_ROLE])
 
     def _mask_positions(self) -> np.ndarray:
         rows, f = self.rows, self.filter
@@ -146,6 +153,8 @@ class RankingModel(QAbstractListModel):
             return float(self.scores[pos])
         if role == SHA_ROLE:
             return self.shas[row] if row < len(self.shas) else ""
+        if role == SHOWN_ROLE:
+            return row < len(self.shas) and self.shas[row] in self.shown
         if role == MARK_ROLE:
             return self.marks.get(self.shas[row], "") if row < len(self.shas) else ""
         if role == Qt.ItemDataRole.SizeHintRole:

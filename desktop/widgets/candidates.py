@@ -34,9 +34,13 @@ class CandidateCard(QFrame):
         self.score.setObjectName("muted")
         self.mark = QLabel()
         self.mark.setObjectName("markLabel")
+        self.shown = QLabel()
+        self.shown.setObjectName("shownBadge")
+        self.shown.setToolTip("This image has been shown to the witness (recorded in the case file)")
         head.addWidget(self.rank)
         head.addWidget(self.score)
         head.addStretch(1)
+        head.addWidget(self.shown)
         head.addWidget(self.mark)
         layout.addLayout(head)
         self.image = QLabel()
@@ -85,6 +89,7 @@ class CandidateCard(QFrame):
         self.reasons.setText("")
         self.sha = ""
         self.set_mark("")
+        self.set_shown(False)
         self.image.clear()
         self._pixmap = QPixmap()
         for w in (self.details_button, self.mark_button, self.witness_button):
@@ -102,6 +107,11 @@ class CandidateCard(QFrame):
         self.set_mark(mark)
         for w in (self.details_button, self.mark_button, self.witness_button):
             w.setEnabled(True)
+
+    def set_shown(self, shown: bool) -> None:
+        self.shown.setText("Shown to witness" if shown else "")
+        self.shown.setStyleSheet("color: white; background: #8a5200; border-radius: 3px; padding: 1px 6px;"
+                                 if shown else "")
 
     def set_mark(self, mark: str) -> None:
         self.mark.setText(MARK_LABELS.get(mark, ""))
@@ -141,13 +151,19 @@ class CandidateStrip(QWidget):
             card.mark_requested.connect(self.mark_requested)
             card.witness_requested.connect(self.witness_requested)
 
-    def show_candidates(self, candidates, thumbs: ThumbnailCache, marks: dict[str, dict]) -> None:
+    def show_candidates(self, candidates, thumbs: ThumbnailCache, marks: dict[str, dict],
+                        shown: set[str] = frozenset()) -> None:
         for i, card in enumerate(self.cards):
             if i < len(candidates):
                 c = candidates[i]
                 card.show_candidate(c, thumbs, (marks.get(c.sha256) or {}).get("mark", ""))
+                card.set_shown(c.sha256 in shown)
             else:
                 card.clear()
+
+    def set_shown(self, shas: set[str]) -> None:
+        for card in self.cards:
+            card.set_shown(card.row is not None and card.sha in shas)
 
     def set_marks(self, marks: dict[str, dict]) -> None:
         for card in self.cards:

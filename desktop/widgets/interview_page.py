@@ -78,11 +78,13 @@ class InterviewPage(QWidget):
         self.thumbs: ThumbnailCache | None = None
         self.opened = None
         self.marks: dict[str, dict] = {}
+        self.shown: set[str] = set()  # images shown to the witness
 
     def show_case(self, opened) -> None:
         """Show a newly opened case; nothing of the case shown before may remain on screen."""
         self.opened = opened
         self.marks = dict(opened.marks)
+        self.shown = set()
         self.chart.set_series([])
         self.case_title.setText(opened.title)
         self.case_sub.setText(f"   {opened.investigator} · {opened.path.name}")
@@ -97,7 +99,7 @@ class InterviewPage(QWidget):
         initial = self.opened.initial_description if self.opened else ""
         self.questions.show_state(state, initial)
         if state is None:
-            self.candidates.show_candidates([], self.thumbs, self.marks)
+            self.candidates.show_candidates([], self.thumbs, self.marks, self.shown)
             if self.model is not None:
                 self.model.show_unranked()  # browse the gallery before the first search
                 self.grid.refresh_filter()
@@ -105,7 +107,7 @@ class InterviewPage(QWidget):
             return
         self.cand_title.setText(f"Candidates to consider — round {state.round_index}, "
                                 f"chosen from the top {state.k}")
-        self.candidates.show_candidates(state.candidates, self.thumbs, self.marks)
+        self.candidates.show_candidates(state.candidates, self.thumbs, self.marks, self.shown)
         self.model.set_ranking(state.rows, state.scores)
         self.grid.refresh_filter()
 
@@ -128,5 +130,10 @@ class InterviewPage(QWidget):
         self.chart.set_series(series)
 
     def set_witness_views(self, views: list[dict]) -> None:
-        n = len({v["sha256"] for v in views})
-        self.witness_note.setText(f"⚠ {n} image(s) shown to the witness" if n else "")
+        self.shown = {v["sha256"] for v in views}
+        n = len(self.shown)
+        self.witness_note.setText(("⚠ 1 image shown to the witness" if n == 1 else
+                                   f"⚠ {n} images shown to the witness") if n else "")
+        self.candidates.set_shown(self.shown)
+        if self.model is not None:
+            self.model.set_shown(self.shown)

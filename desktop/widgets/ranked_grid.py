@@ -8,7 +8,10 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateTimeEdit, QHBoxLayout,
                                QStyle, QStyledItemDelegate, QVBoxLayout, QWidget)
 
 from ..models.ranking_model import (MARK_COLOURS, MARK_ROLE, RANK_ROLE, ROW_ROLE, SCORE_ROLE, SHA_ROLE,
-                                    RankingFilter, RankingModel)
+                                    SHOWN_ROLE, RankingFilter, RankingModel)
+
+MARK_TAGS = {"match": "MATCH", "possible": "POSSIBLE", "excluded": "EXCLUDED"}
+SHOWN_COLOUR = QColor("#8a5200")
 
 TIME_FORMAT = "yyyy-MM-dd HH:mm:ss"
 ISO_FORMAT = "yyyy-MM-ddTHH:mm:ss"
@@ -28,7 +31,21 @@ CELL = QSize(84, 148)
 
 
 class ThumbnailDelegate(QStyledItemDelegate):
-    """Paints thumbnail, rank and score, with a coloured frame for marked images."""
+    """Paints thumbnail, rank and score; a marked image gets a coloured frame and a word (MATCH,
+    POSSIBLE, EXCLUDED), an image shown to the witness a SHOWN tag."""
+
+    @staticmethod
+    def _tag(painter: QPainter, font, text: str, colour: QColor, area: QRect, bottom: bool) -> None:
+        painter.save()
+        painter.setFont(font)
+        fm = painter.fontMetrics()
+        w, h = fm.horizontalAdvance(text) + 6, fm.height()
+        y = area.bottom() - h + 1 if bottom else area.top()
+        box = QRect(area.x() + (area.width() - w) // 2, y, w, h)
+        painter.fillRect(box, colour)
+        painter.setPen(QColor("white"))
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
+        painter.restore()
 
     def sizeHint(self, option, index) -> QSize:  # noqa: N802 (Qt)
         return CELL
@@ -46,9 +63,15 @@ class ThumbnailDelegate(QStyledItemDelegate):
             x = area.x() + (area.width() - scaled.width()) // 2
             painter.drawImage(x, area.y() + (area.height() - scaled.height()) // 2, scaled)
         mark = index.data(MARK_ROLE)
-        if mark in MARK_COLOURS:
+        small = painter.font()
+        small.setPointSizeF(max(6.5, small.pointSizeF() * 0.75))
+        small.setBold(True)
+        if mark in MARK_COLOURS:  # a coloured frame AND a word: colour is never the only sign
             painter.setPen(QPen(MARK_COLOURS[mark], 3))
             painter.drawRect(area.adjusted(-2, -2, 2, 2))
+            self._tag(painter, small, MARK_TAGS[mark], MARK_COLOURS[mark], area, bottom=True)
+        if index.data(SHOWN_ROLE):
+            self._tag(painter, small, "SHOWN", SHOWN_COLOUR, area, bottom=False)
         painter.setPen(option.palette.highlightedText().color() if selected else option.palette.text().color())
         text = QRect(r.x(), area.bottom() + 4, r.width(), r.bottom() - area.bottom() - 4)
         model = index.model()

@@ -151,6 +151,10 @@ def collect(case) -> ReportData:
     mark_history = [dict(zip(("sha256", "mark", "note", "at"), r)) for r in case.conn.execute(
         "SELECT sha256, mark, note, at FROM marks ORDER BY id")]
     views = case.witness_views()
+    # who showed each image: the actor of its audit entry (one "shown_to_witness" entry per view, in order)
+    shown_by = [e.actor for e in entries if e.event == "shown_to_witness"]
+    for i, v in enumerate(views):
+        v["by"] = shown_by[i] if i < len(shown_by) else ""
     rank_history = {}
     for sha in marks:
         row = next((idx for idx, s in sha_of_row.items() if s == sha), None)

@@ -105,10 +105,12 @@ class _Html:
                    f"<h3>IMAGES SHOWN TO THE WITNESS ({len(d.witness_views)})</h3>",
                    "<p>Showing images to a witness can change what the witness remembers. Every image shown "
                    "during this interview is listed here.</p>",
-                   "<table><tr><th>Image</th><th>Shown at</th><th>SHA-256</th><th>Note</th></tr>")
+                   "<table><tr><th>Image</th><th>Shown at</th><th>Shown by</th><th>Reason given</th>"
+                   "<th>SHA-256</th></tr>")
             for v in d.witness_views:
                 self.w(f'<tr><td class="thumb">{self.img(v["sha256"])}</td><td>{_e(fmt_ts(v["at"]))}</td>'
-                       f'<td class="mono">{_e(v["sha256"])}</td><td>{_e(v["note"])}</td></tr>')
+                       f'<td>{_e(v.get("by", ""))}</td><td>{_e(v["note"])}</td>'
+                       f'<td class="mono">{_e(v["sha256"])}</td></tr>')
             self.w("</table></section>")
         self.w(f'<section class="box leads" id="leads"><strong>Investigative leads, not identifications.'
                f"</strong> {_e(LEADS_STATEMENT)}</section>")

@@ -252,11 +252,13 @@ class _Pdf:
                                 RED, "#fdecee"))
             out.append(Spacer(1, 6))
         if d.witness_views:
-            rows = [[self.p("Image", "label"), self.p("Shown at", "label"), self.p("SHA-256 / note", "label")]]
+            rows = [[self.p("Image", "label"), self.p("Shown at / by", "label"),
+                     self.p("Reason given / SHA-256", "label")]]
             for v in d.witness_views:
-                rows.append([self.image(v["sha256"], 54), self.p(fmt_ts(v["at"]), "small"),
-                             self.p(f"<font name='{self.f.mono}' size='6.4'>{self.m(v['sha256'])}</font><br/>"
-                                    f"{self.m(v['note'])}", "small", raw=True)])
+                rows.append([self.image(v["sha256"], 54),
+                             self.p(f"{self.m(fmt_ts(v['at']))}<br/>{self.m(v.get('by', ''))}", "small", raw=True),
+                             self.p(f"{self.m(v['note'])}<br/><font name='{self.f.mono}' size='6.4'>"
+                                    f"{self.m(v['sha256'])}</font>", "small", raw=True)])
             t = Table(rows, colWidths=[20 * self.mm, 36 * self.mm, self.width - 56 * self.mm - 16])
             t.setStyle(self._grid(header=True))
             out.append(self.box([self.p(f"IMAGES SHOWN TO THE WITNESS ({len(d.witness_views)})", "boxhead"),
