@@ -10,8 +10,9 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar, QStackedWidget,
                                QVBoxLayout, QWidget)
 
+from .plain import plain_engine
 from .session import CaseSession
-from .settings import add_recent_case, open_settings, recent_cases
+from .settings import add_recent_case, open_settings, recent_cases, recent_titles
 from .widgets.banner import Banner
 from .widgets.detail_view import DetailView
 from .widgets.dialogs import LineupDialog, mark_dialog, witness_dialog
@@ -58,7 +59,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_status_bar()
         self._connect()
-        self.start_page.set_recent(recent_cases(self.settings))
+        self.start_page.set_recent(recent_cases(self.settings), recent_titles(self.settings))
         self._restore_geometry()
         self._check_report_support()
         if detect_device:
@@ -198,7 +199,7 @@ class MainWindow(QMainWindow):
         """Nothing changed: the window goes on showing the case that is open (or the start page)."""
         if not self.session.is_open:
             self.stack.setCurrentWidget(self.start_page)
-            self.start_page.set_recent(recent_cases(self.settings))
+            self.start_page.set_recent(recent_cases(self.settings), recent_titles(self.settings))
         self.show_message(message, "error")
         self._update_actions()
 
@@ -212,7 +213,7 @@ class MainWindow(QMainWindow):
             view.close()
         self.session.close()
         self.stack.setCurrentWidget(self.start_page)
-        self.start_page.set_recent(recent_cases(self.settings))
+        self.start_page.set_recent(recent_cases(self.settings), recent_titles(self.settings))
         self.engine_label.setText("no case open")
         self.gallery_label.setText("")
         self.setWindowTitle("interreid")
@@ -223,12 +224,13 @@ class MainWindow(QMainWindow):
         for view in self.detail_views:
             view.close()
         self.detail_views.clear()
-        add_recent_case(self.settings, opened.path)
+        add_recent_case(self.settings, opened.path, opened.title)
         self.settings.setValue("last_dir", str(opened.path.parent))
         self.interview_page.show_case(opened)
         self.stack.setCurrentWidget(self.interview_page)
         self.setWindowTitle(f"{opened.title} — interreid")
-        self.engine_label.setText(opened.engine_text)
+        self.engine_label.setText(plain_engine(opened.engine_kind, opened.engine_text))
+        self.engine_label.setToolTip(f"Technical: {opened.engine_text}")
         self.gallery_label.setText(f"gallery: {opened.gallery_size:,} images")
         self.gallery_label.setToolTip(str(opened.gallery_folder))
         if opened.notes:

@@ -30,9 +30,19 @@ def recent_cases(settings: QSettings) -> list[str]:
     return [v for v in (value or []) if v]
 
 
-def add_recent_case(settings: QSettings, path: str | Path) -> list[str]:
+def recent_titles(settings: QSettings) -> dict[str, str]:
+    """The case title remembered for each recent case file (its path as the key)."""
+    value = settings.value("recent_titles", {})
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def add_recent_case(settings: QSettings, path: str | Path, title: str = "") -> list[str]:
     path = str(Path(path).absolute())
     items = [path] + [p for p in recent_cases(settings) if p != path]
     settings.setValue("recent_cases", items[:MAX_RECENT])
+    titles = {p: t for p, t in recent_titles(settings).items() if p in items[:MAX_RECENT]}
+    if title:
+        titles[path] = title
+    settings.setValue("recent_titles", titles)
     settings.sync()
     return items[:MAX_RECENT]

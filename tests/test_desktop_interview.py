@@ -69,7 +69,7 @@ def test_whole_interview_through_the_widgets(qtbot, lite_case, tmp_path, crops_d
     open_and_wait(qtbot, window, lite_case)
     page, q = window.interview_page, window.interview_page.questions
     assert window.stack.currentWidget() is page
-    assert "lite engine" in window.engine_label.text()
+    assert "lite engine" in window.engine_label.toolTip() and "Colour search" in window.engine_label.text()
     assert "12" in window.gallery_label.text() or "11" in window.gallery_label.text()
 
     # an empty description is the user's mistake: one sentence in the banner, no crash

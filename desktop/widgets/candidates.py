@@ -9,8 +9,12 @@ from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QMenu, 
 
 from ..models.ranking_model import MARK_COLOURS
 from ..models.thumbnails import ThumbnailCache
+from ..plain import plain_reasons
 
 MARK_LABELS = {"match": "Match", "possible": "Possible", "excluded": "Excluded"}
+SCORE_HELP = ("How closely the image fits everything the witness has said so far, as the search engine "
+              "measures it: higher is closer. Only the order matters: the number is not a probability, and it "
+              "can be negative. Help → What the numbers mean explains more.")
 
 
 class CandidateCard(QFrame):
@@ -100,8 +104,10 @@ class CandidateCard(QFrame):
         self.sha = candidate.sha256
         self.rank.setText(f"#{candidate.rank}")
         self.score.setText(f"score {candidate.score:.3f}")
-        self.reasons.setText(candidate.reasons or "")
-        self.reasons.setToolTip(candidate.reasons or "")
+        self.score.setToolTip(SCORE_HELP)
+        self.reasons.setText(plain_reasons(candidate.reasons or ""))
+        self.reasons.setToolTip(f"As the search engine measured it: {candidate.reasons}" if candidate.reasons
+                                else "")
         self._pixmap = QPixmap.fromImage(thumbs.get(candidate.row))
         self._rescale()
         self.set_mark(mark)

@@ -105,8 +105,9 @@ class InterviewPage(QWidget):
                 self.grid.refresh_filter()
             self.cand_title.setText("Candidates to consider")
             return
-        self.cand_title.setText(f"Candidates to consider — round {state.round_index}, "
-                                f"chosen from the top {state.k}")
+        self.cand_title.setText(f"Candidates to consider — round {state.round_index}")
+        self.cand_title.setToolTip(f"Four images picked from the {state.k} best-ranked so that they differ from "
+                                   "each other; ask the witness about what separates them.")
         self.candidates.show_candidates(state.candidates, self.thumbs, self.marks, self.shown)
         self.model.set_ranking(state.rows, state.scores)
         self.grid.refresh_filter()
@@ -125,8 +126,10 @@ class InterviewPage(QWidget):
         for row, points in sorted(histories.items()):
             sha = self.opened.shas[row]
             mark = (self.marks.get(sha) or {}).get("mark", "")
-            cam = self.opened.cameras[row] or ""
-            series.append((f"{mark} {sha[:6]} {cam}".strip(), [(r, k) for r, k, _s in points]))
+            where = " ".join(x for x in (self.opened.cameras[row] or "", (self.opened.timestamps[row] or "")[11:19])
+                             if x) or f"image {row + 1}"
+            label = f"{mark.capitalize()}: {where}" if mark else where
+            series.append((label, [(r, k) for r, k, _s in points], mark))
         self.chart.set_series(series)
 
     def set_witness_views(self, views: list[dict]) -> None:

@@ -13,11 +13,13 @@ from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDialogButtonBo
                                QHBoxLayout, QLabel, QLineEdit, QListWidget, QPushButton, QRadioButton, QVBoxLayout,
                                QWidget)
 
-SELECTORS = [("kmeans", "k-means: representative of the top-k (default)"), ("top", "top: the four best-ranked"),
-             ("uniform", "uniform: spread over the top-k"), ("learned", "learned selector (model pack)")]
-QUESTIONERS = [("infogain", "infogain: most informative attribute (default)"),
-               ("template", "template: attributes in a fixed order"),
-               ("llava", "LLaVA questioner (model pack; loads in the background)")]
+SELECTORS = [("kmeans", "Varied: four that differ from each other, among the best-ranked (recommended)"),
+             ("top", "Best: the four best-ranked"),
+             ("uniform", "Spread: four spread evenly over the best-ranked"),
+             ("learned", "Trained: chosen by the model pack's trained selector")]
+QUESTIONERS = [("infogain", "Ask what best separates the candidates (recommended)"),
+               ("template", "Ask about clothing in a fixed order"),
+               ("llava", "Questions written by the LLaVA model (model pack; loads in the background)")]
 
 
 @dataclass
@@ -90,7 +92,7 @@ class NewCaseDialog(QDialog):
         group.addButton(self.use_existing)
         group.addButton(self.use_new)
         self.gallery = QLineEdit(gallery or "")
-        self.gallery.setPlaceholderText("a folder holding gallery.db")
+        self.gallery.setPlaceholderText("a gallery folder made by Import gallery")
         layout.addWidget(self.use_existing)
         layout.addWidget(_path_row(self.gallery, self._browse_gallery))
         layout.addWidget(self.use_new)
@@ -187,7 +189,7 @@ class NewCaseDialog(QDialog):
         if self.use_existing.isChecked():
             folder = self.gallery.text().strip()
             if not folder or not (Path(folder) / "gallery.db").is_file():
-                self.message.setText("Choose an existing gallery folder (one that holds gallery.db), "
+                self.message.setText("Choose a gallery folder made by Import gallery, "
                                      "or import a new gallery.")
                 return None
             return NewCaseRequest(title, self.investigator.text().strip(), case_path, Path(folder),

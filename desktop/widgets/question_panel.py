@@ -9,6 +9,8 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QPushButton,
                                QTextBrowser, QVBoxLayout, QWidget)
 
+from ..plain import QUESTIONER_WORDS, plain_rationale
+
 
 class QuestionEdit(QPlainTextEdit):
     """The question, wrapped over two lines so a long one is never clipped; Enter moves on."""
@@ -164,9 +166,11 @@ class QuestionPanel(QWidget):
             self.round_title.setText(f"Round {state.round_index} of {state.max_rounds}: suggested question")
         s = state.suggestion
         self.question.setText(s.text if s else "")
-        self.question.setToolTip(f"suggested by {s.questioner}" if s and s.questioner else "")
+        self.question.setToolTip(f"Suggested by: {QUESTIONER_WORDS.get(s.questioner, s.questioner)} "
+                                 f"({s.questioner})" if s and s.questioner else "")
         why = s.rationale if s and s.rationale else ""
-        self.rationale.setText(f"Why: {why}" if why else "")
+        self.rationale.setText(f"Why this question: {plain_rationale(why)}" if why else "")
+        self.rationale.setToolTip(f"As the question suggester put it: {why}" if why else "")
         self.answer.clear()
         self._render_transcript(initial, state.dialogue)
         self._update_enabled(state)

@@ -8,6 +8,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+STYLES = [Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine, Qt.PenStyle.DashDotLine]
 PALETTE = ["#1565c0", "#2e7d32", "#ef6c00", "#6a1b9a", "#c62828", "#00838f", "#5d4037", "#455a64"]
 
 
@@ -15,15 +16,32 @@ class RankChart(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.series: list[tuple[str, list[tuple[int, int]], QColor]] = []
+        self.styles: list = []
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.setMinimumHeight(150)
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt)
         return QSize(320, 170)
 
-    def set_series(self, series: list[tuple[str, list[tuple[int, int]]]]) -> None:
-        """[(label, [(after_round, rank), ...]), ...]"""
-        self.series = [(label, pts, QColor(PALETTE[i % len(PALETTE)])) for i, (label, pts) in enumerate(series)]
+    def set_series(self, series: list[tuple]) -> None:
+        """[(label, [(after_round, rank), ...], mark?), ...]: a marked image's line has its mark's colour
+        (the same as the card badges); several images with one mark differ by line style."""
+        from ..models.ranking_model import MARK_COLOURS
+
+        out, used = [], {}
+        for i, (label, pts, *rest) in enumerate(series):
+            mark = rest[0] if rest else ""
+            if mark in MARK_COLOURS:
+                colour = QColor(MARK_COLOURS[mark])
+                n = used.get(mark, 0)
+                used[mark] = n + 1
+                colour.setAlpha(255)
+                style = STYLES[n % len(STYLES)]
+            else:
+                colour, style = QColor(PALETTE[i % len(PALETTE)]), Qt.PenStyle.SolidLine
+            out.append((label, pts, colour, style))
+        self.series = [(label, pts, colour) for label, pts, colour, _s in out]
+        self.styles = [s for *_x, s in out]
         self.update()
 
     def paintEvent(self, _event) -> None:  # noqa: N802 (Qt)
@@ -74,7 +92,8 @@ class RankChart(QWidget):
             p.drawText(QRectF(x_of(rnd) - 20, plot.bottom() + 4, 40, fm.height()), Qt.AlignmentFlag.AlignHCenter,
                        str(rnd))
         for i, (label, pts, colour) in enumerate(self.series):
-            p.setPen(QPen(colour, 2))
+            style = self.styles[i] if i < len(self.styles) else Qt.PenStyle.SolidLine
+            p.setPen(QPen(colour, 2, style))
             if pts:
                 path = QPainterPath(QPointF(x_of(pts[0][0]), y_of(pts[0][1])))
                 for rnd, rank in pts[1:]:
@@ -90,7 +109,8 @@ class RankChart(QWidget):
                 ly, lx = top + i * (fm.height() + 2), plot.right() + 12
             else:
                 ly, lx = plot.bottom() + fm.height() + 10 + i * (fm.height() + 2), plot.left()
-            p.fillRect(QRectF(lx, ly + fm.height() / 2 - 2, 12, 4), colour)
+            p.setPen(QPen(colour, 3, style))
+            p.drawLine(QPointF(lx, ly + fm.height() / 2), QPointF(lx + 12, ly + fm.height() / 2))
             p.setPen(text)
             p.drawText(QRectF(lx + 16, ly, legend_w - 16, fm.height()), Qt.AlignmentFlag.AlignLeft,
                        fm.elidedText(label, Qt.TextElideMode.ElideRight, int(legend_w - 16)))

@@ -52,11 +52,13 @@ class StartPage(QWidget):
         col.addWidget(hint)
         col.addStretch(1)
 
-    def set_recent(self, paths: list[str]) -> None:
+    def set_recent(self, paths: list[str], titles: dict[str, str] | None = None) -> None:
+        """Recent cases by their titles (the file name only when no title is known), folder beside."""
         self.recent.clear()
+        titles = titles or {}
         for p in paths:
             path = Path(p)
-            item = QListWidgetItem(f"{path.stem}    —    {path.parent}")
+            item = QListWidgetItem(f"{titles.get(str(path)) or path.stem}    —    {path.name} in {path.parent}")
             item.setData(Qt.ItemDataRole.UserRole, str(path))
             item.setToolTip(str(path))
             if not path.exists():

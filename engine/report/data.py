@@ -304,7 +304,10 @@ def engine_lines(data: ReportData) -> list[tuple[str, str]]:
             retr_text += " (" + json.dumps(extra, sort_keys=True, ensure_ascii=False) + ")"
     else:
         retr_text = str(retr)
-    rows = [("Engine", str(e.get("kind", "unknown"))), ("Retriever", retr_text or "—"),
+    from .words import engine_words
+
+    rows = [("How the gallery was searched", engine_words(e)),
+            ("Engine", str(e.get("kind", "unknown"))), ("Retriever (technical)", retr_text or "—"),
             ("Selector", str(e.get("selector", "—"))), ("Questioner", str(e.get("questioner", "—")))]
     p = data.pack
     if p:

@@ -8,6 +8,7 @@ from html import escape
 from .chart import rank_chart_png
 from .data import LEADS_STATEMENT, ReportData, case_lines, engine_lines, fmt_ts, gallery_lines
 from .thumbs import ThumbCache
+from .words import event_label
 
 CSS = """
 body{font-family:"DejaVu Sans",Arial,Helvetica,sans-serif;font-size:13px;color:#1b1b1b;max-width:1000px;
@@ -210,8 +211,9 @@ class _Html:
         self.w('<h2 id="audit">Audit log</h2>')
         self.kv([("Rows", s["rows"]), ("First entry", fmt_ts(s["first"])), ("Last entry", fmt_ts(s["last"])),
                  ("Actors", ", ".join(s["actors"])), ("Chain head (last row hash)", s["head_hash"])])
-        self.w("<table><tr><th>Event</th><th>Rows</th></tr>")
-        self.w(*[f"<tr><td>{_e(k)}</td><td>{v}</td></tr>" for k, v in s["events"].items()])
+        self.w("<table><tr><th>What happened</th><th>Rows</th><th>Technical name</th></tr>")
+        self.w(*[f'<tr><td>{_e(event_label(k))}</td><td>{v}</td><td class="mono">{_e(k)}</td></tr>'
+                 for k, v in s["events"].items()])
         self.w("</table>")
         if s["exports"]:
             self.w("<h3>Earlier report exports</h3><table><tr><th>At</th><th>Format</th><th>SHA-256</th>"

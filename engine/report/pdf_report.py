@@ -390,9 +390,12 @@ class _Pdf:
                self.kv([("Rows", s["rows"]), ("First entry", fmt_ts(s["first"])), ("Last entry", fmt_ts(s["last"])),
                         ("Actors", ", ".join(s["actors"])), ("Chain head SHA-256 (last row)", s["head_hash"])]),
                self.p("Events by type", "h2")]
-        rows = [[self.p("Event", "label"), self.p("Rows", "label")]] + \
-            [[self.p(k, "small"), self.p(str(v), "small")] for k, v in s["events"].items()]
-        t = Table(rows, colWidths=[80 * self.mm, 25 * self.mm], hAlign="LEFT")
+        from .words import event_label
+
+        rows = [[self.p("What happened", "label"), self.p("Rows", "label"), self.p("Technical name", "label")]] + \
+            [[self.p(event_label(k), "small"), self.p(str(v), "small"), self.p(k, "small")]
+             for k, v in s["events"].items()]
+        t = Table(rows, colWidths=[80 * self.mm, 20 * self.mm, 60 * self.mm], hAlign="LEFT")
         t.setStyle(self._grid(header=True))
         out.append(t)
         if s["exports"]:
