@@ -19,6 +19,7 @@ from .widgets.dialogs import LineupDialog, mark_dialog, witness_dialog
 from .widgets.import_dialog import ImportDialog
 from .widgets.interview_page import InterviewPage
 from .widgets.new_case_dialog import NewCaseDialog, NewCaseRequest
+from .widgets.similar_view import SimilarView
 from .widgets.start_page import StartPage
 from .widgets.witness_view import WitnessView, load_original
 from .workers import JobRunner
@@ -158,9 +159,15 @@ class MainWindow(QMainWindow):
         q.skip_requested.connect(s.skip)
         q.undo_requested.connect(self.undo_round)
         for source in (page.candidates, page.grid):
+            self._connect_image_actions(source)
+
+    def _connect_image_actions(self, source) -> None:
+        """Every view of images offers the same actions: details, mark, show to witness, find similar."""
+        if hasattr(source, "open_row"):
             source.open_row.connect(self.show_details)
-            source.mark_requested.connect(self.mark_row)
-            source.witness_requested.connect(self.show_to_witness)
+        source.mark_requested.connect(self.mark_row)
+        source.witness_requested.connect(self.show_to_witness)
+        source.similar_requested.connect(self.find_similar)
 
     # -- messages ---------------------------------------------------------------------------
     def show_message(self, text: str, level: str = "info") -> None:
@@ -343,13 +350,25 @@ class MainWindow(QMainWindow):
     def show_details(self, row: int) -> None:
         def shown(details):
             view = DetailView(details, self)
-            view.mark_requested.connect(self.mark_row)
-            view.witness_requested.connect(self.show_to_witness)
+            self._connect_image_actions(view)
             view.finished.connect(lambda _r, v=view: self.detail_views.remove(v) if v in self.detail_views else None)
             self.detail_views.append(view)
             view.show()
 
         self.session.details(row, shown)
+
+    def find_similar(self, row: int) -> None:
+        page = self.interview_page
+
+        def shown(result):
+            view = SimilarView(result, self.session.opened_case, page.thumbs,
+                               {s: m["mark"] for s, m in self.session.marks.items()}, set(page.shown), self)
+            self._connect_image_actions(view)
+            view.finished.connect(lambda _r, v=view: self.detail_views.remove(v) if v in self.detail_views else None)
+            self.detail_views.append(view)
+            view.show()
+
+        self.session.find_similar(row, shown)
 
     def _sha(self, row: int) -> str:
         return self.session.opened_case.shas[row]

@@ -413,6 +413,21 @@ class CaseSession(QObject):
 
         self._run(work, done, "Recording what is shown to the witness…")
 
+    def find_similar(self, row: int, callback: Callable[[Any], None]) -> None:
+        """Side search: the gallery ranked by similarity to one image; recorded in the case."""
+        if not self._need_open():
+            return
+        case, gallery = self.case, self.gallery
+
+        def work(_job):
+            from engine.similar import find_similar, record_similar
+
+            result = find_similar(gallery, row)
+            record_similar(case, result)
+            return result
+
+        self._run(work, callback, "Finding similar-looking images…")
+
     def details(self, row: int, callback: Callable[[ImageDetails], None]) -> None:
         def work(_job):
             from engine.casefile.case import InterviewRecords

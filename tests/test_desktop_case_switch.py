@@ -10,10 +10,17 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import Qt  # noqa: E402
+from PySide6.QtCore import Qt
+from test_desktop_interview import (  # noqa: F401
+    WAIT,
+    accept_next_dialog,
+    idle,
+    lite_case,
+    make_window,
+    open_and_wait,
+)
 
-from desktop.widgets.new_case_dialog import NewCaseRequest  # noqa: E402
-from test_desktop_interview import WAIT, accept_next_dialog, idle, lite_case, make_window, open_and_wait  # noqa: E402,F401
+from desktop.widgets.new_case_dialog import NewCaseRequest
 
 
 def second_case(tmp_path, title="Witness B"):

@@ -7,9 +7,8 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import QDateTime, Qt  # noqa: E402
-
-from test_desktop_interview import WAIT, idle, lite_case, make_window, open_and_wait  # noqa: E402,F401
+from PySide6.QtCore import QDateTime, Qt
+from test_desktop_interview import WAIT, idle, lite_case, make_window, open_and_wait  # noqa: F401
 
 
 def test_enter_searches_and_shift_enter_adds_a_line(qtbot, lite_case, tmp_path):  # noqa: F811

@@ -6,8 +6,16 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from desktop.plain import plain_engine, plain_event, plain_rationale, plain_reasons  # noqa: E402
-from test_desktop_interview import WAIT, accept_next_dialog, idle, lite_case, make_window, open_and_wait  # noqa: E402,F401
+from test_desktop_interview import (  # noqa: F401
+    WAIT,
+    accept_next_dialog,
+    idle,
+    lite_case,
+    make_window,
+    open_and_wait,
+)
+
+from desktop.plain import plain_engine, plain_event, plain_rationale, plain_reasons
 
 
 def test_match_reasons_are_grouped_words_not_raw_numbers():

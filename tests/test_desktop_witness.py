@@ -7,12 +7,19 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from PySide6.QtWidgets import QApplication, QLabel, QPushButton  # noqa: E402
+from PySide6.QtWidgets import QApplication, QLabel, QPushButton
+from test_desktop_interview import (  # noqa: F401
+    WAIT,
+    accept_next_dialog,
+    idle,
+    lite_case,
+    make_window,
+    open_and_wait,
+)
 
-from desktop.models.ranking_model import SHOWN_ROLE  # noqa: E402
-from desktop.widgets.dialogs import LineupDialog, witness_dialog  # noqa: E402
-from desktop.widgets.witness_view import WitnessView  # noqa: E402
-from test_desktop_interview import WAIT, accept_next_dialog, idle, lite_case, make_window, open_and_wait  # noqa: E402,F401
+from desktop.models.ranking_model import SHOWN_ROLE
+from desktop.widgets.dialogs import LineupDialog, witness_dialog
+from desktop.widgets.witness_view import WitnessView
 
 
 def started(qtbot, window):

@@ -21,6 +21,7 @@ class CandidateCard(QFrame):
     open_row = Signal(int)
     mark_requested = Signal(int, str)
     witness_requested = Signal(int)
+    similar_requested = Signal(int)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -74,6 +75,9 @@ class CandidateCard(QFrame):
         for mark, label in (("match", "Match…"), ("possible", "Possible…"), ("excluded", "Excluded…"),
                             ("cleared", "Clear mark")):
             menu.addAction(label, lambda m=mark: self.row is not None and self.mark_requested.emit(self.row, m))
+        menu.addSeparator()
+        menu.addAction("Find similar-looking images",
+                       lambda: self.row is not None and self.similar_requested.emit(self.row))
         self.mark_button.setMenu(menu)
         self.witness_button = QPushButton("Show to witness…")
         self.witness_button.setToolTip("Showing an image can contaminate the witness's memory; it is recorded.")
@@ -143,6 +147,7 @@ class CandidateStrip(QWidget):
     open_row = Signal(int)
     mark_requested = Signal(int, str)
     witness_requested = Signal(int)
+    similar_requested = Signal(int)
 
     def __init__(self, count: int = 4, parent=None):
         super().__init__(parent)
@@ -156,6 +161,7 @@ class CandidateStrip(QWidget):
             card.open_row.connect(self.open_row)
             card.mark_requested.connect(self.mark_requested)
             card.witness_requested.connect(self.witness_requested)
+            card.similar_requested.connect(self.similar_requested)
 
     def show_candidates(self, candidates, thumbs: ThumbnailCache, marks: dict[str, dict],
                         shown: set[str] = frozenset()) -> None:

@@ -15,6 +15,7 @@ from ..session import ImageDetails
 class DetailView(QDialog):
     mark_requested = Signal(int, str)
     witness_requested = Signal(int)
+    similar_requested = Signal(int)
 
     def __init__(self, details: ImageDetails, parent: QWidget | None = None):
         super().__init__(parent)
@@ -84,6 +85,10 @@ class DetailView(QDialog):
             b.clicked.connect(lambda _c=False, m=m: self.mark_requested.emit(details.image.row, m))
             buttons.addWidget(b)
         buttons.addStretch(1)
+        similar = QPushButton("Find similar")
+        similar.setToolTip("Rank the gallery by how much each image looks like this one (a side search)")
+        similar.clicked.connect(lambda: self.similar_requested.emit(details.image.row))
+        buttons.addWidget(similar)
         witness = QPushButton("Show to witness…")
         witness.clicked.connect(lambda: self.witness_requested.emit(details.image.row))
         buttons.addWidget(witness)

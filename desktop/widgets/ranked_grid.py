@@ -88,6 +88,7 @@ class RankedGrid(QWidget):
     open_row = Signal(int)
     mark_requested = Signal(int, str)  # gallery row, mark
     witness_requested = Signal(int)
+    similar_requested = Signal(int)
 
     def __init__(self, model: RankingModel | None = None, parent=None):
         super().__init__(parent)
@@ -146,6 +147,8 @@ class RankedGrid(QWidget):
         self.view.customContextMenuRequested.connect(self._menu)
         self.view.doubleClicked.connect(lambda idx: self.open_row.emit(idx.data(ROW_ROLE)))
         self.view.activated.connect(lambda idx: self.open_row.emit(idx.data(ROW_ROLE)))
+        self.view.setToolTip("Double-click or Enter: details · right-click or the Menu key: mark, find similar, "
+                             "show to witness")
         layout.addWidget(self.view, 1)
         if model is not None:
             self.set_model(model)
@@ -241,6 +244,7 @@ class RankedGrid(QWidget):
         row = idx.data(ROW_ROLE)
         menu = QMenu(self)
         menu.addAction("Details…", lambda: self.open_row.emit(row))
+        menu.addAction("Find similar-looking images", lambda: self.similar_requested.emit(row))
         menu.addSeparator()
         for mark, label in (("match", "Mark as match…"), ("possible", "Mark as possible…"),
                             ("excluded", "Mark as excluded…"), ("cleared", "Clear mark")):

@@ -12,7 +12,14 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence, QPixmap, QShortcut
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 
 def load_original(sources: list[str]) -> QPixmap:
@@ -44,7 +51,7 @@ class _Picture(QLabel):
         if pixmap.isNull():
             self.setText("This image cannot be shown (its original file is missing).")
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt)
+    def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         if not self.original.isNull():
             self.setPixmap(self.original.scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio,
@@ -101,6 +108,6 @@ class WitnessView(QWidget):
         self.raise_()
         self.activateWindow()
 
-    def closeEvent(self, event) -> None:  # noqa: N802 (Qt)
+    def closeEvent(self, event) -> None:
         self.closed.emit()
         super().closeEvent(event)

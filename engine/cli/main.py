@@ -14,8 +14,8 @@ import sys
 from .. import __version__
 from ..errors import UserError
 
-COMMAND_MODULES = ("cmd_demo", "cmd_gallery", "cmd_search", "cmd_interview", "cmd_case", "cmd_pack",
-                   "cmd_bench", "cmd_data", "cmd_train")
+COMMAND_MODULES = ("cmd_demo", "cmd_gallery", "cmd_search", "cmd_similar", "cmd_interview", "cmd_case",
+                   "cmd_pack", "cmd_bench", "cmd_data", "cmd_train")
 
 
 def build_parser() -> argparse.ArgumentParser:
