@@ -6,10 +6,20 @@ import html
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import (QDialog, QFormLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea,
-                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..session import ImageDetails
+from .zoom_view import ZoomImage
 
 
 class DetailView(QDialog):
@@ -21,26 +31,17 @@ class DetailView(QDialog):
         super().__init__(parent)
         self.details = details
         self.setWindowTitle(f"Image {details.image.sha256[:12]}…")
-        self.resize(820, 620)
+        self.resize(900, 640)
         layout = QHBoxLayout(self)
         layout.setSpacing(16)
-        scroll = QScrollArea()
-        scroll.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.image = QLabel()
-        self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
         pixmap = QPixmap()
         for src in details.image.sources:
             if pixmap.load(src):
                 break
-        if pixmap.isNull():
-            self.image.setText("The original file cannot be read\n(moved or deleted).")
-        else:
-            if pixmap.height() < 400:  # small crops: enlarge for viewing, never smooth away detail
-                pixmap = pixmap.scaledToHeight(min(512, pixmap.height() * 3), Qt.TransformationMode.FastTransformation)
-            self.image.setPixmap(pixmap)
-        scroll.setWidget(self.image)
-        scroll.setMinimumWidth(260)
-        layout.addWidget(scroll, 1)
+        self.zoom = ZoomImage(pixmap)  # its own part: zoom, scaling mode and true pixel size
+        self.image = self.zoom.image
+        self.zoom.setMinimumWidth(300)
+        layout.addWidget(self.zoom, 1)
 
         side = QVBoxLayout()
         form = QFormLayout()
