@@ -91,21 +91,44 @@ class MainWindow(QMainWindow):
         self.save_action = self._action("&Save a copy of the case…", self.save_copy, QKeySequence.StandardKey.Save,
                                         file_menu, "Everything is saved as you work; this writes a copy "
                                                    "(e.g. for an evidence drive).")
-        self.report_action = self._action("&Export report…", self.export_report, None, file_menu)
-        self.verify_action = self._action("&Verify case", lambda: self.session.verify(), None, file_menu,
-                                          "Re-check the audit chain and re-hash every gallery image")
-        self.close_action = self._action("&Close case", self.close_case, QKeySequence.StandardKey.Close, file_menu)
+        self.report_action = self._action("&Export report…", self.export_report, "Ctrl+E", file_menu)
+        self.verify_action = self._action("&Verify case", self.verify_case, "Ctrl+Shift+V", file_menu,
+                                          "Check that the case file's record is unbroken and that every gallery "
+                                          "image is unchanged")
+        self.close_action = self._action("&Close case", self.close_case, "Ctrl+W", file_menu)
         file_menu.addSeparator()
         self.quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit, file_menu)
         iv = bar.addMenu("&Interview")
         q = self.interview_page.questions
         self.ask_action = self._action("&Ask", q._ask, None, iv, "Record the answer (Enter in the answer box)")
-        self.skip_action = self._action("&Skip question", q.skip_requested.emit, None, iv)
-        self.dont_know_action = self._action("Witness &doesn't know", q.dont_know_button.click, None, iv)
+        self.skip_action = self._action("&Skip question", q.skip_requested.emit, "Ctrl+K", iv,
+                                        "Do not ask this question; suggest another")
+        self.dont_know_action = self._action("Witness &doesn't know", q.dont_know_button.click, "Ctrl+D", iv)
         self.undo_action = self._action("&Undo last round", self.undo_round, QKeySequence.StandardKey.Undo, iv)
         self.undo_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        self.answer_action = self._action("Go to the &answer box", self._focus_answer, "Ctrl+J", iv)
         iv.addSeparator()
-        self.lineup_action = self._action("Show a &line-up to the witness…", self.show_lineup, None, iv,
+        im = bar.addMenu("I&mage")
+        self.card_actions = [self._action(f"Go to candidate &{i + 1}", lambda _c=False, i=i: self._focus_card(i),
+                                          f"Alt+{i + 1}", im) for i in range(4)]
+        im.addSeparator()
+        self.match_action = self._action("Mark as &match…", lambda: self._on_current(self.mark_row, "match"),
+                                         "Ctrl+Shift+M", im, "Mark the selected image (M on a card or the grid)")
+        self.possible_action = self._action("Mark as &possible…",
+                                            lambda: self._on_current(self.mark_row, "possible"), "Ctrl+Shift+P",
+                                            im, "Mark the selected image (P on a card or the grid)")
+        self.excluded_action = self._action("Mark as e&xcluded…",
+                                            lambda: self._on_current(self.mark_row, "excluded"), "Ctrl+Shift+X",
+                                            im, "Mark the selected image (X on a card or the grid)")
+        im.addSeparator()
+        self.details_action = self._action("&Details…", lambda: self._on_current(self.show_details), "Ctrl+I", im)
+        self.similar_action = self._action("Find &similar-looking images",
+                                           lambda: self._on_current(self.find_similar), "Ctrl+Shift+F", im)
+        self.witness_action = self._action("Show to &witness…", lambda: self._on_current(self.show_to_witness),
+                                           "Ctrl+Shift+W", im)
+        self.image_actions = self.card_actions + [self.match_action, self.possible_action, self.excluded_action,
+                                                  self.details_action, self.similar_action, self.witness_action]
+        self.lineup_action = self._action("Show a &line-up to the witness…", self.show_lineup, "Ctrl+Shift+L", iv,
                                           "Choose several images and their order; the witness sees them "
                                           "numbered, full screen, without scores")
         iv.addSeparator()
@@ -113,8 +136,14 @@ class MainWindow(QMainWindow):
                                           QKeySequence.StandardKey.Find, iv)
         for a in (self.save_action, self.report_action, self.verify_action, self.close_action, self.ask_action,
                   self.skip_action, self.dont_know_action, self.undo_action, self.filter_action,
-                  self.lineup_action):
+                  self.lineup_action, *self.image_actions):
             a.setEnabled(False)
+        hm = bar.addMenu("&Help")
+        self.guide_action = self._action("&Guide to an interview", lambda: self.show_help("guide"),
+                                         QKeySequence.StandardKey.HelpContents, hm)
+        self.shortcuts_action = self._action("&Keyboard shortcuts", lambda: self.show_help("shortcuts"), "Ctrl+/",
+                                             hm)
+        self.numbers_action = self._action("What the &numbers mean", lambda: self.show_help("numbers"), None, hm)
 
     def _build_status_bar(self) -> None:
         sb = self.statusBar()
@@ -188,6 +217,9 @@ class MainWindow(QMainWindow):
         for a in (self.save_action, self.verify_action, self.close_action, self.filter_action):
             a.setEnabled(open_)
         self.lineup_action.setEnabled(started and idle)
+        self.answer_action.setEnabled(started)
+        for a in self.image_actions:
+            a.setEnabled(started and idle)
         self.report_action.setEnabled(open_ and bool(self.report_available))
         for a in (self.ask_action, self.skip_action, self.dont_know_action):
             a.setEnabled(started and idle)
@@ -356,6 +388,50 @@ class MainWindow(QMainWindow):
             view.show()
 
         self.session.details(row, shown)
+
+    def _on_current(self, fn, *args) -> None:
+        """Apply an image action to the image the keyboard is on (a focused card or the grid's item)."""
+        row = self.interview_page.current_row() if self.session.is_open else None
+        if row is not None:
+            fn(row, *args)
+
+    def _focus_card(self, i: int) -> None:
+        self.interview_page.candidates.focus_card(i)
+
+    def _focus_answer(self) -> None:
+        self.interview_page.questions.answer.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def verify_case(self) -> None:
+        if self.session.is_open:
+            self.statusBar().showMessage("Verifying the case and re-hashing its images…", 8000)
+            self.session.verify()
+
+    def show_help(self, topic: str = "guide") -> None:
+        from .widgets.help_dialog import HelpDialog
+
+        if getattr(self, "help_dialog", None) is None:
+            self.help_dialog = HelpDialog(self.shortcut_table(), self)
+        self.help_dialog.show_topic(topic)
+        self.help_dialog.show()
+        self.help_dialog.raise_()
+
+    def shortcut_table(self) -> list[tuple[str, str]]:
+        """(keys, what they do) for every action with a shortcut, then the keys of cards and the grid."""
+        rows = []
+        for action in self.actions():
+            keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            if keys:
+                rows.append((keys, action.text().replace("&", "").rstrip("…")))
+        rows += [("Enter", "In the description: search. In the answer box: record the answer"),
+                 ("Shift+Enter", "In the description: start a new line"),
+                 ("Tab / Shift+Tab", "Move between boxes, buttons, cards and the grid"),
+                 ("Enter (on a card or the grid)", "Details of the image"),
+                 ("M / P / X (on a card or the grid)", "Mark as match / possible / excluded"),
+                 ("W (on a card or the grid)", "Show the image to the witness"),
+                 ("S (on a card or the grid)", "Find similar-looking images"),
+                 ("+ / - / 0 / F (details view)", "Zoom in / out / true pixel size / fit"),
+                 ("Esc (witness view)", "Close the witness view")]
+        return rows
 
     def find_similar(self, row: int) -> None:
         page = self.interview_page

@@ -120,12 +120,12 @@ class CaseSession(QObject):
     # -- plumbing ---------------------------------------------------------------------------
     def _run(self, fn: Callable[[Job], Any], done: Callable[[Any], None] | None, label: str,
              queue: JobRunner | None = None, blocking: bool = True,
-             on_error: Callable[[str], None] | None = None) -> Job:
+             on_error: Callable[[str], None] | None = None, quiet: bool = False) -> Job:
         """Run ``fn`` in a worker. ``blocking`` jobs disable the interview controls meanwhile."""
         if blocking:
             self._pending += 1
             self.busy_changed.emit(True, label)
-        else:
+        elif not quiet:
             self.background.emit(label)
 
         def finish(result):
@@ -450,7 +450,8 @@ class CaseSession(QObject):
             rows = [r for r in (self.gallery.row_of(s) for s in shas) if r is not None]
             return rank_histories(InterviewRecords(self.case).rankings(), rows)
 
-        self._run(work, self.histories_changed.emit, "Reading rank history…")
+        # not blocking: the controls stay enabled (and focused) while the chart's data is read
+        self._run(work, self.histories_changed.emit, "Reading rank history…", blocking=False, quiet=True)
 
     # -- files ------------------------------------------------------------------------------
     def save_copy(self, out: str | Path) -> None:

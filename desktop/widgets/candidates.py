@@ -27,6 +27,8 @@ class CandidateCard(QFrame):
         super().__init__(parent)
         self.setObjectName("candidateCard")
         self.setFrameShape(QFrame.Shape.StyledPanel)
+        # keyboard: Tab or Alt+1..4 reaches a card; Enter details, M/P/X mark, W show to witness, S similar
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.row: int | None = None
         self.sha = ""
         layout = QVBoxLayout(self)
@@ -118,6 +120,25 @@ class CandidateCard(QFrame):
         for w in (self.details_button, self.mark_button, self.witness_button):
             w.setEnabled(True)
 
+    def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt)
+        if self.row is None:
+            super().keyPressEvent(event)
+            return
+        key = event.key()
+        marks = {Qt.Key.Key_M: "match", Qt.Key.Key_P: "possible", Qt.Key.Key_X: "excluded"}
+        if event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+            super().keyPressEvent(event)
+        elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space):
+            self.open_row.emit(self.row)
+        elif key in marks:
+            self.mark_requested.emit(self.row, marks[key])
+        elif key == Qt.Key.Key_W:
+            self.witness_requested.emit(self.row)
+        elif key == Qt.Key.Key_S:
+            self.similar_requested.emit(self.row)
+        else:
+            super().keyPressEvent(event)
+
     def set_shown(self, shown: bool) -> None:
         self.shown.setText("Shown to witness" if shown else "")
         self.shown.setStyleSheet("color: white; background: #8a5200; border-radius: 3px; padding: 1px 6px;"
@@ -172,6 +193,17 @@ class CandidateStrip(QWidget):
                 card.set_shown(c.sha256 in shown)
             else:
                 card.clear()
+
+    def current_row(self) -> int | None:
+        """The gallery row of the card that has (or last had) the keyboard focus."""
+        for card in self.cards:
+            if card.hasFocus() and card.row is not None:
+                return card.row
+        return None
+
+    def focus_card(self, i: int) -> None:
+        if 0 <= i < len(self.cards) and self.cards[i].row is not None:
+            self.cards[i].setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def set_shown(self, shas: set[str]) -> None:
         for card in self.cards:

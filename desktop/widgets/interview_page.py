@@ -79,6 +79,24 @@ class InterviewPage(QWidget):
         self.opened = None
         self.marks: dict[str, dict] = {}
         self.shown: set[str] = set()  # images shown to the witness
+        self._last_place = None  # the candidate card or the grid the keyboard was last on
+        from PySide6.QtWidgets import QApplication
+
+        QApplication.instance().focusChanged.connect(self._focus_changed)
+
+    def _focus_changed(self, _old, new) -> None:
+        """Remember the last image place the keyboard was on (a dialog taking the focus does not count)."""
+        if new in self.candidates.cards:
+            self._last_place = new
+        elif new is self.grid.view:
+            self._last_place = self.grid
+
+    def current_row(self) -> int | None:
+        """The image the keyboard is (or last was) on: a candidate card or the grid's current item; else
+        the first candidate."""
+        place = self._last_place
+        row = place.current_row() if place is self.grid else getattr(place, "row", None)
+        return row if row is not None else self.candidates.cards[0].row
 
     def show_case(self, opened) -> None:
         """Show a newly opened case; nothing of the case shown before may remain on screen."""

@@ -141,6 +141,7 @@ class QuestionPanel(QWidget):
         layout.addWidget(self.transcript, 1)
         self._started = False
         self._busy = False
+        self._want_answer_focus = False
         self._turns = 0
         self._update_enabled(None)
 
@@ -174,11 +175,19 @@ class QuestionPanel(QWidget):
         self.answer.clear()
         self._render_transcript(initial, state.dialogue)
         self._update_enabled(state)
-        self.answer.setFocus()
+        self._want_answer_focus = True  # once the controls are enabled again (after the busy spell)
+        if self.answer.isEnabled():
+            self._take_answer_focus()
+
+    def _take_answer_focus(self) -> None:
+        self._want_answer_focus = False
+        self.answer.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def set_busy(self, busy: bool) -> None:
         self._busy = busy
         self._update_enabled(True if self._started else None)
+        if not busy and self._started and self._want_answer_focus and self.answer.isEnabled():
+            self._take_answer_focus()
 
     def _update_enabled(self, state) -> None:
         started = state is not None and self._started

@@ -145,13 +145,39 @@ class RankedGrid(QWidget):
         self.view.setItemDelegate(ThumbnailDelegate(self.view))
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._menu)
+        self.view.installEventFilter(self)
         self.view.doubleClicked.connect(lambda idx: self.open_row.emit(idx.data(ROW_ROLE)))
-        self.view.activated.connect(lambda idx: self.open_row.emit(idx.data(ROW_ROLE)))
         self.view.setToolTip("Double-click or Enter: details · right-click or the Menu key: mark, find similar, "
                              "show to witness")
         layout.addWidget(self.view, 1)
         if model is not None:
             self.set_model(model)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt)
+        """Keys on the grid: M/P/X mark, W show to witness, S find similar, Menu the context menu."""
+        from PySide6.QtCore import QEvent
+
+        if obj is self.view and event.type() == QEvent.Type.KeyPress and not event.modifiers() & ~(
+                Qt.KeyboardModifier.KeypadModifier):
+            row = self.current_row()
+            marks = {Qt.Key.Key_M: "match", Qt.Key.Key_P: "possible", Qt.Key.Key_X: "excluded"}
+            if row is not None:
+                if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                    self.open_row.emit(row)
+                    return True
+                if event.key() in marks:
+                    self.mark_requested.emit(row, marks[event.key()])
+                    return True
+                if event.key() == Qt.Key.Key_W:
+                    self.witness_requested.emit(row)
+                    return True
+                if event.key() == Qt.Key.Key_S:
+                    self.similar_requested.emit(row)
+                    return True
+                if event.key() == Qt.Key.Key_Menu:
+                    self._menu(self.view.visualRect(self.view.currentIndex()).center())
+                    return True
+        return super().eventFilter(obj, event)
 
     def set_model(self, model: RankingModel) -> None:
         self.model = model
@@ -218,7 +244,11 @@ class RankedGrid(QWidget):
 
     def _apply_filter(self) -> None:
         if self.model is not None:
+            keep = self.current_row()  # the keyboard stays on the same image across a re-filter
             self.model.set_filter(self.current_filter(self._excluded_rows()))
+            at = self.model.view_row_of(keep) if keep is not None else None
+            if at is not None:
+                self.view.setCurrentIndex(self.model.index(at))
 
     def _excluded_rows(self) -> set[int]:
         if self.model is None:
@@ -252,6 +282,11 @@ class RankedGrid(QWidget):
         menu.addSeparator()
         menu.addAction("Show to witness…", lambda: self.witness_requested.emit(row))
         menu.exec(self.view.viewport().mapToGlobal(pos))
+
+    def current_row(self) -> int | None:
+        """The gallery row of the grid's current item, if any."""
+        idx = self.view.currentIndex()
+        return idx.data(ROW_ROLE) if idx.isValid() else None
 
     def sha_at(self, view_row: int) -> str:
         return self.model.index(view_row).data(SHA_ROLE)
