@@ -47,9 +47,13 @@ class CandidateCard(QFrame):
         head.addWidget(self.rank)
         head.addWidget(self.score)
         head.addStretch(1)
-        head.addWidget(self.shown)
-        head.addWidget(self.mark)
         layout.addLayout(head)
+        badges = QHBoxLayout()  # their own row: a narrow card never clips them
+        badges.setSpacing(4)
+        badges.addWidget(self.mark)
+        badges.addWidget(self.shown)
+        badges.addStretch(1)
+        layout.addLayout(badges)
         self.image = QLabel()
         self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.image.setMinimumSize(60, 90)
@@ -141,11 +145,13 @@ class CandidateCard(QFrame):
 
     def set_shown(self, shown: bool) -> None:
         self.shown.setText("Shown to witness" if shown else "")
+        self.shown.setVisible(shown)
         self.shown.setStyleSheet("color: white; background: #8a5200; border-radius: 3px; padding: 1px 6px;"
                                  if shown else "")
 
     def set_mark(self, mark: str) -> None:
         self.mark.setText(MARK_LABELS.get(mark, ""))
+        self.mark.setVisible(bool(mark))
         colour = MARK_COLOURS.get(mark)
         self.mark.setStyleSheet(f"color: white; background: {colour.name()}; border-radius: 3px; padding: 1px 6px;"
                                 if colour else "")

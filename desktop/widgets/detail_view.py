@@ -30,7 +30,9 @@ class DetailView(QDialog):
     def __init__(self, details: ImageDetails, parent: QWidget | None = None):
         super().__init__(parent)
         self.details = details
-        self.setWindowTitle(f"Image {details.image.sha256[:12]}…")
+        where = " ".join(x for x in (details.image.camera or "", (details.image.timestamp or "").replace("T", " "))
+                         if x)
+        self.setWindowTitle(f"Image details — {where}" if where else f"Image details — {details.image.sha256[:12]}…")
         self.resize(900, 640)
         layout = QHBoxLayout(self)
         layout.setSpacing(16)
@@ -56,25 +58,28 @@ class DetailView(QDialog):
         form.addRow("Source" if len(details.image.sources) == 1 else "Sources", sources)
         form.addRow("Size", QLabel(f"{details.image.width} × {details.image.height} px, {details.image.size_bytes:,} bytes"))
         form.addRow("Camera", QLabel(details.image.camera or "unknown"))
-        form.addRow("Time", QLabel(details.image.timestamp or "unknown"))
+        form.addRow("Time", QLabel((details.image.timestamp or "unknown").replace("T", " ")))
         mark = details.mark
-        self.mark_label = QLabel(f"{mark['mark']}" + (f" — {html.escape(mark['note'])}" if mark and mark['note']
-                                                     else "") if mark else "none")
+        self.mark_label = QLabel(f"{mark['mark'].capitalize()}" + (f" — {html.escape(mark['note'])}"
+                                                                   if mark and mark['note'] else "")
+                                 if mark else "not marked")
         self.mark_label.setWordWrap(True)
         form.addRow("Mark", self.mark_label)
         if details.shown_to_witness:
-            shown = QLabel("<b>Shown to the witness</b> " + ", ".join(v["at"][:19] for v in details.shown_to_witness))
+            shown = QLabel("<b>Shown to the witness</b><br>" + "<br>".join(
+                f"{html.escape(v['at'][:19].replace('T', ' '))} UTC — {html.escape(v['note'])}"
+                for v in details.shown_to_witness))
             shown.setObjectName("warningText")
             shown.setWordWrap(True)
             form.addRow("Witness", shown)
         side.addLayout(form)
-        side.addWidget(QLabel("Rank after each round"))
+        side.addWidget(QLabel("Rank after the description and after each answer"))
         self.history = QTableWidget(len(details.history), 3)
-        self.history.setHorizontalHeaderLabels(["after round", "rank", "score"])
+        self.history.setHorizontalHeaderLabels(["After answer", "Rank", "Score"])
         self.history.verticalHeader().setVisible(False)
         self.history.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         for i, (rnd, rank, score) in enumerate(details.history):
-            for j, value in enumerate((str(rnd), str(rank), f"{score:.3f}")):
+            for j, value in enumerate((str(rnd) if rnd else "description", str(rank), f"{score:.3f}")):
                 item = QTableWidgetItem(value)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.history.setItem(i, j, item)

@@ -126,10 +126,14 @@ class RankedGrid(QWidget):
         self.camera.currentIndexChanged.connect(self._apply_filter)
         bar.addWidget(self.title)
         bar.addStretch(1)
-        for w in (self.camera, self.time_on, self.time_from, self.time_and, self.time_to, self.hide_excluded,
-                  self.count):
-            bar.addWidget(w)
+        bar.addWidget(self.count)
         layout.addLayout(bar)
+        filters = QHBoxLayout()  # a row of its own, so the grid's title and count are never squeezed
+        for w in (self.camera, self.time_on, self.time_from, self.time_and, self.time_to):
+            filters.addWidget(w)
+        filters.addStretch(1)
+        filters.addWidget(self.hide_excluded)
+        layout.addLayout(filters)
         layout.addWidget(self.time_message)
         self.view = QListView()
         self.view.setViewMode(QListView.ViewMode.IconMode)

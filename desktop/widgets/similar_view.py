@@ -32,7 +32,7 @@ class SimilarView(QDialog):
             96, Qt.TransformationMode.SmoothTransformation))
         head.addWidget(picture)
         where = " ".join(x for x in (opened.cameras[result.query_row] or "",
-                                     opened.timestamps[result.query_row] or "") if x)
+                                     (opened.timestamps[result.query_row] or "").replace("T", " ")) if x)
         self.heading = QLabel(
             f"<b>Images that look most like this one</b>{' (' + where + ')' if where else ''}<br>"
             f"Compared by {result.measure}. A side search: the interview's ranking is unchanged, and this "

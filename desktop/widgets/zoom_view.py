@@ -52,10 +52,12 @@ class ZoomImage(QWidget):
                              "adding nothing")
         self.caption = QLabel()
         self.caption.setObjectName("muted")
+        self.caption.setWordWrap(True)
         for w in (self.zoom_out, self.zoom_in, self.true_size, self.fit, self.mode):
             bar.addWidget(w)
-        bar.addWidget(self.caption, 1)
+        bar.addStretch(1)
         layout.addLayout(bar)
+        layout.addWidget(self.caption)  # its own line: the true size is never cut off
         self.scroll = QScrollArea()
         self.scroll.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.image = QLabel()
