@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QMenu, QPushButton, QSizePolicy,
-                               QToolButton, QVBoxLayout, QWidget)
+                               QTextBrowser, QToolButton, QVBoxLayout, QWidget)
 
 from ..models.ranking_model import MARK_COLOURS
 from ..models.thumbnails import ThumbnailCache
@@ -15,6 +15,32 @@ MARK_LABELS = {"match": "Match", "possible": "Possible", "excluded": "Excluded"}
 SCORE_HELP = ("How closely the image fits everything the witness has said so far, as the search engine "
               "measures it: higher is closer. Only the order matters: the number is not a probability, and it "
               "can be negative. Help → What the numbers mean explains more.")
+
+
+class ReasonsBox(QTextBrowser):
+    """The match reasons in a box of fixed height that scrolls when they are long: they are never cut
+    short and never drawn over the picture, however small the card gets."""
+
+    LINES = 4
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("reasons")
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.viewport().setAutoFillBackground(False)
+        self.setStyleSheet("QTextBrowser#reasons { background: transparent; }")
+        self.document().setDocumentMargin(1)
+        self.setFixedHeight(self.fontMetrics().lineSpacing() * self.LINES + 6)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+
+    def text(self) -> str:
+        return self.toPlainText()
+
+    def setText(self, text: str) -> None:  # noqa: N802 (QLabel-like)
+        self.setPlainText(text)
 
 
 class CandidateCard(QFrame):
@@ -32,8 +58,8 @@ class CandidateCard(QFrame):
         self.row: int | None = None
         self.sha = ""
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(10, 10, 10, 10)
-        layout.setSpacing(6)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.setSpacing(5)
         head = QHBoxLayout()
         self.rank = QLabel()
         self.rank.setObjectName("rankBadge")
@@ -48,12 +74,11 @@ class CandidateCard(QFrame):
         head.addWidget(self.score)
         head.addStretch(1)
         layout.addLayout(head)
-        badges = QHBoxLayout()  # their own row: a narrow card never clips them
-        badges.setSpacing(4)
-        badges.addWidget(self.mark)
-        badges.addWidget(self.shown)
-        badges.addStretch(1)
-        layout.addLayout(badges)
+        for badge in (self.mark, self.shown):  # one row each (hidden when empty): never clipped, even narrow
+            row = QHBoxLayout()
+            row.addWidget(badge)
+            row.addStretch(1)
+            layout.addLayout(row)
         self.image = QLabel()
         self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.image.setMinimumSize(60, 90)
@@ -63,11 +88,7 @@ class CandidateCard(QFrame):
         self.image.setCursor(Qt.CursorShape.PointingHandCursor)
         self.image.mouseDoubleClickEvent = lambda _e: self.row is not None and self.open_row.emit(self.row)
         layout.addWidget(self.image, 1)
-        self.reasons = QLabel()
-        self.reasons.setWordWrap(True)
-        self.reasons.setObjectName("reasons")
-        self.reasons.setMinimumHeight(34)
-        self.reasons.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.reasons = ReasonsBox()
         layout.addWidget(self.reasons)
         actions = QHBoxLayout()
         self.details_button = QPushButton("Details")

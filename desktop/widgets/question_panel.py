@@ -62,7 +62,7 @@ class QuestionPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(8)
-        self.setMinimumWidth(360)
+        self.setMinimumWidth(300)
 
         title = QLabel("Witness's description")
         title.setObjectName("sectionTitle")

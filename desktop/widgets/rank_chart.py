@@ -67,7 +67,7 @@ class RankChart(QWidget):
             right, bottom = legend_w + 12, fm.height() + 14
         else:
             right, bottom = 12, fm.height() + 14 + len(shown) * (fm.height() + 2) + 6
-            legend_w = self.width() - left - 12
+            legend_w = self.width() - 8  # below the plot, the legend uses the whole width
         plot = QRectF(left, top, self.width() - left - right, self.height() - top - bottom)
         if plot.width() < 40 or plot.height() < 30:
             return
@@ -108,7 +108,7 @@ class RankChart(QWidget):
             if side_legend:
                 ly, lx = top + i * (fm.height() + 2), plot.right() + 12
             else:
-                ly, lx = plot.bottom() + fm.height() + 10 + i * (fm.height() + 2), plot.left()
+                ly, lx = plot.bottom() + fm.height() + 10 + i * (fm.height() + 2), 4
             p.setPen(QPen(colour, 3, style))
             p.drawLine(QPointF(lx, ly + fm.height() / 2), QPointF(lx + 12, ly + fm.height() / 2))
             p.setPen(text)
