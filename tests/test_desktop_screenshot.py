@@ -1,4 +1,4 @@
-"""The screenshot script runs the real app under Xvfb on the demo gallery and writes a PNG."""
+"""The screenshot script runs the real app under Xvfb on the demo gallery and writes its PNGs."""
 
 from __future__ import annotations
 
@@ -31,3 +31,9 @@ def test_screenshot_script_writes_the_interview_screen(tmp_path):
         assert im.size == (1366, 768)  # fits a common laptop screen: nothing forces it wider
         grey = np.asarray(im.convert("L").resize((64, 40)))
     assert len(np.unique(grey)) > 20  # not a blank window
+    for name in ("details.png", "similar.png", "help.png"):
+        assert (tmp_path / name).is_file(), name
+    for name in ("witness.png", "witness-lineup.png"):  # the witness view: a picture on black, nothing else
+        with Image.open(tmp_path / name) as im:
+            rgb = np.asarray(im.convert("RGB"))
+        assert rgb.shape[1] >= 1366 - 1 and (rgb.max(axis=2) < 16).mean() > 0.5, name
