@@ -42,7 +42,7 @@ class DetailView(QDialog):
                 break
         self.zoom = ZoomImage(pixmap)  # its own part: zoom, scaling mode and true pixel size
         self.image = self.zoom.image
-        self.zoom.setMinimumWidth(300)
+        self.zoom.setMinimumWidth(360)
         layout.addWidget(self.zoom, 1)
 
         side = QVBoxLayout()
@@ -101,6 +101,7 @@ class DetailView(QDialog):
         side.addLayout(buttons)
         close = QPushButton("Close")
         close.clicked.connect(self.accept)
+
         row = QHBoxLayout()
         row.addStretch(1)
         row.addWidget(close)
@@ -108,3 +109,6 @@ class DetailView(QDialog):
         holder = QWidget()
         holder.setLayout(side)
         layout.addWidget(holder, 1)
+        for b in self.findChildren(QPushButton):  # Enter must never mark or show an image by accident
+            b.setAutoDefault(False)
+        close.setDefault(True)

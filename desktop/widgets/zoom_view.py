@@ -46,6 +46,7 @@ class ZoomImage(QWidget):
         self.fit.setText("Fit")
         self.fit.setToolTip("Fit the window (F)")
         self.mode = QComboBox()
+        self.mode.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.mode.addItem("Smooth scaling", SMOOTH)
         self.mode.addItem("Pixels (nearest neighbour)", PIXELS)
         self.mode.setToolTip("Smooth blends neighbouring pixels; Pixels shows each original pixel as a square, "
