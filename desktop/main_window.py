@@ -260,9 +260,10 @@ class MainWindow(QMainWindow):
 
     def _on_opened(self, opened) -> None:
         self.last_verification = None
-        for view in self.detail_views:
+        for view in self.detail_views + self.witness_windows:  # nothing of the previous case stays open
             view.close()
         self.detail_views.clear()
+        self.witness_windows.clear()
         add_recent_case(self.settings, opened.path, opened.title)
         self.settings.setValue("last_dir", str(opened.path.parent))
         self.interview_page.show_case(opened)
@@ -381,7 +382,7 @@ class MainWindow(QMainWindow):
     # -- candidates and images --------------------------------------------------------------
     def show_details(self, row: int) -> None:
         def shown(details):
-            view = DetailView(details, self)
+            view = DetailView(details, self, self.interview_page.thumbs)
             self._connect_image_actions(view)
             view.finished.connect(lambda _r, v=view: self.detail_views.remove(v) if v in self.detail_views else None)
             self.detail_views.append(view)

@@ -53,6 +53,7 @@ class ImageDetails:
     history: list[tuple[int, int, float]]  # (after_round, rank, score)
     mark: dict | None
     shown_to_witness: list[dict]
+    neighbours: tuple[list[int], list[int]] = ([], [])  # rows before / after it in its source folder
 
 
 def load_row_metadata(gallery) -> tuple[list[str | None], list[str | None]]:
@@ -434,8 +435,11 @@ class CaseSession(QObject):
 
             img = self.gallery.image(row)
             history = rank_histories(InterviewRecords(self.case).rankings(), [row])[row]
+            from engine.gallery.neighbours import folder_neighbours
+
             views = [v for v in self.case.witness_views() if v["sha256"] == img.sha256]
-            return ImageDetails(img, history, self.case.current_marks().get(img.sha256), views)
+            return ImageDetails(img, history, self.case.current_marks().get(img.sha256), views,
+                                folder_neighbours(self.gallery, row))
 
         self._run(work, callback, "Reading the image's details…")
 

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..session import ImageDetails
+from .folder_neighbours import FolderNeighbours
 from .zoom_view import ZoomImage
 
 
@@ -27,7 +28,9 @@ class DetailView(QDialog):
     witness_requested = Signal(int)
     similar_requested = Signal(int)
 
-    def __init__(self, details: ImageDetails, parent: QWidget | None = None):
+    open_row = Signal(int)
+
+    def __init__(self, details: ImageDetails, parent: QWidget | None = None, thumbs=None):
         super().__init__(parent)
         self.details = details
         where = " ".join(x for x in (details.image.camera or "", (details.image.timestamp or "").replace("T", " "))
@@ -73,6 +76,9 @@ class DetailView(QDialog):
             shown.setWordWrap(True)
             form.addRow("Witness", shown)
         side.addLayout(form)
+        self.neighbours = FolderNeighbours(*details.neighbours, thumbs)  # source context for plain images
+        self.neighbours.open_row.connect(self.open_row)
+        side.addWidget(self.neighbours)
         side.addWidget(QLabel("Rank after the description and after each answer"))
         self.history = QTableWidget(len(details.history), 3)
         self.history.setHorizontalHeaderLabels(["After answer", "Rank", "Score"])
