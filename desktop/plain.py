@@ -10,48 +10,7 @@ from __future__ import annotations
 
 import re
 
-PARTS = {"head": "hair", "upper": "top", "lower": "trousers or skirt", "feet": "shoes",
-         "lower length": "trouser length", "lower_length": "trouser length", "sleeves": "sleeves"}
-
-_REASON = re.compile(r"^\s*(?P<part>[a-z_ ]+):\s*(?P<value>[a-z][a-z \-]*?)\s+(?P<p>[01](?:\.\d+)?)"
-                     r"(?P<said_not>\s*\(said not\))?\s*$")
-
-
-def likelihood(p: float) -> str:
-    if p >= 0.6:
-        return "likely"
-    if p >= 0.3:
-        return "possible"
-    return "unlikely"
-
-
-def plain_reasons(text: str) -> str:
-    """'upper: red 0.62, lower: white 0.09, lower: blue 0.60' ->
-    'Top: red likely. Trousers or skirt: white unlikely, blue possible.' (the engine's text if unknown)."""
-    if not text or not text.strip():
-        return ""
-    groups: dict[str, list[str]] = {}
-    for piece in text.split(","):
-        m = _REASON.match(piece)
-        if m is None:
-            return text
-        part = PARTS.get(m["part"].strip(), m["part"].strip().replace("_", " "))
-        value = m["value"].strip()
-        p = float(m["p"])
-        if m["said_not"]:
-            words = f"not {value}: {'confirmed' if p >= 0.6 else 'doubtful' if p < 0.3 else 'unclear'}"
-        else:
-            words = f"{value} {likelihood(p)}"
-        groups.setdefault(part, []).append(words)
-    return " ".join(f"{part[0].upper()}{part[1:]}: {', '.join(words)}." for part, words in groups.items())
-
-
-def plain_rationale(text: str) -> str:
-    """The questioner's reason without information-theory units ('— expected gain 0.62 bits')."""
-    text = re.sub(r"\s*—\s*expected gain [0-9.]+ bits", "", text or "")
-    text = text.replace("the top candidates differ most in", "the best-ranked images differ most in")
-    return text[:1].upper() + text[1:] if text else ""
-
+from engine.report.words import PARTS, likelihood, plain_rationale, plain_reasons  # noqa: F401  (re-exported)
 
 SELECTOR_WORDS = {"kmeans": "varied candidates", "top": "the best-ranked candidates",
                   "uniform": "candidates spread over the ranking", "learned": "candidates chosen by a trained model"}

@@ -72,3 +72,19 @@ def test_report_audit_section_in_words_with_technical_names_beside(lite_case, tm
     html = write_report(lite_case, tmp_path / "r.html").read_text(encoding="utf-8")
     assert "Case detail recorded" in html and "case.meta" in html
     assert "How the gallery was searched" in html and "clothing colours" in html
+
+
+def test_pdf_report_speaks_plainly_too(lite_case, tmp_path):  # noqa: F811
+    pytest.importorskip("reportlab")
+    from engine.casefile import CaseFile
+    from engine.casefile.case import InterviewRecords
+    from engine.report import write_report
+
+    with CaseFile.open(lite_case) as case:
+        InterviewRecords(case).save_candidates(0, [{"sha256": "a" * 64, "gallery_row": 0, "rank": 1, "score": -1.5,
+                                                    "reasons": "upper: red 0.90"}])
+    html = write_report(lite_case, tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "Top: red likely." in html and "upper: red 0.90" in html
+    assert "Record of every action (audit log)" in html
+    pdf = write_report(lite_case, tmp_path / "r.pdf")
+    assert pdf.stat().st_size > 1000

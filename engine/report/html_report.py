@@ -8,7 +8,7 @@ from html import escape
 from .chart import rank_chart_png
 from .data import LEADS_STATEMENT, ReportData, case_lines, engine_lines, fmt_ts, gallery_lines
 from .thumbs import ThumbCache
-from .words import event_label
+from .words import event_label, plain_rationale, plain_reasons
 
 CSS = """
 body{font-family:"DejaVu Sans",Arial,Helvetica,sans-serif;font-size:13px;color:#1b1b1b;max-width:1000px;
@@ -20,7 +20,7 @@ table{border-collapse:collapse;width:100%;margin:6px 0}
 th,td{border:1px solid #c8c8c8;padding:4px 6px;text-align:left;vertical-align:top}
 th{background:#eef1f4}
 table.kv th{width:30%;font-weight:600}
-.mono{font-family:"DejaVu Sans Mono",Consolas,monospace;font-size:11px;word-break:break-all}
+.tech{color:#667;font-size:10px}.mono{font-family:"DejaVu Sans Mono",Consolas,monospace;font-size:11px;word-break:break-all}
 .box{border:2px solid;padding:8px 12px;margin:10px 0;border-radius:3px}
 .warn{border-color:#b00020;background:#fdecee}.warn h3{color:#b00020;margin-top:0}
 .witness{border-color:#c77700;background:#fff6e5}.witness h3{color:#8a5200;margin-top:0}
@@ -117,7 +117,7 @@ class _Html:
                f"</strong> {_e(LEADS_STATEMENT)}</section>")
         self.w("<h2>Case</h2>")
         self.kv(case_lines(d))
-        self.w("<h2>Engine and model pack</h2>")
+        self.w("<h2>How the gallery was searched (engine and model pack)</h2>")
         self.kv(engine_lines(d))
         self.w("<h2>Gallery</h2>")
         self.kv(gallery_lines(d))
@@ -142,7 +142,8 @@ class _Html:
                 for c in cs.items:
                     self.w(f'<div class="cand">{self.img(c["sha256"])}<strong>rank {c["rank"]}</strong> · score '
                            f'{c["score"]:.4f}<br><span class="mono">{_e(c["sha256"][:16])}…</span><br>'
-                           f'{_e(c["reasons"])}</div>')
+                           f'{_e(plain_reasons(c["reasons"]))}'
+                           f'<br><span class="tech">{_e(c["reasons"])}</span></div>')
                 self.w("</div>")
             for q in s.skipped:
                 self.w(f"<p>Suggested question skipped by the investigator at {_e(fmt_ts(q['at']))}: "
@@ -161,15 +162,16 @@ class _Html:
                        f"<tr><th>Witness's answer</th><td>{_e(r.answer)}</td></tr>",
                        f"<tr><th>Suggested / answered at</th><td>{_e(fmt_ts(r.suggested_at)) or '—'} / "
                        f"{_e(fmt_ts(r.answered_at)) or '—'}</td></tr>",
-                       f"<tr><th>Questioner, rationale</th><td>{_e(r.questioner)}"
-                       f"{(': ' + _e(r.rationale)) if r.rationale else ''}"
+                       f"<tr><th>Why this question was suggested</th><td>"
+                       f"{_e(plain_rationale(r.rationale)) if r.rationale else '—'}<br><span class='tech'>"
+                       f"technical: {_e(r.questioner)}{(': ' + _e(r.rationale)) if r.rationale else ''}"
                        f"{(' (attribute ' + _e(r.attribute) + ')') if r.attribute else ''}"
-                       f"{(', top-k ' + str(r.k)) if r.k else ''}</td></tr>", "</table>")
+                       f"{(', top-k ' + str(r.k)) if r.k else ''}</span></td></tr>", "</table>")
             self.w("</div>")
 
     def final(self) -> None:
         f = self.d.final_ranking
-        self.w('<h2 id="final">Final top results</h2>')
+        self.w('<h2 id="final">Best-ranked images at the end of the interview</h2>')
         if not f:
             self.w("<p>No ranking was recorded.</p>")
             return
@@ -208,7 +210,7 @@ class _Html:
 
     def audit(self) -> None:
         s = self.d.audit_summary
-        self.w('<h2 id="audit">Audit log</h2>')
+        self.w('<h2 id="audit">Record of every action (audit log)</h2>')
         self.kv([("Rows", s["rows"]), ("First entry", fmt_ts(s["first"])), ("Last entry", fmt_ts(s["last"])),
                  ("Actors", ", ".join(s["actors"])), ("Chain head (last row hash)", s["head_hash"])])
         self.w("<table><tr><th>What happened</th><th>Rows</th><th>Technical name</th></tr>")

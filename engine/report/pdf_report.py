@@ -14,6 +14,7 @@ from xml.sax.saxutils import escape
 from .chart import rank_chart_png
 from .data import LEADS_STATEMENT, ReportData, case_lines, engine_lines, fmt_ts, gallery_lines
 from .thumbs import ThumbCache
+from .words import plain_rationale, plain_reasons
 
 RED = "#b00020"
 AMBER = "#c77700"
@@ -269,7 +270,7 @@ class _Pdf:
         out.append(self.box([self.p(f"<b>Investigative leads, not identifications.</b> {self.m(LEADS_STATEMENT)}",
                                     raw=True)], SLATE, "#f1f4f7"))
         out += [self.p("Case", "h1"), self.kv(case_lines(d)),
-                self.p("Engine and model pack", "h1"), self.kv(engine_lines(d)),
+                self.p("How the gallery was searched (engine and model pack)", "h1"), self.kv(engine_lines(d)),
                 self.p("Gallery", "h1"), self.kv(gallery_lines(d)),
                 self.p("Verification at export", "h1")]
         v = d.verification
@@ -292,7 +293,8 @@ class _Pdf:
                 block.append(self.p(label, "label", raw=True))
                 items = [(c["sha256"], f"<b>rank {c['rank']}</b> · score {c['score']:.4f}<br/>"
                           f"<font name='{self.f.mono}' size='6'>{c['sha256'][:16]}…</font><br/>"
-                          f"{self.m(c['reasons'])}") for c in cs.items]
+                          f"{self.m(plain_reasons(c['reasons']))}<br/><font size='5.5' color='#667788'>"
+                          f"{self.m(c['reasons'])}</font>") for c in cs.items]
                 block += [self.tiles(items, max(4, min(len(items), 6)), 66), Spacer(1, 3)]
             for q in s.skipped:
                 block.append(self.p(f"Suggested question skipped by the investigator at {fmt_ts(q['at'])}: "
@@ -315,7 +317,9 @@ class _Pdf:
                         [self.p("Witness's answer", "label"), self.p(r.answer)],
                         [self.p("Suggested / answered at", "label"),
                          self.p(f"{fmt_ts(r.suggested_at) or '—'} / {fmt_ts(r.answered_at) or '—'}", "small")],
-                        [self.p("Questioner", "label"), self.p(detail, "small")]]
+                        [self.p("Why this question was suggested", "label"),
+                         self.p(f"{self.m(plain_rationale(r.rationale) or '—')}<br/><font size='6' color='#667788'>"
+                                f"technical: {self.m(detail)}</font>", "small", raw=True)]]
                 t = Table(rows, colWidths=[52 * self.mm, self.width - 52 * self.mm])
                 style = self._grid()
                 style.add("SPAN", (0, 0), (-1, 0))
@@ -333,7 +337,7 @@ class _Pdf:
         from reportlab.platypus import KeepTogether
 
         f = self.d.final_ranking
-        out = [self.p("Final top results", "h1")]
+        out = [self.p("Best-ranked images at the end of the interview", "h1")]
         if not f:
             return out + [self.p("No ranking was recorded.")]
         out.append(self.p(f"Top {len(f['items'])} of the last active ranking (after round {f['after_round']}), "
@@ -386,11 +390,11 @@ class _Pdf:
         from reportlab.platypus import Table
 
         s = self.d.audit_summary
-        out = [self.p("Audit log", "h1"),
+        out = [self.p("Record of every action (audit log)", "h1"),
                self.kv([("Rows", s["rows"]), ("First entry", fmt_ts(s["first"])), ("Last entry", fmt_ts(s["last"])),
                         ("Actors", ", ".join(s["actors"])), ("Chain head SHA-256 (last row)", s["head_hash"])]),
                self.p("Events by type", "h2")]
-        from .words import event_label
+        from .words import event_label  # noqa: PLC0415
 
         rows = [[self.p("What happened", "label"), self.p("Rows", "label"), self.p("Technical name", "label")]] + \
             [[self.p(event_label(k), "small"), self.p(str(v), "small"), self.p(k, "small")]
