@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QP
                                QVBoxLayout, QWidget)
 
 from .plain import plain_engine
-from .session import CaseSession
+from .session import CaseSession, case_title
 from .settings import add_recent_case, open_settings, recent_cases, recent_titles
 from .widgets.banner import Banner
 from .widgets.detail_view import DetailView
@@ -60,11 +60,20 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_status_bar()
         self._connect()
-        self.start_page.set_recent(recent_cases(self.settings), recent_titles(self.settings))
+        self._show_recent()
         self._restore_geometry()
         self._check_report_support()
         if detect_device:
             QTimer.singleShot(0, self._detect_device)
+
+    def _show_recent(self) -> None:
+        """Recent cases by title: the remembered one, else read from the case file (its name if unreadable)."""
+        paths = recent_cases(self.settings)
+        titles = recent_titles(self.settings)
+        for p in paths:
+            if p not in titles:
+                titles[p] = case_title(p)
+        self.start_page.set_recent(paths, titles)
 
     # -- set-up -----------------------------------------------------------------------------
     def _action(self, text: str, slot, shortcut=None, menu=None, tip: str = "") -> QAction:
@@ -238,7 +247,7 @@ class MainWindow(QMainWindow):
         """Nothing changed: the window goes on showing the case that is open (or the start page)."""
         if not self.session.is_open:
             self.stack.setCurrentWidget(self.start_page)
-            self.start_page.set_recent(recent_cases(self.settings), recent_titles(self.settings))
+            self._show_recent()
         self.show_message(message, "error")
         self._update_actions()
 
@@ -252,7 +261,7 @@ class MainWindow(QMainWindow):
             view.close()
         self.session.close()
         self.stack.setCurrentWidget(self.start_page)
-        self.start_page.set_recent(recent_cases(self.settings), recent_titles(self.settings))
+        self._show_recent()
         self.engine_label.setText("no case open")
         self.gallery_label.setText("")
         self.setWindowTitle("interreid")
@@ -491,7 +500,8 @@ class MainWindow(QMainWindow):
             mark = (self.session.marks.get(opened.shas[r]) or {}).get("mark", "")
             rank = page.model.view_row_of(r) if page.model is not None else None
             bits = [f"rank {int(page.model.position(rank)) + 1}" if rank is not None else "",
-                    opened.cameras[r] or "", opened.timestamps[r] or "", MARK_WORDS.get(mark, "")]
+                    opened.cameras[r] or "", (opened.timestamps[r] or "").replace("T", " "),
+                    MARK_WORDS.get(mark, ""), "already shown to the witness" if opened.shas[r] in page.shown else ""]
             out.append((opened.shas[r], " · ".join(b for b in bits if b) or f"image {r + 1}",
                         page.thumbs.get(r) if page.thumbs is not None else None))
         return out

@@ -66,6 +66,17 @@ def load_row_metadata(gallery) -> tuple[list[str | None], list[str | None]]:
     return cams, stamps
 
 
+def case_title(path: str | Path) -> str:
+    """A case file's title, read without changing it; "" when it cannot be read."""
+    try:
+        from engine.casefile import CaseFile
+
+        with CaseFile.open(path) as case:
+            return case.meta("title") or ""
+    except Exception:  # noqa: BLE001  (a missing or foreign file just has no title to show)
+        return ""
+
+
 def remove_case_file(path: Path) -> None:
     """Remove a case file this app has just created (and SQLite's side files), e.g. after a failure."""
     for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm"),

@@ -102,3 +102,27 @@ def test_skipped_file_table_shows_several_whole_reasons(qtbot, crops_dir, tmp_pa
     reason = table.item(0, 1).text()
     assert table.item(0, 1).toolTip() == reason
     dialog.close()
+
+
+def test_unreadable_gallery_times_are_said_not_silently_ignored(qtbot):
+    from desktop.models.ranking_model import RankingModel
+    from desktop.models.thumbnails import ThumbnailCache
+    from desktop.widgets.ranked_grid import RankedGrid
+
+    thumbs = ThumbnailCache(lambda _row: "")
+    model = RankingModel(thumbs, ["a" * 64, "b" * 64], [None, None], ["yesterday", "12:01"])
+    grid = RankedGrid(model)
+    qtbot.addWidget(grid)
+    grid.show()
+    assert not grid.time_on.isEnabled()
+    assert grid.time_message.isVisible() and "cannot be read as dates and times" in grid.time_message.text()
+
+
+def test_recent_cases_show_titles_read_from_the_case_file(qtbot, lite_case, tmp_path):  # noqa: F811
+    from PySide6.QtCore import QSettings
+
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    settings.setValue("recent_cases", [str(lite_case)])  # remembered by an earlier version: no title stored
+    window = make_window(qtbot, tmp_path)
+    assert window.start_page.recent.item(0).text().startswith("Test case")
+    window.close()

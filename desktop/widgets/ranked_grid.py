@@ -207,10 +207,18 @@ class RankedGrid(QWidget):
             if first is not None and last is not None:
                 edit.setDateTimeRange(first, last)
             edit.blockSignals(False)
-        if first is not None and last is not None:
+        readable = first is not None and last is not None
+        if readable:
             self.time_from.setDateTime(first)
             self.time_to.setDateTime(last)
-        self.time_message.hide()
+        self.time_on.setEnabled(readable)
+        self.time_on.setToolTip("Show only images recorded in this time range (inclusive)" if readable else
+                                "The gallery's recorded times cannot be read as dates and times, so it cannot "
+                                "be filtered by time")
+        self.time_message.setText("" if readable or not model.has_times else
+                                  f"The recorded times of this gallery (e.g. “{model.time_span[0]}”) cannot be "
+                                  "read as dates and times, so the time filter is off.")
+        self.time_message.setVisible(model.has_times and not readable)
         self._update_count()
 
     def focus_filter(self) -> None:
