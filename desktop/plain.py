@@ -21,6 +21,9 @@ QUESTIONER_WORDS = {"infogain": "questions on what best separates the candidates
 def plain_engine(kind: str, text: str) -> str:
     """'lite engine; selector kmeans, questioner infogain' -> 'Search by colours · varied candidates · …'."""
     search = "Colour search (no model)" if kind == "lite" else "Image-model search"
+    pack = re.search(r", pack (.+?); selector", text or "")
+    if pack:  # which model, and whether it is untrained, always in view
+        search += f" ({pack[1]})"
     m = re.search(r"selector (\w+), questioner (\w+)", text or "")
     if not m:
         return search

@@ -64,7 +64,8 @@ def test_new_case_on_a_pack_with_learned_selector_and_llava(qtbot, installed_pac
     qtbot.waitUntil(lambda: window.session.is_open and not window.session.busy, timeout=WAIT)
     engine = window.session.engine
     assert engine.selector.name == "learned" and engine.questioner.name == "llava"
-    assert "tiny-desk" in window.engine_label.text() and "questioner llava" in window.engine_label.text()
+    assert "tiny-desk" in window.engine_label.text() and "untrained" in window.engine_label.text()
+    assert "questioner llava" in window.engine_label.toolTip()
     qtbot.waitUntil(lambda: bool(messages), timeout=WAIT)  # loaded in its own thread
     assert engine.questioner.loaded and messages[0].startswith("LLaVA questioner ready")
 

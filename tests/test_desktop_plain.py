@@ -36,6 +36,9 @@ def test_rationale_event_and_engine_words():
     assert plain_event("some.new_event") == "Some: new event"
     assert plain_engine("lite", "lite engine; selector kmeans, questioner infogain") == \
         "Colour search (no model) · varied candidates"
+    assert plain_engine("full", "full engine, pack tiny 0.1 (untrained — for testing only); selector top, "
+                                "questioner llava") == \
+        "Image-model search (tiny 0.1 (untrained — for testing only)) · the best-ranked candidates"
 
 
 def test_window_shows_plain_words_and_keeps_the_technical_ones(qtbot, lite_case, tmp_path):  # noqa: F811
