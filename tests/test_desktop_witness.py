@@ -66,7 +66,7 @@ def test_one_image_is_shown_alone_recorded_and_badged(qtbot, lite_case, tmp_path
         [b.text() for b in view.findChildren(QPushButton)]
     assert texts == ["Close (Esc)"]
     # badged on the card, in the grid and in the header
-    assert card.shown.text() == "Shown to witness"
+    assert card.shown.text() == "Shown to witness" and "shown to the witness" in card.accessibleName()
     assert page.model.data(page.model.index(page.model.view_row_of(card.row)), SHOWN_ROLE)
     assert "1 image shown" in page.witness_note.text()
     # recorded: what and why in the table, who and when in the audit log

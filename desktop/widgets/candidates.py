@@ -144,6 +144,7 @@ class CandidateCard(QFrame):
         self.set_mark(mark)
         for w in (self.details_button, self.mark_button, self.witness_button):
             w.setEnabled(True)
+        self._describe()
 
     def keyPressEvent(self, event) -> None:  # noqa: N802 (Qt)
         if self.row is None:
@@ -164,9 +165,25 @@ class CandidateCard(QFrame):
         else:
             super().keyPressEvent(event)
 
+    def _describe(self) -> None:
+        """What a screen reader says for the card (and the tooltip of its picture)."""
+        if self.row is None:
+            self.setAccessibleName("Empty candidate")
+            return
+        parts = [f"Candidate ranked {self.rank.text().lstrip('#')}"]
+        if self.mark.text():
+            parts.append(f"marked {self.mark.text().lower()}")
+        if self.shown.text():
+            parts.append("shown to the witness")
+        self.setAccessibleName(", ".join(parts))
+        self.setAccessibleDescription(self.reasons.text())
+        self.image.setToolTip(", ".join(parts) + ". Enter or double-click: details; M, P, X: mark; W: show to "
+                              "the witness; S: find similar.")
+
     def set_shown(self, shown: bool) -> None:
         self.shown.setText("Shown to witness" if shown else "")
         self.shown.setVisible(shown)
+        self._describe()
         self.shown.setStyleSheet("color: white; background: #8a5200; border-radius: 3px; padding: 1px 6px;"
                                  if shown else "")
 
@@ -176,6 +193,7 @@ class CandidateCard(QFrame):
         colour = MARK_COLOURS.get(mark)
         self.mark.setStyleSheet(f"color: white; background: {colour.name()}; border-radius: 3px; padding: 1px 6px;"
                                 if colour else "")
+        self._describe()
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt)
         super().resizeEvent(event)
