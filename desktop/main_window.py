@@ -450,6 +450,9 @@ class MainWindow(QMainWindow):
             view = SimilarView(result, self.session.opened_case, page.thumbs,
                                {s: m["mark"] for s, m in self.session.marks.items()}, set(page.shown), self)
             self._connect_image_actions(view)
+            # marks and showings made anywhere are badged in the side window too
+            self.session.marks_changed.connect(view.set_marks)
+            self.session.witness_views_changed.connect(view.set_witness_views)
             view.finished.connect(lambda _r, v=view: self.detail_views.remove(v) if v in self.detail_views else None)
             self.detail_views.append(view)
             view.show()

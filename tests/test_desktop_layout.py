@@ -126,3 +126,21 @@ def test_recent_cases_show_titles_read_from_the_case_file(qtbot, lite_case, tmp_
     window = make_window(qtbot, tmp_path)
     assert window.start_page.recent.item(0).text().startswith("Test case")
     window.close()
+
+
+def test_with_a_banner_pictures_never_overlap_their_reasons(qtbot, lite_case, tmp_path):  # noqa: F811
+    window = make_window(qtbot, tmp_path)
+    window.resize(1366, 700)
+    open_and_wait(qtbot, window, lite_case)
+    q = window.interview_page.questions
+    qtbot.keyClicks(q.description, "A person wearing a red top, white trousers, dark shoes and short hair.")
+    q.start_button.click()
+    qtbot.waitUntil(lambda: window.session.state is not None and idle(window), timeout=WAIT)
+    window.show_message("<br>".join(["A warning of several lines that takes height from the page."] * 6), "warning")
+    qtbot.wait(50)
+    for card in window.interview_page.candidates.cards:
+        picture, reasons = card.image.geometry(), card.reasons.geometry()
+        assert picture.bottom() < reasons.top(), (picture, reasons)
+        assert reasons.bottom() < card.details_button.geometry().top()
+        assert card.reasons.text()  # whole text kept (the box scrolls), not cut short
+    window.close()

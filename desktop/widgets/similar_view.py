@@ -57,3 +57,10 @@ class SimilarView(QDialog):
         close.clicked.connect(self.accept)
         row.addWidget(close)
         layout.addLayout(row)
+
+    def set_marks(self, marks: dict[str, dict]) -> None:
+        self.model.set_marks({s: m["mark"] for s, m in marks.items()})
+        self.grid.refresh_filter()
+
+    def set_witness_views(self, views: list[dict]) -> None:
+        self.model.set_shown({v["sha256"] for v in views})
