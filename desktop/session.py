@@ -306,8 +306,11 @@ class CaseSession(QObject):
             with CaseFile.open(path) as case:
                 return case.verify()
 
-        self._run(work, self.verified.emit, "Verifying the case and re-hashing its images…", self.side_pool,
-                  blocking=False)
+        def done(verification):
+            if self.opened_case is not None and self.opened_case.path == path:  # still the open case
+                self.verified.emit(verification)
+
+        self._run(work, done, "Verifying the case and re-hashing its images…", self.side_pool, blocking=False)
 
     def close(self) -> None:
         if self.case is None:
@@ -374,11 +377,15 @@ class CaseSession(QObject):
         if not self._need_open():
             return
 
+        case = self.case
+
         def work(_job):
-            self.case.mark(sha256, mark, note)
-            return self.case.current_marks()
+            case.mark(sha256, mark, note)
+            return case.current_marks()
 
         def done(marks):
+            if case is not self.case:
+                return
             self.marks = marks
             self.marks_changed.emit(marks)
             self._refresh_histories()
@@ -416,6 +423,8 @@ class CaseSession(QObject):
             return case.witness_views(), sources
 
         def done(result):
+            if case is not self.case:  # recorded in its case; that case is no longer on screen
+                return
             views, sources = result
             self.witness_views_changed.emit(views)
             self.info.emit("Recorded in the case file: " + ("this image was" if len(shas) == 1 else
@@ -458,15 +467,20 @@ class CaseSession(QObject):
         if self.case is None:
             return
         shas = [s for s, m in self.marks.items() if m["mark"] in ("match", "possible")]
+        case, gallery = self.case, self.gallery
 
         def work(_job):
             from engine.casefile.case import InterviewRecords
 
-            rows = [r for r in (self.gallery.row_of(s) for s in shas) if r is not None]
-            return rank_histories(InterviewRecords(self.case).rankings(), rows)
+            rows = [r for r in (gallery.row_of(s) for s in shas) if r is not None]
+            return rank_histories(InterviewRecords(case).rankings(), rows)
+
+        def done(histories):
+            if case is self.case:  # never the chart of a case that has been closed meanwhile
+                self.histories_changed.emit(histories)
 
         # not blocking: the controls stay enabled (and focused) while the chart's data is read
-        self._run(work, self.histories_changed.emit, "Reading rank history…", blocking=False, quiet=True)
+        self._run(work, done, "Reading rank history…", blocking=False, quiet=True)
 
     # -- files ------------------------------------------------------------------------------
     def save_copy(self, out: str | Path) -> None:
