@@ -20,8 +20,9 @@ _APP_WORDING = [
     (r"with 'interreid gallery import SRC --gallery DIR'", "with File → Import gallery"),
     (r"with 'interreid gallery import'", "with File → Import gallery"),
     (r"run 'interreid case verify' for all of them", "use File → Verify case to see all of them"),
-    (r"'interreid pack install SRC' or give --pack DIR", "the model pack installer"),
-    (r"'interreid pack install'", "the model pack installer"),
+    (r"install it with 'interreid pack install SRC' or give --pack DIR",
+     "ask this workstation's administrator to install it"),
+    (r"'interreid pack install'", "the administrator's pack installation"),
     (r"is not an interreid gallery (no gallery.db)", "is not a gallery made by interreid"),
 ]
 

@@ -91,3 +91,20 @@ def test_pdf_report_speaks_plainly_too(lite_case, tmp_path):  # noqa: F811
     assert "Record of every action (audit log)" in html
     pdf = write_report(lite_case, tmp_path / "r.pdf")
     assert pdf.stat().st_size > 1000
+
+
+def test_command_line_advice_becomes_window_advice():
+    from desktop.errors import app_wording
+    from engine.errors import CaseFileError, GalleryError
+
+    cases = [CaseFileError("Case file x.case does not exist; check the path or create it with 'case new'."),
+             GalleryError("Gallery folder g does not exist; import images into it first with "
+                          "'interreid gallery import SRC --gallery DIR'."),
+             GalleryError("g is not an interreid gallery (no gallery.db); import images into it first with "
+                          "'interreid gallery import'."),
+             GalleryError("The gallery was built with model pack p, which is not installed; install it with "
+                          "'interreid pack install SRC' or give --pack DIR.")]
+    for exc in cases:
+        text = app_wording(str(exc))
+        assert "'interreid" not in text and "'case" not in text and "--" not in text, text
+        assert "gallery.db" not in text

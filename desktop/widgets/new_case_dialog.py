@@ -121,8 +121,8 @@ class NewCaseDialog(QDialog):
         self.embed_with.addItem("Lite engine: colour names (no model pack)", None)
         for label, folder in installed_packs():
             self.embed_with.addItem(f"Model pack {label}", folder)
-        self.embed_with.setToolTip("What computes the new gallery's vectors; install packs with "
-                                   "'interreid pack install'.")
+        self.embed_with.setToolTip("How the new gallery's images are measured for searching. Model packs are "
+                                   "installed on this workstation by its administrator.")
         new_form.addRow("Search with", self.embed_with)
         layout.addLayout(new_form)
 
