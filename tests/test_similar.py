@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from fixtures_full import tiny_pack  # noqa: F401
 
 
 @pytest.fixture
@@ -89,3 +90,22 @@ def test_find_similar_from_a_candidate_in_the_window(qtbot, tmp_path, lite_galle
     assert events and events[-1].params["sha256"] == card.sha
     view.close()
     window.close()
+
+
+def test_similar_on_a_full_engine_gallery_uses_the_image_embedding(crops_dir, tmp_path, tiny_pack):  # noqa: F811
+    from engine.embedder import create_embedder
+    from engine.gallery.importer import import_sources
+    from engine.gallery.store import Gallery
+    from engine.similar import find_similar
+
+    embedder = create_embedder("full", pack=str(tiny_pack))
+    with Gallery.create(tmp_path / "full", embedder.identity) as g:
+        import_sources(g, embedder, [crops_dir])
+        result = find_similar(g, 0, top=5)
+        assert result.measure.startswith("image embedding")
+        v = g.vectors()
+        unit = v / np.linalg.norm(v, axis=1, keepdims=True)
+        expected = np.argsort(-(unit @ unit[0]))
+        expected = [int(r) for r in expected if r != 0][:5]
+        assert [int(r) for r in result.rows] == expected
+        assert np.allclose(result.scores, (unit @ unit[0])[expected], atol=1e-5)
