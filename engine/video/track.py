@@ -37,7 +37,7 @@ class Tracker:
         with warnings.catch_warnings():  # 0.30 warns that 0.31 moves ByteTrack out; we pin 0.30.x
             warnings.simplefilter("ignore", FutureWarning)
             self.byte = sv.ByteTrack(track_activation_threshold=0.35, lost_track_buffer=self.lost_frames,
-                                         minimum_matching_threshold=0.8, frame_rate=30,
+                                     minimum_matching_threshold=0.8, frame_rate=30,
                                      minimum_consecutive_frames=2)
 
     def params(self) -> dict:
