@@ -47,7 +47,7 @@ class VideoOptions:
     flooding the gallery with near-identical frames."""
 
     sample_fps: float = DEFAULT_SAMPLE_FPS
-    detector: str = "hog"           # hog | pack
+    detector: object = "hog"        # "hog" | "pack" | any object with the Detector interface
     pack: str | None = None
     min_height: int = DEFAULT_MIN_HEIGHT
     crops_per_track: int = CROPS_PER_TRACK
@@ -135,6 +135,8 @@ def choose_crops(slots: dict[int, _Candidate], k: int) -> list[_Candidate]:
 def make_detector(options: VideoOptions):
     from .detect import HogDetector, pack_detector
 
+    if not isinstance(options.detector, str):
+        return options.detector  # a user's own detector (engine.video.detect.Detector)
     if options.detector == "pack":
         if not options.pack:
             raise VideoError("--detector pack needs a model pack (--pack DIR)")
@@ -213,7 +215,13 @@ class VideoImport:
         self.result.update(sha256=sha, camera=clock.camera, camera_from=clock.camera_from,
                            start_time=clock.start.isoformat() if clock.start else None, time_from=clock.time_from,
                            resumed_from_frame=resumed_from)
-        self._process(key_frame or 0, key_pts, next_frame or 0)
+        try:
+            self._process(key_frame or 0, key_pts, next_frame or 0)
+        except VideoError:
+            with self.conn:  # nothing was taken from it: forget it, so a fixed file is imported afresh
+                if not self.conn.execute("SELECT 1 FROM tracks WHERE video_sha256 = ?", (sha,)).fetchone():
+                    self.conn.execute("DELETE FROM videos WHERE sha256 = ?", (sha,))
+            raise
         return self.result
 
     def _rel(self) -> str:
@@ -247,8 +255,10 @@ class VideoImport:
         tick = time.perf_counter()
         cancelled = False
         fw, fh = self.info.width, self.info.height
+        last_pts = 0.0
         for frame in reader.frames():
             index = frame.index
+            last_pts = frame.pts
             if frame.key and frame.raw_pts is not None:
                 last_key = (frame.index, frame.raw_pts)
             if index < next_frame or not take(frame.pts):
@@ -299,6 +309,12 @@ class VideoImport:
             for t in list(self.tracks.values()) + list(self.orphans.values()):
                 self.closed.append(t)
             self.tracks, self.orphans = {}, {}
+            declared = self.info.frames_declared
+            if reader.stopped is None and index < 0:
+                raise VideoError("holds no decodable frames (zero frames); the export is empty or damaged")
+            if reader.stopped is None and declared and index + 1 < declared * 0.98 and not reader.seeked:
+                reader.stopped = (f"the video ended at frame {index} ({last_pts:.2f} s) of the {declared} it "
+                                  "declares: the file is truncated, the frames before that point were imported")
             status = "stopped" if reader.stopped else "complete"
             self._commit(index + 1, last_key, None, final=status, note=reader.stopped, frames=index + 1)
             self.result.update(status=status, note=reader.stopped, frames_decoded=index + 1)
