@@ -38,9 +38,15 @@ def cmd_demo(args) -> int:
     from .output import ProgressBar
 
     bar = None
+    from .gallery_video import VideoBars
+
+    vbars = VideoBars()
 
     def progress(p):
         nonlocal bar
+        if p.video is not None:
+            vbars.update(p.video)
+            return
         if bar is None:
             bar = ProgressBar("building demo gallery", p.total)
         bar.update(p.done)
@@ -48,6 +54,7 @@ def cmd_demo(args) -> int:
     gallery = ensure_demo_gallery(progress)
     if bar:
         bar.close()
+    vbars.close()
     case = new_demo_case(gallery)
     print(f"demo gallery: {gallery}\nnew case: {case}")
     if not args.terminal:
