@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 
 from ..errors import UserError
@@ -80,6 +81,7 @@ def register_video_commands(gsub) -> None:
     tr = gsub.add_parser("tracks", help="every person track cut from video: camera, video, boxes, kept crops")
     tr.add_argument("gallery", metavar="DIR")
     tr.add_argument("--json", action="store_true")
+    tr.add_argument("--montage", metavar="PNG", help="also draw every track as a row of crops to this PNG file")
     tr.set_defaults(func=cmd_tracks)
     mg = gsub.add_parser("migrate", help="bring a gallery made by an earlier interreid to the current format")
     mg.add_argument("gallery", metavar="DIR")
@@ -108,6 +110,11 @@ def cmd_tracks(args) -> int:
 
     with Gallery.open(args.gallery) as gallery:
         tracks = list_tracks(gallery)
+        if args.montage:
+            from ..video.montage import track_montage
+
+            n = track_montage(gallery, args.montage)
+            print(f"wrote {n} tracks to {args.montage}", file=sys.stderr)
     if args.json:
         emit_json(tracks)
         return 0

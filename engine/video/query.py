@@ -47,7 +47,8 @@ def list_tracks(gallery) -> list[dict]:
     out = []
     for tid, vsha, camera, f0, f1, t0, t1, status, vpath in conn.execute(
             "SELECT t.track_id, t.video_sha256, t.camera, t.first_frame, t.last_frame, t.first_time, t.last_time,"
-            " t.status, v.path FROM tracks t JOIN videos v ON v.sha256 = t.video_sha256 ORDER BY t.track_id"):
+            " t.status, v.path FROM tracks t JOIN videos v ON v.sha256 = t.video_sha256 WHERE t.status != 'dropped'"
+            " ORDER BY t.track_id"):
         boxes = [[f, round(p, 6), x, y, w, h] for f, p, x, y, w, h in conn.execute(
             "SELECT frame, pts, x, y, w, h FROM track_boxes WHERE track_id = ? ORDER BY frame", (tid,))]
         rows = [r for (r,) in conn.execute(

@@ -4,7 +4,8 @@
                  import got (``next_frame``: the first decoded frame not yet processed) and the
                  keyframe to seek to when resuming there.
 ``tracks``       one row per person track, gallery-wide id; ``status`` is ``open`` while the track
-                 may still continue (an interrupted import), ``closed`` once its crops are chosen.
+                 may still continue (an interrupted import), ``closed`` once its crops are chosen,
+                 ``dropped`` when it was seen in too few frames to keep.
 ``track_boxes``  the box of a track in every sampled frame it was seen in.
 ``crops``        every gallery image cut from a video: its source video, frame, pts, wall-clock
                  time, box, track, detector and parameters, and its foreground mask.
@@ -37,7 +38,7 @@ CREATE TABLE IF NOT EXISTS tracks (
     camera TEXT,
     first_frame INTEGER NOT NULL, last_frame INTEGER NOT NULL,
     first_time TEXT, last_time TEXT,
-    status TEXT NOT NULL                -- open | closed
+    status TEXT NOT NULL                -- open | closed | dropped (seen in too few frames: no crops)
 );
 CREATE INDEX IF NOT EXISTS tracks_video ON tracks(video_sha256);
 CREATE TABLE IF NOT EXISTS track_boxes (
