@@ -52,6 +52,7 @@ class ImageDetails:
     history: list[tuple[int, int, float]]  # (after_round, rank, score)
     mark: dict | None
     shown_to_witness: list[dict]
+    video: dict | None = None  # provenance of a crop cut from video, with its track's boxes
 
 
 def load_row_metadata(gallery) -> tuple[list[str | None], list[str | None]]:
@@ -309,7 +310,13 @@ class CaseSession(QObject):
             img = self.gallery.image(row)
             history = rank_histories(InterviewRecords(self.case).rankings(), [row])[row]
             views = [v for v in self.case.witness_views() if v["sha256"] == img.sha256]
-            return ImageDetails(img, history, self.case.current_marks().get(img.sha256), views)
+            from engine.video.frames import track_boxes
+            from engine.video.query import crop_provenance
+
+            video = crop_provenance(self.gallery, img.sha256)
+            if video is not None:
+                video["track_boxes"] = track_boxes(self.gallery, video["track"])
+            return ImageDetails(img, history, self.case.current_marks().get(img.sha256), views, video)
 
         self._run(work, callback, "Reading the image's details…")
 

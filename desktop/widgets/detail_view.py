@@ -66,6 +66,13 @@ class DetailView(QDialog):
             shown.setWordWrap(True)
             form.addRow("Witness", shown)
         side.addLayout(form)
+        self.source_frame = None
+        if getattr(details, "video", None):  # a crop cut from video: show it in its scene
+            from .source_frame import SourceFrameView
+
+            self.source_frame = SourceFrameView(details.video)
+            side.addWidget(self.source_frame)
+            self.resize(1100, 760)
         side.addWidget(QLabel("Rank after each round"))
         self.history = QTableWidget(len(details.history), 3)
         self.history.setHorizontalHeaderLabels(["after round", "rank", "score"])

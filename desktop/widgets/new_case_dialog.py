@@ -172,7 +172,7 @@ class NewCaseDialog(QDialog):
             self.use_new.setChecked(True)
 
     def _add_source(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Folder of person crops")
+        path = QFileDialog.getExistingDirectory(self, "Folder of person crops or video")
         if path:
             self.sources.addItem(path)
             self.use_new.setChecked(True)
