@@ -42,6 +42,7 @@ class OpenedCase:
     initial_description: str
     state: Any  # RoundState or None (interview not started)
     notes: list[str] = field(default_factory=list)  # the engine's notes (e.g. a pack without a questioner)
+    tracks: dict[int, int] = field(default_factory=dict)  # gallery row -> person track (crops cut from video)
 
 
 @dataclass
@@ -174,6 +175,9 @@ class CaseSession(QObject):
                                     list(gallery.shas()), cams, stamps, case.current_marks(),
                                     case.witness_views(), case.meta("initial_description") or "", state,
                                     list(engine.notes))
+                from engine.video.query import track_of_rows
+
+                opened.tracks = track_of_rows(gallery)
             except BaseException:
                 case.close()
                 raise

@@ -67,3 +67,25 @@ def test_source_frame_view_shows_the_crop_in_its_frame(qtbot, tmp_path):
     assert red.red() > 200 and red.green() < 80
     view.slider.setValue(0)
     assert "before this image" in view.when.text()
+
+
+def test_ranked_grid_collapses_a_track_into_one_cell(qtbot):
+    import numpy as np
+
+    from desktop.models.ranking_model import ROW_ROLE, RankingModel
+    from desktop.models.thumbnails import ThumbnailCache
+    from desktop.widgets.ranked_grid import RankedGrid
+
+    shas = [f"{i:064x}" for i in range(6)]
+    model = RankingModel(ThumbnailCache(lambda row: f"/nonexistent/{row}.jpg"), shas, ["cam01"] * 6, [None] * 6)
+    model.set_tracks({0: 7, 2: 7, 5: 7, 3: 9})
+    model.set_ranking(np.array([2, 0, 1, 3, 5, 4]), np.linspace(1, 0, 6, dtype=np.float32))
+    grid = RankedGrid()
+    qtbot.addWidget(grid)
+    grid.set_model(model)
+    assert grid.one_per_person.isVisibleTo(grid) and grid.one_per_person.isChecked()
+    rows = [model.index(i).data(ROW_ROLE) for i in range(model.rowCount())]
+    assert rows == [2, 1, 3, 4]  # rows 0 and 5 are other crops of track 7, folded into its best (row 2)
+    assert model.index(0).data().endswith("+2 more")
+    grid.one_per_person.setChecked(False)
+    assert model.rowCount() == 6

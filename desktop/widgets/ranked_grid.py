@@ -75,10 +75,16 @@ class RankedGrid(QWidget):
         self.hide_excluded.toggled.connect(self._apply_filter)
         self.count = QLabel()
         self.count.setObjectName("muted")
+        self.one_per_person = QCheckBox("One image per person")
+        self.one_per_person.setToolTip("Video: show only the best image of each person tracked in the footage; "
+                                       "the others are counted as '+N more'")
+        self.one_per_person.setChecked(True)
+        self.one_per_person.toggled.connect(lambda on: self.model and self.model.set_collapse_tracks(on))
+        self.one_per_person.hide()
         self.camera.currentIndexChanged.connect(self._apply_filter)
         bar.addWidget(self.title)
         bar.addStretch(1)
-        for w in (self.camera, self.time_from, self.time_to, self.hide_excluded, self.count):
+        for w in (self.camera, self.time_from, self.time_to, self.hide_excluded, self.one_per_person, self.count):
             bar.addWidget(w)
         layout.addLayout(bar)
         self.view = QListView()
@@ -115,6 +121,10 @@ class RankedGrid(QWidget):
         self.camera.setVisible(has_cams)
         for w in (self.time_from, self.time_to):
             w.setVisible(model.has_times)
+        tracks = bool(getattr(model, "has_tracks", False))
+        self.one_per_person.setVisible(tracks)
+        if tracks:
+            model.set_collapse_tracks(self.one_per_person.isChecked())
         self._update_count()
 
     def focus_filter(self) -> None:
