@@ -381,3 +381,38 @@ def test_cli_list_and_tracks_json(vtest_gallery):
     rows = sorted(r for t in tracks for r in t["rows"])
     assert rows == sorted(i["row"] for i in items)
     assert all(len(b) == 6 for t in tracks for b in t["boxes"])
+
+
+def test_report_and_verify_name_the_source_video(tmp_path, walkers):
+    from engine.casefile import CaseFile
+    from engine.engines import build_engine
+    from engine.interview.loop import Interview
+    from engine.report import write_report
+
+    g, _ = run_import(tmp_path, [walkers])
+    engine = build_engine(g)
+    case_path = tmp_path / "video.case"
+    with CaseFile.create(case_path, "Video case", "Investigator", g, engine.identity()) as case:
+        state = Interview(g, engine, case=case).start("a person in red")
+        shown = state.candidates[0]
+        case.mark(shown.sha256, "possible", "walks left to right")
+    from engine.video.query import crop_provenance
+
+    prov = crop_provenance(g, shown.sha256)
+    g.close()
+    out = write_report(case_path, tmp_path / "report.html")
+    text = out.read_text(encoding="utf-8")
+    x, y, w, h = prov["bbox"]
+    assert f"cut from video {walkers}" in text and prov["video_sha256"] in text
+    assert f"frame {prov['frame']} " in text and f"box x {x} y {y} w {w} h {h} px" in text
+    assert "Source videos" in text
+    with CaseFile.open(case_path) as case:
+        v = case.verify()
+        assert v.ok and v.videos_checked == 1
+    data = bytearray(walkers.read_bytes())
+    data[-10] ^= 0xFF  # the source video is altered after the import
+    walkers.write_bytes(bytes(data))
+    with CaseFile.open(case_path) as case:
+        v = case.verify()
+        assert not v.ok and any(d.get("kind") == "source video" and d["path"] == str(walkers)
+                                for d in v.altered_images)
