@@ -416,3 +416,55 @@ def test_report_and_verify_name_the_source_video(tmp_path, walkers):
         v = case.verify()
         assert not v.ok and any(d.get("kind") == "source video" and d["path"] == str(walkers)
                                 for d in v.altered_images)
+
+
+# -- the ONNX person detector of a model pack (random weights, exported here) -----------------
+def _export_random_detector(path: Path) -> Path:
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("onnx")
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            torch.manual_seed(0)
+            self.conv = torch.nn.Conv2d(3, 8, 5, stride=4)
+            self.head = torch.nn.Linear(8, 6 * 5)
+
+        def forward(self, x):
+            f = torch.relu(self.conv(x)).mean(dim=(2, 3))
+            out = torch.sigmoid(self.head(f)).reshape(-1, 6, 5)
+            x0, y0 = out[..., 0] * 0.5, out[..., 1] * 0.5  # boxes in the frame, as fractions
+            return torch.stack([x0, y0, x0 + 0.1 + out[..., 2] * 0.4, y0 + 0.2 + out[..., 3] * 0.4,
+                                out[..., 4]], dim=-1)
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.onnx.export(Net().eval(), torch.zeros(1, 3, 96, 128), str(path), input_names=["images"],
+                      output_names=["boxes"], dynamo=False)
+    return path
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_pack_person_detector_contract(tmp_path, walkers):
+    from engine.video.detect import pack_detector
+
+    pack = tmp_path / "pack"
+    model = _export_random_detector(pack / "detector" / "person.onnx")
+    sha = hashlib.sha256(model.read_bytes()).hexdigest()
+    (pack / "manifest.json").write_text(json.dumps({
+        "format_version": 1, "name": "test-detector", "version": "0", "weights": "random",
+        "components": {"detector": {"onnx": "detector/person.onnx",
+                                    "files": {"detector/person.onnx": {"sha256": sha, "size": model.stat().st_size}}}}}))
+    det = pack_detector(pack)
+    det.min_score = 0.0
+    assert det.size == (96, 128) and det.describe()["model_sha256"] == sha
+    frame = np.asarray(Image.new("RGB", (320, 240), "grey"))
+    boxes = det.detect(frame)
+    assert boxes and all(0 <= b.x and b.x + b.w <= 320 and 0 <= b.y and b.y + b.h <= 240 for b in boxes)
+    # through the import: the detector's name and model hash are recorded with every crop
+    g, report = run_import(tmp_path, [walkers], o={"detector": "pack", "pack": str(pack), "min_height": 8})
+    assert report.videos[0]["status"] == "complete"
+    model.write_bytes(model.read_bytes() + b"\0")  # altered after the manifest was written
+    from engine.video.decode import VideoError
+
+    with pytest.raises(VideoError, match="does not match its manifest"):
+        pack_detector(pack)

@@ -177,17 +177,25 @@ class OnnxPersonDetector:
 
 
 def pack_detector(pack: str | Path) -> OnnxPersonDetector:
-    """The ``detector`` component of a model pack; VideoError when the pack has none."""
+    """The ``detector`` component of a model pack, its file checked against the manifest's SHA-256.
+
+    Manifest entry: ``"detector": {"onnx": "detector/person.onnx", "files": {"detector/person.onnx":
+    {"sha256": ..., "size": ...}}}``. VideoError (one sentence) when the pack has none or it was altered.
+    """
     from ..full.pack import read_manifest, resolve_pack
+    from ..hashing import sha256_file
     from .decode import VideoError
 
     folder = resolve_pack(pack)
     manifest = read_manifest(folder)
-    try:
-        path = manifest.file("detector", "onnx")
-    except Exception:  # noqa: BLE001  (a pack without the component)
-        path = None
-    if path is None or not Path(path).is_file():
+    entry = manifest.components.get("detector")
+    rel = entry.get("onnx") if isinstance(entry, dict) else None
+    if not rel or not (folder / rel).is_file():
         raise VideoError(f"the model pack {folder} has no person detector (component 'detector'); "
                          "use --detector hog")
-    return OnnxPersonDetector(path)
+    expected = entry.get("files", {}).get(rel)
+    expected = expected.get("sha256") if isinstance(expected, dict) else expected
+    if expected and sha256_file(folder / rel) != expected:
+        raise VideoError(f"the person detector {rel} in the model pack {folder} does not match its manifest "
+                         "(altered or damaged); re-copy the pack")
+    return OnnxPersonDetector(folder / rel)
