@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from desktop.widgets.import_dialog import ImportDialog  # noqa: E402
+from desktop.widgets.import_dialog import ImportDialog
 
 
 def test_import_dialog_imports_a_video_folder(qtbot, tmp_path, demo_clip):
@@ -37,15 +37,15 @@ def _status_text(dialog, seen) -> str:
 
 
 def test_source_frame_view_shows_the_crop_in_its_frame(qtbot, tmp_path):
+    from videomaker import BlobDetector, write_walkers
+
+    from desktop.widgets.source_frame import SourceFrameView
     from engine.embedder import create_embedder
     from engine.gallery.importer import import_sources
     from engine.gallery.store import Gallery
     from engine.video.frames import track_boxes
     from engine.video.importer import VideoOptions
     from engine.video.query import crop_provenance
-    from videomaker import BlobDetector, write_walkers
-
-    from desktop.widgets.source_frame import SourceFrameView
 
     video = write_walkers(tmp_path / "cam02" / "walk.avi")
     emb = create_embedder("lite")

@@ -19,14 +19,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from videomaker import (
+    VTEST,
+    BlobDetector,
+    cut_vtest,
+    walker_boxes,
+    write_walkers,
+)
 
 from engine.embedder import create_embedder
 from engine.gallery.importer import import_sources
 from engine.gallery.store import Gallery
 from engine.video.decode import Reader, probe
-from engine.video.importer import VideoOptions, choose_crops, _Candidate
+from engine.video.importer import VideoOptions, _Candidate, choose_crops
 from engine.video.query import list_images, list_tracks, one_per_track, track_of_rows
-from videomaker import PERSON, VTEST, BlobDetector, cut_vtest, walker_boxes, write_walkers
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -94,5 +94,5 @@ class BlobDetector:
 
         sat = rgb.max(axis=2).astype(int) - rgb.min(axis=2).astype(int)
         mask = (sat > 40).astype(np.uint8)
-        n, _, stats, _ = cv2.connectedComponentsWithStats(mask)
+        _n, _, stats, _ = cv2.connectedComponentsWithStats(mask)
         return [Detection(int(x), int(y), int(w), int(h), 2.0) for x, y, w, h, area in stats[1:] if area > 100]

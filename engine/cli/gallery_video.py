@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import sys
 
-
 from ..errors import UserError
 from .output import ProgressBar, emit_json
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import csv
 import fnmatch
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ..gallery.metadata import camera_from_path
@@ -121,9 +121,9 @@ def clock_for(video: Path, root: Path, container_time: str | None, mtime_ns: int
     if start is None and container_time:
         start = datetime.fromisoformat(container_time)
         if start.tzinfo is None:
-            start = start.replace(tzinfo=timezone.utc)
+            start = start.replace(tzinfo=UTC)
         time_from = "container creation time"
     if start is None:
-        start = datetime.fromtimestamp(mtime_ns / 1e9, tz=timezone.utc).astimezone()
+        start = datetime.fromtimestamp(mtime_ns / 1e9, tz=UTC).astimezone()
         time_from = "file modification time"
     return Clock(camera, camera_from, start, time_from, offset)

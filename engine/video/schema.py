@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC
 
 VIDEO_SCHEMA = """
 CREATE TABLE IF NOT EXISTS videos (
@@ -87,7 +88,7 @@ def migrate(gallery) -> list[str]:
     steps: list[str] = []
     version = int(gallery.meta("schema_version") or 0)
     if version < FORMAT_WITH_VIDEO <= SCHEMA_VERSION:
-        from datetime import datetime, timezone
+        from datetime import datetime
 
         with gallery.conn:
             for statement in VIDEO_SCHEMA.split(";"):
@@ -95,7 +96,7 @@ def migrate(gallery) -> list[str]:
                     gallery.conn.execute(statement)
             gallery.set_meta("schema_version", str(FORMAT_WITH_VIDEO))
             gallery.set_meta(f"migrated_{version}_to_{FORMAT_WITH_VIDEO}",
-                             datetime.now(timezone.utc).isoformat(timespec="seconds"))
+                             datetime.now(UTC).isoformat(timespec="seconds"))
         steps.append(f"format {version} -> {FORMAT_WITH_VIDEO}: added the tables for video sources, person "
                      "tracks and crop provenance (videos, tracks, track_boxes, crops, pending); "
                      "no existing image, vector or source row was changed.")
