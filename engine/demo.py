@@ -23,6 +23,29 @@ def demo_video() -> Path:
     return Path(os.environ.get("INTERREID_DEMO_VIDEO") or resources_dir() / "demo" / "vtest.avi")
 
 
+def demo_gallery_folder() -> Path:
+    """Where the demo gallery is built (from the video when bundled, else from the pre-cut crops)."""
+    return data_dir() / ("demo-video-gallery" if demo_video().is_file() else "demo-gallery")
+
+
+def demo_gallery_ready() -> bool:
+    """True when the demo gallery is fully built (the window then skips the import)."""
+    import sqlite3
+
+    db = demo_gallery_folder() / "gallery.db"
+    if not db.is_file() or not demo_video().is_file():
+        return False
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT status FROM videos WHERE path = ?", (str(demo_video()),)).fetchone()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
+        return False
+    return bool(row) and row[0] in ("complete", "stopped")
+
+
 def ensure_demo_gallery(progress=None, cancel=None) -> Path:
     """Build (first time only) and return the demo gallery folder. Re-running resumes/reuses.
 

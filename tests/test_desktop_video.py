@@ -89,3 +89,31 @@ def test_ranked_grid_collapses_a_track_into_one_cell(qtbot):
     assert model.index(0).data().endswith("+2 more")
     grid.one_per_person.setChecked(False)
     assert model.rowCount() == 6
+
+
+def test_demo_builds_its_gallery_inside_the_window(qtbot, monkeypatch, demo_clip):
+    if demo_clip is None:
+        pytest.skip("resources/demo/vtest.avi is missing")
+    from engine.demo import demo_gallery_ready
+
+    from desktop.demo_start import start_demo
+    from desktop.main_window import MainWindow
+    from desktop.widgets import import_dialog
+
+    shown = []
+
+    def exec_(self):  # the dialog runs modally in the app; here: wait for the import, then close it
+        shown.append(self.windowTitle())
+        qtbot.waitUntil(lambda: self.report is not None or bool(self.error), timeout=120000)
+        return 1
+
+    monkeypatch.setattr(import_dialog.ImportDialog, "exec", exec_)
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    assert not demo_gallery_ready()
+    start_demo(window)
+    qtbot.waitUntil(lambda: window.session.is_open, timeout=60000)
+    assert demo_gallery_ready() and shown == ["Building the demo gallery from the sample footage"]
+    start_demo(window)  # a later run reuses the built gallery: no import dialog
+    assert len(shown) == 1

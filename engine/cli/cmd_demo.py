@@ -37,6 +37,11 @@ def cmd_demo(args) -> int:
     from ..demo import ensure_demo_gallery, new_demo_case
     from .output import ProgressBar
 
+    if not args.terminal and _has_display():
+        run_app = gui_entry_point()
+        if run_app is not None:  # the window appears at once and builds the gallery inside it
+            return run_app(demo=True)
+
     bar = None
     from .gallery_video import VideoBars
 
