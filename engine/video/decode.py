@@ -187,6 +187,9 @@ def sample_times(info_fps: float | None, sample_fps: float):
 
 
 def _short(exc: Exception) -> str:
+    strerror = getattr(exc, "strerror", None)  # FFmpeg's own words, without errno and path
+    if strerror:
+        return str(strerror)[:100]
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return text[:100]
 

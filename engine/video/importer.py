@@ -367,8 +367,13 @@ class VideoImport:
             declared = self.info.frames_declared
             if reader.stopped is None and index < 0:
                 raise VideoError("holds no decodable frames (zero frames); the export is empty or damaged")
+            duration = self.info.duration_s
+            step = 1.0 / self.info.fps if self.info.fps else 0.1
             if reader.stopped is None and declared and index + 1 < declared * 0.98 and not reader.seeked:
                 reader.stopped = (f"the video ended at frame {index} ({last_pts:.2f} s) of the {declared} it "
+                                  "declares: the file is truncated, the frames before that point were imported")
+            elif reader.stopped is None and not declared and duration and last_pts < duration - max(1.0, 3 * step):
+                reader.stopped = (f"the video ended at frame {index} ({last_pts:.2f} s) of the {duration:.1f} s it "
                                   "declares: the file is truncated, the frames before that point were imported")
             status = "stopped" if reader.stopped else "complete"
             self._commit(index + 1, last_key, None, final=status, note=reader.stopped, frames=index + 1)
