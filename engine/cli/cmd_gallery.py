@@ -103,6 +103,10 @@ def cmd_info(args) -> int:
 
     with Gallery.open(args.gallery) as gallery:
         info = gallery.info()
+        from ..video.query import list_tracks, list_videos
+
+        info["videos"] = list_videos(gallery)
+        info["tracks"] = len(list_tracks(gallery))
     if args.json:
         emit_json(info)
         return 0
@@ -111,6 +115,10 @@ def cmd_info(args) -> int:
     print(f"gallery      {info['folder']}")
     print(f"images       {info['images']} ({info['source_files']} source files, {info['duplicates']} duplicates)")
     print(f"cameras      {', '.join(info['cameras']) or '-'}")
+    if info["videos"]:
+        print(f"videos       {len(info['videos'])} ({info['tracks']} person tracks)")
+        for v in info["videos"]:
+            print(f"  {v['path']}: {v['status']}, camera {v['camera']}, clock from the {v['time_from']}")
     print(f"embedder     {emb['name']} version {emb['version']} ({emb['dim']}-d)")
     print(f"index        {idx['backend']} (setting {idx['setting']}; exact below {idx['exact_threshold']})")
     print(f"fingerprint  {info['fingerprint']}")
