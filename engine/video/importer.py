@@ -245,7 +245,7 @@ class VideoImport:
                     " codec, sample_fps, detector, min_height, status, next_frame, background, imported_at)"
                     " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (sha, str(self.path), str(self.root), self._rel(), st.st_size, st.st_mtime_ns, clock.camera,
-                     clock.camera_from, clock.start.isoformat() if clock.start else None, clock.time_from,
+                     clock.camera_from, clock.start.isoformat(timespec="milliseconds") if clock.start else None, clock.time_from,
                      clock.offset_s, info.width, info.height, info.fps, info.frames_declared, info.duration_s,
                      info.codec, self.options.sample_fps, json.dumps(self.detector.describe()),
                      self.options.min_height, "importing", 0, bg_rel, _now()))
@@ -259,7 +259,7 @@ class VideoImport:
             resumed_from = next_frame
         self.background = bg
         self.result.update(sha256=sha, camera=clock.camera, camera_from=clock.camera_from,
-                           start_time=clock.start.isoformat() if clock.start else None, time_from=clock.time_from,
+                           start_time=clock.start.isoformat(timespec="milliseconds") if clock.start else None, time_from=clock.time_from,
                            resumed_from_frame=resumed_from)
         try:
             self._process(key_frame or 0, key_pts, next_frame or 0)
