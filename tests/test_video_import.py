@@ -474,3 +474,16 @@ def test_pack_person_detector_contract(tmp_path, walkers):
 
     with pytest.raises(VideoError, match="does not match its manifest"):
         pack_detector(pack)
+
+
+def test_moving_regions_cover_the_people_and_little_else():
+    from engine.video.importer import moving_regions
+    from videomaker import H, W, background, draw
+
+    frame = draw(20)
+    regions = moving_regions(frame, background(), 20)
+    for x, y, w, h, _c in walker_boxes(20):
+        assert any(x0 <= x and y0 <= y and x + w <= x1 and y + h <= y1 for x0, y0, x1, y1 in regions)
+    area = sum((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in regions)
+    assert area < 0.5 * W * H
+    assert moving_regions(background(), background(), 20) == []
