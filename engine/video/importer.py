@@ -218,7 +218,9 @@ class VideoImport:
         if known and known[1] != "importing":
             self.result.update(sha256=known[0], status="already imported")
             return self.result
+        tick = time.perf_counter()
         sha = known[0] if known else sha256_file(self.path)
+        self.stage_s["hash"] = time.perf_counter() - tick
         self.sha = sha
         row = self.conn.execute("SELECT status, next_frame, resume_key_frame, resume_key_pts, background, "
                                 "camera, start_time, clock_offset_s FROM videos WHERE sha256 = ?",
@@ -233,7 +235,9 @@ class VideoImport:
         folder = self.gallery.folder
         resumed_from = 0
         if row is None:
+            tick = time.perf_counter()
             bg = median_background(self.path, info.duration_s)
+            self.stage_s["background"] = time.perf_counter() - tick
             bg_rel = None
             if bg is not None:
                 bg_rel = f"backgrounds/{sha}.png"
