@@ -487,3 +487,16 @@ def test_moving_regions_cover_the_people_and_little_else():
     area = sum((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in regions)
     assert area < 0.5 * W * H
     assert moving_regions(background(), background(), 20) == []
+
+
+def test_avi_without_its_index_imports_every_frame(tmp_path):
+    data = write_walkers(tmp_path / "whole.avi").read_bytes()
+    cut = data.rfind(b"idx1")
+    assert cut > 0
+    broken = tmp_path / "footage" / "cam02" / "noindex.avi"
+    broken.parent.mkdir(parents=True)
+    broken.write_bytes(data[:cut])  # the index chunk at the end is gone
+    g, report = run_import(tmp_path, [broken])
+    v = report.videos[0]
+    assert v["status"] == "complete" and v["frames_decoded"] == 60 and not report.skipped
+    assert len(list_tracks(g)) == 2
