@@ -23,6 +23,7 @@ def median_background(path, duration_s: float | None, samples: int = SAMPLES) ->
     from .decode import _open
 
     frames: list[np.ndarray] = []
+    seen_pts: set = set()
     container = _open(path)
     try:
         stream = container.streams.video[0]
@@ -33,18 +34,23 @@ def median_background(path, duration_s: float | None, samples: int = SAMPLES) ->
                     frame = next(container.decode(stream))
                 except (av.error.FFmpegError, StopIteration):
                     continue
+                if frame.pts in seen_pts:
+                    continue  # the seek did not move (no index): do not count one frame twice
+                seen_pts.add(frame.pts)
                 frames.append(frame.to_ndarray(format="rgb24"))
-        if len(frames) < 3:  # no index or no duration: take frames from the start
+        if len(frames) < max(3, samples // 2):  # no index or no duration: one pass, evenly thinned
             frames = []
             container.close()
             container = _open(path)
             stream = container.streams.video[0]
+            step = 1
             try:
                 for i, frame in enumerate(container.decode(stream)):
-                    if i % 10 == 0:
+                    if i % step == 0:
                         frames.append(frame.to_ndarray(format="rgb24"))
-                    if len(frames) >= samples:
-                        break
+                    if len(frames) >= 2 * samples:
+                        frames = frames[::2]
+                        step *= 2
             except av.error.FFmpegError:
                 pass
     finally:
