@@ -500,3 +500,26 @@ def test_avi_without_its_index_imports_every_frame(tmp_path):
     v = report.videos[0]
     assert v["status"] == "complete" and v["frames_decoded"] == 60 and not report.skipped
     assert len(list_tracks(g)) == 2
+
+
+def test_variable_frame_rate_is_timed_by_pts(tmp_path):
+    import av
+    from fractions import Fraction
+
+    from videomaker import draw
+
+    path = tmp_path / "vfr.mkv"
+    times = [0.0, 0.1, 0.15, 0.5, 0.55, 1.7, 1.75, 1.8]  # a recorder skipping and bunching frames
+    with av.open(str(path), "w") as out:
+        s = out.add_stream("mpeg4", rate=25)
+        s.width, s.height, s.pix_fmt = 320, 240, "yuv420p"
+        s.codec_context.time_base = Fraction(1, 1000)
+        for i, t in enumerate(times):
+            f = av.VideoFrame.from_ndarray(draw(i), format="rgb24")
+            f.pts, f.time_base = int(t * 1000), Fraction(1, 1000)
+            for p in s.encode(f):
+                out.mux(p)
+        for p in s.encode():
+            out.mux(p)
+    got = [(f.index, round(f.pts, 3)) for f in Reader(path).frames()]
+    assert got == list(enumerate(times))
