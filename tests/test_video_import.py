@@ -477,8 +477,9 @@ def test_pack_person_detector_contract(tmp_path, walkers):
 
 
 def test_moving_regions_cover_the_people_and_little_else():
-    from engine.video.importer import moving_regions
     from videomaker import H, W, background, draw
+
+    from engine.video.importer import moving_regions
 
     frame = draw(20)
     regions = moving_regions(frame, background(), 20)
@@ -503,9 +504,9 @@ def test_avi_without_its_index_imports_every_frame(tmp_path):
 
 
 def test_variable_frame_rate_is_timed_by_pts(tmp_path):
-    import av
     from fractions import Fraction
 
+    import av
     from videomaker import draw
 
     path = tmp_path / "vfr.mkv"
