@@ -466,9 +466,13 @@ def test_pack_person_detector_contract(tmp_path, walkers):
     frame = np.asarray(Image.new("RGB", (320, 240), "grey"))
     boxes = det.detect(frame)
     assert boxes and all(0 <= b.x and b.x + b.w <= 320 and 0 <= b.y and b.y + b.h <= 240 for b in boxes)
-    # through the import: the detector's name and model hash are recorded with every crop
+    # through the import: the detector's name and model hash are recorded with the video and every crop
     g, report = run_import(tmp_path, [walkers], o={"detector": "pack", "pack": str(pack), "min_height": 8})
     assert report.videos[0]["status"] == "complete"
+    recorded = json.loads(g.conn.execute("SELECT detector FROM videos").fetchone()[0])
+    assert recorded["name"] == "onnx-person" and recorded["model_sha256"] == sha
+    for (d,) in g.conn.execute("SELECT detector FROM crops"):
+        assert json.loads(d)["model_sha256"] == sha
     model.write_bytes(model.read_bytes() + b"\0")  # altered after the manifest was written
     from engine.video.decode import VideoError
 
