@@ -42,8 +42,9 @@ def _log_uncaught(exc_type, exc, tb) -> None:
         QMessageBox.critical(None, "interreid", describe_error(exc))
 
 
-def run_app(case_path: str | None = None, gallery: str | None = None) -> int:
-    """Show the main window, open ``case_path`` if given (or start a new case on ``gallery``)."""
+def run_app(case_path: str | None = None, gallery: str | None = None, demo: bool = False) -> int:
+    """Show the main window, open ``case_path`` if given (or start a new case on ``gallery``, or the
+    demo: ``desktop/demo_start.py``)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     app = create_application()
     from .main_window import MainWindow
@@ -51,7 +52,13 @@ def run_app(case_path: str | None = None, gallery: str | None = None) -> int:
     sys.excepthook = _log_uncaught
     window = MainWindow()
     window.show()
-    if case_path:
+    if demo:
+        from PySide6.QtCore import QTimer
+
+        from .demo_start import start_demo
+
+        QTimer.singleShot(0, lambda: start_demo(window))
+    elif case_path:
         window.open_case(Path(case_path))
     elif gallery:
         from PySide6.QtCore import QTimer

@@ -335,7 +335,8 @@ class MainWindow(QMainWindow):
     def import_gallery_dialog(self, sources: list[str] | None = None) -> None:
         """Import folders into a gallery chosen here (a new or an existing one)."""
         if not sources:
-            folder = QFileDialog.getExistingDirectory(self, "Folder of person crops to import", self._last_dir())
+            folder = QFileDialog.getExistingDirectory(self, "Folder of person crops or video to import",
+                                                      self._last_dir())
             if not folder:
                 return
             sources = [folder]
@@ -548,8 +549,10 @@ class MainWindow(QMainWindow):
         self.handle_dropped(paths)
 
     def handle_dropped(self, paths: list[Path]) -> None:
-        cases = [p for p in paths if p.is_file()]
-        folders = [p for p in paths if p.is_dir()]
+        from engine.video import is_video
+
+        cases = [p for p in paths if p.is_file() and not is_video(p)]
+        folders = [p for p in paths if p.is_dir() or is_video(p)]  # video files become import sources
         if cases:
             self.open_case(cases[0])
         elif folders:

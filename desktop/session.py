@@ -43,6 +43,7 @@ class OpenedCase:
     initial_description: str
     state: Any  # RoundState or None (interview not started)
     notes: list[str] = field(default_factory=list)  # the engine's notes (e.g. a pack without a questioner)
+    tracks: dict[int, int] = field(default_factory=dict)  # gallery row -> person track (crops cut from video)
 
 
 @dataclass
@@ -54,6 +55,7 @@ class ImageDetails:
     mark: dict | None
     shown_to_witness: list[dict]
     neighbours: tuple[list[int], list[int]] = ([], [])  # rows before / after it in its source folder
+    video: dict | None = None  # provenance of a crop cut from video, with its track's boxes
 
 
 def load_row_metadata(gallery) -> tuple[list[str | None], list[str | None]]:
@@ -201,6 +203,9 @@ class CaseSession(QObject):
                                 list(gallery.shas()), cams, stamps, case.current_marks(),
                                 case.witness_views(), case.meta("initial_description") or "", state,
                                 list(engine.notes))
+            from engine.video.query import track_of_rows
+
+            opened.tracks = track_of_rows(gallery)
         except BaseException:
             for thing in (gallery, case):
                 if thing is not None:
@@ -458,8 +463,14 @@ class CaseSession(QObject):
             from engine.gallery.neighbours import folder_neighbours
 
             views = [v for v in self.case.witness_views() if v["sha256"] == img.sha256]
+            from engine.video.frames import track_boxes
+            from engine.video.query import crop_provenance
+
+            video = crop_provenance(self.gallery, img.sha256)
+            if video is not None:
+                video["track_boxes"] = track_boxes(self.gallery, video["track"])
             return ImageDetails(img, history, self.case.current_marks().get(img.sha256), views,
-                                folder_neighbours(self.gallery, row))
+                                folder_neighbours(self.gallery, row), video)
 
         self._run(work, callback, "Reading the image's details…")
 

@@ -1,11 +1,14 @@
-"""The bundled demo: a gallery of person crops cut from OpenCV's sample pedestrian video.
+"""The bundled demo: OpenCV's sample pedestrian video turned into a gallery by the video import
+(detect, track, keep the best crops of each person with their provenance).
 
 The gallery is built once into the user's data folder and reused; every ``interreid demo``
-opens a fresh demo case on it.
+opens a fresh demo case on it. ``INTERREID_DEMO_VIDEO`` names another video (tests use a short clip).
+When the video is not bundled, the pre-cut crops in ``resources/demo/crops`` are imported instead.
 """
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -16,20 +19,57 @@ def demo_crops_dir() -> Path:
     return resources_dir() / "demo" / "crops"
 
 
-def ensure_demo_gallery(progress=None) -> Path:
-    """Build (first time only) and return the demo gallery folder. Re-running resumes/reuses."""
+def demo_video() -> Path:
+    return Path(os.environ.get("INTERREID_DEMO_VIDEO") or resources_dir() / "demo" / "vtest.avi")
+
+
+def demo_gallery_folder() -> Path:
+    """Where the demo gallery is built (from the video when bundled, else from the pre-cut crops)."""
+    return data_dir() / ("demo-video-gallery" if demo_video().is_file() else "demo-gallery")
+
+
+def demo_gallery_ready() -> bool:
+    """True when the demo gallery is fully built (the window then skips the import)."""
+    import sqlite3
+
+    db = demo_gallery_folder() / "gallery.db"
+    if not db.is_file() or not demo_video().is_file():
+        return False
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT status FROM videos WHERE path = ?", (str(demo_video()),)).fetchone()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
+        return False
+    return bool(row) and row[0] in ("complete", "stopped")
+
+
+def ensure_demo_gallery(progress=None, cancel=None) -> Path:
+    """Build (first time only) and return the demo gallery folder. Re-running resumes/reuses.
+
+    The footage is imported through the video pipeline into ``<data>/demo-video-gallery``; camera
+    and clock come from ``resources/demo/cameras.csv`` (the video has no clock: the demo's,
+    2024-05-01 12:00:00 UTC at frame 0, is synthetic, as ATTRIBUTION.md says)."""
     from .embedder import create_embedder
     from .errors import UserError
     from .gallery.importer import import_sources
     from .gallery.store import Gallery
 
+    video = demo_video()
+    embedder = create_embedder("lite")
+    if video.is_file():
+        folder = data_dir() / "demo-video-gallery"
+        with Gallery.create(folder, embedder.identity) as gallery:
+            import_sources(gallery, embedder, [video], progress=progress, cancel=cancel)
+        return folder
     crops = demo_crops_dir()
     if not crops.is_dir():
-        raise UserError(f"The demo crops are missing from {crops}; reinstall interreid.")
+        raise UserError(f"The demo footage and crops are missing from {crops.parent}; reinstall interreid.")
     folder = data_dir() / "demo-gallery"
-    embedder = create_embedder("lite")
     with Gallery.create(folder, embedder.identity) as gallery:
-        import_sources(gallery, embedder, [crops], progress=progress)
+        import_sources(gallery, embedder, [crops], progress=progress, cancel=cancel)
     return folder
 
 

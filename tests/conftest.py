@@ -16,10 +16,22 @@ import pytest  # noqa: E402
 sys.path.insert(0, str(Path(__file__).parent))
 
 
+@pytest.fixture(scope="session")
+def demo_clip(tmp_path_factory) -> Path | None:
+    """A 3-second clip of the bundled demo video: what `interreid demo` imports in tests (fast)."""
+    from videomaker import VTEST, cut_vtest
+
+    if not VTEST.is_file():
+        return None
+    return cut_vtest(tmp_path_factory.mktemp("demo") / "vtest-clip.avi", 40, 30)
+
+
 @pytest.fixture(autouse=True)
-def _data_dir(tmp_path, monkeypatch):
+def _data_dir(tmp_path, monkeypatch, demo_clip):
     monkeypatch.setenv("INTERREID_DATA", str(tmp_path / "appdata"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    if demo_clip is not None:
+        monkeypatch.setenv("INTERREID_DEMO_VIDEO", str(demo_clip))
 
 
 @pytest.fixture

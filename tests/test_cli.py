@@ -111,5 +111,8 @@ def test_bench_speed_quick(tmp_path):
     rows = json.loads((tmp_path / "speed.json").read_text())["rows"]
     names = [r["name"] for r in rows]
     assert any("lite import" in n for n in names) and any("hnswlib search" in n for n in names)
+    video = [r for r in rows if r["group"] == "video"]
+    if (ROOT / "resources" / "demo" / "vtest.avi").is_file():
+        assert video and video[0]["ratio_vs_reference"] > 0 and set(video[0]["stage_share"]) >= {"decode", "detect"}
     recall = next(r for r in rows if "recall" in r["name"])
     assert recall["value"] >= 0.95

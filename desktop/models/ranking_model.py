@@ -57,6 +57,26 @@ class RankingModel(QAbstractListModel):
         self.shown: set[str] = set()  # images shown to the witness
         self.ranked = True  # False: the gallery in import order, before the first search (no ranks)
         self._row_of_sha = {sha: i for i, sha in enumerate(self.shas)}
+        self.track_of = np.full(len(self.shas), -1, dtype=np.int64)  # row -> person track (video crops)
+        self.collapse_tracks = False
+        self.more: dict[int, int] = {}  # ranking position -> other crops of its track folded into it
+
+    def set_tracks(self, track_of: dict[int, int]) -> None:
+        """Which rows are crops of one person track (cut from video); -1 for the others."""
+        for row, track in track_of.items():
+            if 0 <= row < len(self.track_of):
+                self.track_of[row] = track
+
+    @property
+    def has_tracks(self) -> bool:
+        return bool((self.track_of >= 0).any())
+
+    def set_collapse_tracks(self, on: bool) -> None:
+        """Show only the best-ranked crop of each track, with '+N more'."""
+        self.beginResetModel()
+        self.collapse_tracks = bool(on)
+        self.visible = self._mask_positions()
+        self.endResetModel()
 
     def _set_metadata(self, cameras, timestamps, n: int) -> None:
         cams = list(cameras) if cameras is not None else [None] * n
@@ -103,6 +123,25 @@ class RankingModel(QAbstractListModel):
             self.dataChanged.emit(self.index(0), self.index(self.rowCount() - 1), [SHOWN_ROLE])
 
     def _mask_positions(self) -> np.ndarray:
+        positions = self._filter_positions()
+        self.more = {}
+        if not self.collapse_tracks or not len(positions):
+            return positions
+        tracks = self.track_of[self.rows[positions]]
+        keep = np.ones(len(positions), dtype=bool)
+        seen: dict[int, int] = {}
+        for i, t in enumerate(tracks.tolist()):
+            if t < 0:
+                continue
+            if t in seen:
+                keep[i] = False
+                first = int(positions[seen[t]])
+                self.more[first] = self.more.get(first, 0) + 1
+            else:
+                seen[t] = i
+        return positions[keep]
+
+    def _filter_positions(self) -> np.ndarray:
         rows, f = self.rows, self.filter
         if f.is_empty() or not len(rows):
             return np.arange(len(rows), dtype=np.int64)
@@ -137,7 +176,10 @@ class RankingModel(QAbstractListModel):
         pos = int(self.visible[index.row()])
         row = int(self.rows[pos])
         if role == Qt.ItemDataRole.DisplayRole:
-            return f"#{pos + 1}  {self.scores[pos]:.2f}" if self.ranked else self.camera_label(row)
+            if self.ranked:
+                more = self.more.get(pos)
+                return f"#{pos + 1}  {self.scores[pos]:.2f}" + (f"  +{more} more" if more else "")
+            return self.camera_label(row)
         if role == Qt.ItemDataRole.DecorationRole:
             return QIcon(QPixmap.fromImage(self.thumbs.get(row)))
         if role == Qt.ItemDataRole.ToolTipRole:

@@ -79,6 +79,13 @@ class DetailView(QDialog):
         self.neighbours = FolderNeighbours(*details.neighbours, thumbs)  # source context for plain images
         self.neighbours.open_row.connect(self.open_row)
         side.addWidget(self.neighbours)
+        self.source_frame = None
+        if getattr(details, "video", None):  # a crop cut from video: show it in its scene
+            from .source_frame import SourceFrameView
+
+            self.source_frame = SourceFrameView(details.video)
+            side.addWidget(self.source_frame)
+            self.resize(1100, 760)
         side.addWidget(QLabel("Rank after the description and after each answer"))
         self.history = QTableWidget(len(details.history), 3)
         self.history.setHorizontalHeaderLabels(["After answer", "Rank", "Score"])

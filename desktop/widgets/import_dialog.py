@@ -141,11 +141,28 @@ class ImportDialog(QDialog):
         super().reject()
 
     def _progress(self, p) -> None:
+        if getattr(p, "video", None):
+            self._video_progress(p.video)
+            return
         self.bar.setRange(0, max(p.total, 1))
         self.bar.setValue(p.done)
         self.status.setText(f"{p.done:,} of {p.total:,} files · {p.rate:,.1f} files/s · "
                             f"about {format_seconds(p.eta_s)} left · {p.imported:,} new, "
                             f"{p.duplicates:,} duplicate, {p.skipped:,} skipped")
+
+    def _video_progress(self, v: dict) -> None:
+        """A video being cut into person crops: frames done, frames/s, time left, people found."""
+        total = v.get("frames_total") or 0
+        done = v["frame"] + 1
+        self.bar.setRange(0, max(total, done))
+        self.bar.setValue(done)
+        rate = v.get("frames_per_s") or 0.0
+        left = (total - done) / rate if rate and total else None
+        name = Path(v.get("file") or "").name
+        self.status.setText(f"Video {v.get('file_number', 1)} of {v.get('files', 1)}: {name} · frame {done:,}"
+                            + (f" of {total:,}" if total else "") + f" · {rate:,.1f} frames/s · about "
+                            f"{format_seconds(left)} left · {v.get('tracks', 0):,} people so far, "
+                            f"{v.get('crops', 0):,} images kept")
 
     def _finished(self, report) -> None:
         self.report = report

@@ -109,6 +109,7 @@ class InterviewPage(QWidget):
         folder, shas = opened.gallery_folder, opened.shas
         self.thumbs = ThumbnailCache(lambda row: gallery_thumb_path(folder, shas[row]))
         self.model = RankingModel(self.thumbs, shas, opened.cameras, opened.timestamps, parent=self)
+        self.model.set_tracks(getattr(opened, "tracks", {}))
         self.grid.set_model(self.model)
         self.set_witness_views(opened.witness_views)
         self.show_state(opened.state)

@@ -107,8 +107,11 @@ class NewCaseDialog(QDialog):
         remove = QPushButton("Remove")
         remove.clicked.connect(lambda: [self.sources.takeItem(self.sources.row(i))
                                         for i in self.sources.selectedItems()])
+        add_video = QPushButton("Add video files…")
+        add_video.clicked.connect(self._add_videos)
         buttons_col = QVBoxLayout()
         buttons_col.addWidget(add)
+        buttons_col.addWidget(add_video)
         buttons_col.addWidget(remove)
         buttons_col.addStretch(1)
         src_row = QHBoxLayout()
@@ -173,8 +176,19 @@ class NewCaseDialog(QDialog):
             self.new_gallery.setText(path)
             self.use_new.setChecked(True)
 
+    def _add_videos(self) -> None:
+        from engine.video import VIDEO_EXTENSIONS
+
+        pattern = " ".join(f"*{e}" for e in sorted(VIDEO_EXTENSIONS))
+        paths, _ = QFileDialog.getOpenFileNames(self, "Video files (CCTV exports)", "",
+                                                f"Video ({pattern});;All files (*)")
+        for path in paths:
+            self.sources.addItem(path)
+        if paths:
+            self.use_new.setChecked(True)
+
     def _add_source(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Folder of person crops")
+        path = QFileDialog.getExistingDirectory(self, "Folder of person crops or video")
         if path:
             self.sources.addItem(path)
             self.use_new.setChecked(True)

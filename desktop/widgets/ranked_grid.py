@@ -123,10 +123,17 @@ class RankedGrid(QWidget):
         self.hide_excluded.toggled.connect(self._apply_filter)
         self.count = QLabel()
         self.count.setObjectName("muted")
+        self.one_per_person = QCheckBox("One image per person")
+        self.one_per_person.setToolTip("Video: show only the best image of each person tracked in the footage; "
+                                       "the others are counted as '+N more'")
+        self.one_per_person.setChecked(True)
+        self.one_per_person.toggled.connect(lambda on: self.model and self.model.set_collapse_tracks(on))
+        self.one_per_person.hide()
         self.camera.currentIndexChanged.connect(self._apply_filter)
         bar.addWidget(self.title)
         bar.addStretch(1)
         bar.addWidget(self.hide_excluded)
+        bar.addWidget(self.one_per_person)
         bar.addWidget(self.count)
         layout.addLayout(bar)
         filters = QHBoxLayout()  # a row of its own, so the grid's title and count are never squeezed
@@ -219,6 +226,10 @@ class RankedGrid(QWidget):
                                   f"The recorded times of this gallery (e.g. “{model.time_span[0]}”) cannot be "
                                   "read as dates and times, so the time filter is off.")
         self.time_message.setVisible(model.has_times and not readable)
+        tracks = bool(getattr(model, "has_tracks", False))
+        self.one_per_person.setVisible(tracks)
+        if tracks:
+            model.set_collapse_tracks(self.one_per_person.isChecked())
         self._update_count()
 
     def focus_filter(self) -> None:

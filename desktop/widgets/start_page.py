@@ -47,7 +47,7 @@ class StartPage(QWidget):
         self.recent.setMinimumHeight(180)
         self.recent.itemActivated.connect(lambda item: self.open_recent.emit(item.data(Qt.ItemDataRole.UserRole)))
         col.addWidget(self.recent, 1)
-        hint = QLabel("Drop a case file here to open it, or folders of images to start a new gallery.")
+        hint = QLabel("Drop a case file here to open it, or folders of images or video (or video files) to start a new gallery.")
         hint.setObjectName("muted")
         col.addWidget(hint)
         col.addStretch(1)

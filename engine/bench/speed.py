@@ -106,11 +106,17 @@ def index_rows(sizes=(10_000, 100_000), dim: int = 512, k: int = 200, n_queries:
     return rows
 
 
-def run_speed(sizes=(10_000, 100_000), include_clip: bool = True, progress=print) -> list[Row]:
+def run_speed(sizes=(10_000, 100_000), include_clip: bool = True, progress=print,
+              video_frames: int = 200) -> list[Row]:
     """All speed rows. ``ratio_vs_reference`` > 1 means faster than the reference path."""
     rows: list[Row] = []
     progress("bench: import throughput...")
     rows += import_rows()
+    if video_frames:
+        from .speed_video import video_rows
+
+        progress("bench: video import (ours vs OpenCV VideoCapture + HOG on every frame)...")
+        rows += video_rows(video_frames)
     rows += lite_rows()
     progress("bench: index latency (exact vs hnswlib)...")
     rows += index_rows(sizes)

@@ -42,6 +42,7 @@ class Verification:
     missing_images: list[dict] = field(default_factory=list)
     images_checked: int = 0
     audit_rows: int = 0
+    videos_checked: int = 0  # source videos behind video crops, re-hashed (engine/video/verify.py)
 
     @property
     def ok(self) -> bool:
@@ -54,14 +55,16 @@ class Verification:
     def as_dict(self) -> dict:
         return {"ok": self.ok, "chain_ok": self.chain_ok, "audit_rows": self.audit_rows,
                 "chain_problems": self.chain_problems, "data_problems": self.data_problems,
-                "images_checked": self.images_checked, "altered_images": self.altered_images,
+                "images_checked": self.images_checked, "videos_checked": self.videos_checked,
+                "altered_images": self.altered_images,
                 "missing_images": self.missing_images}
 
     def lines(self) -> list[str]:
         out = [f"audit log: {self.audit_rows} rows, " + ("chain intact" if self.chain_ok else "BROKEN")]
         out += [f"  - {p}" for p in self.chain_problems + self.data_problems]
         out.append(f"gallery images: {self.images_checked} re-hashed, {len(self.altered_images)} altered, "
-                   f"{len(self.missing_images)} missing")
+                   f"{len(self.missing_images)} missing" + (f"; {self.videos_checked} source videos re-hashed"
+                                                         if self.videos_checked else ""))
         out += [f"  - ALTERED {d['path']} (expected {d['sha256'][:16]}…, found {d['found'][:16]}…)"
                 for d in self.altered_images]
         out += [f"  - MISSING {d['path']} ({d['sha256'][:16]}…)" for d in self.missing_images]
@@ -306,6 +309,11 @@ class CaseFile:
                     continue
                 if found != sha:
                     result.altered_images.append({"sha256": sha, "path": src, "found": found})
+            from ..video.verify import rehash_videos
+
+            result.videos_checked, altered, missing = rehash_videos([src for _i, _s, src in snapshot])
+            result.altered_images += altered
+            result.missing_images += missing
         return result
 
 

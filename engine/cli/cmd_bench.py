@@ -25,7 +25,8 @@ def cmd_speed(args) -> int:
     from ..bench.speed import format_table, run_speed
 
     sizes = (10_000,) if args.quick else (10_000, 100_000)
-    rows = run_speed(sizes, include_clip=not args.quick, progress=lambda m: print(m, file=sys.stderr))
+    rows = run_speed(sizes, include_clip=not args.quick, progress=lambda m: print(m, file=sys.stderr),
+                     video_frames=20 if args.quick else 200)
     print(format_table(rows))
     if args.json:
         emit_json({"rows": rows}, args.json)

@@ -13,7 +13,8 @@ def register(sub) -> None:
     gsub = p.add_subparsers(dest="gallery_command", metavar="ACTION", required=True)
 
     imp = gsub.add_parser("import", help="import folder trees of person crops (recursive; resumable)")
-    imp.add_argument("sources", nargs="+", metavar="SRC", help="folders (or image files) to import")
+    imp.add_argument("sources", nargs="+", metavar="SRC",
+                     help="folders (or image or video files) to import; video files are cut into person crops")
     imp.add_argument("--gallery", required=True, metavar="DIR", help="gallery folder (created if new)")
     imp.add_argument("--engine", choices=("lite", "full"), default="lite",
                      help="which engine computes the vectors (default: lite, no model pack needed)")
@@ -21,7 +22,11 @@ def register(sub) -> None:
     imp.add_argument("--index", choices=("auto", "exact", "hnsw"), default=None,
                      help="index backend (default auto: exact below 200,000 images, hnswlib above)")
     imp.add_argument("--json", action="store_true", help="print the import report as JSON")
+    from .gallery_video import add_video_arguments, register_video_commands
+
+    add_video_arguments(imp)
     imp.set_defaults(func=cmd_import)
+    register_video_commands(gsub)
 
     info = gsub.add_parser("info", help="counts, engine, index backend and skipped files of a gallery")
     info.add_argument("gallery", metavar="DIR")
@@ -50,23 +55,32 @@ def cmd_import(args) -> int:
             with gallery.conn:
                 gallery.set_meta("index_backend", args.index)
         bar = None
+        from .gallery_video import VideoBars, video_options
+
+        options = video_options(args)
+        vbars = VideoBars()
 
         def progress(p) -> None:
             nonlocal bar
+            if p.video is not None:
+                vbars.update(p.video)
+                return
             if bar is None:
                 bar = ProgressBar("importing", p.total)
             bar.update(p.done, f"new {p.imported} dup {p.duplicates} skipped {p.skipped}")
 
         try:
-            report = import_sources(gallery, embedder, args.sources, progress=progress)
+            report = import_sources(gallery, embedder, args.sources, progress=progress, video_options=options)
         except KeyboardInterrupt:
             if bar:
                 bar.close()
+            vbars.close()
             print(f"interreid: import interrupted; {len(gallery)} images are saved in {gallery.folder}; "
                   "run the same command again to resume.", file=sys.stderr)
             return 130
         if bar:
             bar.close()
+        vbars.close()
         total = len(gallery)
     finally:
         gallery.close()
@@ -76,6 +90,9 @@ def cmd_import(args) -> int:
         print(f"imported {report.imported} new images, {report.duplicates} duplicates (same SHA-256, source "
               f"recorded), {report.already} already imported, {len(report.skipped)} skipped "
               f"in {report.elapsed_s:.1f} s; the gallery now holds {total} images.")
+        from .gallery_video import print_videos
+
+        print_videos(report)
         for path, reason in report.skipped:
             print(f"skipped {path}: {reason}")
     return 0
@@ -86,6 +103,10 @@ def cmd_info(args) -> int:
 
     with Gallery.open(args.gallery) as gallery:
         info = gallery.info()
+        from ..video.query import list_tracks, list_videos
+
+        info["videos"] = list_videos(gallery)
+        info["tracks"] = len(list_tracks(gallery))
     if args.json:
         emit_json(info)
         return 0
@@ -94,6 +115,10 @@ def cmd_info(args) -> int:
     print(f"gallery      {info['folder']}")
     print(f"images       {info['images']} ({info['source_files']} source files, {info['duplicates']} duplicates)")
     print(f"cameras      {', '.join(info['cameras']) or '-'}")
+    if info["videos"]:
+        print(f"videos       {len(info['videos'])} ({info['tracks']} person tracks)")
+        for v in info["videos"]:
+            print(f"  {v['path']}: {v['status']}, camera {v['camera']}, clock from the {v['time_from']}")
     print(f"embedder     {emb['name']} version {emb['version']} ({emb['dim']}-d)")
     print(f"index        {idx['backend']} (setting {idx['setting']}; exact below {idx['exact_threshold']})")
     print(f"fingerprint  {info['fingerprint']}")

@@ -37,6 +37,7 @@ class ImportProgress:
     duplicates: int
     skipped: int
     elapsed_s: float
+    video: dict | None = None  # the video being imported: file, frame, frames_total, frames_per_s, ...
 
     @property
     def rate(self) -> float:
@@ -58,13 +59,14 @@ class ImportReport:
     total_files: int = 0
     elapsed_s: float = 0.0
     cancelled: bool = False
+    videos: list[dict] = field(default_factory=list)  # one entry per video file (engine/video/importer.py)
 
     def as_dict(self) -> dict:
         return {"imported": self.imported, "duplicates": self.duplicates, "already_imported": self.already,
                 "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
                 "total_files": self.total_files, "elapsed_s": round(self.elapsed_s, 3),
                 "images_per_s": round(self.total_files / self.elapsed_s, 2) if self.elapsed_s else None,
-                "cancelled": self.cancelled}
+                "cancelled": self.cancelled, "videos": self.videos}
 
 
 class SkipFile(Exception):
@@ -137,16 +139,22 @@ def _decode(path: Path, data: bytes) -> tuple[Image.Image, str, str | None]:
 
 def import_sources(gallery: Gallery, embedder: Embedder, sources: list[str | Path],
                    progress: Callable[[ImportProgress], None] | None = None,
-                   cancel: Callable[[], bool] | None = None, batch_size: int | None = None) -> ImportReport:
+                   cancel: Callable[[], bool] | None = None, batch_size: int | None = None,
+                   video_options=None) -> ImportReport:
     """Import every image under ``sources`` into ``gallery`` using ``embedder``.
 
     Skipped files are reported with a reason and recorded; the import goes on. ``cancel()``
     returning True stops after the current batch (everything before it is committed).
+    Video files (``engine.video``) are imported after the images, with ``video_options``.
     Raises GalleryError when a source folder does not exist.
     """
+    from ..video import is_video
+    from ..video.importer import collect_videos, import_video_files
+
     start = time.perf_counter()
-    pairs = collect_sources(sources)
-    report = ImportReport(total_files=len(pairs))
+    pairs = [p for p in collect_sources(sources) if not is_video(p[1])]
+    videos = collect_videos(sources)
+    report = ImportReport(total_files=len(pairs) + len(videos))
     conn = gallery.conn
     known = {p: (s, m) for p, s, m in conn.execute("SELECT path, size_bytes, mtime_ns FROM sources")}
     known_skipped = {p: (s, m, r) for p, s, m, r in conn.execute(
@@ -201,6 +209,13 @@ def import_sources(gallery: Gallery, embedder: Embedder, sources: list[str | Pat
             progress(ImportProgress(done, len(pairs), report.imported, report.duplicates,
                                     len(report.skipped), time.perf_counter() - start))
     flush()
+    if videos and not report.cancelled:
+        def video_progress(v: dict) -> None:
+            if progress is not None:
+                progress(ImportProgress(done, report.total_files, report.imported, report.duplicates,
+                                        len(report.skipped), time.perf_counter() - start, video=v))
+
+        import_video_files(gallery, embedder, videos, report, video_options, video_progress, cancel)
     if len(gallery) == 0 and report.total_files == 0:
         report.elapsed_s = time.perf_counter() - start
         return report

@@ -25,7 +25,7 @@ from ..embedder import EmbedderIdentity
 from ..errors import GalleryError
 from ..hashing import sha256_bytes
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: video sources, tracks and crop provenance (engine/video/schema.py)
 DB_NAME = "gallery.db"
 
 _SCHEMA = """
@@ -125,6 +125,9 @@ class Gallery:
         with _guard(self.folder):
             self.conn.executescript(_SCHEMA)
             if self.meta("schema_version") is None:
+                from ..video.schema import create_video_tables
+
+                create_video_tables(self.conn)
                 with self.conn:
                     self.set_meta("schema_version", str(SCHEMA_VERSION))
                     self.set_meta("created", utc_now())

@@ -89,6 +89,9 @@ class Interview:
         self.c = c
         self.vectors = gallery.vectors()
         self.shas = gallery.shas()
+        from ..video.query import track_of_rows
+
+        self.track_of = track_of_rows(gallery)  # row -> person track, for crops cut from video
         self.initial = ""
         self.dialogue: list[Turn] = []
         self.skipped_attributes: set[str] = set()
@@ -209,7 +212,11 @@ class Interview:
             # the learned selector reads the query's text embedding (full engine only)
             encode = getattr(self.engine.retriever, "encode_text", None)
             query_vector = encode([query])[0] if encode is not None else None
-            chosen = self.engine.selector.select(rows[:k], self.vectors, c=self.c, query_vector=query_vector)
+            # never two candidates from one person track: only a track's best-ranked crop is offered
+            from ..video.query import one_per_track
+
+            pool = np.asarray(one_per_track(rows[:k], self.track_of), dtype=np.int64)
+            chosen = self.engine.selector.select(pool, self.vectors, c=self.c, query_vector=query_vector)
         timings["select"] = (time.perf_counter() - tick) * 1000
         position = {int(r): i for i, r in enumerate(rows[:k])}
         candidates = [Candidate(int(r), self.shas[int(r)], position[int(r)] + 1, float(scores[position[int(r)]]),

@@ -44,24 +44,38 @@ class LiteEmbedder:
 
     identity = EmbedderIdentity("lite-colour", "1", DIM)
     batch_size = 64
+    #: an RGBA image's alpha is read as a foreground mask (video crops: engine/video/background.py)
+    uses_masks = True
 
     def embed_images(self, images: Sequence[Image.Image]) -> np.ndarray:
-        """Embed RGB PIL images of any size. Returns float32 (len(images), DIM), rows L2-normalised."""
+        """Embed PIL images of any size. Returns float32 (len(images), DIM), rows L2-normalised.
+
+        An RGBA image's alpha channel is its foreground mask (255 = person): pixels are weighted by
+        it instead of by the border heuristic. Images without alpha use the heuristic."""
         if len(images) == 0:
             return np.zeros((0, DIM), dtype=np.float32)
         h, w = SIZE
         rgb = np.stack([np.asarray(im.convert("RGB").resize((w, h), Image.Resampling.BILINEAR))
                         for im in images])
-        return l2_normalise(raw_features(rgb))
+        masks = None
+        if any(im.mode == "RGBA" for im in images):
+            masks = np.stack([np.asarray(im.getchannel("A").resize((w, h), Image.Resampling.BILINEAR),
+                                         dtype=np.float32) / 255.0 if im.mode == "RGBA"
+                              else np.full((h, w), np.nan, np.float32) for im in images])
+        return l2_normalise(raw_features(rgb, masks))
 
 
-def raw_features(rgb: np.ndarray) -> np.ndarray:
+def raw_features(rgb: np.ndarray, masks: np.ndarray | None = None) -> np.ndarray:
     """Un-normalised features of a batch of crops already at ``SIZE``: uint8 (N, h, w, 3) in,
-    float32 (N, DIM) out (region distributions, then cue probabilities)."""
+    float32 (N, DIM) out (region distributions, then cue probabilities). ``masks`` (N, h, w) in
+    [0, 1] replace the border heuristic for the crops where they are not NaN."""
     lab = srgb_to_lab(rgb)
     n, h, w, _ = lab.shape
     names = name_colours(lab)  # (N, h, w, 11)
     fg = _foreground(lab)  # (N, h, w)
+    if masks is not None:
+        given = ~np.isnan(masks[:, 0, 0])
+        fg[given] = BACKGROUND_FLOOR + (1.0 - BACKGROUND_FLOOR) * masks[given]
     skin = _skin(lab)
     garment = fg * (1.0 - SKIN_SUPPRESS * skin)
     base = _centre(w, CUE_SIGMA)[None, None, :] * fg

@@ -33,6 +33,18 @@ class ImageInfo:
     timestamp: str | None = None
     thumb: Path | None = None  # a readable thumbnail (or original) file, or None when unavailable
     status: str = "ok"  # ok | altered | missing (at export time)
+    video: dict | None = None  # provenance of a crop cut from video (engine/video/query.crop_provenance)
+
+    def video_line(self) -> str:
+        """One line naming the crop's source video, its SHA-256, frame, time and box; '' for image files."""
+        return video_provenance_line(self.video) if self.video else ""
+
+
+def video_provenance_line(v: dict) -> str:
+    x, y, w, h = v["bbox"]
+    return (f"cut from video {v['video_path']} (SHA-256 {v['video_sha256']}), frame {v['frame']} "
+            f"(at {v['pts']:.3f} s), time {v.get('time') or 'unknown'}, box x {x} y {y} w {w} h {h} px, "
+            f"person track {v['track']}")
 
 
 @dataclass
@@ -92,6 +104,7 @@ class ReportData:
     verification_lines: list[str]
     audit_summary: dict
     images: dict[str, ImageInfo]  # in order of first appearance
+    source_videos: list[dict] = field(default_factory=list)  # videos the shown crops were cut from
 
     @property
     def chain_ok(self) -> bool:
@@ -187,7 +200,7 @@ def collect(case) -> ReportData:
         initial_description=meta.get("initial_description", ""), sections=sections, final_ranking=final,
         marks=marks, mark_history=mark_history, witness_views=views, rank_history=rank_history,
         verification=verification.as_dict(), verification_lines=_capped(verification.lines()),
-        audit_summary=_audit_summary(entries), images=images)
+        audit_summary=_audit_summary(entries), images=images, source_videos=_source_videos(meta, images))
 
 
 def _capped(lines: list[str], limit: int = 60) -> list[str]:
@@ -257,9 +270,24 @@ def _images(meta: dict, shas: list[str], source_of: dict, status: dict) -> tuple
             info.row, info.camera, info.timestamp = row, img.camera, img.timestamp
             info.sources = list(dict.fromkeys(info.sources + list(img.sources)))
             info.thumb = img.thumb if img.thumb.is_file() else _readable(info.sources)
+            from ..video.query import crop_provenance
+
+            info.video = crop_provenance(gallery, sha)
     finally:
         gallery.close()
     return True, "", images
+
+
+def _source_videos(meta: dict, images: dict[str, ImageInfo]) -> list[dict]:
+    """The source videos of the report's video crops, with their hashes and clocks."""
+    wanted = {i.video["video_sha256"] for i in images.values() if i.video}
+    if not wanted:
+        return []
+    from ..gallery.store import Gallery
+    from ..video.query import list_videos
+
+    with Gallery.open(meta.get("gallery_path", "")) as gallery:
+        return [v for v in list_videos(gallery) if v["sha256"] in wanted]
 
 
 def _readable(paths: list[str]) -> Path | None:

@@ -233,7 +233,18 @@ class _Html:
             status = {"ok": "hash verified", "altered": "ALTERED", "missing": "MISSING"}.get(info.status,
                                                                                             info.status)
             self.w(f'<tr><td class="thumb">{self.img(sha)}</td><td class="mono">{_e(sha)}</td>'
-                   f'<td class="mono">{"<br>".join(_e(p) for p in info.sources) or "—"}</td>'
+                   f'<td class="mono">{"<br>".join(_e(p) for p in info.sources) or "—"}'
+                   f'{"<br>" + _e(info.video_line()) if info.video else ""}</td>'
                    f'<td>{_e(info.camera) or "—"}</td><td>{_e(info.timestamp) or "—"}</td>'
                    f'<td>{_e(status)}</td></tr>')
         self.w("</table>")
+        if self.d.source_videos:
+            self.w('<h3 id="videos">Source videos</h3><p>The crops above marked "cut from video" are exact '
+                   "pixels of these files (cropped, stored losslessly); each file is identified by its SHA-256.</p>"
+                   "<table><tr><th>Video</th><th>SHA-256</th><th>Camera</th><th>Clock of first frame</th>"
+                   "<th>Clock taken from</th><th>Frames</th></tr>")
+            for v in self.d.source_videos:
+                self.w(f'<tr><td class="mono">{_e(v["path"])}</td><td class="mono">{_e(v["sha256"])}</td>'
+                       f'<td>{_e(v["camera"])}</td><td>{_e(v["start_time"])}</td><td>{_e(v["time_from"])}</td>'
+                       f'<td>{_e(v["frames_decoded"])}</td></tr>')
+            self.w("</table>")

@@ -425,6 +425,8 @@ class _Pdf:
             status = {"ok": "hash verified", "altered": "<font color='#b00020'><b>ALTERED</b></font>",
                       "missing": "<font color='#b00020'><b>MISSING</b></font>"}.get(info.status, info.status)
             sources = "<br/>".join(self.m(x) for x in info.sources) or "—"
+            if info.video:
+                sources += "<br/>" + self.m(info.video_line())
             rows.append([self.image(sha, 40),
                          self.p(f"<font name='{self.f.mono}' size='6.4'>{sha}</font><br/>{sources}", "tiny",
                                 raw=True),
@@ -434,4 +436,17 @@ class _Pdf:
                                    self.width - 157 * self.mm], repeatRows=1)
         t.setStyle(self._grid(header=True))
         out.append(t)
+        if self.d.source_videos:
+            out.append(self.p("Source videos", "h2"))
+            vrows = [[self.p(h, "label") for h in ("Video and SHA-256", "Camera", "Clock of first frame",
+                                                    "Clock from")]]
+            for v in self.d.source_videos:
+                vrows.append([self.p(f"{self.m(v['path'])}<br/><font name='{self.f.mono}' size='6.4'>"
+                                     f"{v['sha256']}</font>", "tiny", raw=True),
+                              self.p(str(v["camera"]), "small"), self.p(str(v["start_time"]), "small"),
+                              self.p(str(v["time_from"]), "small")])
+            vt = Table(vrows, colWidths=[93 * self.mm, 20 * self.mm, 35 * self.mm, self.width - 148 * self.mm],
+                       repeatRows=1)
+            vt.setStyle(self._grid(header=True))
+            out.append(vt)
         return out

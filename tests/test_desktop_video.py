@@ -1,0 +1,119 @@
+"""The app with video: the import dialog cuts a video into person crops with its progress; the
+details view shows a video crop in its source frame with the box, the track's path and a scrub."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from desktop.widgets.import_dialog import ImportDialog
+
+
+def test_import_dialog_imports_a_video_folder(qtbot, tmp_path, demo_clip):
+    if demo_clip is None:
+        pytest.skip("resources/demo/vtest.avi is missing")
+    folder = tmp_path / "footage" / "cam01"
+    folder.mkdir(parents=True)
+    (folder / "clip.avi").write_bytes(Path(demo_clip).read_bytes())
+    seen = []
+    dialog = ImportDialog(tmp_path / "gallery", [tmp_path / "footage"])
+    qtbot.addWidget(dialog)
+    orig = dialog._video_progress
+    dialog._video_progress = lambda v: (seen.append(v), orig(v))
+    dialog.show()
+    dialog.start()
+    qtbot.waitUntil(lambda: dialog.report is not None or bool(dialog.error), timeout=120000)
+    assert not dialog.error
+    assert dialog.report.videos[0]["status"] == "complete" and dialog.report.imported >= 2
+    assert seen and "frames/s" in _status_text(dialog, seen)
+
+
+def _status_text(dialog, seen) -> str:
+    dialog._video_progress(seen[-1])
+    return dialog.status.text()
+
+
+def test_source_frame_view_shows_the_crop_in_its_frame(qtbot, tmp_path):
+    from videomaker import BlobDetector, write_walkers
+
+    from desktop.widgets.source_frame import SourceFrameView
+    from engine.embedder import create_embedder
+    from engine.gallery.importer import import_sources
+    from engine.gallery.store import Gallery
+    from engine.video.frames import track_boxes
+    from engine.video.importer import VideoOptions
+    from engine.video.query import crop_provenance
+
+    video = write_walkers(tmp_path / "cam02" / "walk.avi")
+    emb = create_embedder("lite")
+    with Gallery.create(tmp_path / "g", emb.identity) as g:
+        import_sources(g, emb, [video], video_options=VideoOptions(detector=BlobDetector(), min_height=20,
+                                                                    sample_fps=10))
+        prov = crop_provenance(g, g.shas()[0])
+        prov["track_boxes"] = track_boxes(g, prov["track"])
+    view = SourceFrameView(prov)
+    qtbot.addWidget(view)
+    view.show()
+    assert view.picture.pixmap() is not None and not view.picture.pixmap().isNull()
+    assert view.current_pts() == pytest.approx(prov["pts"])
+    assert view.slider.maximum() >= 20  # +-2 s at 10 fps around the moment
+    assert "The moment this image was taken" in view.when.text()
+    image = view.picture.pixmap().toImage()
+    x, y, w, h = prov["bbox"]
+    red = image.pixelColor(x, y + h // 2)  # the left edge of the drawn box
+    assert red.red() > 200 and red.green() < 80
+    view.slider.setValue(0)
+    assert "before this image" in view.when.text()
+
+
+def test_ranked_grid_collapses_a_track_into_one_cell(qtbot):
+    import numpy as np
+
+    from desktop.models.ranking_model import ROW_ROLE, RankingModel
+    from desktop.models.thumbnails import ThumbnailCache
+    from desktop.widgets.ranked_grid import RankedGrid
+
+    shas = [f"{i:064x}" for i in range(6)]
+    model = RankingModel(ThumbnailCache(lambda row: f"/nonexistent/{row}.jpg"), shas, ["cam01"] * 6, [None] * 6)
+    model.set_tracks({0: 7, 2: 7, 5: 7, 3: 9})
+    model.set_ranking(np.array([2, 0, 1, 3, 5, 4]), np.linspace(1, 0, 6, dtype=np.float32))
+    grid = RankedGrid()
+    qtbot.addWidget(grid)
+    grid.set_model(model)
+    assert grid.one_per_person.isVisibleTo(grid) and grid.one_per_person.isChecked()
+    rows = [model.index(i).data(ROW_ROLE) for i in range(model.rowCount())]
+    assert rows == [2, 1, 3, 4]  # rows 0 and 5 are other crops of track 7, folded into its best (row 2)
+    assert model.index(0).data().endswith("+2 more")
+    grid.one_per_person.setChecked(False)
+    assert model.rowCount() == 6
+
+
+def test_demo_builds_its_gallery_inside_the_window(qtbot, monkeypatch, demo_clip):
+    if demo_clip is None:
+        pytest.skip("resources/demo/vtest.avi is missing")
+    from engine.demo import demo_gallery_ready
+
+    from desktop.demo_start import start_demo
+    from desktop.main_window import MainWindow
+    from desktop.widgets import import_dialog
+
+    shown = []
+
+    def exec_(self):  # the dialog runs modally in the app; here: wait for the import, then close it
+        shown.append(self.windowTitle())
+        qtbot.waitUntil(lambda: self.report is not None or bool(self.error), timeout=120000)
+        return 1
+
+    monkeypatch.setattr(import_dialog.ImportDialog, "exec", exec_)
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    assert not demo_gallery_ready()
+    start_demo(window)
+    qtbot.waitUntil(lambda: window.session.is_open, timeout=60000)
+    assert demo_gallery_ready() and shown == ["Building the demo gallery from the sample footage"]
+    start_demo(window)  # a later run reuses the built gallery: no import dialog
+    assert len(shown) == 1
