@@ -26,9 +26,9 @@ COLOURS = {"red": (200, 30, 30), "blue": (30, 30, 200), "green": (30, 160, 30), 
 def _colour_of(data: bytes) -> str:
     from PIL import Image
 
-    img = Image.open(io.BytesIO(data)).convert("RGB").resize((8, 16))
-    px = list(img.getdata())
-    avg = tuple(sum(p[i] for p in px) / len(px) for i in range(3))
+    import numpy as np
+
+    avg = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"), dtype=np.float64).reshape(-1, 3).mean(0)
     return min(COLOURS, key=lambda c: sum((a - b) ** 2 for a, b in zip(COLOURS[c], avg)))
 
 
@@ -82,27 +82,27 @@ class StubServer:
                     stub.max_in_flight = max(stub.max_in_flight, stub.in_flight)
                     n = len(stub.requests)
                 try:
-                    if stub.fail_after is not None and n > stub.fail_after:
-                        self.send_response(400)
-                        self.end_headers()
-                        return
                     time.sleep(stub.delay)
-                    content = body["messages"][0]["content"]
-                    image = None
-                    if isinstance(content, list):
-                        url = next(p["image_url"]["url"] for p in content if p["type"] == "image_url")
-                        image = base64.b64decode(url.split(",", 1)[1])
-                        content = next(p["text"] for p in content if p["type"] == "text")
-                    data = json.dumps({"choices": [{"message": {"role": "assistant",
-                                                                "content": reply(content, image)}}]}).encode()
-                    self.send_response(200)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                finally:
+                finally:  # counted out before the reply goes, so the client's next request is not overlapped
                     with lock:
                         stub.in_flight -= 1
+                if stub.fail_after is not None and n > stub.fail_after:
+                    self.send_response(400)
+                    self.end_headers()
+                    return
+                content = body["messages"][0]["content"]
+                image = None
+                if isinstance(content, list):
+                    url = next(p["image_url"]["url"] for p in content if p["type"] == "image_url")
+                    image = base64.b64decode(url.split(",", 1)[1])
+                    content = next(p["text"] for p in content if p["type"] == "text")
+                data = json.dumps({"choices": [{"message": {"role": "assistant",
+                                                            "content": reply(content, image)}}]}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True

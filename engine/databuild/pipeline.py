@@ -240,7 +240,6 @@ def build(settings: BuildSettings, progress: Progress | None = None) -> BuildRep
         captioner = make_backend(settings.endpoint, "endpoint", spec)
     elif settings.vlm:
         captioner = make_backend(settings.vlm, "vlm", spec)
-    writer = make_backend(settings.text_model, "text", spec) if settings.text_model else captioner
     if captioner is None:
         bare = [it for it in items if starting_text(it)[0] is None]
         if bare:
@@ -249,6 +248,7 @@ def build(settings: BuildSettings, progress: Progress | None = None) -> BuildRep
                             "--vlm, or start from an annotation file with captions.")
         if settings.recaption:
             raise UserError("--recaption needs a vision-language model: give --endpoint or --vlm.")
+    writer = make_backend(settings.text_model, "text", spec) if settings.text_model else captioner
 
     out = Path(settings.out)
     _prepare_out(out)
