@@ -24,24 +24,23 @@ COLOURS = {"red": (200, 30, 30), "blue": (30, 30, 200), "green": (30, 160, 30), 
 
 
 def _colour_of(data: bytes) -> str:
-    from PIL import Image
-
     import numpy as np
+    from PIL import Image
 
     avg = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"), dtype=np.float64).reshape(-1, 3).mean(0)
     return min(COLOURS, key=lambda c: sum((a - b) ** 2 for a, b in zip(COLOURS[c], avg)))
 
 
 def reply(prompt: str, image: bytes | None) -> str:
-    if prompt.startswith("Describe the person's clothing") or prompt.startswith("Generate a brief caption"):
+    if prompt.startswith(("Describe the person's clothing", "Generate a brief caption")):
         colour = _colour_of(image) if image else "grey"
         return f"I saw a man in a {colour} jacket."
     if prompt.startswith("Describe the person in the image"):
-        init = re.search(r'Begin with "(.*)", and provide', prompt, re.S).group(1)
+        init = re.search(r'Begin with "(.*)", and provide', prompt, re.DOTALL).group(1)
         return (f"{init} He has short black hair and a slim build. He wears grey trousers and white sneakers. "
                 "He carries a black backpack on his shoulders.")
     if "Follow-up description:" in prompt:
-        desc = re.search(r"Description: (.*?)\n\nRewrite", prompt, re.S).group(1)
+        desc = re.search(r"Description: (.*?)\n\nRewrite", prompt, re.DOTALL).group(1)
         return " ".join(p.strip() for p in re.findall(r"[^.]+\.", desc)[1:])
     if prompt.startswith("Given a person's description"):
         desc = prompt.rsplit("Description: ", 1)[1].split("\n\nSentences:")[0]
@@ -74,7 +73,7 @@ class StubServer:
             def log_message(self, *args):  # quiet
                 pass
 
-            def do_POST(self):  # noqa: N802
+            def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 with lock:
                     stub.requests.append(body)
@@ -111,7 +110,7 @@ class StubServer:
         self._timer = threading.Timer(lifetime, self.stop)
         self._timer.daemon = True
 
-    def __enter__(self) -> "StubServer":
+    def __enter__(self) -> StubServer:
         self._thread.start()
         self._timer.start()
         return self

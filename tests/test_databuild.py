@@ -144,8 +144,8 @@ def test_from_treid_annotations_with_captions(tmp_path):
     root = tmp_path / "imgs"
     for i in range(3):
         write_person(root / f"{i}.jpg", COLOURS[i], "black", seed=i)
-    cap = ["A man in a red jacket.", "A man in a red jacket and black trousers. He carries a black backpack. "
-                                     "He wears white sneakers."]
+    cap = ["A man in a red jacket.",
+           "A man in a red jacket and black trousers. He carries a black backpack. He wears white sneakers."]
     data = [{"id": 7, "split": "train", "file_path": "0.jpg", "captions": cap},
             {"id": 7, "split": "train", "img_path": "1.jpg", "captions": cap},
             {"id": 9, "split": "test", "file_path": "2.jpg", "captions": [cap[1]]}]
@@ -183,9 +183,8 @@ def test_user_errors(people, tmp_path, capsys):
         build(BuildSettings(source=src, out=tmp_path / "o2", endpoint="http://127.0.0.1:9/v1"))
     (tmp_path / "busy").mkdir()
     (tmp_path / "busy" / "notes.txt").write_text("mine")
-    with StubServer() as stub:
-        with pytest.raises(UserError, match="other files"):
-            _build(people, tmp_path / "busy", stub.url)
+    with StubServer() as stub, pytest.raises(UserError, match="other files"):
+        _build(people, tmp_path / "busy", stub.url)
     # a text model cannot describe images: refused before anything loads
     with pytest.raises(UserError, match="have no description"):
         build(BuildSettings(source=people, out=tmp_path / "o3", text_model=str(tmp_path / "caps.json")))

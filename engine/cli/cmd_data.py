@@ -105,7 +105,7 @@ def _register_build(data_sub) -> None:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from pathlib import Path  # noqa: PLC0415
+    from pathlib import Path
 
     from ..databuild.pipeline import BuildSettings, build, format_report
     from ..databuild.validate import parse_fractions

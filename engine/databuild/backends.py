@@ -125,8 +125,8 @@ class LocalTextBackend(_LocalBase):
     def _load(self):
         if self._loaded is None:
             try:
-                import torch  # noqa: PLC0415
-                from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: PLC0415
+                import torch
+                from transformers import AutoModelForCausalLM, AutoTokenizer
             except ImportError:
                 raise UserError("Local models need torch and transformers; install them or give --endpoint.") from None
             if self.path.is_file():
@@ -173,8 +173,8 @@ class LocalVisionBackend(_LocalBase):
     def _load(self):
         if self._loaded is None:
             try:
-                import torch  # noqa: PLC0415
-                from transformers import AutoModelForImageTextToText, AutoProcessor  # noqa: PLC0415
+                import torch
+                from transformers import AutoModelForImageTextToText, AutoProcessor
             except ImportError:
                 raise UserError("Local models need torch and transformers; install them or give --endpoint.") from None
             try:
@@ -187,9 +187,9 @@ class LocalVisionBackend(_LocalBase):
         return self._loaded
 
     def generate(self, prompt: str, image: bytes | None, max_tokens: int, seed: int) -> str:
-        import io  # noqa: PLC0415
+        import io
 
-        from PIL import Image  # noqa: PLC0415
+        from PIL import Image
 
         with self._lock:
             torch, processor, model = self._load()

@@ -34,7 +34,7 @@ class CallCache:
                         self._data[item["key"]] = item["output"]
                     except (ValueError, KeyError, TypeError, UnicodeDecodeError):
                         continue  # a line cut short by a kill
-        self._file = open(self.path, "ab")
+        self._file = open(self.path, "ab")  # noqa: SIM115  (open for the cache's lifetime; close() closes it)
         if self.path.stat().st_size and not self.path.read_bytes().endswith(b"\n"):
             self._file.write(b"\n")  # the last line was cut short by a kill: start a fresh one
             self._file.flush()

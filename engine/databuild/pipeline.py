@@ -26,15 +26,24 @@ import json
 import random
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
-from typing import Callable
 
 from ..errors import UserError
 from ..evaluation.annotations import Record, write_annotations
 from .cache import CallCache, call_key
-from .prompts import PromptSpec, load_prompts, parse_numbered, parse_qa, sentences, subject_of, tidy_text
+from .prompts import (
+    PromptSpec,
+    load_prompts,
+    parse_numbered,
+    parse_qa,
+    sentences,
+    subject_of,
+    tidy_text,
+)
 from .sources import Item, Source, open_source
 from .stats import compute_stats, format_stats, plot_stats
 from .validate import check_answer, identity_split
@@ -93,7 +102,7 @@ class BuildReport:
 
 
 def make_backend(target: str, kind: str, spec: PromptSpec):
-    from .backends import EndpointBackend, LocalTextBackend, LocalVisionBackend  # noqa: PLC0415
+    from .backends import EndpointBackend, LocalTextBackend, LocalVisionBackend
 
     gen = spec.generation
     kw = {"temperature": float(gen.get("temperature", 0.2)), "top_p": float(gen.get("top_p", 0.9))}
@@ -338,10 +347,10 @@ def _assemble(settings: BuildSettings, spec: PromptSpec, source: Source, results
 
 
 def _write_build_json(settings: BuildSettings, source: Source, report: BuildReport, spec: PromptSpec) -> None:
-    from datetime import datetime, timezone  # noqa: PLC0415
+    from datetime import datetime
 
     info = {"format": "interreid data build", "version": 1,
-            "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
             "source": source.description, "images": str(source.root), "prompts": spec.path,
             "settings": {"seed": settings.seed, "splits": settings.splits, "keep_split": settings.keep_split,
                          "invalid": settings.invalid, "limit": settings.limit, "identity": settings.identity,
@@ -354,9 +363,9 @@ def _write_build_json(settings: BuildSettings, source: Source, report: BuildRepo
 def format_report(report: BuildReport) -> str:
     share = 100 * report.qa_failed / report.qa_checked if report.qa_checked else 0.0
     lines = [format_stats(report.stats), "",
-             f"Validation: {report.qa_failed} of {report.qa_checked} answers ({share:.1f}%) failed "
-             f"(not supported by the fine-grained description, restating the initial one, or unreadable); "
-             f"{report.dialogues_failed} dialogues had at least one; {report.dropped_records} records were dropped.",
+             (f"Validation: {report.qa_failed} of {report.qa_checked} answers ({share:.1f}%) failed "
+              f"(not supported by the fine-grained description, restating the initial one, or unreadable); "
+              f"{report.dialogues_failed} dialogues had at least one; {report.dropped_records} records were dropped."),
              f"Model calls: {report.calls} made, {report.cached_calls} taken from the cache; {report.elapsed_s:.1f} s.",
              f"Wrote {report.annotations} ({report.records} records); images are read from {report.images_root}."]
     if report.plot:

@@ -39,9 +39,9 @@ class PromptSpec:
 
 def load_prompts(path: str | Path | None = None) -> PromptSpec:
     """The bundled prompts, or the YAML file ``path`` with the same keys. UserError when unusable."""
-    import yaml  # noqa: PLC0415
+    import yaml
 
-    from ..paths import resources_dir  # noqa: PLC0415
+    from ..paths import resources_dir
 
     path = Path(path) if path else resources_dir() / "prompts" / "databuild.yaml"
     try:

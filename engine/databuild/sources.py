@@ -42,7 +42,7 @@ class Source:
 
 
 def _hash_all(paths: list[Path]) -> list[str]:
-    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+    from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         return list(pool.map(sha256_file, paths))
@@ -68,7 +68,7 @@ def from_folder(folder: Path, identity: str = "image") -> Source:
 
 def from_gallery(folder: Path) -> Source:
     """Every image of a gallery (each its own person), read from its first source path."""
-    from ..gallery.store import Gallery  # noqa: PLC0415
+    from ..gallery.store import Gallery
 
     gallery = Gallery.open(folder)
     try:

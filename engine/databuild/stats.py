@@ -64,8 +64,8 @@ def format_stats(stats: dict) -> str:
         row = stats[key]
         lines.append(f"{label:<24}{row['max']:>11}{row['min']:>11}{row['mean']:>11.1f}{row['unique_words']:>14}")
     r = stats["rounds"]
-    lines += ["", f"Rounds per dialogue: mean {r['mean']}, min {r['min']}, max {r['max']} "
-                  f"({stats['questions']} questions)"]
+    lines += ["", (f"Rounds per dialogue: mean {r['mean']}, min {r['min']}, max {r['max']} "
+                   f"({stats['questions']} questions)")]
     if stats["question_types"]:
         lines.append("Question types: " + ", ".join(f"{k} {100 * v:.0f}%"
                                                     for k, v in stats["question_types"].items()))
@@ -74,10 +74,10 @@ def format_stats(stats: dict) -> str:
 
 def plot_stats(stats: dict, out: str | Path) -> Path:
     """Figure 5's two panels (description length, dialogue rounds) plus question-type shares."""
-    import matplotlib  # noqa: PLC0415
+    import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt  # noqa: PLC0415
+    import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
     for key, label, colour in (("initial", "initial", "#4c72b0"), ("fine", "fine-grained", "#dd8452")):

@@ -14,7 +14,7 @@ import hashlib
 import re
 
 _WORD = re.compile(r"[a-z]+")
-STOP = set("""
+STOP = frozenset("""  # noqa: SIM905  (a word list reads best as text)
 a an the and or but nor of in on at to for with without from by as into onto over under up down out off about
 is are was were be been being am has have had having do does did done will would can could should may might
 must shall this that these those there here it its it's they them their theirs he him his she her hers
@@ -59,7 +59,7 @@ def identity_split(people: list[str], fractions: dict[str, float], seed: int) ->
     start, cum = 0, 0.0
     for i, (split, share) in enumerate(fractions.items()):
         cum += share / total
-        end = len(names) if i == len(fractions) - 1 else int(round(cum * len(names)))
+        end = len(names) if i == len(fractions) - 1 else round(cum * len(names))
         for n in names[start:end]:
             out[n] = split
         start = end
