@@ -110,7 +110,7 @@ class StubServer:
         self._timer = threading.Timer(lifetime, self.stop)
         self._timer.daemon = True
 
-    def __enter__(self) -> StubServer:
+    def __enter__(self) -> StubServer:  # noqa: PYI034
         self._thread.start()
         self._timer.start()
         return self

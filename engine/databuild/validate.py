@@ -14,14 +14,15 @@ import hashlib
 import re
 
 _WORD = re.compile(r"[a-z]+")
-STOP = frozenset("""  # noqa: SIM905  (a word list reads best as text)
+_STOP_WORDS = """
 a an the and or but nor of in on at to for with without from by as into onto over under up down out off about
 is are was were be been being am has have had having do does did done will would can could should may might
 must shall this that these those there here it its it's they them their theirs he him his she her hers
 i me my you your we our yes no not none also too very quite rather some any each both either neither
 which who whom whose what when where why how while than then so such just only well like appears appear
 seems seem seen see saw look looks looking person witness image picture one
-""".split())
+"""
+STOP = frozenset(_STOP_WORDS.split())
 FOLD = {"gray": "grey", "colored": "coloured", "color": "colour", "colors": "colour", "colours": "colour"}
 
 
