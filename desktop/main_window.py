@@ -267,6 +267,9 @@ class MainWindow(QMainWindow):
             with Gallery.open(request.gallery_folder) as gallery:
                 engine = build_engine(gallery, selector=request.selector, questioner=request.questioner,
                                       load_questioner=False)  # checks the choice; the case loads it
+                from engine.treid import attach_treid
+
+                attach_treid(engine, gallery, request.treid, request.treid_weight)  # computes its vectors once
                 CaseFile.create(request.case_path, request.title, request.investigator, gallery,
                                 engine.identity()).close()
             return request.case_path

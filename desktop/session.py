@@ -163,6 +163,11 @@ class CaseSession(QObject):
                 chosen = case.metadata().get("engine") or {}
                 engine = build_engine(gallery, selector=chosen.get("selector") or "kmeans",
                                       questioner=chosen.get("questioner") or "infogain", load_questioner=False)
+                if chosen.get("treid"):  # the second model the case was made with (paper Table 2)
+                    from engine.treid import attach_treid, spec_from_identity
+
+                    attach_treid(engine, gallery, spec_from_identity(chosen["treid"]),
+                                 float(chosen["treid"].get("weight", 0.5)))
                 interview = Interview(gallery, engine, case=case)
                 state = None
                 if case.meta("initial_description"):
