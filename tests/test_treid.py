@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from fixtures_full import tiny_pack  # noqa: F401  (fixture)
+
 from engine.cli.main import main
 from engine.errors import UserError
 from engine.evaluation.annotations import load_annotations
@@ -105,21 +107,25 @@ def test_a_better_treid_model_lifts_the_fused_ranking(synth, cache, monkeypatch)
 
 
 @pytest.fixture(scope="module")
-def two_packs(tmp_path_factory):
+def two_packs(tiny_pack, tmp_path_factory):
+    """The session's tiny random pack (seed 0) and a second one with other random weights (seed 1)."""
     from engine.full.pack import build_pack
 
-    root = tmp_path_factory.mktemp("treid-packs")
-    a = build_pack(root / "a", random_weights=True, config=TINY, name="interactive-a", version="1.0", seed=0)
-    b = build_pack(root / "b", random_weights=True, config=TINY, name="treid-b", version="1.0", seed=1)
-    return a.folder, b.folder
+    b = build_pack(tmp_path_factory.mktemp("treid-pack") / "b", random_weights=True, config=TINY, name="treid-b",
+                   version="1.0", seed=1)
+    return tiny_pack, b.folder
 
 
-def test_two_random_packs_through_the_cli(synth, two_packs, tmp_path, capsys):
+def test_two_random_packs_through_the_cli(two_packs, tmp_path, capsys):
+    from engine.synth.dataset import generate
+
+    synth = tmp_path / "synth"
+    generate(synth, ids=8, images_per_id=2, seed=5, test_fraction=1.0)
     pack_a, pack_b = two_packs
     out = tmp_path / "bench.json"
     args = ["bench", "interactive", "--data", str(synth / "annotations.json"), "--images", str(synth),
             "--engine", "full", "--pack", str(pack_a), "--method", "initial,infogain", "--rounds", "2",
-            "--limit", "10", "--treid", str(pack_b), "--cache", str(tmp_path / "cache"), "--json", str(out)]
+            "--limit", "6", "--treid", str(pack_b), "--cache", str(tmp_path / "cache"), "--json", str(out)]
     assert main(args) == 0
     printed = capsys.readouterr().out
     assert "paper Table 2" in printed and "treid-b 1.0 (untrained) (initial description)" in printed
@@ -129,16 +135,20 @@ def test_two_random_packs_through_the_cli(synth, two_packs, tmp_path, capsys):
     assert set(summary["fused"]) == {"initial", "infogain"}
     for key in ("R@1", "R@5", "R@10", "mAP"):
         assert 0.0 <= summary["fused"]["infogain"][-1][key] <= 100.0
-    # the T-ReID model's gallery vectors were computed once and kept beside the gallery
-    cached = list((tmp_path / "cache").glob("*/treid/pack-*.npz"))
-    assert len(cached) == 1
-    stamp = cached[0].stat().st_mtime_ns
-    assert main(args) == 0
-    assert cached[0].stat().st_mtime_ns == stamp
-    # the two random models disagree: fused positions differ from both models' own
+    # the two random models disagree: fused positions differ from the interactive model's own
     q = data["runs"]["infogain"]["per_query"]
     fused = [p["treid_positions"][summary["name"]] for p in q]
     assert any(f != p["correct_positions"] for f, p in zip(fused, q))
+    # the T-ReID model's gallery vectors were computed once and kept beside the gallery
+    from engine.gallery.store import Gallery
+    from engine.treid import load_treid
+
+    (cached,) = list((tmp_path / "cache").glob("*/treid/pack-*.npz"))
+    stamp = cached.stat().st_mtime_ns
+    with Gallery.open(cached.parent.parent) as gallery:
+        again = load_treid(str(pack_b), gallery)
+        assert again.vectors.shape[0] == len(gallery) == 16
+    assert cached.stat().st_mtime_ns == stamp
 
 
 def test_interview_cli_records_and_resumes_the_treid_model(tmp_path, crops_dir, capsys, monkeypatch):
