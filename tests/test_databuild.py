@@ -21,7 +21,7 @@ from imagemaker import write_person
 
 from engine.cli.main import main
 from engine.databuild.pipeline import BuildSettings, build, starting_text
-from engine.databuild.prompts import parse_numbered, parse_qa, subject_of
+from engine.databuild.prompts import parse_numbered, parse_qa, subject_of, tidy_text
 from engine.databuild.sources import Item
 from engine.databuild.stats import compute_stats
 from engine.databuild.validate import check_answer, identity_split
@@ -211,6 +211,10 @@ def test_parsers_validation_and_stats():
     q, a, opts = parse_qa("Question: What colour are his shoes?\nA) red\nB) white\nC) blue\nD) black\n"
                           "Answer: His shoes are white.")
     assert q == "What colour are his shoes?" and a == "His shoes are white." and len(opts) == 4
+    # what a small local model writes: labelled paragraphs, a phrase looped until the token limit
+    raw = ("Original description: A man in a red jacket.\n\nRewrite description: He has short hair, wearing "
+           "jeans. He has a medium build, wearing jeans, wearing jeans, wearing jeans. He is tall, wearing")
+    assert tidy_text(raw) == "He has short hair, wearing jeans. He has a medium build."
     assert subject_of("She wears a coat. Her hair is blonde.") == "woman"
     assert subject_of("The pedestrian walks.") == "person"
     fine = "A man in a red jacket. He wears grey trousers and carries a black backpack."

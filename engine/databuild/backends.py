@@ -97,8 +97,10 @@ def _model_hash(path: Path) -> str:
 class _LocalBase:
     parallel = 1  # one model in memory, one generation at a time
 
-    def __init__(self, target: str, kind: str, temperature: float, top_p: float):
+    def __init__(self, target: str, kind: str, temperature: float, top_p: float,
+                 repetition_penalty: float | None = None):
         self.path = Path(target).expanduser()
+        self.repetition_penalty = repetition_penalty
         if not self.path.exists():
             raise UserError(f"Model {self.path} does not exist; give a .gguf file or a model folder.")
         self.temperature, self.top_p = temperature, top_p
@@ -107,9 +109,10 @@ class _LocalBase:
         self._loaded = None
 
     def _sample_kwargs(self) -> dict:
+        extra = {"repetition_penalty": self.repetition_penalty} if self.repetition_penalty else {}
         if self.temperature <= 0:
-            return {"do_sample": False}
-        return {"do_sample": True, "temperature": self.temperature, "top_p": self.top_p}
+            return {"do_sample": False, **extra}
+        return {"do_sample": True, "temperature": self.temperature, "top_p": self.top_p, **extra}
 
 
 class LocalTextBackend(_LocalBase):
@@ -117,8 +120,10 @@ class LocalTextBackend(_LocalBase):
 
     vision = False
 
-    def __init__(self, target: str, temperature: float = 0.2, top_p: float = 0.9):
-        super().__init__(target, "gguf" if str(target).lower().endswith(".gguf") else "hf-text", temperature, top_p)
+    def __init__(self, target: str, temperature: float = 0.2, top_p: float = 0.9,
+                 repetition_penalty: float | None = None):
+        super().__init__(target, "gguf" if str(target).lower().endswith(".gguf") else "hf-text", temperature, top_p,
+                         repetition_penalty)
         if self.path.is_file() and self.path.suffix.lower() != ".gguf":
             raise UserError(f"Model {self.path} is a file but not a .gguf model; give a .gguf file or a model folder.")
 
@@ -165,8 +170,9 @@ class LocalVisionBackend(_LocalBase):
 
     vision = True
 
-    def __init__(self, target: str, temperature: float = 0.2, top_p: float = 0.9):
-        super().__init__(target, "hf-vlm", temperature, top_p)
+    def __init__(self, target: str, temperature: float = 0.2, top_p: float = 0.9,
+                 repetition_penalty: float | None = None):
+        super().__init__(target, "hf-vlm", temperature, top_p, repetition_penalty)
         if not self.path.is_dir():
             raise UserError(f"Vision-language model {self.path} is not a folder; give a Hugging Face model folder.")
 

@@ -106,6 +106,8 @@ def make_backend(target: str, kind: str, spec: PromptSpec):
 
     gen = spec.generation
     kw = {"temperature": float(gen.get("temperature", 0.2)), "top_p": float(gen.get("top_p", 0.9))}
+    if kind != "endpoint" and gen.get("local_repetition_penalty"):
+        kw["repetition_penalty"] = float(gen["local_repetition_penalty"])
     return {"endpoint": EndpointBackend, "vlm": LocalVisionBackend, "text": LocalTextBackend}[kind](target, **kw)
 
 
@@ -141,6 +143,8 @@ class _Builder:
     def call(self, backend, step: str, prompt: str, item: Item, image: bool) -> str:
         settings = {"max_tokens": self.spec.max_tokens(step), "temperature": getattr(backend, "temperature", None),
                     "top_p": getattr(backend, "top_p", None)}
+        if getattr(backend, "repetition_penalty", None):
+            settings["repetition_penalty"] = backend.repetition_penalty
         model = getattr(backend, "cache_identity", backend.identity)
         key = call_key(item.sha256, self.spec.version, model, step, prompt, settings)
         out = self.cache.get(key)

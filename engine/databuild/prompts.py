@@ -82,17 +82,42 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE.findall(text or "") if s.strip()]
 
 
+_PARA_LABEL = re.compile(r"^\s*(?:\*\*)?([A-Z][A-Za-z -]{2,40}?)(?:\*\*)?\s*:\s*(?:\*\*)?", re.MULTILINE)
+
+
+def _dedupe(text: str) -> str:
+    """Drop sentences, and comma-separated clauses within a sentence, that a small model repeated."""
+    seen: set[str] = set()
+    out = []
+    for sent in sentences(text):
+        clauses, kept = re.split(r"(?<=,)\s+", sent), []
+        for clause in clauses:
+            key = re.sub(r"[^a-z ]", "", clause.lower()).strip()
+            if key and key in seen:
+                continue
+            seen.add(key)
+            kept.append(clause)
+        if kept:
+            joined = " ".join(kept).rstrip(",").strip()
+            out.append(joined if joined[-1] in ".!?" else joined + ".")
+    return " ".join(out)
+
+
 def tidy_text(text: str, label: str | None = None) -> str:
-    """A model's free text as one paragraph: no leading label (``Follow-up description:``), no
-    surrounding quotes, whitespace collapsed, an unfinished last sentence dropped."""
+    """A model's free text as one paragraph: without its labels (``Follow-up description:``; when
+    the model wrote several labelled paragraphs, only the last one's text), no surrounding quotes,
+    repeated sentences and clauses dropped, whitespace collapsed, an unfinished last sentence dropped."""
     text = (text or "").replace("\r", "").strip()
     if label:
         text = re.sub(rf"^\s*{re.escape(label)}\s*:?\s*", "", text, flags=re.IGNORECASE)
+    labels = list(_PARA_LABEL.finditer(text))
+    if labels:
+        text = text[labels[-1].end():]
     text = re.sub(r"\s+", " ", text).strip().strip('"').strip()
     parts = sentences(text)
     if len(parts) > 1 and parts[-1][-1] not in ".!?":
         parts = parts[:-1]
-    return " ".join(parts).strip()
+    return _dedupe(" ".join(parts).strip())
 
 
 def parse_numbered(text: str) -> list[str]:
