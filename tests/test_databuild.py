@@ -235,3 +235,20 @@ def test_parsers_validation_and_stats():
     assert st["question_types"] == {"descriptive": pytest.approx(1 / 3, abs=1e-3),
                                     "multiple choice": pytest.approx(1 / 3, abs=1e-3),
                                     "yes/no": pytest.approx(1 / 3, abs=1e-3)}
+
+
+# SLOW, opt-in (about 50 s on two busy cores): `train retriever` reads a built file.
+@pytest.mark.skipif(os.environ.get("INTERREID_SLOW_TESTS") != "1", reason="slow: set INTERREID_SLOW_TESTS=1")
+@pytest.mark.timeout(600)
+def test_output_feeds_train_retriever(people, tmp_path):
+    with StubServer() as stub:
+        report = _build(people, tmp_path / "out", stub.url, splits={"train": 0.5, "test": 0.5})
+    sets = [f"data.annotations={report.annotations}", f"data.images={report.images_root}",
+            "model.config=clip-reid-tiny", "mlm.depth=1", "train.warmup_epochs=1", "train.epochs=1",
+            "train.batch_size=8"]
+    argv = ["train", "retriever", "--out", str(tmp_path / "ret"), "--json", str(tmp_path / "ret.json")]
+    for s in sets:
+        argv += ["--set", s]
+    assert main(argv) == 0
+    result = json.loads((tmp_path / "ret.json").read_text())
+    assert result["train_images"] == 8 and result["test_images"] == 8 and result["epochs_done"] == 1

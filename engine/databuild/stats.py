@@ -89,6 +89,7 @@ def plot_stats(stats: dict, out: str | Path) -> Path:
     axes[0].legend()
     hist = stats["rounds"]["histogram"]
     axes[1].bar([int(k) for k in hist], list(hist.values()), color="#55a868")
+    axes[1].xaxis.set_major_locator(MaxNLocator(integer=True))
     axes[1].set_xlabel("rounds per dialogue")
     axes[1].set_ylabel("dialogues")
     shares = stats["question_types"]
