@@ -78,6 +78,7 @@ def plot_stats(stats: dict, out: str | Path) -> Path:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
     for key, label, colour in (("initial", "initial", "#4c72b0"), ("fine", "fine-grained", "#dd8452")):
