@@ -252,3 +252,17 @@ def test_output_feeds_train_retriever(people, tmp_path):
     assert main(argv) == 0
     result = json.loads((tmp_path / "ret.json").read_text())
     assert result["train_images"] == 8 and result["test_images"] == 8 and result["epochs_done"] == 1
+
+
+def test_stats_command(people, tmp_path, capsys):
+    with StubServer() as stub:
+        report = _build(people, tmp_path / "out", stub.url, limit=4)
+    png = tmp_path / "fig5.png"
+    assert main(["data", "stats", str(report.annotations), "--plot", str(png)]) == 0
+    printed = capsys.readouterr().out
+    assert "Initial descriptions" in printed and "Fine-grained" in printed and "Question types" in printed
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    assert main(["data", "stats", str(report.annotations), "--json"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["records"] == 4 and stats["fine"]["max"] >= stats["fine"]["min"] > stats["initial"]["max"]
+    assert main(["data", "stats", str(report.annotations), "--plot", str(tmp_path / "x.jpg")]) == 2

@@ -199,12 +199,27 @@ class LocalVisionBackend(_LocalBase):
 
         with self._lock:
             torch, processor, model = self._load()
-            content = ([{"type": "image"}] if image is not None else []) + [{"type": "text", "text": prompt}]
-            text = processor.apply_chat_template([{"role": "user", "content": content}], add_generation_prompt=True)
+            text = self._chat_text(processor, prompt, image is not None)
             images = [Image.open(io.BytesIO(image)).convert("RGB")] if image is not None else None
-            inputs = processor(images=images, text=text, return_tensors="pt")
-            torch.manual_seed(seed)
-            with torch.no_grad():
-                out = model.generate(**inputs, max_new_tokens=int(max_tokens), **self._sample_kwargs())
+            try:
+                inputs = processor(images=images, text=text, return_tensors="pt")
+                torch.manual_seed(seed)
+                with torch.no_grad():
+                    out = model.generate(**inputs, max_new_tokens=int(max_tokens), **self._sample_kwargs())
+            except Exception as exc:  # noqa: BLE001  (the user's model: say which and why, in one sentence)
+                raise UserError(f"Vision-language model {self.path} failed to describe an image "
+                                f"({exc.__class__.__name__}: {str(exc).splitlines()[0][:120]}).") from None
             tok = getattr(processor, "tokenizer", processor)
             return tok.decode(out[0][inputs["input_ids"].shape[1]:], skip_special_tokens=True)
+
+    @staticmethod
+    def _chat_text(processor, prompt: str, with_image: bool) -> str:
+        """The chat prompt: the processor's multimodal template, or, for a model whose template
+        only takes text, the image token before the instruction."""
+        content = ([{"type": "image"}] if with_image else []) + [{"type": "text", "text": prompt}]
+        try:
+            return processor.apply_chat_template([{"role": "user", "content": content}], add_generation_prompt=True)
+        except Exception:  # noqa: BLE001  (a text-only template: fall back to the image token)
+            token = getattr(processor, "image_token", None) or "<image>"
+            flat = f"{token}\n{prompt}" if with_image else prompt
+            return processor.apply_chat_template([{"role": "user", "content": flat}], add_generation_prompt=True)
