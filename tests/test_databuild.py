@@ -266,3 +266,16 @@ def test_stats_command(people, tmp_path, capsys):
     stats = json.loads(capsys.readouterr().out)
     assert stats["records"] == 4 and stats["fine"]["max"] >= stats["fine"]["min"] > stats["initial"]["max"]
     assert main(["data", "stats", str(report.annotations), "--plot", str(tmp_path / "x.jpg")]) == 2
+
+
+def test_a_server_failing_mid_build_stops_it_and_loses_nothing(people, tmp_path):
+    out = tmp_path / "out"
+    with StubServer(fail_after=25) as stub:
+        with pytest.raises(UserError, match="refused the request"):
+            _build(people, out, stub.url, parallel=2)
+        assert len(stub.requests) <= 25 + 2  # stopped at once: at most one more call per worker
+    saved = (out / ".build" / "calls.jsonl").read_text().count("\n")
+    assert saved >= 20
+    with StubServer() as stub:
+        report = _build(people, out, stub.url, parallel=2)
+    assert report.cached_calls == saved and report.records == 16

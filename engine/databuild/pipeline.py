@@ -139,6 +139,7 @@ class _Builder:
         self.s, self.spec, self.cache, self.captioner, self.writer = settings, spec, cache, captioner, writer
         self.calls = 0
         self._lock = threading.Lock()
+        self.stop = threading.Event()  # set on an error or Ctrl-C: workers make no further calls
 
     def call(self, backend, step: str, prompt: str, item: Item, image: bool) -> str:
         settings = {"max_tokens": self.spec.max_tokens(step), "temperature": getattr(backend, "temperature", None),
@@ -150,6 +151,8 @@ class _Builder:
         out = self.cache.get(key)
         if out is not None:
             return out
+        if self.stop.is_set():
+            raise _Stopped
         data = item.image.read_bytes() if image else None
         out = backend.generate(prompt, data, self.spec.max_tokens(step), seed=int(key[:8], 16))
         self.cache.put(key, out, {"step": step, "image_sha256": item.sha256, "prompt_version": self.spec.version,
@@ -208,6 +211,10 @@ class _Builder:
         models["dialogue"] = self.writer.identity
         return {"item": item, "initial": initial, "fine": fine, "subcaptions": subs, "qas": qas,
                 "models": models, "subject": subject, "notes": notes}
+
+
+class _Stopped(Exception):
+    """A worker stops because the build is stopping (another error, or Ctrl-C)."""
 
 
 def _prepare_out(out: Path) -> None:
@@ -272,24 +279,26 @@ def build(settings: BuildSettings, progress: Progress | None = None) -> BuildRep
     done = 0
     if progress:
         progress(0, len(items), "")
+    pool = ThreadPoolExecutor(max_workers=workers)
     try:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            pending = {pool.submit(builder.process, it): i for i, it in enumerate(items)}
-            try:
-                while pending:
-                    finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    for fut in finished:
-                        i = pending.pop(fut)
-                        results[i] = fut.result()
-                        done += 1
-                        if progress:
-                            progress(done, len(items), f"{cache.hits} cached")
-            except BaseException:
-                for fut in pending:
-                    fut.cancel()
-                raise
-    finally:
+        pending = {pool.submit(builder.process, it): i for i, it in enumerate(items)}
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                i = pending.pop(fut)
+                results[i] = fut.result()
+                done += 1
+                if progress:
+                    progress(done, len(items), f"{cache.hits} cached")
+    except BaseException:
+        # stop at once: queued images are cancelled and running ones make no further calls; the
+        # calls in flight finish and are saved (a local model cannot be interrupted mid-call)
+        builder.stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)
         cache.close()
+        raise
+    pool.shutdown(wait=True)
+    cache.close()
     report = _assemble(settings, spec, source, [r for r in results if r is not None], out)
     report.calls, report.cached_calls = builder.calls, cache.hits
     report.elapsed_s = time.perf_counter() - start
