@@ -211,6 +211,7 @@ def test_parsers_validation_and_stats():
     q, a, opts = parse_qa("Question: What colour are his shoes?\nA) red\nB) white\nC) blue\nD) black\n"
                           "Answer: His shoes are white.")
     assert q == "What colour are his shoes?" and a == "His shoes are white." and len(opts) == 4
+    assert parse_qa('The question is: "What is she wearing?"')[:2] == ("What is she wearing?", "")
     # what a small local model writes: labelled paragraphs, a phrase looped until the token limit
     raw = ("Original description: A man in a red jacket.\n\nRewrite description: He has short hair, wearing "
            "jeans. He has a medium build, wearing jeans, wearing jeans, wearing jeans. He is tall, wearing")

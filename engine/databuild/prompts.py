@@ -157,4 +157,10 @@ def parse_qa(text: str) -> tuple[str, str, list[str]]:
             question += " " + line.strip()
         elif line.strip() and current == "answer" and answer and not answer.endswith((".", "!", "?")):
             answer += " " + line.strip()
+    if not question:  # no "Question:" label: a line that asks something ("The question is: ...?")
+        for line in (text or "").split("\n"):
+            if "?" in line and not _LABEL.match(line):
+                question = re.sub(r"^\s*(the\s+)?question\s+is\s*:?\s*", "", line, flags=re.IGNORECASE)
+                question = question[:question.rindex("?") + 1].strip().strip('"').strip()
+                break
     return question.strip().strip('"'), tidy_text(answer), options
