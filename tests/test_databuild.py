@@ -280,3 +280,17 @@ def test_a_server_failing_mid_build_stops_it_and_loses_nothing(people, tmp_path)
     with StubServer() as stub:
         report = _build(people, out, stub.url, parallel=2)
     assert report.cached_calls == saved and report.records == 16
+
+
+def test_from_a_gallery(crops_dir, tmp_path):
+    gallery = tmp_path / "gallery"
+    assert main(["gallery", "import", str(crops_dir), "--gallery", str(gallery)]) == 0
+    with StubServer() as stub:
+        report = build(BuildSettings(source=gallery, out=tmp_path / "out", endpoint=stub.url))
+    records = load_annotations(report.annotations)
+    assert len(records) == 12 and len({r.id for r in records}) == 12  # each image its own person
+    assert report.images_root == crops_dir.absolute()  # the originals, not the gallery's thumbnails
+    assert all((report.images_root / r.file_path).is_file() for r in records)
+    from engine.hashing import sha256_file
+
+    assert all(sha256_file(report.images_root / r.file_path) == r.extra["build"]["image_sha256"] for r in records)
