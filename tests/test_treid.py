@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from fixtures_full import tiny_pack  # noqa: F401  (fixture)
 
 from engine.cli.main import main
@@ -42,8 +41,8 @@ def cache(tmp_path_factory) -> Path:
 
 
 def _run(synth, cache, **kw):
-    base = dict(annotations=synth / "annotations.json", images=synth, cache_dir=cache, answerer="attributes",
-                methods=("initial", "infogain"), treid=("lite",))
+    base = {"annotations": synth / "annotations.json", "images": synth, "cache_dir": cache, "answerer": "attributes",
+                "methods": ("initial", "infogain"), "treid": ("lite",)}
     return run_benchmark(BenchSettings(**{**base, **kw}))
 
 
