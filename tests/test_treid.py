@@ -176,3 +176,28 @@ def test_unknown_treid_pack_is_one_sentence(synth, cache, capsys):
                  "--method", "initial", "--treid", "no-such-pack", "--cache", str(cache)])
     err = capsys.readouterr().err
     assert code == 2 and "No model pack 'no-such-pack'" in err and "Traceback" not in err
+
+
+def test_interview_ranks_with_the_fused_scores(tmp_path, crops_dir):
+    """The interview's rankings are the fused ones: weight 1 ranks by the T-ReID model's match to
+    the initial description at every round, weight 0 is the interview without it."""
+    from engine.engines import build_engine
+    from engine.gallery.store import Gallery
+    from engine.interview.loop import Interview
+    from engine.treid import attach_treid
+
+    assert main(["gallery", "import", str(crops_dir), "--gallery", str(tmp_path / "g")]) == 0
+    with Gallery.open(tmp_path / "g") as gallery:
+        plain = Interview(gallery, build_engine(gallery))
+        plain.start("a man in a red top")
+        after_plain = plain.answer("He wore blue trousers.", asked="What colour were his trousers?")
+        only = Interview(gallery, attach_treid(build_engine(gallery), gallery, "lite", 1.0))
+        only.start("a man in a red top")
+        after_only = only.answer("He wore blue trousers.", asked="What colour were his trousers?")
+        none = Interview(gallery, attach_treid(build_engine(gallery), gallery, "lite", 0.0))
+        none.start("a man in a red top")
+        after_none = none.answer("He wore blue trousers.", asked="What colour were his trousers?")
+        initial_only = Interview(gallery, build_engine(gallery)).start("a man in a red top")
+    assert after_none.rows.tolist() == after_plain.rows.tolist()
+    assert after_only.rows.tolist() == initial_only.rows.tolist()  # the answer moved nothing
+    assert after_plain.rows.tolist() != initial_only.rows.tolist()  # ... where it did without the T-ReID model
