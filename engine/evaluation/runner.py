@@ -354,6 +354,10 @@ def run_benchmark(settings: BenchSettings, progress: Progress | None = None,
     start = time.perf_counter()
     if settings.rounds < 1:
         raise UserError(f"--rounds must be at least 1 (got {settings.rounds}).")
+    if settings.treid:
+        from ..treid import check_weight  # noqa: PLC0415
+
+        check_weight(settings.treid_weight)
     specs = plan_runs(tuple(settings.methods), tuple(settings.selectors))
     if settings.engine != "full" and any(s.method == "llava" for s in specs):
         raise UserError("The 'llava' method needs the full engine with a model pack that has a questioner; "
@@ -403,9 +407,8 @@ def run_benchmark(settings: BenchSettings, progress: Progress | None = None,
         prepare([records[qi][1] for qi in chosen])
     treid_models = []
     if settings.treid:
-        from ..treid import check_weight, load_treid  # noqa: PLC0415
+        from ..treid import load_treid  # noqa: PLC0415
 
-        check_weight(settings.treid_weight)
         treid_models = [load_treid(spec, gallery) for spec in dict.fromkeys(settings.treid)]
     treid_alone: list[dict] = [{"name": m.name, "identity": m.identity, "positions": []} for m in treid_models]
     runner = _Runner(gallery, row_ids, settings.rounds, answerer, engine_for, treid_models, settings.treid_weight)
