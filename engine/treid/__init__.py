@@ -65,6 +65,9 @@ class TreidFusion:
         """``scores`` (the interactive retriever's, gallery order) fused with the T-ReID model's
         scores for ``initial``; same scale and temperature as ``scores``."""
         treid = self.model.scores(initial)
+        if treid.shape != np.shape(scores):
+            raise UserError("Images were added to the gallery after the second matching model was loaded; "
+                            "close and reopen the case to include them.")
         return fuse(scores, temperature, treid, self.model.temperature, self.weight)
 
     def identity(self) -> dict:
