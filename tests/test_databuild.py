@@ -115,7 +115,7 @@ def test_parallel_requests_are_bounded(people, tmp_path):
 
 def test_killed_build_resumes_where_it_stopped(people, tmp_path):
     out = tmp_path / "out"
-    with StubServer(delay=0.03) as stub:
+    with StubServer(delay=0.05) as stub:
         env = {**os.environ, "PYTHONPATH": str(REPO)}
         proc = subprocess.Popen([sys.executable, "-m", "engine.cli.main", "data", "build", str(people), str(out),
                                  "--endpoint", stub.url, "--identity", "folder", "--parallel", "2"],
