@@ -193,6 +193,11 @@ class CaseSession(QObject):
             chosen = case.metadata().get("engine") or {}
             engine = build_engine(gallery, selector=chosen.get("selector") or "kmeans",
                                   questioner=chosen.get("questioner") or "infogain", load_questioner=False)
+            if chosen.get("treid"):  # the second model the case was made with (paper Table 2)
+                from engine.treid import attach_treid, spec_from_identity
+
+                attach_treid(engine, gallery, spec_from_identity(chosen["treid"]),
+                             float(chosen["treid"].get("weight", 0.5)))
             interview = Interview(gallery, engine, case=case)
             state = None
             if case.meta("initial_description"):
@@ -245,6 +250,9 @@ class CaseSession(QObject):
                 with Gallery.open(request.gallery_folder) as gallery:
                     engine = build_engine(gallery, selector=request.selector, questioner=request.questioner,
                                           load_questioner=False)  # checks the choice; the case loads it
+                    from engine.treid import attach_treid
+
+                    attach_treid(engine, gallery, request.treid, request.treid_weight)  # computes its vectors once
                     CaseFile.create(path, request.title, request.investigator, gallery, engine.identity()).close()
                 return self._open_work(path)
             except BaseException:

@@ -23,11 +23,15 @@ class EngineParts:
     questioner: Questioner
     pack: dict | None = None  # name, version, manifest_sha256, weights
     notes: list[str] = field(default_factory=list)
+    treid: object | None = None  # a treid.TreidFusion: rankings fused with a T-ReID model (paper Table 2)
 
     def identity(self) -> dict:
         """What a case records about the engine that produced its rankings and questions."""
-        return {"kind": self.kind, "retriever": self.retriever.identity.as_dict(),
-                "selector": self.selector.name, "questioner": self.questioner.name, "pack": self.pack}
+        out = {"kind": self.kind, "retriever": self.retriever.identity.as_dict(),
+               "selector": self.selector.name, "questioner": self.questioner.name, "pack": self.pack}
+        if self.treid is not None:
+            out["treid"] = self.treid.identity()
+        return out
 
     def describe(self) -> str:
         pack = ""
@@ -35,7 +39,8 @@ class EngineParts:
             pack = f", pack {self.pack.get('name')} {self.pack.get('version')}"
             if self.pack.get("weights") == "random":
                 pack += " (untrained — for testing only)"
-        return f"{self.kind} engine{pack}; selector {self.selector.name}, questioner {self.questioner.name}"
+        out = f"{self.kind} engine{pack}; selector {self.selector.name}, questioner {self.questioner.name}"
+        return out + (f"; {self.treid.describe()}" if self.treid is not None else "")
 
 
 def selector_names() -> list[str]:

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
+from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog,
+                               QFormLayout,
                                QHBoxLayout, QLabel, QLineEdit, QListWidget, QPushButton, QRadioButton, QVBoxLayout,
                                QWidget)
 
@@ -33,6 +34,8 @@ class NewCaseRequest:
     pack: str | None = None  # an installed pack's folder (full engine)
     selector: str = "kmeans"
     questioner: str = "infogain"
+    treid: str | None = None  # a second model matching the first description: "lite" or a pack folder
+    treid_weight: float = 0.5
 
 
 def installed_packs() -> list[tuple[str, str]]:
@@ -139,6 +142,21 @@ class NewCaseDialog(QDialog):
             self.questioner.addItem(label, key)
         interview_form.addRow("Candidates shown", self.selector)
         interview_form.addRow("Question suggestions", self.questioner)
+        self.treid = QComboBox()
+        self.treid.addItem("No (default)", None)
+        self.treid.addItem("Colour names (lite engine)", "lite")
+        for label, folder in installed_packs():
+            self.treid.addItem(f"Model pack {label}", folder)
+        self.treid.setToolTip("A second model scores how well each image matches the witness's first "
+                              "description; its score is averaged with the interview's at every round.")
+        self.treid_weight = QDoubleSpinBox()
+        self.treid_weight.setRange(0.0, 1.0)
+        self.treid_weight.setSingleStep(0.1)
+        self.treid_weight.setValue(0.5)
+        self.treid_weight.setToolTip("0.5 gives both the same say (the published method); 1 uses the first "
+                                     "description alone.")
+        interview_form.addRow("Also match the first description with", self.treid)
+        interview_form.addRow("Weight of that second match", self.treid_weight)
         layout.addLayout(interview_form)
         self.message = QLabel()
         self.message.setObjectName("errorText")
@@ -207,7 +225,8 @@ class NewCaseDialog(QDialog):
                                      "or import a new gallery.")
                 return None
             return NewCaseRequest(title, self.investigator.text().strip(), case_path, Path(folder),
-                                  selector=self.selector.currentData(), questioner=self.questioner.currentData())
+                                  selector=self.selector.currentData(), questioner=self.questioner.currentData(),
+                                  treid=self.treid.currentData(), treid_weight=self.treid_weight.value())
         sources = [Path(self.sources.item(i).text()) for i in range(self.sources.count())]
         if not self.new_gallery.text().strip() or not sources:
             self.message.setText("Choose a folder for the new gallery and at least one image folder to import.")
@@ -220,7 +239,8 @@ class NewCaseDialog(QDialog):
         return NewCaseRequest(title, self.investigator.text().strip(), case_path,
                               Path(self.new_gallery.text().strip()), sources, engine="full" if pack else "lite",
                               pack=pack, selector=self.selector.currentData(),
-                              questioner=self.questioner.currentData())
+                              questioner=self.questioner.currentData(), treid=self.treid.currentData(),
+                              treid_weight=self.treid_weight.value())
 
     def _accept(self) -> None:
         if self.request() is not None:

@@ -35,6 +35,11 @@ def register_interactive(bsub) -> None:
     p.add_argument("--json", metavar="OUT", help="write every per-round number and per-query rank as JSON "
                                                  "('-' = stdout)")
     p.add_argument("--plot", metavar="OUT.png", help="write R@1 and R@5 against rounds as a PNG")
+    p.add_argument("--treid", action="append", default=[], metavar="PACK",
+                   help="also re-rank with a T-ReID model (paper Table 2): a model pack folder or installed name "
+                        "(its treid component, else its retriever), or 'lite'; repeatable")
+    p.add_argument("--treid-weight", type=float, default=0.5, metavar="W",
+                   help="weight of the T-ReID model's similarity (default 0.5, the paper's plain average)")
     p.set_defaults(func=cmd_interactive)
 
 
@@ -53,7 +58,8 @@ def cmd_interactive(args) -> int:
         annotations=Path(args.data), images=Path(args.images), split=args.split, engine=args.engine,
         pack=args.pack, methods=_names(args.method), selectors=_names(args.selector), rounds=args.rounds,
         answerer=args.answerer, attributes=Path(args.attributes) if args.attributes else None, limit=args.limit,
-        seed=args.seed, cache_dir=Path(args.cache) if args.cache else None)
+        seed=args.seed, cache_dir=Path(args.cache) if args.cache else None, treid=tuple(args.treid),
+        treid_weight=args.treid_weight)
     bars: dict[str, ProgressBar] = {}
 
     def progress(done: int, total: int, what: str) -> None:
@@ -76,6 +82,10 @@ def cmd_interactive(args) -> int:
               "the results below cover those.", file=sys.stderr)
     json_to_stdout = args.json == "-"
     print(format_table(result), file=sys.stderr if json_to_stdout else sys.stdout)
+    if result.treid:
+        from ..treid.table import format_treid_table  # noqa: PLC0415
+
+        print("\n" + format_treid_table(result), file=sys.stderr if json_to_stdout else sys.stdout)
     if args.plot:
         path = plot_rounds(result, args.plot)
         print(f"plot: {path}", file=sys.stderr if json_to_stdout else sys.stdout)

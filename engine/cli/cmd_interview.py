@@ -25,6 +25,10 @@ def register(sub) -> None:
     p.add_argument("--selector", default=None, help="top | uniform | kmeans | learned (default kmeans)")
     p.add_argument("--questioner", default=None, help="infogain | template | llava (default infogain)")
     p.add_argument("--pack", metavar="DIR")
+    p.add_argument("--treid", metavar="PACK", help="also rank with a text-based re-ID model (paper Table 2): a "
+                                                   "model pack or installed pack name, or 'lite'")
+    p.add_argument("--treid-weight", type=float, default=None, metavar="W",
+                   help="weight of that model's match to the initial description (default 0.5, a plain average)")
     p.add_argument("--show", type=int, default=5, metavar="N", help="ranked results shown per round")
     p.add_argument("--json", metavar="OUT", help="also write the transcript as JSON to OUT ('-' = stdout)")
     p.set_defaults(func=cmd_interview)
@@ -57,17 +61,29 @@ def open_case_and_gallery(args):
         eng = meta.get("engine", {})
         engine = build_engine(gallery, selector=args.selector or eng.get("selector", "kmeans"),
                               questioner=args.questioner or eng.get("questioner", "infogain"), pack=args.pack)
-        return case, gallery, engine
+        return case, gallery, _with_treid(engine, gallery, args, eng.get("treid"))
     if not args.gallery:
         raise UserError("Give --gallery DIR (or --case FILE of an existing case).")
     gallery = Gallery.open(args.gallery)
     engine = build_engine(gallery, selector=args.selector or "kmeans", questioner=args.questioner or "infogain",
                           pack=args.pack)
+    engine = _with_treid(engine, gallery, args, None)
     if args.case:
         import getpass
 
         case = CaseFile.create(args.case, args.title, getpass.getuser(), gallery, engine.identity())
     return case, gallery, engine
+
+
+def _with_treid(engine, gallery, args, recorded: dict | None):
+    """Attach the T-ReID re-ranker asked for, or the one a resumed case was made with."""
+    from ..treid import DEFAULT_WEIGHT, attach_treid, spec_from_identity
+
+    spec = getattr(args, "treid", None) or (spec_from_identity(recorded) if recorded else None)
+    weight = getattr(args, "treid_weight", None)
+    if weight is None:
+        weight = float((recorded or {}).get("weight", DEFAULT_WEIGHT))
+    return attach_treid(engine, gallery, spec, weight)
 
 
 def print_state(gallery, state, show: int) -> None:

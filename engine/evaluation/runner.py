@@ -66,13 +66,15 @@ class BenchSettings:
     limit: int | None = None
     seed: int = 0
     cache_dir: Path | None = None
+    treid: tuple[str, ...] = ()  # T-ReID models (packs or "lite") to fuse with (paper Table 2)
+    treid_weight: float = 0.5
 
     def as_dict(self) -> dict:
         return {"annotations": str(self.annotations), "images": str(self.images), "split": self.split,
                 "engine": self.engine, "pack": self.pack, "methods": list(self.methods),
                 "selectors": list(self.selectors), "rounds": self.rounds, "answerer": self.answerer,
                 "attributes": str(self.attributes) if self.attributes else None, "limit": self.limit,
-                "seed": self.seed}
+                "seed": self.seed, "treid": list(self.treid), "treid_weight": self.treid_weight}
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,7 @@ class QueryResult:
     positions: list[list[int]]  # per round: 1-based positions of all correct gallery images
     questions: list[str] = field(default_factory=list)
     answers: list[str] = field(default_factory=list)
+    fused: dict[str, list[list[int]]] = field(default_factory=dict)  # T-ReID name -> positions per round
 
     @property
     def ranks(self) -> list[int]:
@@ -103,7 +106,8 @@ class QueryResult:
 
     def as_dict(self) -> dict:
         return {"index": self.index, "file_path": self.file_path, "id": self.person_id, "ranks": self.ranks,
-                "correct_positions": self.positions, "questions": self.questions, "answers": self.answers}
+                "correct_positions": self.positions, "questions": self.questions, "answers": self.answers,
+                **({"treid_positions": self.fused} if self.fused else {})}
 
 
 @dataclass
@@ -141,6 +145,7 @@ class BenchResult:
     interrupted: bool = False
     elapsed_s: float = 0.0
     notes: list[str] = field(default_factory=list)
+    treid: list[dict] = field(default_factory=list)  # per T-ReID model: name, identity, positions alone
 
     @property
     def queries_done(self) -> int:
@@ -150,7 +155,8 @@ class BenchResult:
         return {"settings": self.settings.as_dict(), "answerer": self.answerer, "gallery": self.gallery,
                 "queries_planned": self.queries_planned, "queries_done": self.queries_done,
                 "interrupted": self.interrupted, "elapsed_s": round(self.elapsed_s, 3), "notes": self.notes,
-                "runs": {r.label: r.as_dict() for r in self.runs}}
+                "runs": {r.label: r.as_dict() for r in self.runs},
+                **({"treid": treid_summary(self)} if self.treid else {})}
 
 
 # -- set-up ------------------------------------------------------------------------------------
@@ -254,27 +260,53 @@ def prepare_gallery(files: list[Path], embedder, cache_dir: Path, progress: Prog
 
 # -- running -----------------------------------------------------------------------------------
 class _Runner:
-    def __init__(self, gallery, row_ids: np.ndarray, rounds: int, answerer: Answerer, engine_for):
+    def __init__(self, gallery, row_ids: np.ndarray, rounds: int, answerer: Answerer, engine_for,
+                 treid: list | None = None, treid_weight: float = 0.5):
         self.gallery = gallery
         self.row_ids = row_ids
         self.rounds = rounds
         self.answerer = answerer
         self.engine_for = engine_for
+        self.treid = list(treid or [])
+        self.treid_weight = treid_weight
 
     def positions(self, rows: np.ndarray, person_id: int) -> list[int]:
         return correct_positions(rows, self.row_ids == person_id).tolist()
 
+    def _record(self, result: QueryResult, state, rec: Record, temperature: float) -> None:
+        """Positions after a round; with T-ReID models, also those of the paper's Table 2 re-ranking:
+        the round's dialogue scores fused with each model's scores for the initial description."""
+        result.positions.append(self.positions(state.rows, rec.id))
+        if not self.treid:
+            return
+        from ..treid import fuse  # noqa: PLC0415
+
+        full = np.empty(len(state.rows), dtype=np.float32)
+        full[state.rows] = state.scores
+        for model in self.treid:
+            fused = fuse(full, temperature, model.scores(rec.initial_description), model.temperature,
+                         self.treid_weight)
+            order = np.lexsort((np.arange(len(fused)), -fused))
+            result.fused.setdefault(model.name, []).append(self.positions(order, rec.id))
+
     def run(self, spec: RunSpec, index: int, rec: Record) -> QueryResult:
+        result = self._run(spec, index, rec)
+        for positions in result.fused.values():  # the questioner ran out: the ranking stays
+            positions += [positions[-1]] * (self.rounds + 1 - len(positions))
+        return result
+
+    def _run(self, spec: RunSpec, index: int, rec: Record) -> QueryResult:
         result = QueryResult(index, rec.file_path, rec.id, [])
         engine = self.engine_for(spec)
         iv = Interview(self.gallery, engine, max_rounds=self.rounds)
+        temperature = engine.retriever.temperature
         state = iv.start(rec.initial_description)
-        result.positions.append(self.positions(state.rows, rec.id))
+        self._record(result, state, rec, temperature)
         if spec.method == "initial":
             result.positions += [result.positions[0]] * self.rounds
             return result
         if spec.method == "oracle":
-            return self._oracle(iv, rec, result)
+            return self._oracle(iv, rec, result, temperature)
         for _t in range(self.rounds):
             suggestion = state.suggestion
             if suggestion is None or not suggestion.text.strip():
@@ -283,12 +315,12 @@ class _Runner:
             state = iv.answer(reply)
             result.questions.append(suggestion.text)
             result.answers.append(reply)
-            result.positions.append(self.positions(state.rows, rec.id))
+            self._record(result, state, rec, temperature)
         while len(result.positions) < self.rounds + 1:  # the questioner ran out: the ranking stays
             result.positions.append(result.positions[-1])
         return result
 
-    def _oracle(self, iv: Interview, rec: Record, result: QueryResult) -> QueryResult:
+    def _oracle(self, iv: Interview, rec: Record, result: QueryResult, temperature: float) -> QueryResult:
         """Paper Eq. 9: each round, the unused annotated answer that ranks the target best."""
         mask = self.row_ids == rec.id
         remaining = list(range(len(rec.questions)))
@@ -305,7 +337,7 @@ class _Runner:
             state = iv.answer(rec.answers[best], asked=rec.questions[best])
             result.questions.append(rec.questions[best])
             result.answers.append(rec.answers[best])
-            result.positions.append(self.positions(state.rows, rec.id))
+            self._record(result, state, rec, temperature)
         while len(result.positions) < self.rounds + 1:
             result.positions.append(result.positions[-1])
         return result
@@ -322,6 +354,10 @@ def run_benchmark(settings: BenchSettings, progress: Progress | None = None,
     start = time.perf_counter()
     if settings.rounds < 1:
         raise UserError(f"--rounds must be at least 1 (got {settings.rounds}).")
+    if settings.treid:
+        from ..treid import check_weight  # noqa: PLC0415
+
+        check_weight(settings.treid_weight)
     specs = plan_runs(tuple(settings.methods), tuple(settings.selectors))
     if settings.engine != "full" and any(s.method == "llava" for s in specs):
         raise UserError("The 'llava' method needs the full engine with a model pack that has a questioner; "
@@ -369,7 +405,13 @@ def run_benchmark(settings: BenchSettings, progress: Progress | None = None,
     prepare = getattr(answerer, "prepare", None)
     if prepare is not None:
         prepare([records[qi][1] for qi in chosen])
-    runner = _Runner(gallery, row_ids, settings.rounds, answerer, engine_for)
+    treid_models = []
+    if settings.treid:
+        from ..treid import load_treid  # noqa: PLC0415
+
+        treid_models = [load_treid(spec, gallery) for spec in dict.fromkeys(settings.treid)]
+    treid_alone: list[dict] = [{"name": m.name, "identity": m.identity, "positions": []} for m in treid_models]
+    runner = _Runner(gallery, row_ids, settings.rounds, answerer, engine_for, treid_models, settings.treid_weight)
     total = len(chosen) * len(runs)
     interrupted = False
     done = 0
@@ -387,6 +429,10 @@ def run_benchmark(settings: BenchSettings, progress: Progress | None = None,
                 done += 1
             for run, res in zip(runs, finished):  # a query counts once every run has finished it
                 run.queries.append(res)
+            for model, alone in zip(treid_models, treid_alone):  # the T-ReID model on the initial description
+                scores = model.scores(rec.initial_description)
+                order = np.lexsort((np.arange(len(scores)), -scores))
+                alone["positions"].append(runner.positions(order, rec.id))
         if progress:
             progress(done, total, "done")
     except KeyboardInterrupt:
@@ -394,7 +440,25 @@ def run_benchmark(settings: BenchSettings, progress: Progress | None = None,
     info = {"folder": str(gallery.folder), "images": len(gallery), "identities": int(len(set(row_ids.tolist()))),
             "embedder": gallery.embedder_identity.as_dict(), "split": settings.split}
     return BenchResult(settings, runs, len(chosen), info, answerer_name, interrupted,
-                       time.perf_counter() - start, notes)
+                       time.perf_counter() - start, notes, treid_alone)
+
+
+def treid_summary(result: BenchResult) -> list[dict]:
+    """Paper Table 2 per T-ReID model: the model alone on the initial descriptions, and each run's
+    dialogue fused with it, per round (the last round is Table 2's "+ interaction" row)."""
+    out = []
+    for alone in result.treid:
+        n = len(alone["positions"])
+        runs = {}
+        for run in result.runs:
+            per_round = [q.fused.get(alone["name"]) for q in run.queries[:n]]
+            if not per_round or any(p is None for p in per_round):
+                continue
+            rounds = len(per_round[0])
+            runs[run.label] = [{"round": r, **round_metrics([p[r] for p in per_round])} for r in range(rounds)]
+        out.append({"name": alone["name"], "identity": alone["identity"], "weight": result.settings.treid_weight,
+                    "alone": round_metrics(alone["positions"]) if n else {}, "fused": runs})
+    return out
 
 
 def _seed_sampling(seed: int, index: int) -> None:

@@ -108,6 +108,9 @@ class Interview:
     def rank(self, query: str) -> tuple[np.ndarray, np.ndarray]:
         """Full ranking for a query: (rows best first, their scores). Ties keep gallery order."""
         scores = np.asarray(self.engine.retriever.score(query, self.vectors), dtype=np.float32)
+        treid = getattr(self.engine, "treid", None)  # paper Table 2: fused with a T-ReID model's initial scores
+        if treid is not None and self.initial:
+            scores = treid.fuse(scores, self.engine.retriever.temperature, self.initial)
         rows = np.lexsort((np.arange(len(scores)), -scores))
         return rows.astype(np.int64), scores[rows]
 

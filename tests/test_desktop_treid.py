@@ -1,0 +1,52 @@
+"""New case in the app with a second model matching the first description (paper Table 2): the
+choice reaches the engine, the case records it, and the case reopens with it."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import QSettings  # noqa: E402
+
+from desktop.main_window import MainWindow  # noqa: E402
+from desktop.widgets.new_case_dialog import NewCaseDialog  # noqa: E402
+
+WAIT = 60000
+
+
+def test_new_case_with_a_treid_model(qtbot, crops_dir, tmp_path):
+    from engine.casefile import CaseFile
+    from engine.cli.main import main
+
+    gallery = tmp_path / "gallery"
+    assert main(["gallery", "import", str(crops_dir), "--gallery", str(gallery)]) == 0
+    dialog = NewCaseDialog(gallery=str(gallery))
+    qtbot.addWidget(dialog)
+    dialog.title.setText("Second model case")
+    dialog.case_path.setText(str(tmp_path / "t.case"))
+    assert dialog.treid.currentData() is None  # off unless chosen
+    dialog.treid.setCurrentIndex(dialog.treid.findData("lite"))
+    dialog.treid_weight.setValue(0.3)
+    request = dialog.request()
+    assert (request.treid, request.treid_weight) == ("lite", pytest.approx(0.3))
+
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings=settings, detect_device=False)
+    qtbot.addWidget(window)
+    window._create_case(request)
+    qtbot.waitUntil(lambda: window.session.is_open and not window.session.busy, timeout=WAIT)
+    engine = window.session.engine
+    assert engine.treid is not None and engine.treid.weight == pytest.approx(0.3)
+    window.session.start("a man in a red top")
+    qtbot.waitUntil(lambda: window.session.state is not None and not window.session.busy, timeout=WAIT)
+    assert len(window.session.state.candidates) == 4
+    window.session.close()
+    with CaseFile.open(request.case_path) as case:
+        recorded = case.metadata()["engine"]["treid"]
+    assert recorded["model"]["kind"] == "lite" and recorded["weight"] == pytest.approx(0.3)
+
+    window.session.open(request.case_path)  # reopened: the same second model
+    qtbot.waitUntil(lambda: window.session.is_open and not window.session.busy, timeout=WAIT)
+    assert window.session.engine.treid is not None and window.session.engine.treid.weight == pytest.approx(0.3)
+    window.session.close()
