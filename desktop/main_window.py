@@ -211,7 +211,9 @@ class MainWindow(QMainWindow):
         self.engine_label.setText(opened.engine_text)
         self.gallery_label.setText(f"gallery: {opened.gallery_size:,} images")
         self.gallery_label.setToolTip(str(opened.gallery_folder))
-        if opened.notes:
+        if opened.warnings:
+            self.show_message(" ".join(opened.warnings + opened.notes), "warning")
+        elif opened.notes:
             self.show_message(" ".join(opened.notes), "info")
         if opened.state is None:
             self.interview_page.questions.description.setFocus()
@@ -259,16 +261,12 @@ class MainWindow(QMainWindow):
 
     def _create_case(self, request: NewCaseRequest) -> None:
         def work(_job):
-            from engine.casefile import CaseFile
-            from engine.engines import build_engine
-            from engine.gallery.store import Gallery
+            from engine.session import new_case
 
             request.case_path.parent.mkdir(parents=True, exist_ok=True)
-            with Gallery.open(request.gallery_folder) as gallery:
-                engine = build_engine(gallery, selector=request.selector, questioner=request.questioner,
-                                      load_questioner=False)  # checks the choice; the case loads it
-                CaseFile.create(request.case_path, request.title, request.investigator, gallery,
-                                engine.identity()).close()
+            new_case(request.case_path, request.title, request.investigator, request.gallery_folder,
+                     selector=request.selector, questioner=request.questioner,
+                     load_questioner=False).close()  # checks the choice; the case loads it
             return request.case_path
 
         self.side.start(work, self.open_case, lambda m, _e: self.show_message(m, "error"), name="new case")

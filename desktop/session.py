@@ -42,6 +42,7 @@ class OpenedCase:
     initial_description: str
     state: Any  # RoundState or None (interview not started)
     notes: list[str] = field(default_factory=list)  # the engine's notes (e.g. a pack without a questioner)
+    warnings: list[str] = field(default_factory=list)  # e.g. the gallery's images changed since the case was made
 
 
 @dataclass
@@ -146,23 +147,14 @@ class CaseSession(QObject):
         self.close()
 
         def work(_job):
-            from engine.casefile import CaseFile
-            from engine.engines import build_engine
-            from engine.errors import CaseFileError
-            from engine.gallery.store import Gallery
             from engine.interview.loop import Interview
+            from engine.session import open_case
 
-            case = CaseFile.open(path)
+            # the selector and questioner the case was made with; a LLaVA questioner loads in
+            # the background (infogain suggests until it is ready)
+            session = open_case(path, load_questioner=False)
+            case, gallery, engine = session.case, session.gallery, session.engine
             try:
-                folder = case.meta("gallery_path")
-                if not folder:
-                    raise CaseFileError(f"{path} names no gallery; it cannot be opened for an interview.")
-                gallery = Gallery.open(folder)
-                # the selector and questioner the case was made with; a LLaVA questioner loads in
-                # the background (infogain suggests until it is ready)
-                chosen = case.metadata().get("engine") or {}
-                engine = build_engine(gallery, selector=chosen.get("selector") or "kmeans",
-                                      questioner=chosen.get("questioner") or "infogain", load_questioner=False)
                 interview = Interview(gallery, engine, case=case)
                 state = None
                 if case.meta("initial_description"):
@@ -172,9 +164,9 @@ class CaseSession(QObject):
                                     gallery.folder, len(gallery), engine.describe(), engine.kind,
                                     list(gallery.shas()), cams, stamps, case.current_marks(),
                                     case.witness_views(), case.meta("initial_description") or "", state,
-                                    list(engine.notes))
+                                    list(engine.notes), list(session.warnings))
             except BaseException:
-                case.close()
+                session.close()
                 raise
             return case, gallery, engine, interview, opened
 

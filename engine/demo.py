@@ -18,35 +18,24 @@ def demo_crops_dir() -> Path:
 
 def ensure_demo_gallery(progress=None) -> Path:
     """Build (first time only) and return the demo gallery folder. Re-running resumes/reuses."""
-    from .embedder import create_embedder
     from .errors import UserError
-    from .gallery.importer import import_sources
-    from .gallery.store import Gallery
+    from .session import import_into
 
     crops = demo_crops_dir()
     if not crops.is_dir():
         raise UserError(f"The demo crops are missing from {crops}; reinstall interreid.")
     folder = data_dir() / "demo-gallery"
-    embedder = create_embedder("lite")
-    with Gallery.create(folder, embedder.identity) as gallery:
-        import_sources(gallery, embedder, [crops], progress=progress)
+    import_into(folder, [crops], engine="lite", progress=progress)
     return folder
 
 
 def new_demo_case(gallery_folder: Path) -> Path:
     """A new case file on the demo gallery, in the data folder's ``cases/``."""
-    from .casefile import CaseFile
-    from .engines import build_engine
-    from .gallery.store import Gallery
+    from .session import new_case
 
     cases = data_dir() / "cases"
     cases.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
     path = cases / f"demo-{stamp}.case"
-    with Gallery.open(gallery_folder) as gallery:
-        engine = build_engine(gallery)
-        import getpass
-
-        CaseFile.create(path, "Demo case (OpenCV sample footage)", getpass.getuser(), gallery,
-                        engine.identity()).close()
+    new_case(path, "Demo case (OpenCV sample footage)", None, gallery_folder).close()
     return path

@@ -28,8 +28,7 @@ def import_rows(n_images: int = 300) -> list[Row]:
     from PIL import Image
 
     from ..embedder import create_embedder
-    from ..gallery.importer import import_sources
-    from ..gallery.store import Gallery
+    from ..session import import_into
 
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as tmp:
@@ -40,13 +39,12 @@ def import_rows(n_images: int = 300) -> list[Row]:
             arr[:, :, i % 3] = (arr[:, :, i % 3] // 2 + 100).astype(np.uint8)
             Image.fromarray(arr).save(src / f"cam01_{i:05d}.jpg", quality=90)
         embedder = create_embedder("lite")
-        with Gallery.create(Path(tmp) / "gallery", embedder.identity) as gallery:
-            t0 = time.perf_counter()
-            import_sources(gallery, embedder, [src])
-            elapsed = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            import_sources(gallery, embedder, [src])  # resume: nothing new to read
-            resume = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        import_into(Path(tmp) / "gallery", [src], embedder=embedder)
+        elapsed = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        import_into(Path(tmp) / "gallery", [src], embedder=embedder)  # resume: nothing new to read
+        resume = time.perf_counter() - t0
     return [_row("import", f"lite import ({n_images} JPEG crops 128x64)", n_images / elapsed, "images/s"),
             _row("import", "re-run of the same import (resume check)", n_images / resume, "files/s")]
 

@@ -229,8 +229,7 @@ def prepare_gallery(files: list[Path], embedder, cache_dir: Path, progress: Prog
     """The cached gallery of exactly ``files`` for ``embedder`` (imported, or resumed, as needed).
 
     Returns (gallery, row of each file)."""
-    from ..gallery.importer import import_sources  # noqa: PLC0415
-    from ..gallery.store import Gallery  # noqa: PLC0415
+    from ..session import import_into  # noqa: PLC0415
 
     missing = [f for f in files if not f.is_file()]
     if missing:
@@ -240,13 +239,12 @@ def prepare_gallery(files: list[Path], embedder, cache_dir: Path, progress: Prog
     key = hashlib.sha256(json.dumps({"embedder": ident.as_dict(), "files": sorted(str(f) for f in files)},
                                     sort_keys=True).encode()).hexdigest()[:20]
     folder = Path(cache_dir) / f"{ident.name}-{key}"
-    gallery = Gallery.create(folder, ident)
-    report = import_sources(gallery, embedder, [str(f) for f in files],
-                            progress=(lambda p: progress(p.done, p.total, "gallery import")) if progress else None)
-    path_row = dict(gallery.conn.execute(
-        "SELECT s.path, i.row FROM sources s JOIN images i ON i.sha256 = s.sha256").fetchall())
-    rows = [path_row.get(str(f)) for f in files]
+    report, gallery = import_into(
+        folder, files, embedder=embedder, keep_open=True,
+        progress=(lambda p: progress(p.done, p.total, "gallery import")) if progress else None)
+    rows = gallery.rows_of_sources([str(f) for f in files])
     if any(r is None for r in rows):
+        gallery.close()
         bad = [(str(f), why) for f, why in report.skipped][:1] or [(str(files[rows.index(None)]), "not imported")]
         raise UserError(f"Image {bad[0][0]} could not be added to the benchmark gallery ({bad[0][1]}).")
     return gallery, [int(r) for r in rows]

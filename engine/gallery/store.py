@@ -172,6 +172,11 @@ class Gallery:
     def set_meta(self, key: str, value: str) -> None:
         self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
 
+    def set_index_backend(self, backend: str) -> None:
+        """Choose the index backend (auto | exact | hnsw) for this gallery (saved at once)."""
+        with self.conn:
+            self.set_meta("index_backend", backend)
+
     @property
     def embedder_identity(self) -> EmbedderIdentity:
         d = json.loads(self.meta("embedder") or "{}")
@@ -214,6 +219,12 @@ class Gallery:
     def row_of(self, sha256: str) -> int | None:
         r = self.conn.execute("SELECT row FROM images WHERE sha256 = ?", (sha256,)).fetchone()
         return r[0] if r else None
+
+    def rows_of_sources(self, paths: list[str]) -> list[int | None]:
+        """The gallery row of each source path as imported (None where the path was not imported)."""
+        path_row = dict(self.conn.execute(
+            "SELECT s.path, i.row FROM sources s JOIN images i ON i.sha256 = s.sha256").fetchall())
+        return [path_row.get(str(p)) for p in paths]
 
     def load_image(self, row: int):
         """The full-resolution original as an RGB PIL image (read from its first readable source)."""
