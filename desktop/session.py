@@ -65,16 +65,25 @@ def load_row_metadata(gallery) -> tuple[list[str | None], list[str | None]]:
     return cams, stamps
 
 
-def rank_histories(rankings: list[dict], rows: list[int]) -> dict[int, list[tuple[int, int, float]]]:
-    """For each gallery row: (after_round, 1-based rank, score) in every stored ranking."""
+def rank_histories(rankings: list[dict], rows: list[int],
+                   searcher=None) -> dict[int, list[tuple[int, int, float]]]:
+    """For each gallery row: (after_round, 1-based rank, score) in every stored ranking.
+
+    A case keeps the top of each ranking; with the engine's ``searcher`` a row ranked below it
+    gets its rank by re-scoring that round's query (else it has no point for that round)."""
     out: dict[int, list[tuple[int, int, float]]] = {r: [] for r in rows}
     for ranking in rankings:
         order = ranking["rows"]
+        ranked = None
         for r in rows:
             hit = np.flatnonzero(order == r)
             if len(hit):
                 pos = int(hit[0])
                 out[r].append((int(ranking["after_round"]), pos + 1, float(ranking["scores"][pos])))
+            elif searcher is not None and 0 <= r < searcher.vectors.shape[0]:
+                if ranked is None:
+                    ranked = searcher.stored(ranking["query"], order, ranking["scores"])
+                out[r].append((int(ranking["after_round"]), ranked.rank_of(r), ranked.score_of(r)))
     return out
 
 
@@ -299,7 +308,7 @@ class CaseSession(QObject):
             from engine.casefile.case import InterviewRecords
 
             img = self.gallery.image(row)
-            history = rank_histories(InterviewRecords(self.case).rankings(), [row])[row]
+            history = rank_histories(InterviewRecords(self.case).rankings(), [row], self.interview.searcher)[row]
             views = [v for v in self.case.witness_views() if v["sha256"] == img.sha256]
             return ImageDetails(img, history, self.case.current_marks().get(img.sha256), views)
 
@@ -314,7 +323,7 @@ class CaseSession(QObject):
             from engine.casefile.case import InterviewRecords
 
             rows = [r for r in (self.gallery.row_of(s) for s in shas) if r is not None]
-            return rank_histories(InterviewRecords(self.case).rankings(), rows)
+            return rank_histories(InterviewRecords(self.case).rankings(), rows, self.interview.searcher)
 
         self._run(work, self.histories_changed.emit, "Reading rank history…")
 

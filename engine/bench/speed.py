@@ -61,8 +61,23 @@ def lite_rows(n_rows: int = 100_000) -> list[Row]:
     query = "A man in a red jacket, blue jeans and white shoes, short dark hair."
     retriever.score(query, vectors[:10])
     lat = _latencies(lambda q: retriever.score(q, vectors), np.array([query] * 10, dtype=object))
-    return [_row("lite", f"lite scoring of a description ({n_rows // 1000}k vectors)", np.median(lat), "ms",
+    rows = [_row("lite", f"lite scoring of a description ({n_rows // 1000}k vectors)", np.median(lat), "ms",
                  p95_ms=round(float(np.percentile(lat, 95)), 3))]
+    return rows + ranking_rows(retriever.score(query, vectors))
+
+
+def ranking_rows(scores: np.ndarray) -> list[Row]:
+    """Ranking a round's scores: the search verb's top K (argpartition) against a full stable sort."""
+    from ..search import DEFAULT_DEPTH, top_rows
+
+    n = len(scores)
+    reps = np.zeros(10)
+    lat_full = _latencies(lambda _q: np.lexsort((np.arange(n), -scores)), reps)
+    lat_top = _latencies(lambda _q: top_rows(scores, DEFAULT_DEPTH), reps)
+    med_full, med_top = np.median(lat_full), np.median(lat_top)
+    label = f"{n // 1000}k lite scores"
+    return [_row("lite", f"ranking: full stable sort, reference ({label})", med_full, "ms", 1.0),
+            _row("lite", f"ranking: top-{DEFAULT_DEPTH} search verb ({label})", med_top, "ms", med_full / med_top)]
 
 
 def _latencies(fn: Callable[[np.ndarray], object], queries: np.ndarray) -> np.ndarray:

@@ -39,7 +39,7 @@ from ..interview.loop import Interview
 from ..interview.protocols import Turn
 from .annotations import Record, load_annotations
 from .answerers import DONT_KNOW, Answerer, make_answerer
-from .metrics import bri, correct_positions, first_rank, round_metrics
+from .metrics import bri, first_rank, round_metrics
 
 METHODS = ("initial", "template", "infogain", "llava", "oracle")
 QUESTION_METHODS = ("template", "infogain", "llava")
@@ -259,15 +259,20 @@ class _Runner:
         self.answerer = answerer
         self.engine_for = engine_for
 
-    def positions(self, rows: np.ndarray, person_id: int) -> list[int]:
-        return correct_positions(rows, self.row_ids == person_id).tolist()
+    def positions(self, ranking, person_id: int) -> list[int]:
+        """1-based positions, ascending, of the person's images in the full ranking (computed on
+        demand beyond the rows the interview keeps)."""
+        relevant = np.flatnonzero(self.row_ids == person_id)
+        if not len(relevant):
+            raise ValueError("none of the correct images is in the ranking")
+        return np.sort(ranking.ranks_of(relevant)).tolist()
 
     def run(self, spec: RunSpec, index: int, rec: Record) -> QueryResult:
         result = QueryResult(index, rec.file_path, rec.id, [])
         engine = self.engine_for(spec)
         iv = Interview(self.gallery, engine, max_rounds=self.rounds)
         state = iv.start(rec.initial_description)
-        result.positions.append(self.positions(state.rows, rec.id))
+        result.positions.append(self.positions(state.ranking, rec.id))
         if spec.method == "initial":
             result.positions += [result.positions[0]] * self.rounds
             return result
@@ -281,29 +286,29 @@ class _Runner:
             state = iv.answer(reply)
             result.questions.append(suggestion.text)
             result.answers.append(reply)
-            result.positions.append(self.positions(state.rows, rec.id))
+            result.positions.append(self.positions(state.ranking, rec.id))
         while len(result.positions) < self.rounds + 1:  # the questioner ran out: the ranking stays
             result.positions.append(result.positions[-1])
         return result
 
     def _oracle(self, iv: Interview, rec: Record, result: QueryResult) -> QueryResult:
         """Paper Eq. 9: each round, the unused annotated answer that ranks the target best."""
-        mask = self.row_ids == rec.id
+        relevant = np.flatnonzero(self.row_ids == rec.id)
         remaining = list(range(len(rec.questions)))
         for _t in range(self.rounds):
             if not remaining:
                 break
             best, best_rank = -1, math.inf
             for j in remaining:  # first on ties: strict improvement only
-                rows, _ = iv.rank(iv.query(iv.dialogue + [Turn(rec.questions[j], rec.answers[j])]))
-                rank = int(np.flatnonzero(mask[rows])[0]) + 1
+                ranking = iv.rank(iv.query(iv.dialogue + [Turn(rec.questions[j], rec.answers[j])]))
+                rank = int(ranking.ranks_of(relevant).min())
                 if rank < best_rank:
                     best, best_rank = j, rank
             remaining.remove(best)
             state = iv.answer(rec.answers[best], asked=rec.questions[best])
             result.questions.append(rec.questions[best])
             result.answers.append(rec.answers[best])
-            result.positions.append(self.positions(state.rows, rec.id))
+            result.positions.append(self.positions(state.ranking, rec.id))
         while len(result.positions) < self.rounds + 1:
             result.positions.append(result.positions[-1])
         return result
