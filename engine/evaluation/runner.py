@@ -38,7 +38,7 @@ from ..errors import UserError
 from ..interview.loop import Interview
 from ..interview.protocols import Turn
 from .annotations import Record, load_annotations
-from .answerers import DONT_KNOW, Answerer, make_answerer
+from .witnesses import Answerer, make_answerer, settle
 from .metrics import bri, first_rank, round_metrics
 
 METHODS = ("initial", "template", "infogain", "llava", "oracle")
@@ -282,7 +282,7 @@ class _Runner:
             suggestion = state.suggestion
             if suggestion is None or not suggestion.text.strip():
                 break
-            reply = self.answerer.answer(suggestion.text, rec, suggestion.attribute) or DONT_KNOW
+            reply = settle(self.answerer.answer(suggestion.text, rec, suggestion.attribute))
             state = iv.answer(reply)
             result.questions.append(suggestion.text)
             result.answers.append(reply)

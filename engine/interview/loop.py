@@ -27,6 +27,7 @@ from ..errors import UserError
 from ..gallery.store import utc_now
 from ..retriever import posterior, text_encoder
 from ..search import DEFAULT_DEPTH, Ranking, Searcher
+from .answers import DONT_KNOW
 from .query import build_query
 from .protocols import QuestionContext, SuggestedQuestion, Turn
 
@@ -133,7 +134,7 @@ class Interview:
         asked_text = (asked if asked is not None else suggestion.text).strip()
         if not asked_text:
             raise UserError("There is no question to record; type the question you asked the witness.")
-        answer = answer.strip() or "I don't know."
+        answer = answer.strip() or DONT_KNOW
         attribute = suggestion.attribute if asked_text == suggestion.text else None
         turn = Turn(asked_text, answer, attribute)
         if self.records is not None:
@@ -150,7 +151,7 @@ class Interview:
 
     def dont_know(self, asked: str | None = None) -> RoundState:
         """The witness does not know: a valid answer, which leaves the ranking unchanged."""
-        return self.answer("I don't know.", asked)
+        return self.answer(DONT_KNOW, asked)
 
     def skip(self) -> RoundState:
         """Skip the suggested question without asking it: suggest another one instead."""
