@@ -57,12 +57,7 @@ class ImageDetails:
 
 def load_row_metadata(gallery) -> tuple[list[str | None], list[str | None]]:
     """Camera and timestamp of every gallery row, in row order (one query)."""
-    cams: list[str | None] = []
-    stamps: list[str | None] = []
-    for cam, stamp in gallery.conn.execute("SELECT camera, timestamp FROM images ORDER BY row"):
-        cams.append(cam)
-        stamps.append(stamp)
-    return cams, stamps
+    return gallery.row_metadata()
 
 
 def rank_histories(rankings: list[dict], rows: list[int],

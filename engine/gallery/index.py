@@ -163,6 +163,5 @@ def open_index(gallery, backend: str | None = None) -> GalleryIndex:
     if done < n:
         index.add(vectors[done:], done)
         index.save()
-        gallery.set_meta("index_state", json.dumps({"backend": "hnsw", "count": n}))
-        gallery.conn.commit()
+        gallery.save_meta("index_state", json.dumps({"backend": "hnsw", "count": n}))
     return index

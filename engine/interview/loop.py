@@ -24,7 +24,7 @@ import numpy as np
 
 from ..casefile.case import CaseFile, InterviewRecords
 from ..errors import UserError
-from ..gallery.store import utc_now
+from ..clock import utc_now
 from ..retriever import posterior, text_encoder
 from ..search import DEFAULT_DEPTH, Ranking, Searcher
 from .answers import DONT_KNOW
