@@ -17,12 +17,15 @@ higher, which gives the position a full sort would have given.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 
 from .retriever import text_encoder
+
+_INDEXES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # open gallery -> (rows, its index)
 
 #: how many rows an interview round keeps (shown in the app's grid, stored in the case file)
 DEFAULT_DEPTH = 1000
@@ -95,10 +98,16 @@ class Searcher:
 
     @property
     def index(self):
+        """The gallery's index (built once per open gallery and size, shared by its searchers)."""
         if self._index is None:
-            from .gallery.index import open_index
+            cached = _INDEXES.get(self.gallery)
+            if cached is not None and cached[0] == len(self.vectors):
+                self._index = cached[1]
+            else:
+                from .gallery.index import open_index
 
-            self._index = open_index(self.gallery)
+                self._index = open_index(self.gallery)
+                _INDEXES[self.gallery] = (len(self.vectors), self._index)
         return self._index
 
     def scores(self, query: str) -> np.ndarray:
