@@ -282,7 +282,9 @@ class MainWindow(QMainWindow):
         self.engine_label.setToolTip(f"Technical: {opened.engine_text}")
         self.gallery_label.setText(f"gallery: {opened.gallery_size:,} images")
         self.gallery_label.setToolTip(str(opened.gallery_folder))
-        if opened.notes:
+        if opened.warnings:
+            self.show_message(" ".join(opened.warnings + opened.notes), "warning")
+        elif opened.notes:
             self.show_message(" ".join(opened.notes), "info")
         if opened.state is None:
             self.interview_page.questions.description.setFocus()

@@ -44,6 +44,7 @@ class OpenedCase:
     state: Any  # RoundState or None (interview not started)
     notes: list[str] = field(default_factory=list)  # the engine's notes (e.g. a pack without a questioner)
     tracks: dict[int, int] = field(default_factory=dict)  # gallery row -> person track (crops cut from video)
+    warnings: list[str] = field(default_factory=list)  # e.g. the gallery's images changed since the case was made
 
 
 @dataclass
@@ -60,12 +61,7 @@ class ImageDetails:
 
 def load_row_metadata(gallery) -> tuple[list[str | None], list[str | None]]:
     """Camera and timestamp of every gallery row, in row order (one query)."""
-    cams: list[str | None] = []
-    stamps: list[str | None] = []
-    for cam, stamp in gallery.conn.execute("SELECT camera, timestamp FROM images ORDER BY row"):
-        cams.append(cam)
-        stamps.append(stamp)
-    return cams, stamps
+    return gallery.row_metadata()
 
 
 def case_title(path: str | Path) -> str:
@@ -91,16 +87,25 @@ def remove_case_file(path: Path) -> None:
             log.warning("could not remove %s after a failed new case", p, exc_info=True)
 
 
-def rank_histories(rankings: list[dict], rows: list[int]) -> dict[int, list[tuple[int, int, float]]]:
-    """For each gallery row: (after_round, 1-based rank, score) in every stored ranking."""
+def rank_histories(rankings: list[dict], rows: list[int],
+                   searcher=None) -> dict[int, list[tuple[int, int, float]]]:
+    """For each gallery row: (after_round, 1-based rank, score) in every stored ranking.
+
+    A case keeps the top of each ranking; with the engine's ``searcher`` a row ranked below it
+    gets its rank by re-scoring that round's query (else it has no point for that round)."""
     out: dict[int, list[tuple[int, int, float]]] = {r: [] for r in rows}
     for ranking in rankings:
         order = ranking["rows"]
+        ranked = None
         for r in rows:
             hit = np.flatnonzero(order == r)
             if len(hit):
                 pos = int(hit[0])
                 out[r].append((int(ranking["after_round"]), pos + 1, float(ranking["scores"][pos])))
+            elif searcher is not None and 0 <= r < searcher.vectors.shape[0]:
+                if ranked is None:
+                    ranked = searcher.stored(ranking["query"], order, ranking["scores"])
+                out[r].append((int(ranking["after_round"]), ranked.rank_of(r), ranked.score_of(r)))
     return out
 
 
@@ -174,30 +179,15 @@ class CaseSession(QObject):
     # -- opening ----------------------------------------------------------------------------
     def _open_work(self, path: Path) -> tuple:
         """Open a case with its gallery, engine and interview (worker thread); nothing half-open stays."""
-        from engine.casefile import CaseFile
-        from engine.engines import build_engine
-        from engine.errors import CaseFileError
-        from engine.gallery.store import Gallery
         from engine.interview.loop import Interview
+        from engine.session import open_case
+        from engine.video.query import track_of_rows
 
-        case = CaseFile.open(path)
-        gallery = None
+        # the selector, questioner and T-ReID model the case was made with; a LLaVA questioner
+        # loads in the background (infogain suggests until it is ready)
+        session = open_case(path, load_questioner=False)
+        case, gallery, engine = session.case, session.gallery, session.engine
         try:
-            folder = case.meta("gallery_path")
-            if not folder:
-                raise CaseFileError(f"{path.name} names no gallery of images, so it cannot be used for an "
-                                    "interview.")
-            gallery = Gallery.open(folder)
-            # the selector and questioner the case was made with; a LLaVA questioner loads in
-            # the background (infogain suggests until it is ready)
-            chosen = case.metadata().get("engine") or {}
-            engine = build_engine(gallery, selector=chosen.get("selector") or "kmeans",
-                                  questioner=chosen.get("questioner") or "infogain", load_questioner=False)
-            if chosen.get("treid"):  # the second model the case was made with (paper Table 2)
-                from engine.treid import attach_treid, spec_from_identity
-
-                attach_treid(engine, gallery, spec_from_identity(chosen["treid"]),
-                             float(chosen["treid"].get("weight", 0.5)))
             interview = Interview(gallery, engine, case=case)
             state = None
             if case.meta("initial_description"):
@@ -207,17 +197,13 @@ class CaseSession(QObject):
                                 gallery.folder, len(gallery), engine.describe(), engine.kind,
                                 list(gallery.shas()), cams, stamps, case.current_marks(),
                                 case.witness_views(), case.meta("initial_description") or "", state,
-                                list(engine.notes))
-            from engine.video.query import track_of_rows
-
-            opened.tracks = track_of_rows(gallery)
+                                list(engine.notes), tracks=track_of_rows(gallery),
+                                warnings=list(session.warnings))
         except BaseException:
-            for thing in (gallery, case):
-                if thing is not None:
-                    try:
-                        thing.close()
-                    except Exception:  # noqa: BLE001  (already failing; the first error is the one to show)
-                        log.debug("close after a failed opening failed", exc_info=True)
+            try:
+                session.close()
+            except Exception:  # noqa: BLE001  (already failing; the first error is the one to show)
+                log.debug("close after a failed opening failed", exc_info=True)
             raise
         return case, gallery, engine, interview, opened
 
@@ -240,20 +226,16 @@ class CaseSession(QObject):
         path = Path(request.case_path).expanduser().absolute()
 
         def work(_job):
-            from engine.casefile import CaseFile
-            from engine.engines import build_engine
-            from engine.gallery.store import Gallery
+            from engine.session import new_case
 
             existed = path.exists()
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                with Gallery.open(request.gallery_folder) as gallery:
-                    engine = build_engine(gallery, selector=request.selector, questioner=request.questioner,
-                                          load_questioner=False)  # checks the choice; the case loads it
-                    from engine.treid import attach_treid
-
-                    attach_treid(engine, gallery, request.treid, request.treid_weight)  # computes its vectors once
-                    CaseFile.create(path, request.title, request.investigator, gallery, engine.identity()).close()
+                # checks the choice of selector and questioner; the case loads a LLaVA questioner itself,
+                # and a T-ReID model computes its gallery vectors once here
+                new_case(path, request.title, request.investigator, request.gallery_folder,
+                         selector=request.selector, questioner=request.questioner, load_questioner=False,
+                         treid=request.treid, treid_weight=request.treid_weight).close()
                 return self._open_work(path)
             except BaseException:
                 if not existed:
@@ -467,7 +449,7 @@ class CaseSession(QObject):
             from engine.casefile.case import InterviewRecords
 
             img = self.gallery.image(row)
-            history = rank_histories(InterviewRecords(self.case).rankings(), [row])[row]
+            history = rank_histories(InterviewRecords(self.case).rankings(), [row], self.interview.searcher)[row]
             from engine.gallery.neighbours import folder_neighbours
 
             views = [v for v in self.case.witness_views() if v["sha256"] == img.sha256]
@@ -486,13 +468,13 @@ class CaseSession(QObject):
         if self.case is None:
             return
         shas = [s for s, m in self.marks.items() if m["mark"] in ("match", "possible")]
-        case, gallery = self.case, self.gallery
+        case, gallery, searcher = self.case, self.gallery, self.interview.searcher
 
         def work(_job):
             from engine.casefile.case import InterviewRecords
 
             rows = [r for r in (gallery.row_of(s) for s in shas) if r is not None]
-            return rank_histories(InterviewRecords(case).rankings(), rows)
+            return rank_histories(InterviewRecords(case).rankings(), rows, searcher)
 
         def done(histories):
             if case is self.case:  # never the chart of a case that has been closed meanwhile

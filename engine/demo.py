@@ -52,41 +52,29 @@ def ensure_demo_gallery(progress=None, cancel=None) -> Path:
     The footage is imported through the video pipeline into ``<data>/demo-video-gallery``; camera
     and clock come from ``resources/demo/cameras.csv`` (the video has no clock: the demo's,
     2024-05-01 12:00:00 UTC at frame 0, is synthetic, as ATTRIBUTION.md says)."""
-    from .embedder import create_embedder
     from .errors import UserError
-    from .gallery.importer import import_sources
-    from .gallery.store import Gallery
+    from .session import import_into
 
     video = demo_video()
-    embedder = create_embedder("lite")
     if video.is_file():
         folder = data_dir() / "demo-video-gallery"
-        with Gallery.create(folder, embedder.identity) as gallery:
-            import_sources(gallery, embedder, [video], progress=progress, cancel=cancel)
+        import_into(folder, [video], engine="lite", progress=progress, cancel=cancel)
         return folder
     crops = demo_crops_dir()
     if not crops.is_dir():
         raise UserError(f"The demo footage and crops are missing from {crops.parent}; reinstall interreid.")
     folder = data_dir() / "demo-gallery"
-    with Gallery.create(folder, embedder.identity) as gallery:
-        import_sources(gallery, embedder, [crops], progress=progress, cancel=cancel)
+    import_into(folder, [crops], engine="lite", progress=progress, cancel=cancel)
     return folder
 
 
 def new_demo_case(gallery_folder: Path) -> Path:
     """A new case file on the demo gallery, in the data folder's ``cases/``."""
-    from .casefile import CaseFile
-    from .engines import build_engine
-    from .gallery.store import Gallery
+    from .session import new_case
 
     cases = data_dir() / "cases"
     cases.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
     path = cases / f"demo-{stamp}.case"
-    with Gallery.open(gallery_folder) as gallery:
-        engine = build_engine(gallery)
-        import getpass
-
-        CaseFile.create(path, "Demo case (OpenCV sample footage)", getpass.getuser(), gallery,
-                        engine.identity()).close()
+    new_case(path, "Demo case (OpenCV sample footage)", None, gallery_folder).close()
     return path

@@ -49,33 +49,44 @@ def selector_names() -> list[str]:
     return sorted(SELECTORS) + ["learned"]
 
 
-def make_selector(name: str, pack_dir=None) -> Selector:
+def make_selector(name: str, pack=None) -> Selector:
+    """``pack``: an opened ModelPack, or a pack folder (the learned selector is one of its components)."""
     from .interview.selectors import SELECTORS
 
     if name in SELECTORS:
         return SELECTORS[name]()
     if name == "learned":
-        if pack_dir is None:
+        if pack is None:
             raise UserError("The 'learned' selector needs a model pack; give --pack or choose top, uniform or kmeans.")
         from .full.selector import load_selector  # noqa: PLC0415
 
-        return load_selector(pack_dir)
+        return load_selector(_pack_folder(pack))
     raise UserError(f"Unknown selector '{name}'; choose one of: {', '.join(selector_names())}.")
 
 
-def make_questioner(name: str, pack_dir=None, load: bool = True) -> Questioner:
-    """``load=False``: the LLaVA questioner comes back unloaded (the caller starts its loading)."""
+def make_questioner(name: str, pack=None, load: bool = True) -> Questioner:
+    """``pack``: an opened ModelPack, or a pack folder. ``load=False``: the LLaVA questioner comes back
+    unloaded (the caller starts its loading)."""
     from .lite.questioners import QUESTIONERS
 
     if name in QUESTIONERS:
         return QUESTIONERS[name]()
     if name == "llava":
-        if pack_dir is None:
+        if pack is None:
             raise UserError("The 'llava' questioner needs a model pack; give --pack or choose infogain or template.")
         from .full.questioner import load_questioner  # noqa: PLC0415
 
-        return load_questioner(pack_dir, load=load)
+        return load_questioner(_pack_folder(pack), load=load)
     raise UserError(f"Unknown questioner '{name}'; choose one of: {', '.join(sorted(QUESTIONERS) + ['llava'])}.")
+
+
+def _pack_folder(pack):
+    """The folder of an opened ModelPack, or the folder given."""
+    from pathlib import Path  # noqa: PLC0415
+
+    from .full.pack import ModelPack  # noqa: PLC0415
+
+    return pack.folder if isinstance(pack, ModelPack) else Path(pack)
 
 
 def build_engine(gallery, selector: str = "kmeans", questioner: str = "infogain", pack=None,
@@ -90,14 +101,14 @@ def build_engine(gallery, selector: str = "kmeans", questioner: str = "infogain"
         from .lite.retriever import LiteRetriever
 
         return EngineParts("lite", LiteRetriever(), make_selector(selector), make_questioner(questioner))
-    from .full import pack_for_gallery, load_retriever  # noqa: PLC0415
+    from .full import open_pack_for_gallery  # noqa: PLC0415
 
-    pack_dir, pack_info = pack_for_gallery(gallery, pack)
-    retriever = load_retriever(pack_dir)
-    chooser = make_selector(selector, pack_dir)
+    opened = open_pack_for_gallery(gallery, pack)  # resolved, read and verified once
+    retriever = opened.retriever()
+    chooser = make_selector(selector, opened)
     notes = []
     try:
-        asker = make_questioner(questioner, pack_dir, load=load_questioner)
+        asker = make_questioner(questioner, opened, load=load_questioner)
     except UserError as exc:
         from .full.components import MissingComponentError  # noqa: PLC0415
 
@@ -109,4 +120,4 @@ def build_engine(gallery, selector: str = "kmeans", questioner: str = "infogain"
         from .full.lite_view import LiteViewQuestioner  # noqa: PLC0415
 
         asker = LiteViewQuestioner(asker)
-    return EngineParts("full", retriever, chooser, asker, pack=pack_info, notes=notes)
+    return EngineParts("full", retriever, chooser, asker, pack=opened.info(), notes=notes)

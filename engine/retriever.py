@@ -2,11 +2,20 @@
 
 Both engines implement it. Scores are "higher is better"; ``posterior`` turns them into the
 paper's p(I_i | D_t) (Eq. 1) with the retriever's own temperature.
+
+Two capabilities are optional and declared here as their own protocols, so callers ask
+``text_encoder(retriever)`` / ``contextualiser(retriever)`` instead of probing attributes:
+
+* :class:`TextEncoder` (``encode_text``): the scores are cosines of a text embedding with the
+  gallery vectors, so the gallery index can answer a search, and the learned selector reads the
+  query's embedding. The full engine's CLIP retriever has it; the lite retriever does not.
+* :class:`Contextualiser` (``contextualise``): a bare answer ("Black.") is made self-contained
+  with its question before it joins the query. The lite retriever has it; CLIP does not.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
@@ -26,6 +35,34 @@ class Retriever(Protocol):
     def explain(self, query: str, vector: np.ndarray) -> str:
         """One short line saying why this image matches, e.g. "upper: red 0.62, lower: blue 0.48"."""
         ...
+
+
+@runtime_checkable
+class TextEncoder(Protocol):
+    """Optional: a retriever whose ``score`` is the cosine of ``encode_text(query)`` with each vector."""
+
+    def encode_text(self, texts: str | Sequence[str]) -> np.ndarray:
+        """Texts -> float32 (N, D), rows L2-normalised (the same space as the gallery vectors)."""
+        ...
+
+
+@runtime_checkable
+class Contextualiser(Protocol):
+    """Optional: a retriever that rewrites a short answer with its question's subject."""
+
+    def contextualise(self, question: str, answer: str, cleaned: str, attribute: str | None = None) -> str:
+        """``cleaned`` (the cleaned answer) made self-contained, e.g. "Black." -> "black shoes"."""
+        ...
+
+
+def text_encoder(retriever) -> TextEncoder | None:
+    """The retriever as a :class:`TextEncoder`, or None when it has no text embedding."""
+    return retriever if isinstance(retriever, TextEncoder) else None
+
+
+def contextualiser(retriever) -> Contextualiser | None:
+    """The retriever as a :class:`Contextualiser`, or None when it adds no context to answers."""
+    return retriever if isinstance(retriever, Contextualiser) else None
 
 
 def posterior(scores: np.ndarray, temperature: float) -> np.ndarray:

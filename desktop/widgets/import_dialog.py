@@ -108,11 +108,8 @@ class ImportDialog(QDialog):
         options = {"pack": self.pack} if self.pack is not None else {}
 
         def work(job):
-            from engine.embedder import create_embedder
-            from engine.gallery.importer import import_sources
-            from engine.gallery.store import Gallery
+            from engine.session import import_into
 
-            embedder = create_embedder(engine_name, **options)
             last = [0.0]
 
             def progress(p):
@@ -121,8 +118,8 @@ class ImportDialog(QDialog):
                     last[0] = now
                     job.report(p)
 
-            with Gallery.create(folder, embedder.identity) as gallery:
-                return import_sources(gallery, embedder, sources, progress=progress, cancel=lambda: job.cancelled)
+            return import_into(folder, sources, engine=engine_name, progress=progress,
+                               cancel=lambda: job.cancelled, **options)
 
         self.job = self.runner.start(work, self._finished, self._failed, self._progress, name="import")
 

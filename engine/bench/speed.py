@@ -28,8 +28,7 @@ def import_rows(n_images: int = 300) -> list[Row]:
     from PIL import Image
 
     from ..embedder import create_embedder
-    from ..gallery.importer import import_sources
-    from ..gallery.store import Gallery
+    from ..session import import_into
 
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as tmp:
@@ -40,13 +39,12 @@ def import_rows(n_images: int = 300) -> list[Row]:
             arr[:, :, i % 3] = (arr[:, :, i % 3] // 2 + 100).astype(np.uint8)
             Image.fromarray(arr).save(src / f"cam01_{i:05d}.jpg", quality=90)
         embedder = create_embedder("lite")
-        with Gallery.create(Path(tmp) / "gallery", embedder.identity) as gallery:
-            t0 = time.perf_counter()
-            import_sources(gallery, embedder, [src])
-            elapsed = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            import_sources(gallery, embedder, [src])  # resume: nothing new to read
-            resume = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        import_into(Path(tmp) / "gallery", [src], embedder=embedder)
+        elapsed = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        import_into(Path(tmp) / "gallery", [src], embedder=embedder)  # resume: nothing new to read
+        resume = time.perf_counter() - t0
     return [_row("import", f"lite import ({n_images} JPEG crops 128x64)", n_images / elapsed, "images/s"),
             _row("import", "re-run of the same import (resume check)", n_images / resume, "files/s")]
 
@@ -63,8 +61,23 @@ def lite_rows(n_rows: int = 100_000) -> list[Row]:
     query = "A man in a red jacket, blue jeans and white shoes, short dark hair."
     retriever.score(query, vectors[:10])
     lat = _latencies(lambda q: retriever.score(q, vectors), np.array([query] * 10, dtype=object))
-    return [_row("lite", f"lite scoring of a description ({n_rows // 1000}k vectors)", np.median(lat), "ms",
+    rows = [_row("lite", f"lite scoring of a description ({n_rows // 1000}k vectors)", np.median(lat), "ms",
                  p95_ms=round(float(np.percentile(lat, 95)), 3))]
+    return rows + ranking_rows(retriever.score(query, vectors))
+
+
+def ranking_rows(scores: np.ndarray) -> list[Row]:
+    """Ranking a round's scores: the search verb's top K (argpartition) against a full stable sort."""
+    from ..search import DEFAULT_DEPTH, top_rows
+
+    n = len(scores)
+    reps = np.zeros(10)
+    lat_full = _latencies(lambda _q: np.lexsort((np.arange(n), -scores)), reps)
+    lat_top = _latencies(lambda _q: top_rows(scores, DEFAULT_DEPTH), reps)
+    med_full, med_top = np.median(lat_full), np.median(lat_top)
+    label = f"{n // 1000}k lite scores"
+    return [_row("lite", f"ranking: full stable sort, reference ({label})", med_full, "ms", 1.0),
+            _row("lite", f"ranking: top-{DEFAULT_DEPTH} search verb ({label})", med_top, "ms", med_full / med_top)]
 
 
 def _latencies(fn: Callable[[np.ndarray], object], queries: np.ndarray) -> np.ndarray:

@@ -23,7 +23,7 @@ import sqlite_utils
 
 from .. import __version__
 from ..errors import CaseFileError
-from ..gallery.store import utc_now
+from ..clock import utc_now
 from ..hashing import sha256_bytes, sha256_file, sha256_json
 from .audit import GENESIS, AuditEntry, entry_hash, os_user, row_to_entry, verify_chain
 
@@ -108,9 +108,7 @@ class CaseFile:
         with case.transaction():
             for key, value in meta.items():
                 case._insert("case_meta", {"key": key, "value": value}, "case", "case.meta", {"key": key})
-            rows = gallery.conn.execute(
-                "SELECT i.row, i.sha256, (SELECT path FROM sources s WHERE s.sha256 = i.sha256 ORDER BY rowid "
-                "LIMIT 1) FROM images i ORDER BY i.row").fetchall()
+            rows = gallery.snapshot()
             case.conn.executemany("INSERT INTO gallery_images(idx, sha256, source_path) VALUES (?,?,?)", rows)
             snapshot_hash = sha256_json([list(r) for r in rows])
             case._append_audit("case", "case.created", {"title": title, "investigator": investigator,

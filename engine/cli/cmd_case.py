@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
-
 from ..errors import UserError
 from .output import emit_json
 
@@ -47,23 +45,13 @@ def register(sub) -> None:
     rep.set_defaults(func=cmd_report)
 
 
-def engine_identity_for(gallery, pack, selector, questioner) -> dict:
-    from ..engines import build_engine
-
-    return build_engine(gallery, selector=selector, questioner=questioner, pack=pack).identity()
-
-
 def cmd_new(args) -> int:
-    from ..casefile import CaseFile
-    from ..gallery.store import Gallery
+    from ..session import new_case
 
-    with Gallery.open(args.gallery) as gallery:
-        if len(gallery) == 0:
-            raise UserError(f"Gallery {gallery.folder} holds no images; import some before opening a case.")
-        engine = engine_identity_for(gallery, args.pack, args.selector, args.questioner)
-        investigator = args.investigator or getpass.getuser()
-        with CaseFile.create(args.file, args.title, investigator, gallery, engine) as case:
-            meta = case.metadata()
+    with new_case(args.file, args.title, args.investigator, args.gallery, selector=args.selector,
+                  questioner=args.questioner, pack=args.pack, load_questioner=False) as session:
+        meta = session.case.metadata()
+        engine = session.engine.identity()
     if args.json:
         emit_json({"file": args.file, **meta})
     else:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 
-from ..errors import UserError
 from .output import ProgressBar, emit_json
 
 
@@ -34,56 +33,41 @@ def register(sub) -> None:
     info.set_defaults(func=cmd_info)
 
 
-def open_embedder(engine: str, pack: str | None):
-    from ..embedder import create_embedder
-
-    if engine == "full":
-        if not pack:
-            raise UserError("The full engine needs a model pack; give --pack DIR (or an installed pack's name).")
-        return create_embedder("full", pack=pack)
-    return create_embedder("lite")
-
-
 def cmd_import(args) -> int:
-    from ..gallery.importer import import_sources
     from ..gallery.store import Gallery
+    from ..session import import_into
+    from .gallery_video import VideoBars, video_options
 
-    embedder = open_embedder(args.engine, args.pack)
-    gallery = Gallery.create(args.gallery, embedder.identity)
+    bar = None
+    options = video_options(args)
+    vbars = VideoBars()
+
+    def progress(p) -> None:
+        nonlocal bar
+        if p.video is not None:
+            vbars.update(p.video)
+            return
+        if bar is None:
+            bar = ProgressBar("importing", p.total)
+        bar.update(p.done, f"new {p.imported} dup {p.duplicates} skipped {p.skipped}")
+
     try:
-        if args.index:
-            with gallery.conn:
-                gallery.set_meta("index_backend", args.index)
-        bar = None
-        from .gallery_video import VideoBars, video_options
-
-        options = video_options(args)
-        vbars = VideoBars()
-
-        def progress(p) -> None:
-            nonlocal bar
-            if p.video is not None:
-                vbars.update(p.video)
-                return
-            if bar is None:
-                bar = ProgressBar("importing", p.total)
-            bar.update(p.done, f"new {p.imported} dup {p.duplicates} skipped {p.skipped}")
-
-        try:
-            report = import_sources(gallery, embedder, args.sources, progress=progress, video_options=options)
-        except KeyboardInterrupt:
-            if bar:
-                bar.close()
-            vbars.close()
-            print(f"interreid: import interrupted; {len(gallery)} images are saved in {gallery.folder}; "
-                  "run the same command again to resume.", file=sys.stderr)
-            return 130
+        report, gallery = import_into(args.gallery, args.sources, engine=args.engine, pack=args.pack,
+                                      index=args.index, progress=progress, keep_open=True, video_options=options)
+    except KeyboardInterrupt:
         if bar:
             bar.close()
         vbars.close()
+        with Gallery.open(args.gallery) as gallery:
+            saved, folder = len(gallery), gallery.folder
+        print(f"interreid: import interrupted; {saved} images are saved in {folder}; "
+              "run the same command again to resume.", file=sys.stderr)
+        return 130
+    if bar:
+        bar.close()
+    vbars.close()
+    with gallery:
         total = len(gallery)
-    finally:
-        gallery.close()
     if args.json:
         emit_json({**report.as_dict(), "gallery": str(gallery.folder), "gallery_images": total})
     else:

@@ -46,44 +46,25 @@ def _read(prompt: str) -> str | None:
 
 
 def open_case_and_gallery(args):
-    from ..casefile import CaseFile
-    from ..engines import build_engine
-    from ..gallery.store import Gallery
+    """(case or None, gallery, engine): the case resumed if it exists, created if named, else none."""
+    from ..session import new_case, open_case, open_gallery
 
-    case = None
     if args.case and Path(args.case).exists():
-        case = CaseFile.open(args.case)
-        meta = case.metadata()
-        gallery = Gallery.open(args.gallery or meta["gallery_path"])
-        if gallery.fingerprint() != meta["gallery_fingerprint"]:
-            print("WARNING: the gallery's images differ from those the case was made with; "
-                  "run 'interreid case verify' for details.", file=sys.stderr)
-        eng = meta.get("engine", {})
-        engine = build_engine(gallery, selector=args.selector or eng.get("selector", "kmeans"),
-                              questioner=args.questioner or eng.get("questioner", "infogain"), pack=args.pack)
-        return case, gallery, _with_treid(engine, gallery, args, eng.get("treid"))
-    if not args.gallery:
+        session = open_case(args.case, gallery=args.gallery, selector=args.selector, questioner=args.questioner,
+                            pack=args.pack, treid=getattr(args, "treid", None),
+                            treid_weight=getattr(args, "treid_weight", None))
+        for warning in session.warnings:
+            print(f"WARNING: {warning}", file=sys.stderr)
+    elif not args.gallery:
         raise UserError("Give --gallery DIR (or --case FILE of an existing case).")
-    gallery = Gallery.open(args.gallery)
-    engine = build_engine(gallery, selector=args.selector or "kmeans", questioner=args.questioner or "infogain",
-                          pack=args.pack)
-    engine = _with_treid(engine, gallery, args, None)
-    if args.case:
-        import getpass
-
-        case = CaseFile.create(args.case, args.title, getpass.getuser(), gallery, engine.identity())
-    return case, gallery, engine
-
-
-def _with_treid(engine, gallery, args, recorded: dict | None):
-    """Attach the T-ReID re-ranker asked for, or the one a resumed case was made with."""
-    from ..treid import DEFAULT_WEIGHT, attach_treid, spec_from_identity
-
-    spec = getattr(args, "treid", None) or (spec_from_identity(recorded) if recorded else None)
-    weight = getattr(args, "treid_weight", None)
-    if weight is None:
-        weight = float((recorded or {}).get("weight", DEFAULT_WEIGHT))
-    return attach_treid(engine, gallery, spec, weight)
+    elif args.case:
+        session = new_case(args.case, args.title, None, args.gallery, selector=args.selector,
+                           questioner=args.questioner, pack=args.pack, load_questioner=True,
+                           treid=getattr(args, "treid", None), treid_weight=getattr(args, "treid_weight", None))
+    else:
+        session = open_gallery(args.gallery, selector=args.selector, questioner=args.questioner, pack=args.pack,
+                               treid=getattr(args, "treid", None), treid_weight=getattr(args, "treid_weight", None))
+    return session.case, session.gallery, session.engine
 
 
 def print_state(gallery, state, show: int) -> None:

@@ -39,23 +39,14 @@ def cmd_search(args) -> int:
 
 def search(gallery, engine, description: str, top: int) -> list[dict]:
     """Top results for a description: rank, score, path, sha256, camera, timestamp, reasons."""
-    import numpy as np
+    from ..search import Searcher
 
-    from ..gallery.index import top_k
-
-    vectors = gallery.vectors()
-    encode = getattr(engine.retriever, "encode_text", None)
-    if encode is not None:  # cosine retriever: the gallery index answers (hnswlib on big galleries)
-        from ..gallery.index import open_index
-
-        result = open_index(gallery).search(np.asarray(encode([description]))[0], top)
-    else:  # the lite retriever's scores are log-likelihoods, not cosines: score every row
-        scores = np.asarray(engine.retriever.score(description, vectors), dtype=np.float32)
-        result = top_k(scores, top)
+    searcher = Searcher(gallery, engine.retriever)
+    ranking = searcher.search(description, top)
     out = []
-    for rank, (row, score) in enumerate(zip(result.rows, result.scores), start=1):
+    for rank, (row, score) in enumerate(zip(ranking.rows, ranking.scores), start=1):
         img = gallery.image(int(row))
         out.append({"rank": rank, "score": float(score), "path": img.path, "sha256": img.sha256,
                     "camera": img.camera, "timestamp": img.timestamp,
-                    "reasons": engine.retriever.explain(description, vectors[int(row)])})
+                    "reasons": engine.retriever.explain(description, searcher.vectors[int(row)])})
     return out

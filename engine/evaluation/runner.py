@@ -38,8 +38,8 @@ from ..errors import UserError
 from ..interview.loop import Interview
 from ..interview.protocols import Turn
 from .annotations import Record, load_annotations
-from .answerers import DONT_KNOW, Answerer, make_answerer
-from .metrics import bri, correct_positions, first_rank, round_metrics
+from .witnesses import Answerer, make_answerer, settle
+from .metrics import bri, first_rank, round_metrics
 
 METHODS = ("initial", "template", "infogain", "llava", "oracle")
 QUESTION_METHODS = ("template", "infogain", "llava")
@@ -235,8 +235,7 @@ def prepare_gallery(files: list[Path], embedder, cache_dir: Path, progress: Prog
     """The cached gallery of exactly ``files`` for ``embedder`` (imported, or resumed, as needed).
 
     Returns (gallery, row of each file)."""
-    from ..gallery.importer import import_sources  # noqa: PLC0415
-    from ..gallery.store import Gallery  # noqa: PLC0415
+    from ..session import import_into  # noqa: PLC0415
 
     missing = [f for f in files if not f.is_file()]
     if missing:
@@ -246,13 +245,12 @@ def prepare_gallery(files: list[Path], embedder, cache_dir: Path, progress: Prog
     key = hashlib.sha256(json.dumps({"embedder": ident.as_dict(), "files": sorted(str(f) for f in files)},
                                     sort_keys=True).encode()).hexdigest()[:20]
     folder = Path(cache_dir) / f"{ident.name}-{key}"
-    gallery = Gallery.create(folder, ident)
-    report = import_sources(gallery, embedder, [str(f) for f in files],
-                            progress=(lambda p: progress(p.done, p.total, "gallery import")) if progress else None)
-    path_row = dict(gallery.conn.execute(
-        "SELECT s.path, i.row FROM sources s JOIN images i ON i.sha256 = s.sha256").fetchall())
-    rows = [path_row.get(str(f)) for f in files]
+    report, gallery = import_into(
+        folder, files, embedder=embedder, keep_open=True,
+        progress=(lambda p: progress(p.done, p.total, "gallery import")) if progress else None)
+    rows = gallery.rows_of_sources([str(f) for f in files])
     if any(r is None for r in rows):
+        gallery.close()
         bad = [(str(f), why) for f, why in report.skipped][:1] or [(str(files[rows.index(None)]), "not imported")]
         raise UserError(f"Image {bad[0][0]} could not be added to the benchmark gallery ({bad[0][1]}).")
     return gallery, [int(r) for r in rows]
@@ -270,24 +268,29 @@ class _Runner:
         self.treid = list(treid or [])
         self.treid_weight = treid_weight
 
-    def positions(self, rows: np.ndarray, person_id: int) -> list[int]:
-        return correct_positions(rows, self.row_ids == person_id).tolist()
+    def positions(self, ranking, person_id: int) -> list[int]:
+        """1-based positions, ascending, of the person's images in the full ranking (computed on
+        demand beyond the rows the interview keeps)."""
+        relevant = np.flatnonzero(self.row_ids == person_id)
+        if not len(relevant):
+            raise ValueError("none of the correct images is in the ranking")
+        return np.sort(ranking.ranks_of(relevant)).tolist()
 
     def _record(self, result: QueryResult, state, rec: Record, temperature: float) -> None:
         """Positions after a round; with T-ReID models, also those of the paper's Table 2 re-ranking:
         the round's dialogue scores fused with each model's scores for the initial description."""
-        result.positions.append(self.positions(state.rows, rec.id))
+        result.positions.append(self.positions(state.ranking, rec.id))
         if not self.treid:
             return
+        from ..search import Ranking  # noqa: PLC0415
         from ..treid import fuse  # noqa: PLC0415
 
-        full = np.empty(len(state.rows), dtype=np.float32)
-        full[state.rows] = state.scores
+        full = state.ranking.every_score()
         for model in self.treid:
             fused = fuse(full, temperature, model.scores(rec.initial_description), model.temperature,
                          self.treid_weight)
-            order = np.lexsort((np.arange(len(fused)), -fused))
-            result.fused.setdefault(model.name, []).append(self.positions(order, rec.id))
+            ranking = Ranking(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), len(fused), _scores=fused)
+            result.fused.setdefault(model.name, []).append(self.positions(ranking, rec.id))
 
     def run(self, spec: RunSpec, index: int, rec: Record) -> QueryResult:
         result = self._run(spec, index, rec)
@@ -311,7 +314,7 @@ class _Runner:
             suggestion = state.suggestion
             if suggestion is None or not suggestion.text.strip():
                 break
-            reply = self.answerer.answer(suggestion.text, rec, suggestion.attribute) or DONT_KNOW
+            reply = settle(self.answerer.answer(suggestion.text, rec, suggestion.attribute))
             state = iv.answer(reply)
             result.questions.append(suggestion.text)
             result.answers.append(reply)
@@ -322,15 +325,15 @@ class _Runner:
 
     def _oracle(self, iv: Interview, rec: Record, result: QueryResult, temperature: float) -> QueryResult:
         """Paper Eq. 9: each round, the unused annotated answer that ranks the target best."""
-        mask = self.row_ids == rec.id
+        relevant = np.flatnonzero(self.row_ids == rec.id)
         remaining = list(range(len(rec.questions)))
         for _t in range(self.rounds):
             if not remaining:
                 break
             best, best_rank = -1, math.inf
             for j in remaining:  # first on ties: strict improvement only
-                rows, _ = iv.rank(iv.query(iv.dialogue + [Turn(rec.questions[j], rec.answers[j])]))
-                rank = int(np.flatnonzero(mask[rows])[0]) + 1
+                ranking = iv.rank(iv.query(iv.dialogue + [Turn(rec.questions[j], rec.answers[j])]))
+                rank = int(ranking.ranks_of(relevant).min())
                 if rank < best_rank:
                     best, best_rank = j, rank
             remaining.remove(best)

@@ -2,49 +2,22 @@
 
 A component lives in its own folder inside the pack (``selector/``, ``questioner/``); the pack's
 ``manifest.json`` lists it under ``components`` with its files (paths relative to the pack,
-SHA-256 each) and its ``config``. The pack's own code (``pack.py``) owns the manifest format and the
+SHA-256 each) and its ``config``. ``manifest.py`` owns the manifest format, its one reader and the
 hash checks; this module only finds a component's folder and copies a component into a pack folder.
 """
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
 from ..errors import ModelPackError
 from ..hashing import sha256_file
-
-MANIFEST = "manifest.json"
+from .manifest import component_entry
 
 
 class MissingComponentError(ModelPackError):
     """The pack has no such component (as opposed to a damaged one): callers may fall back."""
-
-
-def read_manifest(pack_dir: Path) -> dict:
-    """The pack's manifest as a dict ({} when the folder has none)."""
-    path = Path(pack_dir) / MANIFEST
-    if not path.exists():
-        return {}
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ModelPackError(f"The model pack manifest {path} cannot be read ({exc}); rebuild or reinstall "
-                             "the pack.") from exc
-
-
-def component_entry(pack_dir: Path, name: str) -> dict | None:
-    """The manifest entry of component ``name``, or None when the pack has no such component.
-
-    A folder without a manifest (a pack being assembled, or a test fixture) counts as having the
-    component when its folder ``pack_dir/name`` exists.
-    """
-    manifest = read_manifest(pack_dir)
-    if manifest:
-        entry = (manifest.get("components") or {}).get(name)
-        return dict(entry) if entry is not None else None
-    return {"dir": name} if (Path(pack_dir) / name).is_dir() else None
 
 
 def component_dir(pack_dir: Path, name: str) -> Path:

@@ -21,7 +21,8 @@ from pathlib import Path
 
 from ..errors import ModelPackError
 from ..interview.protocols import QuestionContext, SuggestedQuestion, Turn
-from .components import MissingComponentError, component_config, component_dir, read_manifest
+from .components import MissingComponentError, component_config, component_dir
+from .manifest import pack_name
 from .lite_view import lite_view
 from .prompt import PromptSpec, clean_question, load_prompt_spec, normalise_question, render_prompt
 from .questioner_build import questioner_defaults
@@ -262,7 +263,7 @@ def load_questioner(pack_dir: Path, load: bool = True, device: str | None = None
     try:
         folder = component_dir(pack_dir, "questioner")
     except MissingComponentError as exc:
-        name = read_manifest(pack_dir).get("name") or pack_dir.name
+        name = pack_name(pack_dir)
         raise MissingComponentError(f"The model pack {name} has no questioner component, so the 'llava' questioner is not "
                              "available; the infogain questioner is used instead.") from exc
     settings = component_config(pack_dir, "questioner")

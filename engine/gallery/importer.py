@@ -21,7 +21,7 @@ from ..embedder import Embedder
 from ..errors import GalleryError
 from ..hashing import sha256_bytes
 from .metadata import camera_from_path, timestamp_from_exif, timestamp_from_path
-from .store import Gallery, utc_now
+from .store import Gallery, NewImage
 
 EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 MIN_SIDE = 16
@@ -155,10 +155,8 @@ def import_sources(gallery: Gallery, embedder: Embedder, sources: list[str | Pat
     pairs = [p for p in collect_sources(sources) if not is_video(p[1])]
     videos = collect_videos(sources)
     report = ImportReport(total_files=len(pairs) + len(videos))
-    conn = gallery.conn
-    known = {p: (s, m) for p, s, m in conn.execute("SELECT path, size_bytes, mtime_ns FROM sources")}
-    known_skipped = {p: (s, m, r) for p, s, m, r in conn.execute(
-        "SELECT path, size_bytes, mtime_ns, reason FROM skipped")}
+    known = gallery.known_sources()
+    known_skipped = gallery.known_skipped()
     batch: list[_Decoded] = []
     pending_dupes: list[tuple] = []
     batch_size = batch_size or getattr(embedder, "batch_size", 32)
@@ -168,22 +166,15 @@ def import_sources(gallery: Gallery, embedder: Embedder, sources: list[str | Pat
     def flush() -> None:
         nonlocal batch, pending_dupes, batch_shas
         vectors = embedder.embed_images([d.image for d in batch]) if batch else None
-        with conn:  # one transaction: images + sources + skipped of this batch
-            next_row = conn.execute("SELECT COALESCE(MAX(row) + 1, 0) FROM images").fetchone()[0]
-            for i, d in enumerate(batch):
-                thumb = _write_thumbnail(gallery.folder, d.data_sha, d.image)
-                rel = d.path.relative_to(d.root).as_posix()
-                conn.execute(
-                    "INSERT INTO images(row, sha256, size_bytes, width, height, format, camera, timestamp,"
-                    " thumb, imported_at, vector) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                    (next_row + i, d.data_sha, d.size, d.image.width, d.image.height, d.fmt,
-                     camera_from_path(rel), d.timestamp or timestamp_from_path(rel), thumb, utc_now(),
-                     vectors[i].astype("float32").tobytes()))
-                conn.execute("INSERT OR REPLACE INTO sources VALUES (?,?,?,?,?,?)",
-                             (str(d.path), d.data_sha, str(d.root), rel, d.size, d.mtime_ns))
-            for row in pending_dupes:
-                conn.execute("INSERT OR REPLACE INTO sources VALUES (?,?,?,?,?,?)", row)
-        gallery.invalidate()
+        images = []
+        for i, d in enumerate(batch):
+            thumb = _write_thumbnail(gallery.folder, d.data_sha, d.image)
+            rel = d.path.relative_to(d.root).as_posix()
+            images.append(NewImage(d.data_sha, d.size, d.image.width, d.image.height, d.fmt, camera_from_path(rel),
+                                   d.timestamp or timestamp_from_path(rel), thumb,
+                                   vectors[i].astype("float32").tobytes(),
+                                   (str(d.path), d.data_sha, str(d.root), rel, d.size, d.mtime_ns)))
+        gallery.add_images(images, pending_dupes)  # one transaction: images + sources of this batch
         batch, pending_dupes, batch_shas = [], [], set()
 
     for root, path in pairs:
@@ -244,9 +235,7 @@ def _import_one(gallery: Gallery, root: Path, path: Path, st: os.stat_result, re
     except SkipFile as skip:
         reason = str(skip)
         report.skipped.append((str(path), reason))
-        with gallery.conn:
-            gallery.conn.execute("INSERT OR REPLACE INTO skipped VALUES (?,?,?,?,?)",
-                                 (str(path), reason, st.st_size, st.st_mtime_ns, utc_now()))
+        gallery.record_skipped(str(path), reason, st.st_size, st.st_mtime_ns)
         return
     batch.append(_Decoded(path, root, sha, st.st_size, st.st_mtime_ns, image, fmt, exif_time))
     batch_shas.add(sha)

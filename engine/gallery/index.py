@@ -75,6 +75,10 @@ def top_k(scores: np.ndarray, k: int) -> SearchResult:
         return SearchResult(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
     if k < n:
         part = np.argpartition(-scores, k - 1)[:k]
+        # rows tied with the k-th score: keep the lowest rows, as a full stable sort would
+        kth = scores[part].min()
+        above = np.flatnonzero(scores > kth)
+        part = np.concatenate([above, np.flatnonzero(scores == kth)[:k - len(above)]])
     else:
         part = np.arange(n)
     order = part[np.lexsort((part, -scores[part]))]
@@ -159,6 +163,5 @@ def open_index(gallery, backend: str | None = None) -> GalleryIndex:
     if done < n:
         index.add(vectors[done:], done)
         index.save()
-        gallery.set_meta("index_state", json.dumps({"backend": "hnsw", "count": n}))
-        gallery.conn.commit()
+        gallery.save_meta("index_state", json.dumps({"backend": "hnsw", "count": n}))
     return index

@@ -16,11 +16,12 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
+from ..clock import utc_now
 from ..embedder import EmbedderIdentity
 from ..errors import GalleryError
 from ..hashing import sha256_bytes
@@ -78,8 +79,19 @@ class GalleryImage:
         return self.sources[0]
 
 
-def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+class NewImage(NamedTuple):
+    """An image the importer adds: its facts, its vector (float32 bytes) and the source it came from."""
+
+    sha256: str
+    size_bytes: int
+    width: int
+    height: int
+    format: str | None
+    camera: str | None
+    timestamp: str | None
+    thumb: str  # path inside the gallery folder
+    vector: bytes
+    source: tuple  # (path, sha256, root, rel_path, size_bytes, mtime_ns)
 
 
 class Gallery:
@@ -175,6 +187,15 @@ class Gallery:
     def set_meta(self, key: str, value: str) -> None:
         self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
 
+    def set_index_backend(self, backend: str) -> None:
+        """Choose the index backend (auto | exact | hnsw) for this gallery (saved at once)."""
+        self.save_meta("index_backend", backend)
+
+    def save_meta(self, key: str, value: str) -> None:
+        """Set one setting in its own transaction."""
+        with self.conn:
+            self.set_meta(key, value)
+
     @property
     def embedder_identity(self) -> EmbedderIdentity:
         d = json.loads(self.meta("embedder") or "{}")
@@ -218,6 +239,12 @@ class Gallery:
         r = self.conn.execute("SELECT row FROM images WHERE sha256 = ?", (sha256,)).fetchone()
         return r[0] if r else None
 
+    def rows_of_sources(self, paths: list[str]) -> list[int | None]:
+        """The gallery row of each source path as imported (None where the path was not imported)."""
+        path_row = dict(self.conn.execute(
+            "SELECT s.path, i.row FROM sources s JOIN images i ON i.sha256 = s.sha256").fetchall())
+        return [path_row.get(str(p)) for p in paths]
+
     def load_image(self, row: int):
         """The full-resolution original as an RGB PIL image (read from its first readable source)."""
         from PIL import Image
@@ -232,6 +259,21 @@ class Gallery:
         with Image.open(img.thumb) as im:  # originals gone: fall back to the thumbnail
             return im.convert("RGB")
 
+    def row_metadata(self) -> tuple[list[str | None], list[str | None]]:
+        """Camera and timestamp of every row, in row order (one query)."""
+        cams: list[str | None] = []
+        stamps: list[str | None] = []
+        for cam, stamp in self.conn.execute("SELECT camera, timestamp FROM images ORDER BY row"):
+            cams.append(cam)
+            stamps.append(stamp)
+        return cams, stamps
+
+    def snapshot(self) -> list[tuple[int, str, str]]:
+        """(row, sha256, first source path) of every image, in row order: what a case records."""
+        return [tuple(r) for r in self.conn.execute(
+            "SELECT i.row, i.sha256, (SELECT path FROM sources s WHERE s.sha256 = i.sha256 ORDER BY rowid "
+            "LIMIT 1) FROM images i ORDER BY i.row")]
+
     def cameras(self) -> list[str]:
         return [c for (c,) in self.conn.execute(
             "SELECT DISTINCT camera FROM images WHERE camera IS NOT NULL ORDER BY camera")]
@@ -244,6 +286,39 @@ class Gallery:
         shas = sorted(self.shas())
         return sha256_bytes("\n".join(shas).encode())
 
+    # -- writing (the importer) -------------------------------------------------------------
+    def known_sources(self) -> dict[str, tuple[int, int]]:
+        """Every imported source path -> (size_bytes, mtime_ns) as recorded (a resumed import skips them)."""
+        return {p: (s, m) for p, s, m in self.conn.execute("SELECT path, size_bytes, mtime_ns FROM sources")}
+
+    def known_skipped(self) -> dict[str, tuple[int, int, str]]:
+        """Every skipped path -> (size_bytes, mtime_ns, reason) as recorded."""
+        return {p: (s, m, r) for p, s, m, r in self.conn.execute(
+            "SELECT path, size_bytes, mtime_ns, reason FROM skipped")}
+
+    def add_images(self, images: list[NewImage], duplicate_sources: list[tuple] = ()) -> None:
+        """One transaction: append ``images`` as new rows (in order, each with its source) and record
+        the sources of duplicates (``(path, sha256, root, rel_path, size_bytes, mtime_ns)``)."""
+        with self.conn:
+            next_row = self.conn.execute("SELECT COALESCE(MAX(row) + 1, 0) FROM images").fetchone()[0]
+            for i, im in enumerate(images):
+                self.conn.execute(
+                    "INSERT INTO images(row, sha256, size_bytes, width, height, format, camera, timestamp,"
+                    " thumb, imported_at, vector) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    (next_row + i, im.sha256, im.size_bytes, im.width, im.height, im.format, im.camera,
+                     im.timestamp, im.thumb, utc_now(), im.vector))
+                self.conn.execute("INSERT OR REPLACE INTO sources VALUES (?,?,?,?,?,?)", im.source)
+            for row in duplicate_sources:
+                self.conn.execute("INSERT OR REPLACE INTO sources VALUES (?,?,?,?,?,?)", row)
+        self.invalidate()
+
+    def record_skipped(self, path: str, reason: str, size_bytes: int, mtime_ns: int) -> None:
+        """Remember a skipped file (and why), so a resumed import does not read it again."""
+        with self.conn:
+            self.conn.execute("INSERT OR REPLACE INTO skipped VALUES (?,?,?,?,?)",
+                              (path, reason, size_bytes, mtime_ns, utc_now()))
+
+    # -- summary -----------------------------------------------------------------------------
     def info(self) -> dict:
         """Counts and identities for ``gallery info``."""
         from .index import index_settings

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import re
 
+#: the answer that says the witness does not know (recorded as is; it adds nothing to the query)
+DONT_KNOW = "I don't know."
+
 _PREFIX = re.compile(r"^\s*(yes|no)\s*,\s*", re.IGNORECASE)
 _LABEL = re.compile(r"^\s*[A-Da-d]\)\s*")
 _SENTENCE = re.compile(r"[^.!?]*[.!?]+|[^.!?]+$")

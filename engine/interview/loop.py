@@ -24,8 +24,10 @@ import numpy as np
 
 from ..casefile.case import CaseFile, InterviewRecords
 from ..errors import UserError
-from ..gallery.store import utc_now
-from ..retriever import posterior
+from ..clock import utc_now
+from ..retriever import posterior, text_encoder
+from ..search import DEFAULT_DEPTH, Ranking, Searcher, top_rows
+from .answers import DONT_KNOW
 from .query import build_query
 from .protocols import QuestionContext, SuggestedQuestion, Turn
 
@@ -55,13 +57,14 @@ class RoundState:
     round_index: int
     k: int
     query: str
-    rows: np.ndarray  # full ranking, best first (gallery rows)
+    rows: np.ndarray  # the top of the ranking, best first (gallery rows; up to the interview's depth)
     scores: np.ndarray  # scores aligned with ``rows``
     candidates: list[Candidate]
     suggestion: SuggestedQuestion | None
     dialogue: list[Turn]
     max_rounds: int
     timings_ms: dict = field(default_factory=dict)
+    ranking: Ranking | None = None  # ranks rows beyond ``rows`` on demand
 
     @property
     def over_cap(self) -> bool:
@@ -69,7 +72,9 @@ class RoundState:
         return self.round_index > self.max_rounds
 
     def rank_of(self, row: int) -> int:
-        """1-based rank of a gallery row in the current ranking."""
+        """1-based rank of a gallery row in the current ranking (also beyond the rows kept)."""
+        if self.ranking is not None:
+            return self.ranking.rank_of(row)
         return int(np.flatnonzero(self.rows == row)[0]) + 1
 
 
@@ -77,7 +82,7 @@ class Interview:
     """The interview loop over one gallery with one engine, optionally recorded in a case file."""
 
     def __init__(self, gallery, engine, case: CaseFile | None = None, max_rounds: int = DEFAULT_MAX_ROUNDS,
-                 c: int = DEFAULT_CANDIDATES):
+                 c: int = DEFAULT_CANDIDATES, depth: int = DEFAULT_DEPTH):
         if len(gallery) == 0:
             raise UserError(f"Gallery {gallery.folder} holds no images; import some first with "
                             "'interreid gallery import'.")
@@ -92,6 +97,8 @@ class Interview:
         from ..video.query import track_of_rows
 
         self.track_of = track_of_rows(gallery)  # row -> person track, for crops cut from video
+        self.depth = max(int(depth), POOL_SIZE)  # rows kept per round (shown, stored in the case)
+        self.searcher = Searcher(gallery, engine.retriever, self.vectors)
         self.initial = ""
         self.dialogue: list[Turn] = []
         self.skipped_attributes: set[str] = set()
@@ -101,18 +108,21 @@ class Interview:
     def query(self, dialogue: list[Turn] | None = None) -> str:
         """Initial description + cleaned answers, space-joined (questions are not added).
 
-        A retriever may offer ``contextualise(question, answer, cleaned, attribute)`` to make a bare
-        answer ("Black.") self-contained; the lite engine does, the CLIP retriever does not."""
+        A retriever with the optional ``Contextualiser`` capability makes a bare answer ("Black.")
+        self-contained; the lite engine does, the CLIP retriever does not."""
         return build_query(self.initial, self.dialogue if dialogue is None else dialogue, self.engine.retriever)
 
-    def rank(self, query: str) -> tuple[np.ndarray, np.ndarray]:
-        """Full ranking for a query: (rows best first, their scores). Ties keep gallery order."""
-        scores = np.asarray(self.engine.retriever.score(query, self.vectors), dtype=np.float32)
-        treid = getattr(self.engine, "treid", None)  # paper Table 2: fused with a T-ReID model's initial scores
-        if treid is not None and self.initial:
-            scores = treid.fuse(scores, self.engine.retriever.temperature, self.initial)
-        rows = np.lexsort((np.arange(len(scores)), -scores))
-        return rows.astype(np.int64), scores[rows]
+    def rank(self, query: str, depth: int | None = None) -> Ranking:
+        """The top ``depth`` rows for a query (the engine's one search verb), best first; ties keep
+        gallery order; ``rank_of`` gives any other row's rank. With a T-ReID model attached (paper
+        Table 2) every row's score is fused with its scores for the initial description first."""
+        k = depth or self.depth
+        treid = getattr(self.engine, "treid", None)
+        if treid is None or not self.initial:
+            return self.searcher.search(query, k)
+        scores = treid.fuse(self.searcher.every_score(query), self.engine.retriever.temperature, self.initial)
+        rows, top = top_rows(scores, k)
+        return Ranking(rows, top, len(scores), _scores=scores)
 
     # -- the loop ------------------------------------------------------------------------
     def start(self, initial_description: str) -> RoundState:
@@ -134,7 +144,7 @@ class Interview:
         asked_text = (asked if asked is not None else suggestion.text).strip()
         if not asked_text:
             raise UserError("There is no question to record; type the question you asked the witness.")
-        answer = answer.strip() or "I don't know."
+        answer = answer.strip() or DONT_KNOW
         attribute = suggestion.attribute if asked_text == suggestion.text else None
         turn = Turn(asked_text, answer, attribute)
         if self.records is not None:
@@ -151,7 +161,7 @@ class Interview:
 
     def dont_know(self, asked: str | None = None) -> RoundState:
         """The witness does not know: a valid answer, which leaves the ranking unchanged."""
-        return self.answer("I don't know.", asked)
+        return self.answer(DONT_KNOW, asked)
 
     def skip(self) -> RoundState:
         """Skip the suggested question without asking it: suggest another one instead."""
@@ -200,11 +210,12 @@ class Interview:
         query = self.query()
         stored = self.records.ranking(t - 1) if self.records is not None else None
         if stored is not None and not record:
-            rows, scores, _ = stored
+            ranking = self.searcher.stored(query, stored[0], stored[1])
         else:
-            rows, scores = self.rank(query)
+            ranking = self.rank(query)
             if self.records is not None:
-                self.records.save_ranking(t - 1, query, rows, scores)
+                self.records.save_ranking(t - 1, query, ranking.rows, ranking.scores)
+        rows, scores = ranking.rows, ranking.scores
         timings["retrieve"] = (time.perf_counter() - tick) * 1000
         k = min(k_for_round(t), len(rows))
         tick = time.perf_counter()
@@ -213,8 +224,10 @@ class Interview:
             chosen = [c["gallery_row"] for c in stored_candidates]
         else:
             # the learned selector reads the query's text embedding (full engine only)
-            encode = getattr(self.engine.retriever, "encode_text", None)
-            query_vector = encode([query])[0] if encode is not None else None
+            query_vector = ranking.query_vector
+            encoder = text_encoder(self.engine.retriever)
+            if query_vector is None and encoder is not None:
+                query_vector = encoder.encode_text([query])[0]
             # never two candidates from one person track: only a track's best-ranked crop is offered
             from ..video.query import one_per_track
 
@@ -228,7 +241,7 @@ class Interview:
             self.records.save_candidates(t, [{"sha256": c.sha256, "gallery_row": c.row, "rank": c.rank,
                                               "score": c.score, "reasons": c.reasons} for c in candidates])
         self.state = RoundState(t, k, query, rows, scores, candidates, None, list(self.dialogue),
-                                self.max_rounds, timings)
+                                self.max_rounds, timings, ranking)
         tick = time.perf_counter()
         self.state.suggestion = self._suggest(self.state)
         timings["ask"] = (time.perf_counter() - tick) * 1000

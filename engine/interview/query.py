@@ -1,14 +1,15 @@
 """The retrieval query at round t (REFERENCE.md): the initial description + cleaned answers.
 
-Questions are not added. A retriever may offer ``contextualise(question, answer, cleaned,
-attribute)`` to make a bare answer ("Black.") self-contained; the lite engine does, the CLIP
-retriever does not. "I don't know" adds nothing. Shared by the interview loop and training.
+Questions are not added. A retriever with the optional ``Contextualiser`` capability
+(``engine.retriever``) makes a bare answer ("Black.") self-contained; the lite engine does, the
+CLIP retriever does not. "I don't know" adds nothing. Shared by the interview loop and training.
 """
 
 from __future__ import annotations
 
 from typing import Sequence
 
+from ..retriever import contextualiser
 from .answers import clean_answer, is_dont_know
 from .protocols import Turn
 
@@ -16,7 +17,8 @@ from .protocols import Turn
 def build_query(initial: str, turns: Sequence[Turn], retriever=None) -> str:
     """Space-joined initial description and cleaned answers of ``turns``."""
     parts = [initial.strip()]
-    hook = getattr(retriever, "contextualise", None)
+    context = contextualiser(retriever)
+    hook = context.contextualise if context is not None else None
     for turn in turns:
         cleaned = clean_answer(turn.answer)
         if hook is not None and not is_dont_know(turn.answer):

@@ -6,11 +6,18 @@ synthetic data's attribute keys (head, upper, lower, feet, lower_length, sleeves
 
 from __future__ import annotations
 
+#: words for the hair, for headwear, for bags (shared with the simulated witnesses' question rules)
+HAIR_WORDS = frozenset({"hair", "haired"})
+HAT_WORDS = frozenset("hat hats cap caps beanie helmet hood".split())
+BAG_WORDS = frozenset("bag bags backpack handbag purse".split())
+#: verbs that say something is carried ("Was she carrying anything?" asks about a bag)
+CARRY_WORDS = frozenset("carrying carry carried carries".split())
+
 #: garment / body-part noun -> regions it colours. An empty tuple marks a noun that takes colours
 #: but is not a body region (a bag, a car), so its colour is not given to a garment by mistake.
 GARMENTS: dict[str, tuple[str, ...]] = {}
 for _words, _regions in (
-    ("hair head hat hats cap caps beanie helmet hood", ("head",)),
+    ("hair head " + " ".join(sorted(HAT_WORDS)), ("head",)),
     ("jacket jackets shirt shirts tshirt tshirts tee top tops coat coats sweater sweaters jumper hoodie "
      "blouse vest cardigan sweatshirt jersey parka blazer pullover tank polo windbreaker upper torso "
      "sleeve sleeves", ("upper",)),
@@ -19,11 +26,17 @@ for _words, _regions in (
     ("shoes shoe boots boot sneakers sneaker trainers trainer sandals heels footwear feet loafers "
      "slippers socks", ("feet",)),
     ("dress dresses suit overalls jumpsuit outfit clothes clothing", ("upper", "lower")),
-    ("bag bags backpack handbag purse umbrella glasses sunglasses phone bicycle bike car skin scarf "
+    (" ".join(sorted(BAG_WORDS)) + " umbrella glasses sunglasses phone bicycle bike car skin scarf "
      "gloves belt watch mask box suitcase case luggage", ()),
 ):
     for _w in _words.split():
         GARMENTS[_w] = _regions
+
+
+def region_words(region: str) -> frozenset[str]:
+    """The garment nouns that colour exactly ``region`` (e.g. "upper": top, jacket, ...)."""
+    return frozenset(w for w, regions in GARMENTS.items() if regions == (region,))
+
 
 #: garment noun -> lower_length value it implies
 LENGTH_NOUNS: dict[str, str] = {"shorts": "short", "skirt": "short", "skirts": "short", "trousers": "long",

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import APP_NAME, __version__
-from ..gallery.store import utc_now
+from ..clock import utc_now
 
 FINAL_TOP = 10
 LEADS_STATEMENT = (

@@ -14,9 +14,8 @@ import numpy as np
 
 from ..errors import UserError
 from ..evaluation.annotations import Record, load_annotations
+from ..interview.answers import DONT_KNOW  # noqa: F401  (the one "don't know", re-exported for the stages)
 from ..interview.query import build_query  # noqa: F401  (re-exported for the training stages)
-
-DONT_KNOW = "I don't know."
 
 
 @dataclass

@@ -25,7 +25,7 @@ from ..errors import UserError
 from ..interview.protocols import Turn
 from ..interview.query import build_query
 from .prepare import read_prepared
-from .run import (CHECKPOINT, RunDir, check_memory, ends_means, load_checkpoint, pick_device, save_checkpoint,
+from .run import (CHECKPOINT, RunDir, check_memory, ends_means, pick_device, save_checkpoint,
                   seed_everything)
 
 ADAPTER_DIR = "adapter"
@@ -175,18 +175,11 @@ def run_questioner(cfg: dict, out: str | Path, resume: bool = False, progress_fa
     scheduler = get_cosine_schedule_with_warmup(optimizer, int(math.ceil(float(tr["warmup_ratio"]) * total_steps)),
                                                 total_steps)
 
-    step = 0
-    state = load_checkpoint(run.file(CHECKPOINT)) if resume else None
-    if state is not None:
-        set_peft_model_state_dict(model, state["adapter"])
-        if selector_hook is not None and state.get("selector") is not None:
-            selector_hook.load_state_dict(state["selector"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        step = state["step"]
-        run.truncate_log("step", step)
-    elif resume:
-        run.truncate_log("step", -1)
+    state = run.resume_from_checkpoint("step", {
+        "adapter": lambda saved: set_peft_model_state_dict(model, saved),
+        "selector": selector_hook.load_state_dict if selector_hook is not None else None,
+        "optimizer": optimizer.load_state_dict, "scheduler": scheduler.load_state_dict})
+    step = state["step"] if state is not None else 0
 
     pool, newline = int(q.settings["pool"]), bool(q.settings["image_newline"])
     stop_ids = q.tokenizer(q.prompt.chat.get("stop", "<|im_end|>"), add_special_tokens=False)["input_ids"]

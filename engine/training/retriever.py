@@ -19,7 +19,7 @@ from ..errors import UserError
 from .clip_features import image_batch, load_clip
 from .data import Dataset, load_split
 from .metrics import chance_r1, retrieval_metrics
-from .run import CHECKPOINT, RunDir, check_memory, load_checkpoint, pick_device, save_checkpoint, seed_everything
+from .run import CHECKPOINT, RunDir, check_memory, pick_device, save_checkpoint, seed_everything
 
 BEST, LAST = "best.pth", "last.pth"
 _BYTES = {"none": 4, "bf16": 2, "fp16": 2}
@@ -133,16 +133,10 @@ def run_retriever(cfg: dict, out: str | Path, resume: bool = False, progress_fac
         pixel_cache = torch.from_numpy(image_batch(train_set, range(n), preprocess))
 
     start_epoch, best, before = 0, -1.0, None
-    state = load_checkpoint(run.file(CHECKPOINT)) if resume else None
+    state = run.resume_from_checkpoint("epoch", {"model": irra.load_state_dict, "optimizer": optimizer.load_state_dict,
+                                                 "scheduler": scheduler.load_state_dict, "generator": gen.set_state})
     if state is not None:
-        irra.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        gen.set_state(state["generator"])
         start_epoch, best, before = state["epoch"], state["best"], state["before"]
-        run.truncate_log("epoch", start_epoch)
-    elif resume:
-        run.truncate_log("epoch", -1)
 
     def eval_now() -> dict:
         irra.eval()

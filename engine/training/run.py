@@ -53,6 +53,23 @@ class RunDir:
     def file(self, name: str) -> Path:
         return self.path / name
 
+    def resume_from_checkpoint(self, counter: str, restore: dict) -> dict | None:
+        """When resuming, load the run's checkpoint (RNG states restored), hand each part its saved
+        state (``restore``: {checkpoint key: loader}, e.g. ``{"model": net.load_state_dict,
+        "generator": gen.set_state}``; a None loader or a key the checkpoint lacks is skipped) and
+        drop log rows written after it (by the ``counter`` column, "epoch" or "step"). Returns the
+        checkpoint, or None when the run starts afresh (then a resumed run's whole log is dropped)."""
+        state = load_checkpoint(self.file(CHECKPOINT)) if self.resume else None
+        if state is None:
+            if self.resume:
+                self.truncate_log(counter, -1)
+            return None
+        for key, load in restore.items():
+            if load is not None and state.get(key) is not None:
+                load(state[key])
+        self.truncate_log(counter, state[counter])
+        return state
+
     # -- the log -------------------------------------------------------------------------
     def log(self, row: dict) -> None:
         """Append one row to ``log.csv`` (header written with the first row)."""

@@ -23,7 +23,7 @@ from ..interview.protocols import Turn
 from .clip_features import image_features, load_clip, text_features
 from .data import build_query, load_split, rank_pools
 from .prepare import read_prepared
-from .run import CHECKPOINT, RunDir, check_memory, load_checkpoint, pick_device, save_checkpoint, seed_everything
+from .run import CHECKPOINT, RunDir, check_memory, pick_device, save_checkpoint, seed_everything
 
 SELECTOR_DIR = "selector"
 
@@ -117,16 +117,9 @@ def run_selector(cfg: dict, out: str | Path, resume: bool = False, progress_fact
     optimizer = torch.optim.AdamW(net.parameters(), lr=float(tr["lr"]), weight_decay=float(tr["weight_decay"]))
     gen = torch.Generator().manual_seed(int(tr["seed"]))
     epochs = int(tr["epochs"])
-    start_epoch = 0
-    state = load_checkpoint(run.file(CHECKPOINT)) if resume else None
-    if state is not None:
-        net.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        gen.set_state(state["generator"])
-        start_epoch = state["epoch"]
-        run.truncate_log("epoch", start_epoch)
-    elif resume:
-        run.truncate_log("epoch", -1)
+    state = run.resume_from_checkpoint("epoch", {"model": net.load_state_dict, "optimizer": optimizer.load_state_dict,
+                                                 "generator": gen.set_state})
+    start_epoch = state["epoch"] if state is not None else 0
 
     m = len(text)
     bs = int(tr["batch_size"])

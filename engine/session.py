@@ -1,0 +1,190 @@
+"""The engine's front door: one verb each to open a case, create a case and import into a gallery.
+
+The CLI, the desktop app, the demo and the benchmark all come in through here, so a case is
+opened (with its gallery and engine) the same way everywhere, and every caller gives the same
+warnings::
+
+    with open_case("theft.case") as s:          # case + its gallery + the engine it was made with
+        print(s.warnings)                         # e.g. the gallery's images changed since
+        Interview(s.gallery, s.engine, case=s.case)
+
+    new_case("theft.case", "Theft", "j.doe", "gallery/").close()
+    import_into("gallery/", ["crops/"], engine="lite", progress=print)
+
+Each verb imports what it needs lazily (``--help`` stays light).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from .errors import UserError
+
+DEFAULT_SELECTOR = "kmeans"
+DEFAULT_QUESTIONER = "infogain"
+
+#: said when a case's gallery no longer holds the images the case was made with
+FINGERPRINT_WARNING = ("The gallery's images differ from those the case was made with; run 'interreid case "
+                       "verify' (or Verify in the app) for details.")
+
+
+@dataclass
+class CaseSession:
+    """An open case (or none), its open gallery and the engine. Close it when done."""
+
+    case: Any  # CaseFile | None
+    gallery: Any  # Gallery
+    engine: Any  # EngineParts
+    warnings: list[str] = field(default_factory=list)
+
+    def close(self) -> None:
+        """Close the case and the gallery (each at most once; a failure closing one still closes the other)."""
+        try:
+            if self.case is not None:
+                self.case.close()
+        finally:
+            self.gallery.close()
+
+    def __enter__(self) -> "CaseSession":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def engine_for(gallery, selector: str | None = None, questioner: str | None = None, pack=None,
+               load_questioner: bool = True, treid: str | None = None, treid_weight: float | None = None):
+    """The engine for an open gallery with the named selector and questioner (defaults: kmeans, infogain),
+    re-ranked with a T-ReID model (``treid``: "lite" or a pack; paper Table 2) when one is named."""
+    from .engines import build_engine
+
+    engine = build_engine(gallery, selector=selector or DEFAULT_SELECTOR,
+                          questioner=questioner or DEFAULT_QUESTIONER, pack=pack, load_questioner=load_questioner)
+    if treid:
+        from .treid import DEFAULT_WEIGHT, attach_treid
+
+        attach_treid(engine, gallery, treid, DEFAULT_WEIGHT if treid_weight is None else treid_weight)
+    return engine
+
+
+def open_gallery(folder: str | Path, selector: str | None = None, questioner: str | None = None, pack=None,
+                 load_questioner: bool = True, treid: str | None = None,
+                 treid_weight: float | None = None) -> CaseSession:
+    """A gallery and its engine with no case file (nothing is recorded)."""
+    from .gallery.store import Gallery
+
+    gallery = Gallery.open(folder)
+    try:
+        return CaseSession(None, gallery, engine_for(gallery, selector, questioner, pack, load_questioner, treid,
+                                                     treid_weight))
+    except BaseException:
+        gallery.close()
+        raise
+
+
+def open_case(path: str | Path, gallery: str | Path | None = None, selector: str | None = None,
+              questioner: str | None = None, pack=None, load_questioner: bool = True, treid: str | None = None,
+              treid_weight: float | None = None) -> CaseSession:
+    """Open an existing case for an interview: the case, its gallery (or ``gallery``) and the engine
+    with the selector and questioner the case was made with (unless others are named).
+
+    ``warnings`` says when the gallery no longer holds the images the case was made with."""
+    from .casefile import CaseFile
+    from .errors import CaseFileError
+    from .gallery.store import Gallery
+
+    path = Path(path).expanduser().absolute()
+    case = CaseFile.open(path)
+    opened = None
+    try:
+        meta = case.metadata()
+        folder = gallery or meta.get("gallery_path")
+        if not folder:
+            raise CaseFileError(f"{path} names no gallery; it cannot be opened for an interview.")
+        opened = Gallery.open(folder)
+        warnings = []
+        if opened.fingerprint() != meta.get("gallery_fingerprint"):
+            warnings.append(FINGERPRINT_WARNING)
+        chosen = meta.get("engine") or {}
+        recorded = chosen.get("treid")  # the T-ReID model the case was made with, unless another is named
+        if not treid and recorded:
+            from .treid import spec_from_identity
+
+            treid = spec_from_identity(recorded)
+        if treid_weight is None and recorded:
+            treid_weight = float(recorded.get("weight", 0.5))
+        engine = engine_for(opened, selector or chosen.get("selector"), questioner or chosen.get("questioner"),
+                            pack, load_questioner, treid, treid_weight)
+        return CaseSession(case, opened, engine, warnings)
+    except BaseException:
+        case.close()
+        if opened is not None:
+            opened.close()
+        raise
+
+
+def new_case(path: str | Path, title: str, investigator: str | None, gallery: str | Path,
+             selector: str | None = None, questioner: str | None = None, pack=None,
+             load_questioner: bool = False, treid: str | None = None,
+             treid_weight: float | None = None) -> CaseSession:
+    """Create a case file for an interview on ``gallery`` (a folder): gallery -> engine -> case.
+
+    The engine is built first, so a bad selector/questioner/pack is refused before any file is
+    written; ``load_questioner=False`` leaves a LLaVA questioner unloaded (the caller loads it).
+    Returns the open session; close it (or use ``with``) when done."""
+    import getpass
+
+    from .casefile import CaseFile
+
+    session = open_gallery(gallery, selector, questioner, pack, load_questioner, treid, treid_weight)
+    try:
+        if len(session.gallery) == 0:
+            raise UserError(f"Gallery {session.gallery.folder} holds no images; import some before opening a case.")
+        session.case = CaseFile.create(path, title, investigator or getpass.getuser(), session.gallery,
+                                       session.engine.identity())
+        return session
+    except BaseException:
+        session.close()
+        raise
+
+
+def open_embedder(engine: str = "lite", pack=None):
+    """The embedder that computes a gallery's vectors: ``lite`` (no model pack) or ``full`` (a pack)."""
+    from .embedder import create_embedder
+
+    if engine == "full":
+        if not pack:
+            raise UserError("The full engine needs a model pack; give --pack DIR (or an installed pack's name).")
+        return create_embedder("full", pack=pack)
+    return create_embedder(engine)  # lite needs no pack; an unknown name is refused in one sentence
+
+
+def import_into(gallery: str | Path, sources, engine: str = "lite", pack=None, embedder=None,
+                index: str | None = None, progress: Callable | None = None, cancel: Callable[[], bool] | None = None,
+                keep_open: bool = False, video_options=None):
+    """Import folders (or files) into the gallery in ``gallery`` (created if new): embedder ->
+    Gallery.create -> import. Resumable: importing the same sources again continues.
+
+    ``embedder`` (an open embedder) is used instead of ``engine``/``pack`` when given; ``index``
+    sets the gallery's index backend (auto | exact | hnsw). Returns the ImportReport, or
+    (report, open gallery) with ``keep_open`` (the caller closes it). A KeyboardInterrupt leaves
+    the imported part saved."""
+    from .gallery.importer import import_sources
+    from .gallery.store import Gallery
+
+    embedder = embedder if embedder is not None else open_embedder(engine, pack)
+    opened = Gallery.create(gallery, embedder.identity)
+    try:
+        if index:
+            opened.set_index_backend(index)
+        report = import_sources(opened, embedder, [str(s) for s in sources], progress=progress, cancel=cancel,
+                                video_options=video_options)
+    except BaseException:
+        opened.close()
+        raise
+    if keep_open:
+        return report, opened
+    opened.close()
+    return report
