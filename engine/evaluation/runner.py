@@ -37,6 +37,7 @@ import numpy as np
 from ..errors import UserError
 from ..interview.loop import Interview
 from ..interview.protocols import Turn
+from ..search import Ranking
 from .annotations import Record, load_annotations
 from .witnesses import Answerer, make_answerer, settle
 from .metrics import bri, first_rank, round_metrics
@@ -282,7 +283,6 @@ class _Runner:
         result.positions.append(self.positions(state.ranking, rec.id))
         if not self.treid:
             return
-        from ..search import Ranking  # noqa: PLC0415
         from ..treid import fuse  # noqa: PLC0415
 
         full = state.ranking.every_score()
@@ -434,8 +434,9 @@ def run_benchmark(settings: BenchSettings, progress: Progress | None = None,
                 run.queries.append(res)
             for model, alone in zip(treid_models, treid_alone):  # the T-ReID model on the initial description
                 scores = model.scores(rec.initial_description)
-                order = np.lexsort((np.arange(len(scores)), -scores))
-                alone["positions"].append(runner.positions(order, rec.id))
+                ranking = Ranking(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), len(scores),
+                                  _scores=np.asarray(scores, dtype=np.float32))
+                alone["positions"].append(runner.positions(ranking, rec.id))
         if progress:
             progress(done, total, "done")
     except KeyboardInterrupt:
