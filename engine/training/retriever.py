@@ -13,7 +13,6 @@ import math
 import time
 from pathlib import Path
 
-import numpy as np
 
 from ..errors import UserError
 from .clip_features import image_batch, load_clip
