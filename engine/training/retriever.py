@@ -1,4 +1,4 @@
-"""``train retriever``: IRRA on the retriever's CLIP (paper §5.1; REFERENCE.md "Retriever").
+"""``train retriever``: IRRA on the retriever's CLIP (paper §5.1; docs/training.md "Retriever").
 
 Each training image is paired with its record's text (the fine-grained description by default);
 a batch's loss is SDM + ID + MLM. Every epoch the test split is evaluated (text queries against
