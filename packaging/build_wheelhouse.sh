@@ -62,6 +62,8 @@ cp "$here/packaging/install.sh" "$out/install.sh"
   echo "built=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "commit=$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 } > "$out/bundle.txt"
-(cd "$out" && find wheels wheels-nodeps -type f 2>/dev/null | sort | xargs sha256sum > SHA256SUMS)
+dirs=(wheels)
+[ -d "$out/wheels-nodeps" ] && dirs+=(wheels-nodeps)
+(cd "$out" && find "${dirs[@]}" -type f | sort | xargs sha256sum > SHA256SUMS)
 echo "bundle: $out ($(du -sh "$out" | cut -f1), $(find "$out/wheels" -name '*.whl' | wc -l) wheels) for $spec" >&2
 echo "$out"

@@ -48,7 +48,9 @@ def _offline_env(tmp: Path) -> dict:
 def _run(cmd, cwd: Path, env: dict, stdin: str | None = None, timeout: int = 1800) -> subprocess.CompletedProcess:
     out = subprocess.run([str(c) for c in cmd], cwd=cwd, env=env, input=stdin, capture_output=True, text=True,
                          timeout=timeout)
-    assert out.returncode == 0, f"{cmd} exited {out.returncode}\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}"
+    # pip's warnings about index locations it may not use would hide the reason.
+    err = "\n".join(line for line in out.stderr.splitlines() if "is ignored" not in line)
+    assert out.returncode == 0, f"{cmd} exited {out.returncode}\n{out.stdout[-3000:]}\n{err[-3000:]}"
     return out
 
 
