@@ -30,7 +30,12 @@ trap 'rm -rf "$work"' EXIT
 if [ -n "$wheelhouse" ]; then
   "$work/env/bin/pip" install -q --no-index --find-links "$wheelhouse/wheels" interreid
 else
-  "$work/env/bin/pip" install -q "$here"
+  # From a copy of the sources, so the build leaves nothing (build/, *.egg-info) in the checkout.
+  mkdir -p "$work/src"
+  cp -R "$here/engine" "$here/desktop" "$here/resources" "$here/setup.py" "$here/pyproject.toml" \
+    "$here/README.md" "$work/src/"
+  find "$work/src" -name __pycache__ -prune -exec rm -rf {} +
+  "$work/env/bin/pip" install -q "$work/src"
 fi
 "$work/env/bin/pip" install -q "pyinstaller>=6"
 if "$work/env/bin/python" -c "import torch" 2>/dev/null; then

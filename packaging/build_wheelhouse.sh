@@ -36,7 +36,12 @@ trap 'rm -rf "$build_env"' EXIT
 
 # 1. The project's own wheel (built from this checkout) and every dependency of the chosen extras
 #    as wheels; source-only ones (hnswlib) are compiled into wheels here.
-"$build_env/bin/pip" wheel -q -w "$out/wheels" "$here$suffix"
+#    Built from a copy of the sources, so the build leaves nothing (build/, *.egg-info) in the checkout.
+src="$build_env/src"
+mkdir -p "$src"
+cp -R "$here/engine" "$here/desktop" "$here/resources" "$here/setup.py" "$here/pyproject.toml" "$here/README.md" "$src/"
+find "$src" -name __pycache__ -prune -exec rm -rf {} +
+"$build_env/bin/pip" wheel -q -w "$out/wheels" "$src$suffix"
 #    pip and setuptools themselves, so the workstation's fresh environment can be brought level.
 "$build_env/bin/pip" download -q --no-deps -d "$out/wheels" pip setuptools wheel
 
