@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QProcess, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar, QStackedWidget,
+from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QProgressBar, QStackedWidget,
                                QVBoxLayout, QWidget)
 
 from .plain import plain_engine

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import os
+from importlib.resources import files
 from pathlib import Path
 
 _REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def resources_dir() -> Path:
-    """The bundled ``resources/`` folder (prompts, configs, demo gallery)."""
+    """The bundled resources (prompts, configs, styles, demo gallery), found through the package.
+
+    An installed wheel (and the one-folder build) carries them as package data in
+    ``engine/resources/``; a source checkout keeps them in the top-level ``resources/`` folder.
+    ``INTERREID_RESOURCES`` overrides both.
+    """
     override = os.environ.get("INTERREID_RESOURCES")
-    return Path(override) if override else _REPO_ROOT / "resources"
+    if override:
+        return Path(override)
+    packaged = Path(str(files(__package__ or "engine") / "resources"))
+    return packaged if packaged.is_dir() else _REPO_ROOT / "resources"
 
 
 def data_dir() -> Path:

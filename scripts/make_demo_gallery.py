@@ -3,7 +3,7 @@
 
 Usage (from the repository root)::
 
-    python scripts/make_demo_gallery.py --video ../shared/data/vtest.avi
+    python scripts/make_demo_gallery.py --video PATH/TO/vtest.avi
 
 How a crop is made:
 
@@ -45,7 +45,7 @@ MIN_W, MIN_H = 40, 80
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--video", required=True, help="path to vtest.avi (e.g. ../shared/data/vtest.avi)")
+    p.add_argument("--video", required=True, help="path to vtest.avi (OpenCV's sample data; Debian's opencv-doc has it)")
     p.add_argument("--out", default=str(DEFAULT_OUT), help="demo folder (crops/ and provenance.csv go here)")
     p.add_argument("--step", type=int, default=14, help="scan every N-th frame (default 14)")
     p.add_argument("--upscale", type=float, default=1.5, help="upscale factor before detection (default 1.5)")

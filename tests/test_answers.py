@@ -1,4 +1,4 @@
-"""Answer cleaning before an answer joins the retrieval query (REFERENCE.md)."""
+"""Answer cleaning before an answer joins the retrieval query (docs/architecture.md)."""
 
 from __future__ import annotations
 

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from imagemaker import write_person
 
 ROOT = Path(__file__).resolve().parent.parent
 

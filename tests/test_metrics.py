@@ -1,4 +1,4 @@
-"""Interactive re-ID metrics on hand-computed cases (REFERENCE.md "Evaluation")."""
+"""Interactive re-ID metrics on hand-computed cases (docs/evaluation.md)."""
 
 from __future__ import annotations
 

@@ -25,9 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:
-            module = importlib.import_module(f"engine.cli.{name}")
+            module = importlib.import_module(f"{__package__}.{name}")
         except ModuleNotFoundError as exc:
-            if exc.name == f"engine.cli.{name}":
+            if exc.name == f"{__package__}.{name}":
                 continue  # a command group not built in this checkout
             raise
         module.register(sub)

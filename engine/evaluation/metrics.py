@@ -1,4 +1,4 @@
-"""Interactive re-ID metrics (REFERENCE.md "Evaluation"; paper Table 1 and appendix C.3).
+"""Interactive re-ID metrics (docs/evaluation.md; paper Table 1 and appendix C.3).
 
 A query's result after one round is the 1-based positions of all its correct gallery images in the
 ranking (gallery images of the query's person id), ascending. From those:

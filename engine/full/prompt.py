@@ -1,7 +1,7 @@
 """The questioner's prompt (paper Table 9) built from ``resources/prompts/questioner.yaml``,
 and the cleaning of what the model generates into one question.
 
-Layout of the user turn (REFERENCE.md)::
+Layout of the user turn (docs/model-pack.md)::
 
     [Candidate Person] <image>
     [Similar Persons] #1: <image>

@@ -1,4 +1,4 @@
-"""The learned candidate selector of LLaVA-ReID (paper §4.2.1; REFERENCE.md "Selector").
+"""The learned candidate selector of LLaVA-ReID (paper §4.2.1; docs/training.md "Selector").
 
 A 5-layer transformer encoder (8 heads, d = 512, feed-forward 2048, GELU, no positional
 embedding) reads the query's text embedding and the image embeddings of ranks 2..k, each scaled

@@ -1,4 +1,4 @@
-"""Cleaning a witness's answer before it joins the retrieval query (REFERENCE.md).
+"""Cleaning a witness's answer before it joins the retrieval query (docs/architecture.md).
 
 Drop a leading "Yes, " / "No, " and a leading option label like "A) ", capitalise, drop sentences
 that start "I don't know" / "I don't" / "I do not", and drop an unfinished last sentence (one not

@@ -1,4 +1,4 @@
-"""The interview loop (DESIGN.md, paper §3.1) as one engine object.
+"""The interview loop (docs/architecture.md, paper §3.1) as one engine object.
 
 The CLI, the desktop app and the benchmark drive it the same way::
 
@@ -9,7 +9,7 @@ The CLI, the desktop app and the benchmark drive it the same way::
 
 Round t (1-based) shows the ranking after round t - 1 (query D_{t-1}), its top-k with
 k = ceil(200 / t), c = 4 candidates (rank 1 + 3 chosen by the selector) and a suggested
-question. Only cleaned answers join the retrieval query (REFERENCE.md). When a case file is
+question. Only cleaned answers join the retrieval query (docs/architecture.md). When a case file is
 given, every ranking, every set of candidates shown and every answered round is written to it
 through its audit log, and :meth:`resume` continues exactly where the case stopped.
 """

@@ -1,4 +1,4 @@
-"""The retrieval query at round t (REFERENCE.md): the initial description + cleaned answers.
+"""The retrieval query at round t (docs/architecture.md): the initial description + cleaned answers.
 
 Questions are not added. A retriever with the optional ``Contextualiser`` capability
 (``engine.retriever``) makes a bare answer ("Black.") self-contained; the lite engine does, the

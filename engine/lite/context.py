@@ -1,6 +1,6 @@
 """Making a short answer self-contained for the lite parser.
 
-The retrieval query holds only the witness's cleaned answers, never the questions (REFERENCE.md).
+The retrieval query holds only the witness's cleaned answers, never the questions (docs/architecture.md).
 A full sentence ("His trousers were blue.") parses on its own, but the lite parser cannot place a
 bare "Black." (an answer to "Were his shoes A) grey or B) white?") or a bare "Yes."/"No.". For the
 lite engine only, such answers borrow the question's garment: "Black." → "Black shoes.",

@@ -160,7 +160,7 @@ class _Pdf:
         return cell
 
     def kv(self, rows, label_width: float = 52):
-        from reportlab.platypus import Table, TableStyle
+        from reportlab.platypus import Table
 
         data = []
         for k, v in rows:

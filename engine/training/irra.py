@@ -1,4 +1,4 @@
-"""IRRA on the retriever's CLIP (REFERENCE.md "Retriever"): token-level features, the training
+"""IRRA on the retriever's CLIP (docs/training.md "Retriever"): token-level features, the training
 heads, and the three losses (SDM + ID + MLM, unweighted).
 
 The model's state dict has IRRA's layout: the CLIP under ``base_model.`` and the training-only

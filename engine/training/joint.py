@@ -1,5 +1,5 @@
 """``train joint``: the selector and the questioner trained together (paper §4.2, App. C.2;
-REFERENCE.md "Selector").
+docs/training.md "Selector").
 
 Each example is a prepared round (as in ``train questioner``). Its candidate pool is what the
 retriever returns for the dialogue so far: gallery ranks 1..k of the training split, k =

@@ -1,4 +1,4 @@
-"""Text-to-image retrieval metrics as IRRA reports them (REFERENCE.md "Evaluation"), in percent."""
+"""Text-to-image retrieval metrics as IRRA reports them (docs/evaluation.md), in percent."""
 
 from __future__ import annotations
 

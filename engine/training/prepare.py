@@ -1,4 +1,4 @@
-"""Looking-forward supervision (paper §4.2.2, Eq. 9; REFERENCE.md): the questioner's training file.
+"""Looking-forward supervision (paper §4.2.2, Eq. 9; docs/training.md): the questioner's training file.
 
 For every training sample and round r = 0..R-1: among the annotated answers not yet in the
 dialogue, append each to the current query, rank the gallery with the retriever, and pick the

@@ -1,5 +1,5 @@
 """``train questioner``: QLoRA supervised fine-tuning of LLaVA-OneVision on the prepared file
-(paper §4.2.2 Eq. 10, §5.1; REFERENCE.md "Questioner").
+(paper §4.2.2 Eq. 10, §5.1; docs/training.md "Questioner").
 
 One example per prepared round: the candidates the retriever showed before the round (rank 1 +
 the next c - 1), the initial description and the dialogue so far, and one of paper Table 9's

@@ -1,4 +1,4 @@
-"""``train retriever``: IRRA on the retriever's CLIP (paper §5.1; REFERENCE.md "Retriever").
+"""``train retriever``: IRRA on the retriever's CLIP (paper §5.1; docs/training.md "Retriever").
 
 Each training image is paired with its record's text (the fine-grained description by default);
 a batch's loss is SDM + ID + MLM. Every epoch the test split is evaluated (text queries against
@@ -13,7 +13,6 @@ import math
 import time
 from pathlib import Path
 
-import numpy as np
 
 from ..errors import UserError
 from .clip_features import image_batch, load_clip

@@ -1,4 +1,4 @@
-"""``train selector``: warm-up of the candidate selector (paper §4.2.1; REFERENCE.md "Selector").
+"""``train selector``: warm-up of the candidate selector (paper §4.2.1; docs/training.md "Selector").
 
 Examples: for every training sample and round t, the query of the dialogue so far (the prepared
 looking-forward dialogues when ``data.prepared`` is given, else the annotated answers in order),
