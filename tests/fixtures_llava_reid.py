@@ -33,10 +33,12 @@ import torch
 from torch import nn
 
 IMAGE_TOKEN_INDEX = -200  # their constants.IMAGE_TOKEN_INDEX
-VISION = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=3, num_attention_heads=2, image_size=28,
-              patch_size=4)
-TEXT = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
-            max_position_embeddings=4096, rms_norm_eps=1e-6, rope_theta=1000000.0, initializer_range=0.2)
+TRAINED_QUESTION = "What colour are the shoes?"
+VISION = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 3, "num_attention_heads": 2,
+          "image_size": 28, "patch_size": 4}
+TEXT = {"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4,
+        "num_key_value_heads": 2, "max_position_embeddings": 4096, "rms_norm_eps": 1e-6, "rope_theta": 1000000.0,
+        "initializer_range": 0.2}
 LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 SYSTEM_MESSAGE_REID = ("<|im_start|>system\nYou are an advanced question generator designed to assist in identifying a "
                        "specific individual from a collection of candidates.")
@@ -121,7 +123,7 @@ def their_pixels(images) -> torch.Tensor:
 
 def their_prompt(initial: str, questions: list[str], answers: list[str], num_candidates: int) -> str:
     """wrap_question_prompt(prompt_question_generator_v3[0], ...) in the qwen_reid CHATML template."""
-    images = f"[Candidate Person] <image>\n[Similar Persons] " + "".join(
+    images = "[Candidate Person] <image>\n[Similar Persons] " + "".join(
         f"#{j + 1}: <image>\n" for j in range(num_candidates - 1))
     conversation = f"[Conversation] Witness: {initial}\n" + "".join(
         f"You: {q}\nWitness: {a}\n" for q, a in zip(questions, answers))
@@ -144,6 +146,17 @@ class TheirModel:
     def stages(self, images, prompt: str) -> dict:
         """Every intermediate of their forward (training path: prepare_inputs_labels_for_multimodal_
         with_selector_grads, one feature block per image) up to the logits."""
+        out = self.embeds(images, prompt)
+        out["logits"] = self.lm(inputs_embeds=out["embeds"][None]).logits[0]
+        return out
+
+    def embeds(self, images, prompt: str) -> dict:
+        """Their input embeddings (and the intermediates), with gradients through the language model."""
+        with torch.no_grad():
+            visual = self._visual(images)
+        return {**visual, **self._splice(visual["per_image"], prompt)}
+
+    def _visual(self, images) -> dict:
         pixels = their_pixels(images)
         feats = self.tower(pixels, output_hidden_states=True).hidden_states[-2]  # = cut tower's [-1]
         B, _, F = feats.shape
@@ -158,6 +171,9 @@ class TheirModel:
             f = unpad_image(f.view(h, w, -1).permute(2, 0, 1), img.size)
             f = torch.cat((f, self.newline[:, None, None].expand(*f.shape[:-1], 1)), dim=-1)
             per_image.append(f.flatten(1, 2).transpose(0, 1))
+        return {"pixels": pixels, "vision": feats, "per_image": per_image}
+
+    def _splice(self, per_image, prompt: str) -> dict:
         chunks = [self.tokenizer(c).input_ids for c in prompt.split("<image>")]  # tokenizer_image_token
         ids = []
         for i, c in enumerate(chunks):
@@ -171,9 +187,33 @@ class TheirModel:
                 parts.append(per_image[image_idx])
                 image_idx += 1
             start = pos + 1
-        embeds = torch.cat(parts)[None]
-        logits = self.lm(inputs_embeds=embeds).logits[0]
-        return {"pixels": pixels, "vision": feats, "per_image": per_image, "embeds": embeds[0], "logits": logits}
+        return {"embeds": torch.cat(parts)}
+
+
+def train_to_ask(theirs: TheirModel, question: str, steps: int = 30, seed: int = 0) -> None:
+    """Fit the LoRA of ``theirs.lm`` (a peft model) so that, in their pipeline, it answers any
+    candidates and dialogue with ``question`` (then <|im_end|>), as fixtures_llava does for ours."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    image_sets = [[Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8)) for h, w in
+                   ((128, 64), (96, 48), (120, 40), (64, 64))] for _ in range(3)]
+    prompts = [their_prompt("a man in a red jacket", qs, ans, 4) for qs, ans in
+               (([], []), ([question], ["Black."]), ([question, "Is he tall?"], ["Black.", "No."]))]
+    target = torch.tensor(theirs.tokenizer(question + "<|im_end|>").input_ids)
+    embed = theirs.lm.get_input_embeddings()
+    cases = [(theirs.embeds(imgs, prompt)["embeds"], ) for imgs in image_sets for prompt in prompts]
+    opt = torch.optim.Adam([p for p in theirs.lm.parameters() if p.requires_grad], lr=1e-2)
+    theirs.lm.train()
+    for step in range(steps):
+        (prefix,) = cases[step % len(cases)]
+        x = torch.cat([prefix.detach(), embed(target)])[None]
+        logits = theirs.lm(inputs_embeds=x, logits_to_keep=len(target) + 1).logits[0, :-1]
+        loss = torch.nn.functional.cross_entropy(logits, target)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    theirs.lm.eval()
 
 
 # -- building the checkpoint ------------------------------------------------------------------------
@@ -188,8 +228,15 @@ def _save(state: dict, path: Path) -> None:
 def build_authors_checkpoint(root: Path, seed: int = 0) -> dict:
     """Write the layout above under ``root``; returns paths and their modules for reference runs."""
     from peft import LoraConfig, get_peft_model
-    from transformers import AutoTokenizer, Qwen2Config, Qwen2ForCausalLM, SiglipConfig, SiglipModel, \
-        SiglipVisionConfig, SiglipVisionModel
+    from transformers import (
+        AutoTokenizer,
+        Qwen2Config,
+        Qwen2ForCausalLM,
+        SiglipConfig,
+        SiglipModel,
+        SiglipVisionConfig,
+        SiglipVisionModel,
+    )
 
     from engine.full.clip_model import build_model
     from engine.full.questioner_build import qwen_tokenizer_dir
@@ -225,9 +272,9 @@ def build_authors_checkpoint(root: Path, seed: int = 0) -> dict:
     # the separate SigLIP (different weights: the checkpoint's own tower must win, as in their from_pretrained)
     torch.manual_seed(seed + 1)
     siglip = root / "siglip"
-    SiglipModel(SiglipConfig(vision_config=dict(VISION), text_config=dict(
-        hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2, vocab_size=64,
-        bos_token_id=1, eos_token_id=2, pad_token_id=0))).save_pretrained(str(siglip))
+    SiglipModel(SiglipConfig(vision_config=dict(VISION), text_config={
+        "hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2,
+        "vocab_size": 64, "bos_token_id": 1, "eos_token_id": 2, "pad_token_id": 0})).save_pretrained(str(siglip))
     (siglip / "preprocessor_config.json").write_text(json.dumps(
         {"image_mean": [0.5, 0.5, 0.5], "image_std": [0.5, 0.5, 0.5], "size": {"height": 28, "width": 28},
          "resample": 3}), encoding="utf-8")
@@ -236,18 +283,15 @@ def build_authors_checkpoint(root: Path, seed: int = 0) -> dict:
     torch.manual_seed(seed + 2)
     authors = root / "authors"
     qdir = authors / "questioner"
-    peft_lm = get_peft_model(lm, LoraConfig(r=4, lora_alpha=8, lora_dropout=0.05, target_modules=LORA_TARGETS,
-                                            task_type="CAUSAL_LM", init_lora_weights=False))
-    with torch.no_grad():
-        for name, p in peft_lm.named_parameters():
-            if "lora_" in name:
-                p.normal_(0.0, 0.3)
+    saved_projector = nn.Sequential(nn.Linear(VISION["hidden_size"], TEXT["hidden_size"]), nn.GELU(),
+                                    nn.Linear(TEXT["hidden_size"], TEXT["hidden_size"])).eval()
+    peft_lm = get_peft_model(lm, LoraConfig(r=4, lora_alpha=8, lora_dropout=0.0, target_modules=LORA_TARGETS,
+                                            task_type="CAUSAL_LM"))
+    train_to_ask(TheirModel(peft_lm, tower, saved_projector, newline, tok), TRAINED_QUESTION)
     peft_lm.save_pretrained(str(qdir))
     from safetensors.torch import load_file
 
     adapter = load_file(str(qdir / "adapter_model.safetensors"))
-    saved_projector = nn.Sequential(nn.Linear(VISION["hidden_size"], TEXT["hidden_size"]), nn.GELU(),
-                                    nn.Linear(TEXT["hidden_size"], TEXT["hidden_size"])).eval()
     adapter.update({f"base_model.model.model.mm_projector.{k}": v for k, v in saved_projector.state_dict().items()})
     _save(adapter, qdir / "adapter_model.safetensors")
     adapter_cfg = json.loads((qdir / "adapter_config.json").read_text())

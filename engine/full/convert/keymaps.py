@@ -104,9 +104,9 @@ def saved_module_key(key: str) -> str | None:
 #: them), ``head``.
 SELECTOR_RULES: tuple[tuple[str, str], ...] = (
     (r"^modality_embed\.weight$", "modality.weight"),
-    (r"^encoder\.layers\.(\d+)\.(self_attn\.in_proj_weight|self_attn\.in_proj_bias|self_attn\.out_proj\.weight|"
-     r"self_attn\.out_proj\.bias|linear1\.weight|linear1\.bias|linear2\.weight|linear2\.bias|norm1\.weight|"
-     r"norm1\.bias|norm2\.weight|norm2\.bias)$", r"encoder.layers.\1.\2"),
+    ((r"^encoder\.layers\.(\d+)\.(self_attn\.in_proj_weight|self_attn\.in_proj_bias|self_attn\.out_proj\.weight|"
+      r"self_attn\.out_proj\.bias|linear1\.weight|linear1\.bias|linear2\.weight|linear2\.bias|norm1\.weight|"
+      r"norm1\.bias|norm2\.weight|norm2\.bias)$"), r"encoder.layers.\1.\2"),
     (r"^selector\.weight$", "head.weight"),
 )
 #: Prefixes a saved state dict may carry (DistributedDataParallel's ``module.``; a parent's ``selector.``).
@@ -116,8 +116,7 @@ SELECTOR_STRIP = ("module.",)
 def map_selector_key(key: str) -> str:
     """Our name for one of their selector keys. Raises KeyError for an unknown key."""
     for prefix in SELECTOR_STRIP:
-        if key.startswith(prefix):
-            key = key[len(prefix):]
+        key = key.removeprefix(prefix)
     for pattern, repl in SELECTOR_RULES:
         if re.match(pattern, key):
             return re.sub(pattern, repl, key)

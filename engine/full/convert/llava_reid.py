@@ -329,7 +329,11 @@ def convert_questioner(model_dir: Path, siglip_dir: Path, out_dir: Path, tokeniz
     ``siglip_dir`` always gives the tower's config and preprocessing. Returns the conversion record.
     """
     import torch
-    from transformers import AutoTokenizer, LlavaOnevisionConfig, LlavaOnevisionForConditionalGeneration
+    from transformers import (
+        AutoTokenizer,
+        LlavaOnevisionConfig,
+        LlavaOnevisionForConditionalGeneration,
+    )
 
     model_dir, siglip_dir, out_dir = Path(model_dir), Path(siglip_dir), Path(out_dir)
     cfg = _read_json(model_dir / "config.json", "LLaVA base model")
@@ -504,7 +508,10 @@ def llava_reid_components(from_dir: str | Path, llava_base: str | Path | None, s
 def _prefixes_for_installed_transformers() -> dict[str, str]:
     """Target prefixes read from a tiny meta-device LlavaOnevision (no weights allocated)."""
     import torch
-    from transformers import LlavaOnevisionConfig, LlavaOnevisionForConditionalGeneration
+    from transformers import (
+        LlavaOnevisionConfig,
+        LlavaOnevisionForConditionalGeneration,
+    )
 
     config = LlavaOnevisionConfig(
         text_config={"model_type": "qwen2", "hidden_size": 8, "intermediate_size": 8, "num_hidden_layers": 1,
