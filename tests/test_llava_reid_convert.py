@@ -276,3 +276,37 @@ def test_errors_name_the_missing_or_unexpected_part(authors_checkpoint, tmp_path
     assert len(out.stderr.strip().splitlines()) <= 2  # the progress line and the one sentence
     out = run("pack", "build", tmp_path / "p", "--from-llava-reid", ck["authors"], "--irra", "x.pth")
     assert out.returncode == 2 and "drop --irra" in out.stderr
+
+
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="no GPU: the NF4 memory/latency check needs one"))])
+def test_converted_questioner_loads_in_nf4_and_asks(converted, device, capsys):
+    """The converted base + adapter load as the app loads them on a GPU (4-bit NF4, vision tower
+    and projector unquantised, LoRA on top; on the CPU through bitsandbytes' CPU kernels) and ask."""
+    import time
+
+    bnb = pytest.importorskip("bitsandbytes")
+    from engine.full.questioner import LlavaQuestioner
+
+    comps = converted["components"]["questioner"]
+    files = comps["files"]
+    q = LlavaQuestioner(files["base"], files["adapter"], {**comps["config"], "quantize": "4bit", "max_new_tokens": 16},
+                        device=device)
+    if device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+        q.load()
+    else:
+        with pytest.warns(RuntimeWarning, match="4-bit"):
+            q.load()
+    layers = [m for m in q.base_model.modules() if isinstance(m, bnb.nn.Linear4bit)]
+    assert layers and all(m.weight.quant_type == "nf4" for m in layers)
+    assert not any(isinstance(m, bnb.nn.Linear4bit) for m in q.base_model.model.vision_tower.modules())
+    assert not any(isinstance(m, bnb.nn.Linear4bit) for m in q.base_model.model.multi_modal_projector.modules())
+    tick = time.perf_counter()
+    out = q.generate_text("a man in a red jacket", [], crops(), [None])[0]
+    seconds = time.perf_counter() - tick
+    assert isinstance(out, str) and out
+    with capsys.disabled():
+        memory = f", peak GPU memory {torch.cuda.max_memory_allocated() / 2**20:.0f} MiB" if device == "cuda" else ""
+        print(f"\n[converted tiny questioner, NF4 on {device}] load {q.load_seconds:.1f} s, one greedy question "
+              f"{seconds:.2f} s{memory}: {out[:60]!r}")
