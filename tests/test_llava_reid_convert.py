@@ -116,6 +116,30 @@ def test_key_maps_name_every_part():
         keymaps.map_selector_key("projector.weight")
 
 
+def test_finds_the_jointly_trained_pair_in_their_output_folder(tmp_path):
+    """Their stages share one output folder; the joint stage's adapter + selector.pth win."""
+    from engine.full.convert.llava_reid import find_parts
+
+    root = tmp_path / "Interactive-PEDES_LLaVA-ReID"
+    for rel in ("retrieval_model_mix_IRRA/checkpoint.pth", "adapter_config.json",  # train_questioner
+                "checkpoint-1000/adapter_config.json", "selector_model_warm_up/selector.pth",
+                "questioner-c4-selector-join/adapter_config.json", "questioner-c4-selector-join/selector.pth",
+                "questioner-c4-selector-join/checkpoint-2000/adapter_config.json"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text("{}")
+    parts = find_parts(root)
+    assert parts.adapter == root / "questioner-c4-selector-join" and parts.merged is None
+    assert parts.selector == root / "questioner-c4-selector-join" / "selector.pth"
+    assert parts.retriever == root / "retrieval_model_mix_IRRA" / "checkpoint.pth"
+    (root / "questioner-c4-selector-join" / "selector.pth").unlink()  # no joint pair: shallowest of each
+    parts = find_parts(root)
+    assert parts.adapter == root and parts.selector == root / "selector_model_warm_up" / "selector.pth"
+    (root / "other" / "selector.pth").parent.mkdir()
+    (root / "other" / "selector.pth").write_text("{}")
+    with pytest.raises(UserError, match="more than one selector"):
+        find_parts(root)
+
+
 def test_selector_scores_and_picks_match_theirs(authors_checkpoint, converted):
     from engine.full.selector import LearnedSelector, load_selector_net
 

@@ -29,6 +29,7 @@ from ...hashing import sha256_file
 from . import keymaps
 
 RETRIEVER_DIR = "retrieval_model_mix_IRRA"
+_STEP = re.compile(r"(^|/)checkpoint-\d+(/|$)")  # transformers Trainer's step snapshots
 RETRIEVER_FILE = "checkpoint.pth"
 SELECTOR_FILE = "selector.pth"
 ADAPTER_CONFIG = "adapter_config.json"
@@ -105,10 +106,22 @@ def find_parts(root: str | Path) -> CheckpointParts:
     retrievers = [p for p in files if p.name == RETRIEVER_FILE and p.is_file()]
     preferred = [p for p in retrievers if p.parent.name == RETRIEVER_DIR]
     retriever = _shallowest(preferred or retrievers, "retriever checkpoint", root)
-    selector = _shallowest([p for p in files if p.name == SELECTOR_FILE and p.is_file()], "selector", root)
-    adapter = _shallowest([p.parent for p in files if p.name == ADAPTER_CONFIG], "questioner LoRA adapter", root)
-    merged = _shallowest([p for p in files if p.is_dir() and _is_llava_model_dir(p)] +
-                         ([root] if _is_llava_model_dir(root) else []), "merged questioner", root)
+    selectors = [p for p in files if p.name == SELECTOR_FILE and p.is_file()]
+    adapters = [p.parent for p in files if p.name == ADAPTER_CONFIG]
+    finals = [a for a in adapters if not _STEP.search(a.relative_to(root).as_posix())]
+    adapters = finals or adapters  # the trainer's checkpoint-N/ snapshots only when nothing else
+    # their joint training (stage train_selector) writes the final adapter and selector.pth into one
+    # folder: that pair is the paper's model, whatever earlier stages left next to it
+    joint = [a for a in adapters if (a / SELECTOR_FILE).is_file()]
+    if joint:
+        adapter = _shallowest(joint, "jointly trained questioner and selector", root)
+        selector = adapter / SELECTOR_FILE
+    else:
+        adapter = _shallowest(adapters, "questioner LoRA adapter", root)
+        selector = _shallowest(selectors, "selector", root)
+    merged = None if adapter is not None else _shallowest(
+        [p for p in files if p.is_dir() and _is_llava_model_dir(p)] + ([root] if _is_llava_model_dir(root) else []),
+        "merged questioner", root)
     if retriever is None:
         raise UserError(f"{root} has no retriever checkpoint ({RETRIEVER_DIR}/{RETRIEVER_FILE}); give the folder "
                         "holding the authors' whole checkpoint.")
@@ -118,8 +131,6 @@ def find_parts(root: str | Path) -> CheckpointParts:
     if adapter is None and merged is None:
         raise UserError(f"{root} has no questioner: neither a LoRA adapter ({ADAPTER_CONFIG}) nor a merged model "
                         "(config.json with mm_projector_type and its weights).")
-    if adapter is not None and merged is not None and merged == adapter:
-        merged = None
     return CheckpointParts(retriever, selector, adapter, merged)
 
 
