@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 import tempfile
 from pathlib import Path
@@ -17,11 +18,18 @@ def register(subparsers) -> None:
     b = psub.add_parser("build", help="assemble a model pack from local checkpoints (no network)",
                         description="Export the CLIP retriever to ONNX and write a model pack folder with "
                                     "a manifest of SHA-256 hashes. Give exactly one of --clip, --irra, "
-                                    "--random-weights.")
+                                    "--random-weights, --from-llava-reid.")
     b.add_argument("out", metavar="OUT", help="new folder for the pack")
     b.add_argument("--clip", metavar="CKPT", help="open_clip / OpenAI CLIP ViT-B/16 checkpoint (77-token text)")
     b.add_argument("--irra", metavar="CKPT", help="IRRA / LLaVA-ReID retriever checkpoint (base_model.*)")
     b.add_argument("--random-weights", action="store_true", help="untrained weights: a pack for testing only")
+    b.add_argument("--from-llava-reid", metavar="DIR", help="the authors' LLaVA-ReID checkpoint folder (retriever, "
+                   "selector.pth, questioner adapter or merged model): converts all three")
+    b.add_argument("--llava-base", metavar="DIR", help="with --from-llava-reid: the lmms-lab/llava-onevision-qwen2-7b-ov "
+                   "folder the questioner adapter was trained on")
+    b.add_argument("--siglip", metavar="DIR", help="with --from-llava-reid: the google/siglip-so400m-patch14-384 folder "
+                   "(the questioner's vision tower)")
+    b.add_argument("--selector-heads", type=int, default=8, help=argparse.SUPPRESS)
     b.add_argument("--config", default="clip-reid-vit-b-16",
                    help="model config name in resources/models or a JSON path (default clip-reid-vit-b-16)")
     b.add_argument("--int8", action="store_true", help="also write a dynamic-int8 image tower")
@@ -108,9 +116,29 @@ def _llava_components(args, scratch: Path) -> dict:
     return out
 
 
+def _llava_reid_source(args, scratch: Path) -> tuple[str, dict, str]:
+    """--from-llava-reid: (retriever checkpoint, selector + questioner components, source line)."""
+    clashes = [flag for flag, value in (("--clip", args.clip), ("--irra", args.irra),
+                                        ("--random-weights", args.random_weights), ("--selector", args.selector),
+                                        ("--questioner", args.questioner), ("--questioner-base", args.questioner_base),
+                                        ("--questioner-adapter", args.questioner_adapter),
+                                        ("--random-selector", args.random_selector),
+                                        ("--random-questioner", args.random_questioner)) if value]
+    if clashes:
+        raise UserError(f"--from-llava-reid brings its own retriever, selector and questioner; drop {clashes[0]}.")
+    from ..full.convert.llava_reid import llava_reid_components
+
+    irra, comps, source = llava_reid_components(args.from_llava_reid, args.llava_base, args.siglip, scratch,
+                                                args.selector_heads,
+                                                progress=lambda msg: print(msg + "...", file=sys.stderr))
+    return str(irra), comps, source
+
+
 def cmd_build(args) -> int:
     from ..full.pack import build_pack
 
+    if not args.from_llava_reid and (args.llava_base or args.siglip):
+        raise UserError("--llava-base and --siglip go with --from-llava-reid (the authors' checkpoint folder).")
     components = {}
     if args.selector:
         components["selector"] = _component_from_folder(args.selector, "selector")
@@ -119,10 +147,16 @@ def cmd_build(args) -> int:
     print(f"building model pack {args.name} {args.version} in {args.out} (export to ONNX"
           f"{' + int8' if args.int8 else ''}; this takes a minute)...", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="interreid-components-") as scratch:
-        components.update(_llava_components(args, Path(scratch)))
-        manifest = build_pack(args.out, clip_ckpt=args.clip, irra_ckpt=args.irra, int8=args.int8,
+        irra, source = args.irra, args.source
+        if args.from_llava_reid:
+            irra, converted, converted_source = _llava_reid_source(args, Path(scratch))
+            components.update(converted)
+            source = source or converted_source
+        else:
+            components.update(_llava_components(args, Path(scratch)))
+        manifest = build_pack(args.out, clip_ckpt=args.clip, irra_ckpt=irra, int8=args.int8,
                               random_weights=args.random_weights, config=args.config, name=args.name,
-                              version=args.version, licence=args.licence, source=args.source,
+                              version=args.version, licence=args.licence, source=source,
                               components=components or None)
     s = summary(manifest)
     emit_json(s) if args.json else _print(s, "built")

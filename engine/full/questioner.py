@@ -10,6 +10,10 @@ Loading is slow, so it is separate from construction: ``LlavaQuestioner(...)`` i
 in a background thread. Until the model is loaded, and whenever it fails to give a new question
 (no question in its output, or an exact repeat after ``repeat_retries`` resamples), ``ask`` falls
 back to the ``infogain`` questioner and says so in the suggestion's rationale.
+
+A questioner converted from the authors' checkpoint carries ``"layout": "llava-reid"`` (and its own
+prompt, ``"prompt": "questioner-llava-reid.yaml"``) in the pack's questioner config: its images are
+padded to squares and arranged as the authors trained them (:func:`llava_inputs.encode_images_llava_reid`).
 """
 
 from __future__ import annotations
@@ -55,7 +59,8 @@ class LlavaQuestioner:
         self.base_dir = Path(base_dir)
         self.adapter_dir = Path(adapter_dir) if adapter_dir else None
         self.settings = {**questioner_defaults(), **(settings or {})}
-        self.prompt = prompt or load_prompt_spec()
+        self.prompt = prompt or load_prompt_spec(_prompt_path(self.settings.get("prompt")))
+        self.reid_layout = self.settings.get("layout", "llava-ov") == "llava-reid"
         self.requested_device = device
         self.notes: list[str] = []
         self.load_error: Exception | None = None
@@ -140,7 +145,8 @@ class LlavaQuestioner:
         self.tokens_per_image = image_token_count(model.config if not hasattr(model, "get_base_model")
                                                   else self.base_model.config,
                                                   int(self.settings["pool"]), bool(self.settings["image_newline"]))
-        self.preprocess = ImagePreprocessor.from_model_dir(self.base_dir, self.base_model.config)
+        self.preprocess = ImagePreprocessor.from_model_dir(self.base_dir, self.base_model.config,
+                                                           self.settings.get("pad_colour"))
         self.device = next(self.base_model.get_input_embeddings().parameters()).device
         stops = [self.tokenizer.convert_tokens_to_ids(t) for t in (self.prompt.chat.get("stop", "<|im_end|>"),
                                                                     "<|endoftext|>")]
@@ -156,28 +162,42 @@ class LlavaQuestioner:
         """The chat text with one ``<image>`` per candidate (before expansion to visual tokens)."""
         return render_prompt(self.prompt, initial, dialogue, n_images)
 
-    def input_ids(self, text: str):
-        """(1, L) token ids of ``text`` with each image placeholder expanded to its visual tokens."""
+    def input_ids(self, text: str, per_image=None):
+        """(1, L) token ids of ``text`` with each image placeholder expanded to its visual tokens
+        (``per_image``: the count of each image when they differ, as in the llava-reid layout)."""
         import torch
 
         from .llava_inputs import expand_image_tokens
 
         ids = self.tokenizer(text, add_special_tokens=False)["input_ids"]
-        return torch.tensor([expand_image_tokens(ids, self.image_token_id, self.tokens_per_image)])
+        return torch.tensor([expand_image_tokens(ids, self.image_token_id, per_image or self.tokens_per_image)])
+
+    def visual_tokens(self, images: list):
+        """(visual tokens (n_tokens, hidden) or (n, T, hidden), per-image counts or None) of PIL images."""
+        import torch
+
+        from .llava_inputs import encode_images, encode_images_llava_reid
+
+        s = self.settings
+        pixels = self.preprocess(images).to(self.device)
+        if self.reid_layout:
+            parts = encode_images_llava_reid(self.base_model, pixels, [im.size for im in images],
+                                             float(s.get("pool_ratio", 2.0)), bool(s.get("unpad", True)))
+            return torch.cat(parts), [int(p.shape[0]) for p in parts]
+        return encode_images(self.base_model, pixels, int(s["pool"]), bool(s["image_newline"])), None
 
     def generate_text(self, initial: str, dialogue: list[Turn], images: list, seeds: list[int | None]) -> list[str]:
         """Raw generations for one prompt, one per entry of ``seeds`` (None = greedy)."""
         import torch
 
-        from .llava_inputs import build_inputs_embeds, encode_images
+        from .llava_inputs import build_inputs_embeds
 
         self.load()
-        input_ids = self.input_ids(self.prompt_text(initial, dialogue, len(images)))
         s = self.settings
         outputs = []
         with torch.no_grad():
-            visual = encode_images(self.base_model, self.preprocess(images).to(self.device), int(s["pool"]),
-                                   bool(s["image_newline"]))
+            visual, counts = self.visual_tokens(images)
+            input_ids = self.input_ids(self.prompt_text(initial, dialogue, len(images)), counts)
             embeds = build_inputs_embeds(self.base_model, input_ids, visual, self.image_token_id)
             attention = torch.ones(embeds.shape[:2], dtype=torch.long, device=embeds.device)
             common = dict(inputs_embeds=embeds, attention_mask=attention, max_new_tokens=int(s["max_new_tokens"]),
@@ -251,6 +271,19 @@ class LlavaQuestioner:
             f". {suggestion.rationale}" if suggestion.rationale else "")
         suggestion.questioner = fb.name
         return suggestion
+
+
+def _prompt_path(name: str | None):
+    """A prompt file named in a pack's questioner config: a file in ``resources/prompts``."""
+    if not name:
+        return None
+    from ..paths import resources_dir
+
+    path = resources_dir() / "prompts" / Path(str(name)).name
+    if not path.is_file():
+        raise ModelPackError(f"The questioner's prompt {name} is not part of this interreid; update interreid or "
+                             "rebuild the pack.")
+    return path
 
 
 def load_questioner(pack_dir: Path, load: bool = True, device: str | None = None) -> LlavaQuestioner:
