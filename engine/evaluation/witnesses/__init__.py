@@ -1,4 +1,4 @@
-"""Simulated witnesses for the interactive benchmark (evaluation only; REFERENCE.md "Answerer").
+"""Simulated witnesses for the interactive benchmark (evaluation only; docs/evaluation.md "Simulated witnesses").
 
 Every answerer has ``answer(question, record, attribute=None) -> str``: the witness of ``record``
 (an annotated image) answers ``question``. ``attribute`` is the attribute a lite questioner said
