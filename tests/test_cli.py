@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
+import sqlite3  # noqa: F401
+
+from rawcase import raw_connect
 import subprocess
 import sys
 from pathlib import Path
@@ -86,7 +88,7 @@ def test_case_new_interview_verify_and_tamper(tmp_path, gallery):
     assert rounds[1]["asked"] == "What about shoes?"
     ok = run("case", "verify", case)
     assert ok.returncode == 0 and "chain intact" in ok.stdout
-    conn = sqlite3.connect(case)
+    conn = raw_connect(case)
     conn.execute("UPDATE rounds SET answer = 'Green.' WHERE round = 1")
     conn.commit()
     conn.close()

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rawcase import raw_connect
 from engine.casefile import CaseFile
 from engine.casefile.case import InterviewRecords
 from engine.embedder import create_embedder
@@ -191,7 +192,7 @@ def test_html_report_is_self_contained_and_complete(interview_case, tmp_path):
 ])
 def test_tampered_case_is_reported_with_a_warning_on_page_one(interview_case, tmp_path, sql, problem):
     case_path = _copy_case(interview_case, tmp_path)
-    conn = sqlite3.connect(case_path)
+    conn = raw_connect(case_path)
     conn.execute(sql)
     conn.commit()
     conn.close()
