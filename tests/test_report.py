@@ -146,7 +146,10 @@ def test_pdf_report_holds_every_round_mark_and_image(interview_case, tmp_path):
         assert im.size[0] > 200 and im.convert("L").getextrema()[0] < 100
     # sidecar (sha256sum format) and the audit event
     digest = hashlib.sha256(out.read_bytes()).hexdigest()
-    assert (tmp_path / "report.pdf.sha256").read_text() == f"{digest}  report.pdf\n"
+    sidecar = (tmp_path / "report.pdf.sha256").read_text().splitlines()
+    assert sidecar[-1] == f"{digest}  report.pdf" and sidecar[0].startswith("# interreid-case-head:")
+    assert subprocess.run(["sha256sum", "-c", "--strict", "report.pdf.sha256"], cwd=tmp_path,
+                          capture_output=True).returncode == 0
     exports = _audit_exports(case_path)
     assert exports == [{"path": str(out), "sha256": digest, "format": "pdf"}]
     with CaseFile.open(case_path) as case:
@@ -181,7 +184,7 @@ def test_html_report_is_self_contained_and_complete(interview_case, tmp_path):
     with Image.open(io.BytesIO(base64.b64decode(chart["src"].split(",", 1)[1]))) as im:
         assert im.format == "PNG" and im.width > 400
     digest = hashlib.sha256(out.read_bytes()).hexdigest()
-    assert (tmp_path / "report.html.sha256").read_text().split() == [digest, "report.html"]
+    assert (tmp_path / "report.html.sha256").read_text().split()[-2:] == [digest, "report.html"]
     assert _audit_exports(case_path)[-1]["format"] == "html"
 
 

@@ -470,7 +470,8 @@ class CaseFile:
                                                if e.params.get("key") == "case_id"), "") or ""
         self._verify_signatures(result, entries, sigs, meta, case_id)
         self._verify_anchors(result, entries, case_id, report)
-        self._verify_rows(result, entries, tables)
+        if "audit" in tables:
+            self._verify_rows(result, entries, tables)
         snapshot: list = []
         if "gallery_images" in tables:
             try:
@@ -567,21 +568,21 @@ class CaseFile:
             self._check_report_logged(result, entries, report)
         by_seq = {e.seq: e.hash for e in entries}
         last = entries[-1].seq if entries else 0
-        reported: set[tuple[int, str]] = set()
-        for a in known:
-            result.anchors_checked += 1
-            if (a.seq, a.source) in reported:
-                continue
-            if a.seq > last:
-                reported.add((a.seq, a.source))
+        for source in dict.fromkeys(a.source for a in known):
+            mine = [a for a in known if a.source == source]
+            result.anchors_checked += len(mine)
+            beyond = [a for a in mine if a.seq > last]
+            if beyond:
+                a = max(beyond, key=lambda x: x.seq)
                 result.anchor_problems.append(
-                    f"the {a.source} recorded audit row {a.seq} ({a.at or 'at export'}) but the case ends at row "
+                    f"the {source} recorded audit row {a.seq} ({a.at or 'at export'}) but the case ends at row "
                     f"{last}: rows were cut from its end, or it was replaced by an older copy")
-            elif by_seq.get(a.seq) != a.hash:
-                reported.add((a.seq, a.source))
+            differ = [a for a in mine if a.seq <= last and by_seq.get(a.seq) != a.hash]
+            if differ:
+                a = min(differ, key=lambda x: x.seq)
                 result.anchor_problems.append(
-                    f"audit row {a.seq} differs from what the {a.source} recorded: the log was rewritten from "
-                    "there on")
+                    f"audit row {a.seq} differs from what the {source} recorded: the log was rewritten "
+                    f"(at or before row {a.seq}; {len(differ)} recorded head(s) no longer match)")
         if report is None and not known and entries:
             result.notes.append("this workstation holds no anchor for this case (made elsewhere?): give its "
                                 "report with --report to check it was not cut short")

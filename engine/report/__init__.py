@@ -68,6 +68,8 @@ def write_report(case_path: str | Path, out: str | Path) -> Path:
             raise
         digest = sha256_file(out)
         sidecar = out.with_name(out.name + ".sha256")
-        sidecar.write_text(f"{digest}  {out.name}\n", encoding="utf-8")
+        # sha256sum -c skips '#' lines: the head the report carries stays beside it, machine-readable
+        comment = f"# {data.head_tag}\n" if data.head_tag else ""
+        sidecar.write_text(f"{comment}{digest}  {out.name}\n", encoding="utf-8")
         case.log_event("report", "report.exported", {"path": str(out), "sha256": digest, "format": fmt})
     return out
