@@ -10,6 +10,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar, QStackedWidget,
                                QVBoxLayout, QWidget)
 
+from .passphrase import ensure_passphrase
 from .session import CaseSession
 from .settings import add_recent_case, open_settings, recent_cases
 from .widgets.banner import Banner
@@ -181,6 +182,10 @@ class MainWindow(QMainWindow):
         if not path.is_file():
             self.show_message(f"Case file {path} does not exist; check the path or choose another case.", "error")
             return
+        if not ensure_passphrase(self, path):
+            self.show_message("The case was not opened: it is encrypted and needs the workstation passphrase.",
+                              "warning")
+            return
         self.banner.hide()
         self.last_verification = None
         for view in self.detail_views:
@@ -258,6 +263,11 @@ class MainWindow(QMainWindow):
         self._create_case(request)
 
     def _create_case(self, request: NewCaseRequest) -> None:
+        if not ensure_passphrase(self, new=True):
+            self.show_message("No case was created: new cases are encrypted and need a workstation passphrase.",
+                              "warning")
+            return
+
         def work(_job):
             from engine.casefile import CaseFile
             from engine.engines import build_engine

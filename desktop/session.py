@@ -332,15 +332,7 @@ class CaseSession(QObject):
         out = Path(out)
 
         def work(_job):
-            import sqlite3
-
-            dest = sqlite3.connect(str(out))
-            try:
-                self.case.conn.backup(dest)
-            finally:
-                dest.close()
-            self.case.log_event("case", "case.copied", {"to": str(out)})
-            return out
+            return self.case.save_copy(out)  # a byte copy: encrypted as the case is, 0600
 
         self._run(work, lambda p: self.info.emit(f"Saved a copy of the case to {p}."), "Saving a copy…")
 

@@ -48,5 +48,5 @@ def new_demo_case(gallery_folder: Path) -> Path:
         import getpass
 
         CaseFile.create(path, "Demo case (OpenCV sample footage)", getpass.getuser(), gallery,
-                        engine.identity()).close()
+                        engine.identity(), encrypt=False).close()  # the demo is not a real case: plain
     return path

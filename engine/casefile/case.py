@@ -35,6 +35,7 @@ from . import anchors
 from .audit import GENESIS, AuditEntry, entry_hash, os_user, row_to_entry, verify_chain
 
 CASE_SCHEMA_VERSION = 2
+SIGNED_FROM_VERSION = 2  # the first format whose audit rows are signed
 DATA_TABLES = ("case_meta", "gallery_images", "rounds", "rankings", "candidates", "marks", "witness_views")
 MARKS = ("match", "possible", "excluded", "cleared")
 
@@ -323,8 +324,6 @@ class CaseFile:
         import shutil
 
         out = Path(out).expanduser().absolute()
-        if out.exists():
-            raise CaseFileError(f"{out} already exists; choose a new file name for the copy.")
         self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         tmp = out.with_name(f".{out.name}.copying")
         fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, storage.FILE_MODE)

@@ -1,0 +1,39 @@
+"""Asking for the workstation passphrase in the window (never on a terminal the app may not have).
+
+Called before a case is opened or created: when the passphrase is already available (a key file
+named by INTERREID_KEY_FILE, or asked earlier this session) nothing is shown.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QInputDialog, QLineEdit, QWidget
+
+
+def passphrase_needed(path: Path | None, new: bool) -> bool:
+    from engine.storage import is_encrypted
+    from engine.storage.keys import passphrase_available
+
+    if passphrase_available():
+        return False
+    return new or (path is not None and is_encrypted(path))
+
+
+def ensure_passphrase(parent: QWidget, path: Path | None = None, new: bool = False, ask=None) -> bool:
+    """True when the case can go ahead (passphrase known or not needed); False when the user cancelled.
+
+    ``ask`` (tests) stands in for the dialog: a callable returning (text, ok).
+    """
+    if not passphrase_needed(path, new):
+        return True
+    from engine.storage.keys import set_passphrase
+
+    what = ("New cases are encrypted on this computer. Choose the workstation passphrase:" if new else
+            f"The case {path.name if path else ''} is encrypted. Workstation passphrase:")
+    ask = ask or (lambda: QInputDialog.getText(parent, "Workstation passphrase", what, QLineEdit.EchoMode.Password))
+    text, ok = ask()
+    if not ok or not text:
+        return False
+    set_passphrase(text)
+    return True
