@@ -190,6 +190,10 @@ class CaseFile:
             raise CaseFileError(f"Case file {path} was written by a newer interreid (format {version}); "
                                 "update interreid to open it.")
         case.version = int(version) if version is not None else CASE_SCHEMA_VERSION
+        try:
+            case.conn.execute("PRAGMA journal_mode=WAL")
+        except storage.OperationalError:
+            pass  # read-only media: the case is still read (verify, report)
         return case
 
     def close(self) -> None:
@@ -662,14 +666,20 @@ def _text(value, what: str) -> str:
 
 
 def _snapshot_rows(gallery) -> list[tuple[int, str, str]]:
-    return [tuple(r) for r in gallery.conn.execute(
-        "SELECT i.row, i.sha256, (SELECT path FROM sources s WHERE s.sha256 = i.sha256 ORDER BY rowid "
-        "LIMIT 1) FROM images i ORDER BY i.row").fetchall()]
+    first = "(SELECT path FROM sources s WHERE s.sha256 = i.sha256 ORDER BY rowid LIMIT 1)"
+    replaced = "(SELECT path FROM replaced_sources r WHERE r.sha256 = i.sha256 ORDER BY rowid LIMIT 1)"
+    try:  # an image whose source file was later overwritten keeps the path it was imported from
+        rows = gallery.conn.execute(f"SELECT i.row, i.sha256, COALESCE({first}, {replaced}) FROM images i "
+                                    "ORDER BY i.row").fetchall()
+    except storage.OperationalError:  # no replaced_sources table in this gallery
+        rows = gallery.conn.execute(f"SELECT i.row, i.sha256, {first} FROM images i ORDER BY i.row").fetchall()
+    return [tuple(r) for r in rows]
 
 
 def _connect(path: Path, create: bool = False, encrypt: bool = False, label: Path | None = None):
     try:
-        conn = storage.open_database(path, create=create, encrypt=encrypt, what="case file", label=label)
+        conn = storage.open_database(path, create=create, encrypt=encrypt, what="case file", label=label,
+                                     wal=create)  # an existing file gets WAL only once it proved a case
         conn.execute("PRAGMA foreign_keys=ON")
         return conn
     except storage.KeyMissingError as exc:

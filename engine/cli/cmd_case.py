@@ -39,6 +39,11 @@ def register(sub) -> None:
     ver.add_argument("--json", action="store_true")
     ver.set_defaults(func=cmd_verify)
 
+    ext = csub.add_parser("extend", help="add the images imported into the case's gallery since the case was "
+                                         "made (recorded in the audit log); until then the case leaves them out")
+    ext.add_argument("file", metavar="FILE")
+    ext.set_defaults(func=cmd_extend)
+
     mig = csub.add_parser("migrate", help="upgrade a case file made by an earlier interreid (recorded in its "
                                           "audit log)")
     mig.add_argument("file", metavar="FILE")
@@ -148,6 +153,22 @@ def cmd_verify(args) -> int:
         print("\n".join(result.lines()))
         print("case verified: nothing altered" if result.ok else "CASE FAILED VERIFICATION")
     return 0 if result.ok else 1
+
+
+def cmd_extend(args) -> int:
+    from ..casefile import CaseFile
+    from ..gallery.store import Gallery
+
+    with CaseFile.open(args.file) as case:
+        folder = case.meta("gallery_path")
+        with Gallery.open(folder) as gallery:
+            added = case.extend_snapshot(gallery)
+            total = len(case.gallery_snapshot())
+    if added:
+        print(f"added {added} image(s) from {folder} to the case (now {total}); recorded in its audit log")
+    else:
+        print(f"the case already holds every image of {folder} ({total}); nothing was changed")
+    return 0
 
 
 def cmd_migrate(args) -> int:

@@ -43,6 +43,17 @@ def cmd_import(args) -> int:
     from ..gallery.importer import import_sources
     from ..gallery.store import Gallery
 
+    from pathlib import Path
+
+    from ..gallery.importer import find_images, printable
+
+    for src in args.sources:  # checked before the gallery folder is made, so a typo leaves nothing behind
+        root = Path(src).expanduser().absolute()
+        if not root.exists():
+            raise UserError(f"Source folder {printable(root)} does not exist; check the path and try again.")
+        if root.is_dir() and next(find_images(root), None) is None:
+            raise UserError(f"{printable(root)} holds no image files (.jpg, .jpeg, .png, .bmp, .webp); nothing "
+                            "was imported.")
     embedder = open_embedder(args.engine, args.pack)
     gallery = Gallery.create(args.gallery, embedder.identity)
     try:
@@ -77,7 +88,7 @@ def cmd_import(args) -> int:
               f"recorded), {report.already} already imported, {len(report.skipped)} skipped "
               f"in {report.elapsed_s:.1f} s; the gallery now holds {total} images.")
         for path, reason in report.skipped:
-            print(f"skipped {path}: {reason}")
+            print(f"skipped {printable(path)}: {reason}")
     return 0
 
 

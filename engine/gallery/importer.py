@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from .store import Gallery, utc_now
 EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 MIN_SIDE = 16
 MAX_PIXELS = 50_000_000
+MAX_FILE_BYTES = 200 * 1024 * 1024  # a person crop is far smaller; larger files are not read at all
 THUMB_SIZE = (128, 256)  # (w, h) bound: person crops are tall
 
 
@@ -69,6 +71,37 @@ class ImportReport:
 
 class SkipFile(Exception):
     """A file that cannot be imported; the message is the one-line reason."""
+
+
+def printable(path) -> str:
+    """A path as text a terminal and a database accept (undecodable bytes of a file name shown as \\xNN)."""
+    return os.fsencode(str(path)).decode("utf-8", "backslashreplace")
+
+
+class _ImportLock:
+    """One import into a gallery at a time (an OS lock on a file in the gallery folder; released when
+    the process ends, however it ends). A second import gets one sentence, not a traceback."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.fd: int | None = None
+
+    def __enter__(self):
+        import fcntl
+
+        self.fd = os.open(self.folder / ".import.lock", os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self.fd)
+            self.fd = None
+            raise GalleryError(f"Another import into gallery {self.folder} is running; wait for it to finish, then "
+                               "run this import again (it resumes where it stopped).") from None
+        return self
+
+    def __exit__(self, *exc):
+        if self.fd is not None:
+            os.close(self.fd)  # closing releases the lock
 
 
 def find_images(root: Path) -> Iterator[Path]:
@@ -144,10 +177,20 @@ def import_sources(gallery: Gallery, embedder: Embedder, sources: list[str | Pat
     returning True stops after the current batch (everything before it is committed).
     Raises GalleryError when a source folder does not exist.
     """
+    with _ImportLock(gallery.folder):
+        return _import_locked(gallery, embedder, sources, progress, cancel, batch_size)
+
+
+def _import_locked(gallery, embedder, sources, progress, cancel, batch_size) -> ImportReport:
+    from .store import _guard
+
     start = time.perf_counter()
-    pairs = collect_sources(sources)
+    own = gallery.folder.resolve()
+    pairs = [(r, p) for r, p in collect_sources(sources) if own not in p.resolve().parents]  # not its own thumbs
     report = ImportReport(total_files=len(pairs))
     conn = gallery.conn
+    with conn:
+        conn.execute(_REPLACED_SCHEMA)
     known = {p: (s, m) for p, s, m in conn.execute("SELECT path, size_bytes, mtime_ns FROM sources")}
     known_skipped = {p: (s, m, r) for p, s, m, r in conn.execute(
         "SELECT path, size_bytes, mtime_ns, reason FROM skipped")}
@@ -160,7 +203,7 @@ def import_sources(gallery: Gallery, embedder: Embedder, sources: list[str | Pat
     def flush() -> None:
         nonlocal batch, pending_dupes, batch_shas
         vectors = embedder.embed_images([d.image for d in batch]) if batch else None
-        with conn:  # one transaction: images + sources + skipped of this batch
+        with _guard(gallery.folder), conn:  # one transaction: images + sources + skipped of this batch
             next_row = conn.execute("SELECT COALESCE(MAX(row) + 1, 0) FROM images").fetchone()[0]
             for i, d in enumerate(batch):
                 thumb = _write_thumbnail(gallery.folder, d.data_sha, d.image)
@@ -171,9 +214,11 @@ def import_sources(gallery: Gallery, embedder: Embedder, sources: list[str | Pat
                     (next_row + i, d.data_sha, d.size, d.image.width, d.image.height, d.fmt,
                      camera_from_path(rel), d.timestamp or timestamp_from_path(rel), thumb, utc_now(),
                      vectors[i].astype("float32").tobytes()))
+                _keep_replaced(conn, str(d.path), d.data_sha)
                 conn.execute("INSERT OR REPLACE INTO sources VALUES (?,?,?,?,?,?)",
                              (str(d.path), d.data_sha, str(d.root), rel, d.size, d.mtime_ns))
             for row in pending_dupes:
+                _keep_replaced(conn, row[0], row[1])
                 conn.execute("INSERT OR REPLACE INTO sources VALUES (?,?,?,?,?,?)", row)
         gallery.invalidate()
         batch, pending_dupes, batch_shas = [], [], set()
@@ -186,9 +231,15 @@ def import_sources(gallery: Gallery, embedder: Embedder, sources: list[str | Pat
         try:
             st = path.stat()
         except OSError as exc:
-            report.skipped.append((str(path), f"cannot read the file ({exc.strerror})"))
+            report.skipped.append((printable(path), f"cannot read the file ({exc.strerror})"))
             continue
         key = str(path)
+        try:
+            key.encode("utf-8")
+        except UnicodeEncodeError:
+            report.skipped.append((printable(path), "the file name is not valid text (UTF-8); rename the file to "
+                                                    "import it"))
+            continue
         if known.get(key) == (st.st_size, st.st_mtime_ns):
             report.already += 1
         elif key in known_skipped and known_skipped[key][:2] == (st.st_size, st.st_mtime_ns):
@@ -214,10 +265,29 @@ def import_sources(gallery: Gallery, embedder: Embedder, sources: list[str | Pat
 def _import_one(gallery: Gallery, root: Path, path: Path, st: os.stat_result, report: ImportReport,
                 batch: list[_Decoded], pending_dupes: list[tuple], batch_shas: set[str]) -> None:
     rel = path.relative_to(root).as_posix()
+    if not stat.S_ISREG(st.st_mode):
+        _skip(gallery, path, st, report, "not a regular file (a pipe, device or socket); only image files are read")
+        return
+    if st.st_size > MAX_FILE_BYTES:
+        _skip(gallery, path, st, report, f"file too large for a person crop ({st.st_size / 2**20:.0f} MiB; limit "
+                                         f"{MAX_FILE_BYTES // 2**20} MiB)")
+        return
     try:
-        data = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO swapped in never blocks
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise OSError(0, "not a regular file")
+            with os.fdopen(fd, "rb") as f:
+                fd = None
+                data = f.read(MAX_FILE_BYTES + 1)
+        finally:
+            if fd is not None:
+                os.close(fd)
     except OSError as exc:
         report.skipped.append((str(path), f"cannot read the file ({exc.strerror})"))
+        return
+    if len(data) > MAX_FILE_BYTES:
+        _skip(gallery, path, st, report, f"file too large for a person crop (limit {MAX_FILE_BYTES // 2**20} MiB)")
         return
     sha = sha256_bytes(data)
     if sha in batch_shas or gallery.row_of(sha) is not None:
@@ -227,15 +297,33 @@ def _import_one(gallery: Gallery, root: Path, path: Path, st: os.stat_result, re
     try:
         image, fmt, exif_time = _decode(path, data)
     except SkipFile as skip:
-        reason = str(skip)
-        report.skipped.append((str(path), reason))
-        with gallery.conn:
-            gallery.conn.execute("INSERT OR REPLACE INTO skipped VALUES (?,?,?,?,?)",
-                                 (str(path), reason, st.st_size, st.st_mtime_ns, utc_now()))
+        _skip(gallery, path, st, report, str(skip))
         return
     batch.append(_Decoded(path, root, sha, st.st_size, st.st_mtime_ns, image, fmt, exif_time))
     batch_shas.add(sha)
     report.imported += 1
+
+
+def _skip(gallery: Gallery, path: Path, st: os.stat_result, report: ImportReport, reason: str) -> None:
+    """Report and record a skipped file (recorded: a re-run does not read it again unless it changes)."""
+    from .store import _guard
+
+    report.skipped.append((str(path), reason))
+    with _guard(gallery.folder), gallery.conn:
+        gallery.conn.execute("INSERT OR REPLACE INTO skipped VALUES (?,?,?,?,?)",
+                             (str(path), reason, st.st_size, st.st_mtime_ns, utc_now()))
+
+
+# A source file overwritten with other content after import: the earlier image keeps its provenance
+# (the path it was imported from, and when that path stopped holding it).
+_REPLACED_SCHEMA = ("CREATE TABLE IF NOT EXISTS replaced_sources (path TEXT NOT NULL, sha256 TEXT NOT NULL, "
+                    "replaced_at TEXT NOT NULL)")
+
+
+def _keep_replaced(conn, path: str, new_sha: str) -> None:
+    old = conn.execute("SELECT sha256 FROM sources WHERE path = ?", (path,)).fetchone()
+    if old is not None and old[0] != new_sha:
+        conn.execute("INSERT INTO replaced_sources VALUES (?,?,?)", (path, old[0], utc_now()))
 
 
 def _write_thumbnail(folder: Path, sha: str, image: Image.Image) -> str:

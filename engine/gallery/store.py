@@ -74,8 +74,9 @@ class GalleryImage:
 
     @property
     def path(self) -> str:
-        """The first source path (where the full-resolution original is read from)."""
-        return self.sources[0]
+        """The first source path (where the full-resolution original is read from); the thumbnail's
+        when no source is recorded."""
+        return self.sources[0] if self.sources else str(self.thumb)
 
 
 def utc_now() -> str:
@@ -117,8 +118,14 @@ class Gallery:
         if not (folder / DB_NAME).is_file():
             raise GalleryError(f"{folder} is not an interreid gallery (no {DB_NAME}); "
                                "import images into it first with 'interreid gallery import'.")
-        gallery = cls(folder, _connect(folder / DB_NAME))
-        gallery._check_version()
+        gallery = cls(folder, _connect(folder / DB_NAME, wal=False))
+        try:
+            gallery._check_version()
+        except GalleryError:
+            gallery.close()
+            raise
+        with _guard(folder):
+            gallery.conn.execute("PRAGMA journal_mode=WAL")  # only once it proved a gallery: a foreign file stays as it is
         return gallery
 
     def _init_schema(self, embedder: EmbedderIdentity) -> None:
@@ -209,7 +216,16 @@ class Gallery:
             raise IndexError(f"no image at row {row}")
         sources = tuple(p for (p,) in self.conn.execute(
             "SELECT path FROM sources WHERE sha256 = ? ORDER BY rowid", (r[1],)))
+        if not sources:  # its source file was overwritten with another image after import
+            sources = self._replaced_sources(r[1])
         return GalleryImage(r[0], r[1], r[2], r[3], r[4], r[5], r[6], self.folder / r[7], sources)
+
+    def _replaced_sources(self, sha256: str) -> tuple[str, ...]:
+        try:
+            return tuple(p for (p,) in self.conn.execute(
+                "SELECT path FROM replaced_sources WHERE sha256 = ? ORDER BY rowid", (sha256,)))
+        except sqlite3.OperationalError:  # a gallery no import has touched since this table was added
+            return ()
 
     def row_of(self, sha256: str) -> int | None:
         r = self.conn.execute("SELECT row FROM images WHERE sha256 = ?", (sha256,)).fetchone()
@@ -250,7 +266,7 @@ class Gallery:
             "folder": str(self.folder),
             "images": len(self),
             "source_files": n_sources,
-            "duplicates": n_sources - len(self),
+            "duplicates": n_sources - self.conn.execute("SELECT COUNT(DISTINCT sha256) FROM sources").fetchone()[0],
             "skipped": len(self.skipped()),
             "skipped_files": [{"path": p, "reason": r} for p, r in self.skipped()],
             "cameras": self.cameras(),
@@ -262,10 +278,11 @@ class Gallery:
         }
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+def _connect(path: Path, wal: bool = True) -> sqlite3.Connection:
     try:
         conn = sqlite3.connect(str(path), timeout=5.0, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
+        if wal:
+            conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
     except sqlite3.OperationalError as exc:
         raise _locked_or(exc, path.parent) from None

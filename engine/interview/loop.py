@@ -106,7 +106,20 @@ class Interview:
         """Full ranking for a query: (rows best first, their scores). Ties keep gallery order."""
         scores = np.asarray(self.engine.retriever.score(query, self.vectors), dtype=np.float32)
         rows = np.lexsort((np.arange(len(scores)), -scores))
+        allowed = self._case_rows()
+        if allowed is not None:  # a case ranks only the images its snapshot holds (case extend adds more)
+            rows = rows[allowed[rows]]
         return rows.astype(np.int64), scores[rows]
+
+    def _case_rows(self) -> np.ndarray | None:
+        """Mask of the gallery rows the case's snapshot holds; None when there is no case or it holds all."""
+        if self.case is None:
+            return None
+        if getattr(self, "_allowed", None) is None or len(self._allowed) != len(self.vectors):
+            held = {sha for _i, sha, _p in self.case.gallery_snapshot()}
+            self._allowed = np.fromiter((sha in held for sha in self.gallery.shas()), dtype=bool,
+                                        count=len(self.vectors))
+        return None if self._allowed.all() else self._allowed
 
     # -- the loop ------------------------------------------------------------------------
     def start(self, initial_description: str) -> RoundState:

@@ -48,6 +48,8 @@ def write_report(case_path: str | Path, out: str | Path) -> Path:
     out = Path(out).expanduser().absolute()
     if not out.parent.is_dir():
         raise UserError(f"Folder {out.parent} does not exist; choose another place for the report.")
+    if out.is_dir():
+        raise UserError(f"{out} is a folder; give a file name ending in .pdf or .html for the report.")
     with CaseFile.open(case_path) as case:
         data = collect(case)
         fd, tmp_name = tempfile.mkstemp(prefix=".report-", suffix=out.suffix, dir=out.parent)
