@@ -297,6 +297,7 @@ class MainWindow(QMainWindow):
 
     def _run_import(self, gallery: Path, sources: list[Path], engine: str = "lite",
                     pack: str | None = None) -> ImportDialog:
+        ensure_passphrase(self, new=True)  # cancelled: a new gallery is imported unencrypted
         dialog = ImportDialog(gallery, sources, engine=engine, parent=self, pack=pack)
         dialog.start()
         dialog.exec()

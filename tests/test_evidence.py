@@ -228,3 +228,38 @@ def test_window_asks_for_the_passphrase_and_shows_verification(qtbot, tmp_path, 
     assert window.last_verification.ok and window.last_verification.key_fingerprint
     window.session.close()
     keys.set_passphrase(None)
+
+
+def test_cli_import_encrypts_the_gallery_and_seals_thumbnails(tmp_path, crops_dir, capsys):
+    from PIL import Image
+
+    from engine.cli.main import main
+
+    g = tmp_path / "g"
+    assert main(["gallery", "import", str(crops_dir), "--gallery", str(g)]) == 0
+    db = (g / "gallery.db").read_bytes()
+    assert is_encrypted(g / "gallery.db") and str(crops_dir).encode() not in db
+    assert stat.S_IMODE((g / "gallery.db").stat().st_mode) == 0o600
+    thumbs = list((g / "thumbs").rglob("*.jpg"))
+    assert len(thumbs) == 12 and all(not t.read_bytes().startswith(b"\xff\xd8") for t in thumbs)
+    assert all(stat.S_IMODE(t.stat().st_mode) == 0o600 for t in thumbs)
+    with Gallery.open(g) as gal:
+        import io
+
+        with Image.open(io.BytesIO(gal.thumbnail_bytes(0))) as im:
+            assert im.format == "JPEG" and im.height > 0
+        assert gal.info()["encrypted"]
+    assert main(["gallery", "import", str(crops_dir), "--gallery", str(tmp_path / "p"), "--plain"]) == 0
+    assert (tmp_path / "p" / "gallery.db").read_bytes().startswith(b"SQLite format 3")
+
+
+def test_window_thumbnails_of_an_encrypted_gallery(qtbot, tmp_path, crops_dir):
+    pytest.importorskip("pytestqt")
+    from desktop.models.thumbnails import ThumbnailCache, gallery_thumb_path
+
+    with Gallery.create(tmp_path / "g", BandColourTestEmbedder.identity, encrypt=True) as g:
+        import_sources(g, BandColourTestEmbedder(), [crops_dir])
+        shas = g.shas()
+    cache = ThumbnailCache(lambda row: gallery_thumb_path(tmp_path / "g", shas[row]))
+    image = cache.get(0)
+    assert not image.isNull() and image.height() > 64  # the real thumbnail, not the grey placeholder

@@ -119,7 +119,10 @@ class ImportDialog(QDialog):
                     last[0] = now
                     job.report(p)
 
-            with Gallery.create(folder, embedder.identity) as gallery:
+            from engine.storage.keys import passphrase_available
+
+            # a new gallery is encrypted at rest when the workstation passphrase is known (the window asks first)
+            with Gallery.create(folder, embedder.identity, encrypt=passphrase_available()) as gallery:
                 return import_sources(gallery, embedder, sources, progress=progress, cancel=lambda: job.cancelled)
 
         self.job = self.runner.start(work, self._finished, self._failed, self._progress, name="import")

@@ -20,6 +20,9 @@ def register(sub) -> None:
     imp.add_argument("--pack", metavar="DIR", help="model pack folder or installed pack name (--engine full)")
     imp.add_argument("--index", choices=("auto", "exact", "hnsw"), default=None,
                      help="index backend (default auto: exact below 200,000 images, hnswlib above)")
+    imp.add_argument("--plain", action="store_true", help="do not encrypt a new gallery at rest (by default its "
+                                                         "database and thumbnails are encrypted with the "
+                                                         "workstation passphrase)")
     imp.add_argument("--json", action="store_true", help="print the import report as JSON")
     imp.set_defaults(func=cmd_import)
 
@@ -55,7 +58,7 @@ def cmd_import(args) -> int:
             raise UserError(f"{printable(root)} holds no image files (.jpg, .jpeg, .png, .bmp, .webp); nothing "
                             "was imported.")
     embedder = open_embedder(args.engine, args.pack)
-    gallery = Gallery.create(args.gallery, embedder.identity)
+    gallery = Gallery.create(args.gallery, embedder.identity, encrypt=not args.plain)
     try:
         if args.index:
             with gallery.conn:
@@ -108,6 +111,7 @@ def cmd_info(args) -> int:
     print(f"embedder     {emb['name']} version {emb['version']} ({emb['dim']}-d)")
     print(f"index        {idx['backend']} (setting {idx['setting']}; exact below {idx['exact_threshold']})")
     print(f"fingerprint  {info['fingerprint']}")
+    print(f"encrypted    {'yes (database and thumbnails)' if info.get('encrypted') else 'no'}")
     print(f"skipped      {info['skipped']} files")
     for item in info["skipped_files"]:
         print(f"  {item['path']}: {item['reason']}")

@@ -199,6 +199,7 @@ def _import_locked(gallery, embedder, sources, progress, cancel, batch_size) -> 
     batch_size = batch_size or getattr(embedder, "batch_size", 32)
     batch_shas: set[str] = set()
     done = 0
+    salt = gallery.thumb_salt  # thumbnails of an encrypted gallery are sealed
 
     def flush() -> None:
         nonlocal batch, pending_dupes, batch_shas
@@ -206,7 +207,7 @@ def _import_locked(gallery, embedder, sources, progress, cancel, batch_size) -> 
         with _guard(gallery.folder), conn:  # one transaction: images + sources + skipped of this batch
             next_row = conn.execute("SELECT COALESCE(MAX(row) + 1, 0) FROM images").fetchone()[0]
             for i, d in enumerate(batch):
-                thumb = _write_thumbnail(gallery.folder, d.data_sha, d.image)
+                thumb = _write_thumbnail(gallery.folder, d.data_sha, d.image, salt)
                 rel = d.path.relative_to(d.root).as_posix()
                 conn.execute(
                     "INSERT INTO images(row, sha256, size_bytes, width, height, format, camera, timestamp,"
@@ -326,14 +327,18 @@ def _keep_replaced(conn, path: str, new_sha: str) -> None:
         conn.execute("INSERT INTO replaced_sources VALUES (?,?,?)", (path, old[0], utc_now()))
 
 
-def _write_thumbnail(folder: Path, sha: str, image: Image.Image) -> str:
+def _write_thumbnail(folder: Path, sha: str, image: Image.Image, salt: bytes | None = None) -> str:
+    """Write the thumbnail (0600; sealed with the gallery's key when ``salt`` is given)."""
+    from ..storage.blobs import seal, write_private
+
     rel = Path("thumbs") / sha[:2] / f"{sha}.jpg"
     out = folder / rel
     if not out.exists():
-        out.parent.mkdir(parents=True, exist_ok=True)
+        out.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         thumb = image.copy()
         thumb.thumbnail(THUMB_SIZE)
-        tmp = out.with_suffix(".tmp")
-        thumb.save(tmp, "JPEG", quality=85)
-        tmp.replace(out)
+        buf = io.BytesIO()
+        thumb.save(buf, "JPEG", quality=85)
+        data = buf.getvalue()
+        write_private(out, seal(data, salt) if salt else data)
     return rel.as_posix()

@@ -13,7 +13,9 @@ every source path it was imported from. Rows are append-only, so a row's positio
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -21,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import storage
 from ..embedder import EmbedderIdentity
 from ..errors import GalleryError
 from ..hashing import sha256_bytes
@@ -94,8 +97,11 @@ class Gallery:
 
     # -- opening -------------------------------------------------------------------------
     @classmethod
-    def create(cls, folder: str | Path, embedder: EmbedderIdentity) -> "Gallery":
-        """Open the gallery in ``folder``, creating it if needed, for vectors of ``embedder``."""
+    def create(cls, folder: str | Path, embedder: EmbedderIdentity, encrypt: bool = False) -> "Gallery":
+        """Open the gallery in ``folder``, creating it if needed, for vectors of ``embedder``.
+
+        ``encrypt`` applies to a new gallery: its database (SQLCipher) and thumbnails (sealed) are then
+        encrypted with the workstation passphrase. New galleries are private (folder 0700, files 0600)."""
         folder = Path(folder).expanduser().absolute()
         if folder.exists() and not folder.is_dir():
             raise GalleryError(f"{folder} is a file, not a folder; give a folder for the gallery.")
@@ -103,10 +109,28 @@ class Gallery:
             raise GalleryError(
                 f"{folder} is not empty and is not a gallery; choose a new or empty folder for it."
             )
-        folder.mkdir(parents=True, exist_ok=True)
-        gallery = cls(folder, _connect(folder / DB_NAME))
+        new = not (folder / DB_NAME).exists()
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        gallery = cls(folder, _connect(folder / DB_NAME, create=True, encrypt=encrypt))
         gallery._init_schema(embedder)
+        if new and encrypt:
+            with gallery.conn:
+                gallery.set_meta("thumb_salt", os.urandom(16).hex())
         return gallery
+
+    @property
+    def encrypted(self) -> bool:
+        return storage.is_encrypted(self.folder / DB_NAME)
+
+    @property
+    def thumb_salt(self) -> bytes | None:
+        """The salt of the key that seals this gallery's thumbnails; None when they are plain."""
+        value = self.meta("thumb_salt")
+        return bytes.fromhex(value) if value else None
+
+    def thumbnail_bytes(self, row: int) -> bytes:
+        """The JPEG bytes of a row's thumbnail (unsealed when the gallery is encrypted)."""
+        return storage.read_image_bytes(self.image(row).thumb)
 
     @classmethod
     def open(cls, folder: str | Path) -> "Gallery":
@@ -148,7 +172,7 @@ class Gallery:
         with _guard(self.folder):
             try:
                 version = self.meta("schema_version")
-            except sqlite3.DatabaseError as exc:
+            except storage.DatabaseError as exc:
                 raise GalleryError(f"{self.folder / DB_NAME} is not a valid gallery database ({exc}); "
                                    "choose another folder or re-import.") from None
         if version is None:
@@ -170,7 +194,7 @@ class Gallery:
     def meta(self, key: str) -> str | None:
         try:
             row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        except sqlite3.OperationalError as exc:
+        except storage.OperationalError as exc:
             if "no such table" in str(exc):
                 return None
             raise
@@ -224,7 +248,7 @@ class Gallery:
         try:
             return tuple(p for (p,) in self.conn.execute(
                 "SELECT path FROM replaced_sources WHERE sha256 = ? ORDER BY rowid", (sha256,)))
-        except sqlite3.OperationalError:  # a gallery no import has touched since this table was added
+        except storage.OperationalError:  # a gallery no import has touched since this table was added
             return ()
 
     def row_of(self, sha256: str) -> int | None:
@@ -242,7 +266,7 @@ class Gallery:
                     return im.convert("RGB")
             except OSError:
                 continue
-        with Image.open(img.thumb) as im:  # originals gone: fall back to the thumbnail
+        with Image.open(io.BytesIO(storage.read_image_bytes(img.thumb))) as im:  # originals gone: the thumbnail
             return im.convert("RGB")
 
     def cameras(self) -> list[str]:
@@ -273,25 +297,24 @@ class Gallery:
             "embedder": self.embedder_identity.as_dict(),
             "index": index_settings(self, len(self)),
             "fingerprint": self.fingerprint(),
+            "encrypted": self.encrypted,
             "schema_version": int(self.meta("schema_version") or 0),
             "created": self.meta("created"),
         }
 
 
-def _connect(path: Path, wal: bool = True) -> sqlite3.Connection:
+def _connect(path: Path, wal: bool = True, create: bool = False, encrypt: bool = False):
     try:
-        conn = sqlite3.connect(str(path), timeout=5.0, check_same_thread=False)
-        if wal:
-            conn.execute("PRAGMA journal_mode=WAL")
+        conn = storage.open_database(path, create=create, encrypt=encrypt, what="gallery", wal=wal)
         conn.execute("PRAGMA synchronous=NORMAL")
-    except sqlite3.OperationalError as exc:
+    except storage.OperationalError as exc:
         raise _locked_or(exc, path.parent) from None
-    except sqlite3.DatabaseError as exc:
+    except storage.DatabaseError as exc:
         raise GalleryError(f"{path} is not a valid gallery database ({exc}); choose another folder.") from None
     return conn
 
 
-def _locked_or(exc: sqlite3.OperationalError, folder: Path) -> Exception:
+def _locked_or(exc: Exception, folder: Path) -> Exception:
     if "locked" in str(exc) or "busy" in str(exc):
         return GalleryError(f"Gallery {folder} is in use by another interreid process; close it and retry.")
     return exc
@@ -307,7 +330,8 @@ class _guard:
         return self
 
     def __exit__(self, exc_type, exc, tb):
-        if exc_type is sqlite3.OperationalError and ("locked" in str(exc) or "busy" in str(exc)):
+        if exc_type is not None and issubclass(exc_type, storage.OperationalError) and (
+                "locked" in str(exc) or "busy" in str(exc)):
             raise GalleryError(f"Gallery {self.folder} is in use by another interreid process; "
                                "close it and retry.") from None
         return False

@@ -16,10 +16,11 @@ import sqlite3
 from pathlib import Path
 
 from ..errors import UserError
+from .blobs import read_image_bytes
 from .keys import KeyMissingError, derive_key, get_passphrase
 
 __all__ = ["open_database", "is_encrypted", "is_sqlite_file", "OperationalError", "DatabaseError",
-           "KeyMissingError", "FILE_MODE", "rekey_database"]
+           "KeyMissingError", "FILE_MODE", "rekey_database", "read_image_bytes"]
 
 PLAIN_HEADER = b"SQLite format 3\x00"
 FILE_MODE = 0o600
