@@ -113,5 +113,7 @@ def test_bench_speed_quick(tmp_path):
     rows = json.loads((tmp_path / "speed.json").read_text())["rows"]
     names = [r["name"] for r in rows]
     assert any("lite import" in n for n in names) and any("hnswlib search" in n for n in names)
+    enc = next(r for r in rows if r["name"].startswith("import, encrypted gallery"))
+    assert enc["ratio_vs_reference"] > 0  # encrypted import measured against the plain one in the same run
     recall = next(r for r in rows if "recall" in r["name"])
     assert recall["value"] >= 0.95
