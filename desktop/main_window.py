@@ -221,6 +221,25 @@ class MainWindow(QMainWindow):
         if opened.state is None:
             self.interview_page.questions.description.setFocus()
         self._update_actions()
+        self._offer_migration()
+
+    def _offer_migration(self) -> None:
+        """A case made by an earlier interreid is read as it is; adding to it needs its format upgraded."""
+        from engine.casefile.case import CASE_SCHEMA_VERSION
+
+        case = self.session.case
+        if case is None or getattr(case, "version", CASE_SCHEMA_VERSION) >= CASE_SCHEMA_VERSION:
+            return
+        answer = QMessageBox.question(
+            self, "Case made by an earlier interreid",
+            f"This case was made by an earlier version of interreid (format {case.version}). It can be read and "
+            "verified as it is, but nothing can be added to it until it is upgraded. Upgrade it now? The upgrade "
+            "keeps every record and is itself recorded in the case's audit log.")
+        if answer == QMessageBox.StandardButton.Yes:
+            self.session.migrate()
+        else:
+            self.show_message("The case is open to read only: upgrade it (File → Open again, or 'interreid case "
+                              "migrate') before adding to it.", "warning")
 
     def _on_state(self, state) -> None:
         if self.banner.level == "error":

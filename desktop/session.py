@@ -219,6 +219,17 @@ class CaseSession(QObject):
         timer.timeout.connect(poll)
         timer.start()
 
+    def migrate(self) -> None:
+        """Upgrade a case made by an earlier interreid (recorded in its audit log), then verify it."""
+        def work(_job):
+            return self.case.migrate()
+
+        def done(steps):
+            self.info.emit("Case upgraded to the current format: " + "; ".join(steps) + ".")
+            self.verify()
+
+        self._run(work, done, "Upgrading the case…")
+
     def verify(self) -> None:
         """Re-check the audit chain and re-hash the gallery images (own connection, side pool)."""
         path = self.opened_case.path

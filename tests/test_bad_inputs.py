@@ -221,3 +221,21 @@ def test_resumed_case_stays_within_its_snapshot_until_extended(capsys, lite, tmp
     with CaseFile.open(case) as c:
         assert [e.event for e in c.audit_entries()][-1] == "case.extended"
         assert len(c.gallery_snapshot()) == 15 and c.verify(rehash_images=False).ok
+
+
+def test_gallery_locked_by_another_program_is_one_sentence(capsys, lite, tmp_path):
+    from rawcase import raw_connect
+
+    g, _ = lite
+    more = tmp_path / "more"
+    write_person(more / "n.jpg", "pink", "pink", seed=77)
+    blocker = raw_connect(Path(g) / "gallery.db")  # another program holding the gallery's write lock
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        rc, _, err = cli(capsys, "gallery", "import", more, "--gallery", g)
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert rc == 2 and one_sentence(err) and "in use" in err
+    rc, out, _ = cli(capsys, "gallery", "import", more, "--gallery", g)  # nothing lost; it resumes
+    assert rc == 0 and "now holds 13 images" in out

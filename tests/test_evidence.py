@@ -263,3 +263,37 @@ def test_window_thumbnails_of_an_encrypted_gallery(qtbot, tmp_path, crops_dir):
     cache = ThumbnailCache(lambda row: gallery_thumb_path(tmp_path / "g", shas[row]))
     image = cache.get(0)
     assert not image.isNull() and image.height() > 64  # the real thumbnail, not the grey placeholder
+
+
+def test_window_offers_to_migrate_a_format_1_case(qtbot, tmp_path, crops_dir, monkeypatch):
+    pytest.importorskip("pytestqt")
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QMessageBox
+
+    from desktop.main_window import MainWindow
+    from engine.casefile.anchors import journal_path
+    from engine.embedder import create_embedder
+    from engine.engines import build_engine
+
+    path = tmp_path / "old.case"
+    embedder = create_embedder("lite")
+    with Gallery.create(tmp_path / "lite-gallery", embedder.identity) as g:
+        import_sources(g, embedder, [crops_dir])
+        CaseFile.create(path, "Robbery", "Det. Smith", g, build_engine(g).identity(), encrypt=False).close()
+    _downgrade_to_format_1(path)
+    journal_path().unlink()
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.Yes)
+    window = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat), detect_device=False)
+    qtbot.addWidget(window)
+    window.show()
+    window.open_case(path)
+    qtbot.waitUntil(lambda: window.session.is_open and window.session.case.version == 2 and not window.session.busy,
+                    timeout=60000)
+    assert asked and "earlier version" in asked[0]
+    qtbot.waitUntil(lambda: window.last_verification is not None and bool(window.last_verification.key_fingerprint),
+                    timeout=60000)
+    assert window.last_verification.ok, window.last_verification.lines()
+    window.session.close()
+    with CaseFile.open(path) as case:
+        assert any(e.event == "case.migrated" for e in case.audit_entries())
