@@ -90,6 +90,10 @@ class MainWindow(QMainWindow):
         self.report_action = self._action("&Export report…", self.export_report, None, file_menu)
         self.verify_action = self._action("&Verify case", lambda: self.session.verify(), None, file_menu,
                                           "Re-check the audit chain and re-hash every gallery image")
+        self.verify_report_action = self._action("Verify against a &report…", self.verify_against_report, None,
+                                                 file_menu, "Check the case still holds everything a report "
+                                                            "exported from it recorded")
+        self.verify_report_action.setEnabled(False)
         self.close_action = self._action("&Close case", self.close_case, QKeySequence.StandardKey.Close, file_menu)
         file_menu.addSeparator()
         self.quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit, file_menu)
@@ -169,7 +173,8 @@ class MainWindow(QMainWindow):
         open_ = self.session.is_open
         started = open_ and self.session.state is not None
         idle = not self.session.busy
-        for a in (self.save_action, self.verify_action, self.close_action, self.filter_action):
+        for a in (self.save_action, self.verify_action, self.verify_report_action, self.close_action,
+                  self.filter_action):
             a.setEnabled(open_)
         self.report_action.setEnabled(open_ and bool(self.report_available))
         for a in (self.ask_action, self.skip_action, self.dont_know_action):
@@ -350,6 +355,13 @@ class MainWindow(QMainWindow):
             self._update_actions()
 
         self.side.start(work, ok, failed, name="report check")
+
+    def verify_against_report(self, path: str | None = None) -> None:
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self, "Report of this case", self._last_dir(),
+                                                  "Reports (*.pdf *.html *.htm);;All files (*)")
+        if path:
+            self.session.verify(report=path)
 
     def export_report(self) -> None:
         if not (self.session.is_open and self.report_available):

@@ -230,15 +230,16 @@ class CaseSession(QObject):
 
         self._run(work, done, "Upgrading the case…")
 
-    def verify(self) -> None:
-        """Re-check the audit chain and re-hash the gallery images (own connection, side pool)."""
+    def verify(self, report: str | Path | None = None) -> None:
+        """Re-check the audit chain and re-hash the gallery images (own connection, side pool); with
+        ``report``, also check the case still holds the head that report recorded."""
         path = self.opened_case.path
 
         def work(_job):
             from engine.casefile import CaseFile
 
             with CaseFile.open(path) as case:
-                return case.verify()
+                return case.verify(report=report)
 
         self._run(work, self.verified.emit, "Verifying the case and re-hashing its images…", self.side_pool,
                   blocking=False)

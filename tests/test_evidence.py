@@ -297,3 +297,39 @@ def test_window_offers_to_migrate_a_format_1_case(qtbot, tmp_path, crops_dir, mo
     window.session.close()
     with CaseFile.open(path) as case:
         assert any(e.event == "case.migrated" for e in case.audit_entries())
+
+
+def test_window_verifies_against_a_report(qtbot, tmp_path, crops_dir, monkeypatch):
+    pytest.importorskip("pytestqt")
+    from PySide6.QtCore import QSettings
+
+    from desktop.main_window import MainWindow
+    from engine.embedder import create_embedder
+    from engine.engines import build_engine
+    from engine.report import write_report
+
+    path = tmp_path / "c.case"
+    embedder = create_embedder("lite")
+    with Gallery.create(tmp_path / "lite-gallery", embedder.identity) as g:
+        import_sources(g, embedder, [crops_dir])
+        with CaseFile.create(path, "Robbery", "Det. Smith", g, build_engine(g).identity()) as case:
+            case.mark(g.shas()[0], "match")
+    report = write_report(path, tmp_path / "r.html")
+    conn = raw_connect(path)  # the report export's row cut off
+    conn.execute("DELETE FROM audit WHERE seq = (SELECT MAX(seq) FROM audit)")
+    conn.commit()
+    conn.close()
+    monkeypatch.setenv("INTERREID_WORKSTATION", str(tmp_path / "elsewhere"))  # no journal: only the report knows
+    window = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat), detect_device=False)
+    qtbot.addWidget(window)
+    window.show()
+    window.open_case(path)
+    qtbot.waitUntil(lambda: window.last_verification is not None, timeout=60000)
+    assert window.last_verification.chain_ok  # on its own the cut does not show ...
+    assert window.verify_report_action.isEnabled()
+    window.last_verification = None
+    window.verify_against_report(str(report))
+    qtbot.waitUntil(lambda: window.last_verification is not None, timeout=60000)
+    assert not window.last_verification.ok  # ... against the report it does
+    assert "no record of exporting the report" in window.banner.text()
+    window.session.close()
