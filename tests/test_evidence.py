@@ -333,3 +333,17 @@ def test_window_verifies_against_a_report(qtbot, tmp_path, crops_dir, monkeypatc
     assert not window.last_verification.ok  # ... against the report it does
     assert "no record of exporting the report" in window.banner.text()
     window.session.close()
+
+
+def test_gallery_rekey_reseals_database_and_thumbnails(tmp_path, crops_dir, capsys, monkeypatch):
+    from engine.cli.main import main
+
+    g = tmp_path / "g"
+    assert main(["gallery", "import", str(crops_dir), "--gallery", str(g)]) == 0
+    (tmp_path / "new.txt").write_text("the new gallery passphrase\n")
+    assert main(["gallery", "rekey", str(g), "--new-key-file", str(tmp_path / "new.txt")]) == 0
+    assert "12 thumbnails re-sealed" in capsys.readouterr().out
+    assert main(["gallery", "info", str(g)]) == 2  # the old passphrase no longer opens it
+    monkeypatch.setenv("INTERREID_KEY_FILE", str(tmp_path / "new.txt"))
+    with Gallery.open(g) as gal:
+        assert len(gal) == 12 and gal.thumbnail_bytes(3)[:2] == b"\xff\xd8"

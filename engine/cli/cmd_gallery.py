@@ -26,6 +26,13 @@ def register(sub) -> None:
     imp.add_argument("--json", action="store_true", help="print the import report as JSON")
     imp.set_defaults(func=cmd_import)
 
+    rk = gsub.add_parser("rekey", help="change the passphrase an encrypted gallery (database and thumbnails) is "
+                                       "encrypted with; run it with 'case rekey' so cases and galleries agree")
+    rk.add_argument("gallery", metavar="DIR")
+    rk.add_argument("--new-key-file", metavar="FILE", required=True,
+                    help="file whose first line is the new passphrase")
+    rk.set_defaults(func=cmd_rekey)
+
     info = gsub.add_parser("info", help="counts, engine, index backend and skipped files of a gallery")
     info.add_argument("gallery", metavar="DIR")
     info.add_argument("--json", action="store_true")
@@ -92,6 +99,41 @@ def cmd_import(args) -> int:
               f"in {report.elapsed_s:.1f} s; the gallery now holds {total} images.")
         for path, reason in report.skipped:
             print(f"skipped {printable(path)}: {reason}")
+    return 0
+
+
+def cmd_rekey(args) -> int:
+    from pathlib import Path
+
+    from ..gallery.store import DB_NAME, Gallery
+    from ..storage import blobs, keys, rekey_database
+
+    try:
+        new = Path(args.new_key_file).read_text(encoding="utf-8").splitlines()[0]
+    except (OSError, UnicodeDecodeError, IndexError):
+        raise UserError(f"The new key file {args.new_key_file} cannot be read or is empty; write the new passphrase "
+                        "on its first line.") from None
+    if not new:
+        raise UserError("An empty passphrase cannot protect a gallery; nothing was changed.")
+    with Gallery.open(args.gallery) as gallery:  # proves the current passphrase opens it
+        if not gallery.encrypted:
+            raise UserError(f"Gallery {gallery.folder} is not encrypted; import into a new gallery to have it "
+                            "encrypted.")
+        folder = gallery.folder
+        gallery.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    from ..gallery.importer import _ImportLock
+
+    old = keys.get_passphrase("the gallery's current passphrase")
+    with _ImportLock(folder):
+        sealed = 0
+        for thumb in sorted((folder / "thumbs").rglob("*.jpg")):
+            data = thumb.read_bytes()
+            if blobs.is_sealed(data):
+                salt = data[len(blobs.MAGIC):len(blobs.MAGIC) + 16]
+                blobs.write_private(thumb, blobs.seal(blobs.unseal(data, old), salt, new))
+                sealed += 1
+        what = rekey_database(folder / DB_NAME, old, new, what="gallery")
+    print(f"{folder}: database {what}; {sealed} thumbnails re-sealed with the new passphrase")
     return 0
 
 
