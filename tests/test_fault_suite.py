@@ -149,16 +149,16 @@ def test_kill_during_import_then_resume(tmp_path, src):
 def test_kill_during_case_creation_leaves_a_case_or_nothing(tmp_path, gallery_dir):
     rng = random.Random(2)
     full = timed(do_create, tmp_path / "ref.case", gallery_dir)
-    ok = 0
+    ok = killed = 0
     for n in range(KILLS):
         path = tmp_path / f"c{n}.case"
-        kill_at_random(do_create, (path, gallery_dir), full * 1.5, rng)
+        killed += kill_at_random(do_create, (path, gallery_dir), full * 1.5, rng)
         if path.exists():
             ok += case_is_intact(path)
         else:
             do_create(path, gallery_dir)  # the name is not blocked
             ok += case_is_intact(path)
-    print(f"\nfault suite: case creation intact or absent and re-creatable {ok}/{KILLS}")
+    print(f"\nfault suite: case creation intact or absent and re-creatable {ok}/{KILLS} ({killed} killed mid-way)")
     assert ok == KILLS
 
 
@@ -167,18 +167,18 @@ def test_kill_during_interview_keeps_every_committed_round(tmp_path, gallery_dir
     path = tmp_path / "c.case"
     do_create(path, gallery_dir)
     full = timed(do_rounds, path, 3)
-    intact = 0
+    intact = killed = 0
     for _ in range(KILLS):
         with CaseFile.open(path) as c:
             before = c.audit_entries()
-        kill_at_random(do_rounds, (path, 3), full * 1.2, rng)
+        killed += kill_at_random(do_rounds, (path, 3), full * 1.2, rng)
         with CaseFile.open(path) as c:
             after = c.audit_entries()
         # nothing committed is lost or changed, the case verifies, and the next rounds follow on
         if after[:len(before)] == before and case_is_intact(path):
             do_rounds(path, 1)
             intact += case_is_intact(path)
-    print(f"\nfault suite: interview kept and resumed {intact}/{KILLS}")
+    print(f"\nfault suite: interview kept and resumed {intact}/{KILLS} ({killed} killed mid-way)")
     assert intact == KILLS
 
 
@@ -188,15 +188,16 @@ def test_kill_during_report_export(tmp_path, gallery_dir):
     do_create(path, gallery_dir)
     do_rounds(path, 2)
     full = timed(do_report, path, tmp_path / "ref.html")
-    ok = 0
+    ok = killed = 0
     for n in range(KILLS):
         out = tmp_path / f"r{n}.html"
-        kill_at_random(do_report, (path, out), full * 1.2, rng)
+        killed += kill_at_random(do_report, (path, out), full * 1.2, rng)
         sidecar = Path(f"{out}.sha256")
         complete = not sidecar.exists() or sidecar.read_text().split()[-2] == __import__("hashlib").sha256(
             out.read_bytes()).hexdigest()
         ok += bool(complete and case_is_intact(path))
-    print(f"\nfault suite: report export left the case intact and no half report {ok}/{KILLS}")
+    print(f"\nfault suite: report export left the case intact and no half report {ok}/{KILLS} ({killed} killed "
+          "mid-way)")
     assert ok == KILLS
 
 
