@@ -149,7 +149,7 @@ class Gallery:
             gallery.close()
             raise
         with _guard(folder):
-            gallery.conn.execute("PRAGMA journal_mode=WAL")  # only once it proved a gallery: a foreign file stays as it is
+            gallery.conn.execute("PRAGMA journal_mode=WAL")  # only once it proved a gallery (a foreign file stays)
         return gallery
 
     def _init_schema(self, embedder: EmbedderIdentity) -> None:

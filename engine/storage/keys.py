@@ -211,7 +211,8 @@ def rewrap_signing_key(new_passphrase: str) -> bool:
     key = signing_key()
     raw = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
                             serialization.NoEncryption())
-    record = {"version": 1, "algorithm": "Ed25519", "public": public_key_hex(key), "wrapped": _wrap(raw, new_passphrase)}
+    record = {"version": 1, "algorithm": "Ed25519", "public": public_key_hex(key),
+              "wrapped": _wrap(raw, new_passphrase)}
     tmp = path.with_name(f".{path.name}.{os.getpid()}")
     fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
