@@ -17,7 +17,18 @@ def passphrase_needed(path: Path | None, new: bool) -> bool:
 
     if passphrase_available():
         return False
-    return new or (path is not None and is_encrypted(path))
+    if new or path is None:
+        return new
+    if is_encrypted(path):
+        return True
+    try:  # a plain case may search an encrypted gallery
+        from engine.casefile import CaseFile
+
+        with CaseFile.open(path) as case:
+            folder = case.meta("gallery_path")
+    except Exception:  # noqa: BLE001  (opening reports its own problem, in one sentence, just after)
+        return False
+    return bool(folder) and is_encrypted(Path(folder) / "gallery.db")
 
 
 def ensure_passphrase(parent: QWidget, path: Path | None = None, new: bool = False, ask=None) -> bool:

@@ -28,6 +28,7 @@ ENV_KDF = "INTERREID_KDF"
 SIGNING_KEY_FILE = "signing-key.json"
 
 _passphrase: str | None = None
+_may_prompt = True
 
 
 class KeyMissingError(UserError):
@@ -50,6 +51,12 @@ def set_passphrase(value: str | None) -> None:
     """Remember the passphrase for this process (the desktop asks once per session)."""
     global _passphrase
     _passphrase = value
+
+
+def set_prompting(allowed: bool) -> None:
+    """The desktop app asks in its own dialog: it turns terminal prompts off for the whole process."""
+    global _may_prompt
+    _may_prompt = allowed
 
 
 def passphrase_available() -> bool:
@@ -81,7 +88,7 @@ def get_passphrase(what: str = "file", path: str | Path | None = None, confirm: 
     value = _from_key_file()
     if value is not None:
         return value
-    if sys.stdin is not None and sys.stdin.isatty():
+    if _may_prompt and sys.stdin is not None and sys.stdin.isatty():
         import getpass
 
         where = f" {path}" if path else ""
