@@ -239,3 +239,17 @@ def test_gallery_locked_by_another_program_is_one_sentence(capsys, lite, tmp_pat
     assert rc == 2 and one_sentence(err) and "in use" in err
     rc, out, _ = cli(capsys, "gallery", "import", more, "--gallery", g)  # nothing lost; it resumes
     assert rc == 0 and "now holds 13 images" in out
+
+
+def test_report_of_a_damaged_case_is_one_sentence(capsys, lite, tmp_path):
+    from rawcase import raw_connect
+
+    _, case = lite
+    conn = raw_connect(case)
+    conn.execute("DROP TABLE marks")
+    conn.commit()
+    conn.close()
+    rc, _, err = cli(capsys, "case", "report", case, "--out", tmp_path / "r.html")
+    assert rc == 2 and one_sentence(err) and "damaged" in err
+    rc, out, _ = cli(capsys, "case", "verify", case)
+    assert rc == 1 and "marks table is missing" in out

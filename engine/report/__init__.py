@@ -50,8 +50,14 @@ def write_report(case_path: str | Path, out: str | Path) -> Path:
         raise UserError(f"Folder {out.parent} does not exist; choose another place for the report.")
     if out.is_dir():
         raise UserError(f"{out} is a folder; give a file name ending in .pdf or .html for the report.")
+    from ..storage import DatabaseError
+
     with CaseFile.open(case_path) as case:
-        data = collect(case)
+        try:
+            data = collect(case)
+        except DatabaseError as exc:
+            raise UserError(f"The case file {case.path} is damaged ({exc}), so no report can be written; "
+                            "'interreid case verify' says what is missing.") from None
         fd, tmp_name = tempfile.mkstemp(prefix=".report-", suffix=out.suffix, dir=out.parent)
         os.close(fd)
         tmp = Path(tmp_name)
