@@ -252,6 +252,8 @@ class CaseFile:
         try:
             with self.conn:
                 if self._depth == 1:
+                    if not self.conn.in_transaction:  # take the write lock first: a read-then-write
+                        self.conn.execute("BEGIN IMMEDIATE")  # could not wait for another writer
                     self._sign_here()
                 yield self.conn
         except storage.OperationalError as exc:
