@@ -163,6 +163,10 @@ class CaseFile:
                 os.link(tmp, path)  # no-clobber: a file made meanwhile under this name is kept
             except FileExistsError:
                 raise CaseFileError(f"{path} already exists; choose a new file name for the case.") from None
+            except OSError:  # a file system without hard links (some USB drives, network shares)
+                if path.exists():
+                    raise CaseFileError(f"{path} already exists; choose a new file name for the case.") from None
+                os.rename(tmp, path)
         finally:
             for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
                 leftover.unlink(missing_ok=True)
