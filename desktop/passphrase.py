@@ -12,11 +12,18 @@ from PySide6.QtWidgets import QInputDialog, QLineEdit, QWidget
 
 
 def passphrase_needed(path: Path | None, new: bool) -> bool:
-    from engine.storage import is_encrypted
-    from engine.storage.keys import passphrase_available
+    from engine.storage import KeyMissingError, is_encrypted, open_database
+    from engine.storage.keys import passphrase_available, set_passphrase
 
     if passphrase_available():
-        return False
+        if path is None or not is_encrypted(path):
+            return False
+        try:  # the passphrase known so far (typed earlier, or the key file) may not be this case's
+            open_database(path, wal=False).close()
+            return False
+        except KeyMissingError:
+            set_passphrase(None)
+            return True
     if new or path is None:
         return new
     if is_encrypted(path):

@@ -213,7 +213,7 @@ def test_window_asks_for_the_passphrase_and_shows_verification(qtbot, tmp_path, 
     passphrase = Path(os.environ["INTERREID_KEY_FILE"]).read_text().strip()
     monkeypatch.delenv("INTERREID_KEY_FILE")
     keys.set_passphrase(None)
-    answers = [("", False), (passphrase, True)]
+    answers = [("", False), ("a wrong guess", True), (passphrase, True)]
     original = pp.ensure_passphrase
     monkeypatch.setattr("desktop.main_window.ensure_passphrase",
                         lambda parent, path=None, new=False: original(parent, path, new, ask=lambda: answers.pop(0)))
@@ -222,9 +222,12 @@ def test_window_asks_for_the_passphrase_and_shows_verification(qtbot, tmp_path, 
     window.show()
     window.open_case(path)  # cancelled: nothing opened, one message
     assert not window.session.is_open and "needs the workstation passphrase" in window.banner.text()
-    window.open_case(path)
+    window.open_case(path)  # a wrong passphrase: one sentence in the window, nothing opened
+    qtbot.waitUntil(lambda: "another passphrase" in window.banner.text(), timeout=60000)
+    assert not window.session.is_open
+    window.open_case(path)  # asked again (the wrong one is forgotten), and it opens
     qtbot.waitUntil(lambda: window.session.is_open and window.last_verification is not None, timeout=60000)
-    assert window.last_verification.ok and window.last_verification.key_fingerprint
+    assert window.last_verification.ok and window.last_verification.key_fingerprint and not answers
     window.session.close()
     keys.set_passphrase(None)
 
