@@ -103,7 +103,13 @@ def case_summary(case) -> dict:
     from ..casefile.case import InterviewRecords
 
     rec = InterviewRecords(case)
-    return {"metadata": case.metadata(), "rounds": rec.rounds(include_undone=True),
+    from ..storage.keys import key_fingerprint
+
+    meta = case.metadata()
+    key = meta.get("signing_public_key")
+    security = {"encrypted": case.encrypted, "format": case.version, "head": case.head(),
+                "signing_key": key_fingerprint(key) if key else None}
+    return {"metadata": meta, "security": security, "rounds": rec.rounds(include_undone=True),
             "candidates": rec.candidates(), "marks": case.current_marks(), "witness_views": case.witness_views(),
             "audit": [e.__dict__ for e in case.audit_entries()]}
 
@@ -133,7 +139,11 @@ def cmd_show(args) -> int:
         print(f"mark         {mk['mark']:<9} {sha[:16]}…  {mk['note']}")
     for v in summary["witness_views"]:
         print(f"SHOWN TO WITNESS {v['sha256'][:16]}… at {v['at']} {v['note']}")
-    print(f"audit log    {len(summary['audit'])} rows")
+    sec = summary["security"]
+    head = sec["head"] or {}
+    print(f"audit log    {len(summary['audit'])} rows" + (f", head row {head['seq']} {head['hash'][:16]}…" if head else "")
+          + (f", signed by workstation key {sec['signing_key']}" if sec["signing_key"] else ", not signed (format 1)"))
+    print(f"file         format {sec['format']}, " + ("encrypted at rest" if sec["encrypted"] else "NOT encrypted"))
     return 0
 
 
