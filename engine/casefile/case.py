@@ -131,6 +131,7 @@ class CaseFile:
         investigator = _text(investigator, "investigator")
         if not title.strip():
             raise CaseFileError("A case needs a title; give one with --title.")
+        _remove_stale_temporaries(path)
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.creating")
         try:
             conn = _connect(tmp, create=True, encrypt=encrypt, label=path)
@@ -636,6 +637,18 @@ class CaseFile:
         for key in latest:
             if key not in seen and key[0] in tables:
                 result.data_problems.append(f"{key[0]} row {key[1]} was deleted")
+
+
+def _remove_stale_temporaries(path: Path, older_than_s: float = 600.0) -> None:
+    """Hidden files a killed 'case new' left beside ``path`` (never a finished case: those are renamed)."""
+    import time
+
+    for stale in path.parent.glob(f".{path.name}.*.creating*"):
+        try:
+            if time.time() - stale.stat().st_mtime > older_than_s:
+                stale.unlink()
+        except OSError:
+            continue
 
 
 def trusted_keys() -> set[str]:
