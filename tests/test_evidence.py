@@ -349,3 +349,18 @@ def test_gallery_rekey_reseals_database_and_thumbnails(tmp_path, crops_dir, caps
     monkeypatch.setenv("INTERREID_KEY_FILE", str(tmp_path / "new.txt"))
     with Gallery.open(g) as gal:
         assert len(gal) == 12 and gal.thumbnail_bytes(3)[:2] == b"\xff\xd8"
+
+
+def test_rekey_encrypts_a_plain_case_and_plain_decrypts(tmp_path, gallery, monkeypatch):
+    path = tmp_path / "c.case"
+    CaseFile.create(path, "Robbery", "Det. Smith", gallery, {"kind": "test"}, encrypt=False).close()
+    out = run("case", "rekey", path, "--new-key-file", os.environ["INTERREID_KEY_FILE"], stdin="")
+    assert out.returncode == 0, out.stderr
+    assert is_encrypted(path) and stat.S_IMODE(path.stat().st_mode) == 0o600
+    with CaseFile.open(path) as case:
+        assert case.verify(rehash_images=False).ok
+    out = run("case", "rekey", path, "--plain", stdin="")
+    assert out.returncode == 0, out.stderr
+    assert path.read_bytes().startswith(b"SQLite format 3")
+    with CaseFile.open(path) as case:
+        assert [e.event for e in case.audit_entries()][-1] == "case.rekeyed" and case.verify(rehash_images=False).ok
