@@ -28,6 +28,10 @@ def passphrase_needed(path: Path | None, new: bool) -> bool:
         return new
     if is_encrypted(path):
         return True
+    from engine.storage.keys import signing_key_locked
+
+    if signing_key_locked():  # every record written to the case is signed with the (locked) key
+        return True
     try:  # a plain case may search an encrypted gallery
         from engine.casefile import CaseFile
 

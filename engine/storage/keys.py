@@ -199,6 +199,17 @@ def signing_key():
     return key
 
 
+def signing_key_locked() -> bool:
+    """True when the signing key is wrapped with the passphrase and not unlocked in this process."""
+    path = workstation_dir() / SIGNING_KEY_FILE
+    if str(path) in _signing_cache:
+        return False
+    try:
+        return "wrapped" in json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+
+
 def workstation_public_key() -> str | None:
     """This workstation's public key (hex), without unlocking the private key; None if none yet."""
     path = workstation_dir() / SIGNING_KEY_FILE
