@@ -105,17 +105,28 @@ class Gallery:
         folder = Path(folder).expanduser().absolute()
         if folder.exists() and not folder.is_dir():
             raise GalleryError(f"{folder} is a file, not a folder; give a folder for the gallery.")
-        if folder.is_dir() and not (folder / DB_NAME).exists() and any(folder.iterdir()):
+        if folder.is_dir() and not (folder / DB_NAME).exists() and any(p.name != ".import.lock" for p in folder.iterdir()):
             raise GalleryError(
                 f"{folder} is not empty and is not a gallery; choose a new or empty folder for it."
             )
-        new = not (folder / DB_NAME).exists()
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        gallery = cls(folder, _connect(folder / DB_NAME, create=True, encrypt=encrypt))
-        gallery._init_schema(embedder)
-        if new and encrypt:
-            with gallery.conn:
-                gallery.set_meta("thumb_salt", os.urandom(16).hex())
+        import fcntl
+
+        lock = os.open(folder / ".import.lock", os.O_CREAT | os.O_RDWR, 0o600)
+        try:  # two processes creating one gallery at once: the second waits and opens what the first made
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            new = not (folder / DB_NAME).exists()
+            gallery = cls(folder, _connect(folder / DB_NAME, create=True, encrypt=encrypt))
+            try:
+                gallery._init_schema(embedder)
+                if new and encrypt:
+                    with gallery.conn:
+                        gallery.set_meta("thumb_salt", os.urandom(16).hex())
+            except BaseException:
+                gallery.close()
+                raise
+        finally:
+            os.close(lock)  # releases the lock
         return gallery
 
     @property

@@ -54,7 +54,10 @@ def is_encrypted(path: str | Path) -> bool:
 
 
 def _touch_private(path: Path) -> None:
-    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, FILE_MODE)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, FILE_MODE)
+    except FileExistsError:  # another process made it first: it is opened as it is
+        return
     os.close(fd)
 
 
