@@ -105,14 +105,15 @@ class Gallery:
         folder = Path(folder).expanduser().absolute()
         if folder.exists() and not folder.is_dir():
             raise GalleryError(f"{folder} is a file, not a folder; give a folder for the gallery.")
-        if folder.is_dir() and not (folder / DB_NAME).exists() and any(p.name != ".import.lock" for p in folder.iterdir()):
+        if folder.is_dir() and not (folder / DB_NAME).exists() and any(
+                p.name not in (".import.lock", ".create.lock") for p in folder.iterdir()):
             raise GalleryError(
                 f"{folder} is not empty and is not a gallery; choose a new or empty folder for it."
             )
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         import fcntl
 
-        lock = os.open(folder / ".import.lock", os.O_CREAT | os.O_RDWR, 0o600)
+        lock = os.open(folder / ".create.lock", os.O_CREAT | os.O_RDWR, 0o600)  # not the import's lock
         try:  # two processes creating one gallery at once: the second waits and opens what the first made
             fcntl.flock(lock, fcntl.LOCK_EX)
             new = not (folder / DB_NAME).exists()
