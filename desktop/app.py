@@ -47,7 +47,11 @@ def run_app(case_path: str | None = None, gallery: str | None = None, demo: bool
     demo: ``desktop/demo_start.py``)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     app = create_application()
+    from engine.storage.keys import set_prompting
+
     from .main_window import MainWindow
+
+    set_prompting(False)  # the window asks for the passphrase itself, never a terminal it may not have
 
     sys.excepthook = _log_uncaught
     window = MainWindow()

@@ -7,9 +7,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QProcess, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QProgressBar, QStackedWidget,
+from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar, QStackedWidget,
                                QVBoxLayout, QWidget)
 
+from .passphrase import ensure_passphrase
 from .plain import plain_engine
 from .session import CaseSession, case_title
 from .settings import add_recent_case, open_settings, recent_cases, recent_titles
@@ -104,6 +105,10 @@ class MainWindow(QMainWindow):
         self.verify_action = self._action("&Verify case", self.verify_case, "Ctrl+Shift+V", file_menu,
                                           "Check that the case file's record is unbroken and that every gallery "
                                           "image is unchanged")
+        self.verify_report_action = self._action("Verify against a &report…", self.verify_against_report, None,
+                                                 file_menu, "Check the case still holds everything a report "
+                                                            "exported from it recorded")
+        self.verify_report_action.setEnabled(False)
         self.close_action = self._action("&Close case", self.close_case, "Ctrl+W", file_menu)
         file_menu.addSeparator()
         self.quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit, file_menu)
@@ -223,7 +228,8 @@ class MainWindow(QMainWindow):
         open_ = self.session.is_open
         started = open_ and self.session.state is not None
         idle = not self.session.busy
-        for a in (self.save_action, self.verify_action, self.close_action, self.filter_action):
+        for a in (self.save_action, self.verify_action, self.verify_report_action, self.close_action,
+                  self.filter_action):
             a.setEnabled(open_)
         self.lineup_action.setEnabled(started and idle)
         self.answer_action.setEnabled(started)
@@ -239,6 +245,10 @@ class MainWindow(QMainWindow):
         path = Path(path)
         if not path.is_file():
             self.show_message(f"Case file {path} does not exist; check the path or choose another case.", "error")
+            return
+        if not ensure_passphrase(self, path):
+            self.show_message("The case was not opened: it is encrypted and needs the workstation passphrase.",
+                              "warning")
             return
         self.banner.hide()
         self.session.open(path)
@@ -289,6 +299,25 @@ class MainWindow(QMainWindow):
         if opened.state is None:
             self.interview_page.questions.description.setFocus()
         self._update_actions()
+        self._offer_migration()
+
+    def _offer_migration(self) -> None:
+        """A case made by an earlier interreid is read as it is; adding to it needs its format upgraded."""
+        from engine.casefile.case import CASE_SCHEMA_VERSION
+
+        case = self.session.case
+        if case is None or getattr(case, "version", CASE_SCHEMA_VERSION) >= CASE_SCHEMA_VERSION:
+            return
+        answer = QMessageBox.question(
+            self, "Case made by an earlier interreid",
+            f"This case was made by an earlier version of interreid (format {case.version}). It can be read and "
+            "verified as it is, but nothing can be added to it until it is upgraded. Upgrade it now? The upgrade "
+            "keeps every record and is itself recorded in the case's audit log.")
+        if answer == QMessageBox.StandardButton.Yes:
+            self.session.migrate()
+        else:
+            self.show_message("The case is open to read only: upgrade it (File → Open again, or 'interreid case "
+                              "migrate') before adding to it.", "warning")
 
     def _on_state(self, state) -> None:
         if self.banner.level == "error":
@@ -331,6 +360,10 @@ class MainWindow(QMainWindow):
         self._create_case(request)
 
     def _create_case(self, request: NewCaseRequest) -> None:
+        if not ensure_passphrase(self, new=True):
+            self.show_message("No case was created: new cases are encrypted and need a workstation passphrase.",
+                              "warning")
+            return
         self.banner.hide()
         self.session.create_and_open(request)
 
@@ -349,6 +382,7 @@ class MainWindow(QMainWindow):
 
     def _run_import(self, gallery: Path, sources: list[Path], engine: str = "lite",
                     pack: str | None = None) -> ImportDialog:
+        ensure_passphrase(self, new=True)  # cancelled: a new gallery is imported unencrypted
         dialog = ImportDialog(gallery, sources, engine=engine, parent=self, pack=pack)
         dialog.start()
         dialog.exec()
@@ -382,6 +416,13 @@ class MainWindow(QMainWindow):
             self._update_actions()
 
         self.side.start(work, ok, failed, name="report check")
+
+    def verify_against_report(self, path: str | None = None) -> None:
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self, "Report of this case", self._last_dir(),
+                                                  "Reports (*.pdf *.html *.htm);;All files (*)")
+        if path:
+            self.session.verify(report=path)
 
     def export_report(self) -> None:
         if not (self.session.is_open and self.report_available):

@@ -291,15 +291,27 @@ class CaseSession(QObject):
         timer.timeout.connect(poll)
         timer.start()
 
-    def verify(self) -> None:
-        """Re-check the audit chain and re-hash the gallery images (own connection, side pool)."""
+    def migrate(self) -> None:
+        """Upgrade a case made by an earlier interreid (recorded in its audit log), then verify it."""
+        def work(_job):
+            return self.case.migrate()
+
+        def done(steps):
+            self.info.emit("Case upgraded to the current format: " + "; ".join(steps) + ".")
+            self.verify()
+
+        self._run(work, done, "Upgrading the case…")
+
+    def verify(self, report: str | Path | None = None) -> None:
+        """Re-check the audit chain and re-hash the gallery images (own connection, side pool); with
+        ``report``, also check the case still holds the head that report recorded."""
         path = self.opened_case.path
 
         def work(_job):
             from engine.casefile import CaseFile
 
             with CaseFile.open(path) as case:
-                return case.verify()
+                return case.verify(report=report)
 
         def done(verification):
             if self.opened_case is not None and self.opened_case.path == path:  # still the open case
@@ -489,15 +501,7 @@ class CaseSession(QObject):
         out = Path(out)
 
         def work(_job):
-            import sqlite3
-
-            dest = sqlite3.connect(str(out))
-            try:
-                self.case.conn.backup(dest)
-            finally:
-                dest.close()
-            self.case.log_event("case", "case.copied", {"to": str(out)})
-            return out
+            return self.case.save_copy(out)  # a byte copy: encrypted as the case is, 0600
 
         self._run(work, lambda p: self.info.emit(f"Saved a copy of the case to {p}."), "Saving a copy…")
 

@@ -76,5 +76,6 @@ def new_demo_case(gallery_folder: Path) -> Path:
     cases.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
     path = cases / f"demo-{stamp}.case"
-    new_case(path, "Demo case (OpenCV sample footage)", None, gallery_folder).close()
+    # the demo is not a real case: plain
+    new_case(path, "Demo case (OpenCV sample footage)", None, gallery_folder, encrypt=False).close()
     return path

@@ -100,6 +100,10 @@ def build_engine(gallery, selector: str = "kmeans", questioner: str = "infogain"
     if ident.name == LITE_EMBEDDER:
         from .lite.retriever import LiteRetriever
 
+        if pack:
+            raise UserError(f"Gallery {gallery.folder} was imported with the lite engine, which uses no model pack; "
+                            "leave out --pack, or import into a new gallery with --engine full --pack.")
+
         return EngineParts("lite", LiteRetriever(), make_selector(selector), make_questioner(questioner))
     from .full import open_pack_for_gallery  # noqa: PLC0415
 

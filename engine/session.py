@@ -106,7 +106,11 @@ def open_case(path: str | Path, gallery: str | Path | None = None, selector: str
         opened = Gallery.open(folder)
         warnings = []
         if opened.fingerprint() != meta.get("gallery_fingerprint"):
-            warnings.append(FINGERPRINT_WARNING)
+            held = {sha for _i, sha, _p in case.gallery_snapshot()}
+            newer = sum(1 for sha in opened.shas() if sha not in held)
+            warnings.append(FINGERPRINT_WARNING if not newer else FINGERPRINT_WARNING.rstrip(".") + (
+                f"; its {newer} newer image(s) are left out of this interview ('interreid case extend', or "
+                "Extend in the app, adds them, recorded in the case)."))
         chosen = meta.get("engine") or {}
         recorded = chosen.get("treid")  # the T-ReID model the case was made with, unless another is named
         if not treid and recorded:
@@ -128,12 +132,13 @@ def open_case(path: str | Path, gallery: str | Path | None = None, selector: str
 def new_case(path: str | Path, title: str, investigator: str | None, gallery: str | Path,
              selector: str | None = None, questioner: str | None = None, pack=None,
              load_questioner: bool = False, treid: str | None = None,
-             treid_weight: float | None = None) -> CaseSession:
+             treid_weight: float | None = None, encrypt: bool = True) -> CaseSession:
     """Create a case file for an interview on ``gallery`` (a folder): gallery -> engine -> case.
 
     The engine is built first, so a bad selector/questioner/pack is refused before any file is
     written; ``load_questioner=False`` leaves a LLaVA questioner unloaded (the caller loads it).
-    Returns the open session; close it (or use ``with``) when done."""
+    ``encrypt`` (default on) encrypts the case at rest with the workstation's passphrase (the demo's
+    case is plain). Returns the open session; close it (or use ``with``) when done."""
     import getpass
 
     from .casefile import CaseFile
@@ -143,7 +148,7 @@ def new_case(path: str | Path, title: str, investigator: str | None, gallery: st
         if len(session.gallery) == 0:
             raise UserError(f"Gallery {session.gallery.folder} holds no images; import some before opening a case.")
         session.case = CaseFile.create(path, title, investigator or getpass.getuser(), session.gallery,
-                                       session.engine.identity())
+                                       session.engine.identity(), encrypt=encrypt)
         return session
     except BaseException:
         session.close()
@@ -163,19 +168,21 @@ def open_embedder(engine: str = "lite", pack=None):
 
 def import_into(gallery: str | Path, sources, engine: str = "lite", pack=None, embedder=None,
                 index: str | None = None, progress: Callable | None = None, cancel: Callable[[], bool] | None = None,
-                keep_open: bool = False, video_options=None):
+                keep_open: bool = False, video_options=None, encrypt: bool = False):
     """Import folders (or files) into the gallery in ``gallery`` (created if new): embedder ->
     Gallery.create -> import. Resumable: importing the same sources again continues.
 
     ``embedder`` (an open embedder) is used instead of ``engine``/``pack`` when given; ``index``
-    sets the gallery's index backend (auto | exact | hnsw). Returns the ImportReport, or
+    sets the gallery's index backend (auto | exact | hnsw); ``encrypt`` encrypts a new
+    gallery at rest (the CLI and the app ask for it unless told not to; the demo's and a
+    benchmark's galleries are plain). Returns the ImportReport, or
     (report, open gallery) with ``keep_open`` (the caller closes it). A KeyboardInterrupt leaves
     the imported part saved."""
     from .gallery.importer import import_sources
     from .gallery.store import Gallery
 
     embedder = embedder if embedder is not None else open_embedder(engine, pack)
-    opened = Gallery.create(gallery, embedder.identity)
+    opened = Gallery.create(gallery, embedder.identity, encrypt=encrypt)
     try:
         if index:
             opened.set_index_backend(index)

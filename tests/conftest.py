@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+# Session-wide defaults for fixtures wider than one test (module/session scope): a temporary
+# workstation folder and passphrase file, never the user's own. Each test then gets its own (below).
+_SESSION_KEYS = tempfile.mkdtemp(prefix="interreid-test-keys-")
+atexit.register(shutil.rmtree, _SESSION_KEYS, True)
+PASSPHRASE = "correct horse battery staple"
+Path(_SESSION_KEYS, "passphrase.txt").write_text(PASSPHRASE + "\n", encoding="utf-8")
+os.environ["INTERREID_WORKSTATION"] = str(Path(_SESSION_KEYS, "workstation"))
+os.environ["INTERREID_KEY_FILE"] = str(Path(_SESSION_KEYS, "passphrase.txt"))
+os.environ["INTERREID_KDF"] = "fast"
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
@@ -32,6 +45,16 @@ def _data_dir(tmp_path, monkeypatch, demo_clip):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     if demo_clip is not None:
         monkeypatch.setenv("INTERREID_DEMO_VIDEO", str(demo_clip))
+    # The workstation's keys (signing key, anchor journal) and the passphrase that encrypts new case
+    # files come from a temporary folder and key file, never from a prompt; scrypt runs cheap.
+    monkeypatch.setenv("INTERREID_WORKSTATION", str(tmp_path / "workstation"))
+    key_file = tmp_path / "passphrase.txt"
+    key_file.write_text(PASSPHRASE + "\n", encoding="utf-8")
+    monkeypatch.setenv("INTERREID_KEY_FILE", str(key_file))
+    monkeypatch.setenv("INTERREID_KDF", "fast")
+    from engine.storage import keys
+
+    keys.set_passphrase(None)
 
 
 @pytest.fixture

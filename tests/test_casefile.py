@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import numpy as np
 import pytest
 
+from rawcase import raw_connect
 from engine.casefile import CaseFile
 from engine.casefile.case import InterviewRecords
 from engine.errors import CaseFileError
@@ -51,7 +50,7 @@ def test_new_case_holds_metadata_and_intact_chain(case_path, gallery):
 
 
 def _tamper(path, sql, *args):
-    conn = sqlite3.connect(path)
+    conn = raw_connect(path)
     conn.execute(sql, args)
     conn.commit()
     conn.close()
@@ -72,12 +71,12 @@ def test_deleted_audit_row_detected(case_path):
 
 
 def test_reordered_audit_rows_detected(case_path):
-    conn = sqlite3.connect(case_path)
+    conn = raw_connect(case_path)
     rows = conn.execute("SELECT * FROM audit ORDER BY seq").fetchall()
     conn.execute("DELETE FROM audit")
     rows[2], rows[3] = rows[3], rows[2]
     for new_seq, row in enumerate(rows, start=1):  # renumber so only the order betrays it
-        conn.execute("INSERT INTO audit VALUES (?,?,?,?,?,?,?,?,?)", (new_seq, *row[1:]))
+        conn.execute("INSERT INTO audit VALUES (?,?,?,?,?,?,?,?,?,?)", (new_seq, *row[1:]))
     conn.commit()
     conn.close()
     with CaseFile.open(case_path) as case:
@@ -124,7 +123,7 @@ def test_refuses_to_overwrite(case_path, gallery):
 
 
 def test_locked_case_file_is_a_clear_error(case_path):
-    blocker = sqlite3.connect(case_path)
+    blocker = raw_connect(case_path)
     blocker.execute("BEGIN EXCLUSIVE")
     try:
         with pytest.raises(CaseFileError, match="in use"):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
+import sqlite3  # noqa: F401
+
+from rawcase import raw_connect
 import subprocess
 import sys
 from pathlib import Path
@@ -85,7 +87,7 @@ def test_case_new_interview_verify_and_tamper(tmp_path, gallery):
     assert rounds[1]["asked"] == "What about shoes?"
     ok = run("case", "verify", case)
     assert ok.returncode == 0 and "chain intact" in ok.stdout
-    conn = sqlite3.connect(case)
+    conn = raw_connect(case)
     conn.execute("UPDATE rounds SET answer = 'Green.' WHERE round = 1")
     conn.commit()
     conn.close()
@@ -113,5 +115,7 @@ def test_bench_speed_quick(tmp_path):
     video = [r for r in rows if r["group"] == "video"]
     if (ROOT / "resources" / "demo" / "vtest.avi").is_file():
         assert video and video[0]["ratio_vs_reference"] > 0 and set(video[0]["stage_share"]) >= {"decode", "detect"}
+    enc = next(r for r in rows if r["name"].startswith("import, encrypted gallery"))
+    assert enc["ratio_vs_reference"] > 0  # encrypted import measured against the plain one in the same run
     recall = next(r for r in rows if "recall" in r["name"])
     assert recall["value"] >= 0.95

@@ -8,7 +8,6 @@ import hashlib
 import io
 import json
 import shutil
-import sqlite3
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rawcase import raw_connect
 from engine.casefile import CaseFile
 from engine.casefile.case import InterviewRecords
 from engine.embedder import create_embedder
@@ -145,7 +145,10 @@ def test_pdf_report_holds_every_round_mark_and_image(interview_case, tmp_path):
         assert im.size[0] > 200 and im.convert("L").getextrema()[0] < 100
     # sidecar (sha256sum format) and the audit event
     digest = hashlib.sha256(out.read_bytes()).hexdigest()
-    assert (tmp_path / "report.pdf.sha256").read_text() == f"{digest}  report.pdf\n"
+    sidecar = (tmp_path / "report.pdf.sha256").read_text().splitlines()
+    assert sidecar[-1] == f"{digest}  report.pdf" and sidecar[0].startswith("# interreid-case-head:")
+    assert subprocess.run(["sha256sum", "-c", "--strict", "report.pdf.sha256"], cwd=tmp_path,
+                          capture_output=True).returncode == 0
     exports = _audit_exports(case_path)
     assert exports == [{"path": str(out), "sha256": digest, "format": "pdf"}]
     with CaseFile.open(case_path) as case:
@@ -180,7 +183,7 @@ def test_html_report_is_self_contained_and_complete(interview_case, tmp_path):
     with Image.open(io.BytesIO(base64.b64decode(chart["src"].split(",", 1)[1]))) as im:
         assert im.format == "PNG" and im.width > 400
     digest = hashlib.sha256(out.read_bytes()).hexdigest()
-    assert (tmp_path / "report.html.sha256").read_text().split() == [digest, "report.html"]
+    assert (tmp_path / "report.html.sha256").read_text().split()[-2:] == [digest, "report.html"]
     assert _audit_exports(case_path)[-1]["format"] == "html"
 
 
@@ -191,7 +194,7 @@ def test_html_report_is_self_contained_and_complete(interview_case, tmp_path):
 ])
 def test_tampered_case_is_reported_with_a_warning_on_page_one(interview_case, tmp_path, sql, problem):
     case_path = _copy_case(interview_case, tmp_path)
-    conn = sqlite3.connect(case_path)
+    conn = raw_connect(case_path)
     conn.execute(sql)
     conn.commit()
     conn.close()

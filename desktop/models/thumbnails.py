@@ -30,7 +30,7 @@ class ThumbnailCache:
             self._cache.move_to_end(row)
             return image
         self.loads += 1
-        image = QImage(str(self.path_of(row)))
+        image = _read(self.path_of(row))
         if image.isNull():
             image = QImage(64, 128, QImage.Format.Format_RGB32)
             image.fill(0x808080)
@@ -41,6 +41,17 @@ class ThumbnailCache:
 
     def clear(self) -> None:
         self._cache.clear()
+
+
+def _read(path) -> QImage:
+    """A thumbnail file as a QImage, unsealed when its gallery is encrypted (a null image if unreadable)."""
+    from engine.errors import UserError
+    from engine.storage import read_image_bytes
+
+    try:
+        return QImage.fromData(read_image_bytes(path))
+    except (OSError, UserError):
+        return QImage()
 
 
 def gallery_thumb_path(folder: Path, sha256: str) -> Path:

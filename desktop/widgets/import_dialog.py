@@ -118,8 +118,11 @@ class ImportDialog(QDialog):
                     last[0] = now
                     job.report(p)
 
+            from engine.storage.keys import passphrase_available
+
+            # a new gallery is encrypted at rest when the workstation passphrase is known (the window asks first)
             return import_into(folder, sources, engine=engine_name, progress=progress,
-                               cancel=lambda: job.cancelled, **options)
+                               cancel=lambda: job.cancelled, encrypt=passphrase_available(), **options)
 
         self.job = self.runner.start(work, self._finished, self._failed, self._progress, name="import")
 

@@ -49,6 +49,85 @@ def import_rows(n_images: int = 300) -> list[Row]:
             _row("import", "re-run of the same import (resume check)", n_images / resume, "files/s")]
 
 
+def encryption_rows(n_images: int = 200, rounds: int = 4) -> list[Row]:
+    """The cost of encryption at rest: import and interview rounds, encrypted vs plain (the reference),
+    and opening an encrypted case (scrypt). Uses a temporary workstation and passphrase, so the
+    user's keys and anchor journal are not touched."""
+    import os
+    from contextlib import contextmanager
+
+    from PIL import Image
+
+    from ..casefile import CaseFile
+    from ..embedder import create_embedder
+    from ..engines import build_engine
+    from ..gallery.importer import import_sources
+    from ..gallery.store import Gallery
+    from ..interview.loop import Interview
+    from ..storage import keys
+
+    @contextmanager
+    def bench_keys(folder: Path):
+        saved = {k: os.environ.get(k) for k in (keys.ENV_WORKSTATION, keys.ENV_KEY_FILE)}
+        old = keys._passphrase
+        os.environ[keys.ENV_WORKSTATION] = str(folder / "workstation")
+        os.environ.pop(keys.ENV_KEY_FILE, None)
+        keys.set_passphrase("bench passphrase, not a real one")
+        try:
+            yield
+        finally:
+            keys.set_passphrase(old)
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+
+    rng = np.random.default_rng(1)
+    answers = ["Blue jeans.", "Black shoes.", "No hat.", "A backpack.", "Short hair.", "White top."]
+    out: dict[bool, dict] = {}
+    with tempfile.TemporaryDirectory() as tmp, bench_keys(Path(tmp)):
+        src = Path(tmp) / "src"
+        src.mkdir()
+        for i in range(n_images):
+            arr = rng.integers(0, 255, (128, 64, 3), dtype=np.uint8)
+            arr[:64, :, i % 3] = 220
+            Image.fromarray(arr).save(src / f"cam01_{i:05d}.jpg", quality=90)
+        embedder = create_embedder("lite")
+        for encrypt in (False, True):
+            tag = "enc" if encrypt else "plain"
+            with Gallery.create(Path(tmp) / f"g-{tag}", embedder.identity, encrypt=encrypt) as gallery:
+                t0 = time.perf_counter()
+                import_sources(gallery, embedder, [src])
+                imp = time.perf_counter() - t0
+                case_path = Path(tmp) / f"{tag}.case"
+                CaseFile.create(case_path, "Bench", "bench", gallery, build_engine(gallery).identity(),
+                                encrypt=encrypt).close()
+                keys._derive.cache_clear()
+                t0 = time.perf_counter()
+                case = CaseFile.open(case_path)
+                open_s = time.perf_counter() - t0
+                with case:
+                    iv = Interview(gallery, build_engine(gallery), case=case)
+                    iv.start("a man in a red jacket")
+                    t0 = time.perf_counter()
+                    for a in answers[:rounds]:
+                        iv.answer(a)
+                    per_round = (time.perf_counter() - t0) / rounds
+            out[encrypt] = {"import": n_images / imp, "round": per_round * 1000, "open": open_s * 1000}
+    p, e = out[False], out[True]
+    return [
+        _row("encryption", f"import, plain gallery ({n_images} crops)", p["import"], "images/s", 1.0),
+        _row("encryption", f"import, encrypted gallery + sealed thumbnails ({n_images} crops)", e["import"],
+             "images/s", e["import"] / p["import"]),
+        _row("encryption", "interview round, plain case (lite engine)", p["round"], "ms", 1.0),
+        _row("encryption", "interview round, encrypted case and gallery", e["round"], "ms", p["round"] / e["round"]),
+        _row("encryption", "open a plain case", p["open"], "ms", 1.0),
+        _row("encryption", "open an encrypted case (scrypt n=2^15 key derivation)", e["open"], "ms",
+             p["open"] / e["open"]),
+    ]
+
+
 def lite_rows(n_rows: int = 100_000) -> list[Row]:
     """Lite engine: scoring latency of a description over ``n_rows`` stored vectors."""
     from ..embedder import l2_normalise
@@ -130,6 +209,8 @@ def run_speed(sizes=(10_000, 100_000), include_clip: bool = True, progress=print
 
         progress("bench: video import (ours vs OpenCV VideoCapture + HOG on every frame)...")
         rows += video_rows(video_frames)
+    progress("bench: encryption at rest (encrypted vs plain)...")
+    rows += encryption_rows(60 if len(sizes) == 1 else 200)  # a quick run imports fewer crops
     rows += lite_rows()
     progress("bench: index latency (exact vs hnswlib)...")
     rows += index_rows(sizes)

@@ -8,26 +8,34 @@ Every write goes through :meth:`CaseFile._write`: one transaction that changes a
 appends an audit row carrying the SHA-256 of that data row, chained to the previous audit row.
 ``verify`` detects an edited, deleted or reordered audit row, a data row changed or added
 behind the log's back, and gallery images that were altered or are missing on disk.
+
+Format 2 (this version) adds what a keyless hash chain cannot give (docs/threat-model.md): every
+audit row is signed with the workstation's Ed25519 key (public key in ``case_meta``), and after every
+commit the head (row number, hash) is appended to the workstation's anchor journal
+(:mod:`.anchors`), so forged or recomputed rows, a cut-off tail and a rollback are detected. A new
+case is written to a temporary file and renamed into place, encrypted at rest by default
+(:mod:`engine.storage`), mode 0600. Format-1 cases open and verify; ``migrate`` upgrades them.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
+import os
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import sqlite_utils
-
-from .. import __version__
+from .. import __version__, storage
 from ..errors import CaseFileError
 from ..clock import utc_now
 from ..hashing import sha256_bytes, sha256_file, sha256_json
+from ..storage import keys
+from . import anchors
 from .audit import GENESIS, AuditEntry, entry_hash, os_user, row_to_entry, verify_chain
 
-CASE_SCHEMA_VERSION = 1
+CASE_SCHEMA_VERSION = 2
+SIGNED_FROM_VERSION = 2  # the first format whose audit rows are signed
 DATA_TABLES = ("case_meta", "gallery_images", "rounds", "rankings", "candidates", "marks", "witness_views")
 MARKS = ("match", "possible", "excluded", "cleared")
 
@@ -40,28 +48,45 @@ class Verification:
     data_problems: list[str] = field(default_factory=list)
     altered_images: list[dict] = field(default_factory=list)
     missing_images: list[dict] = field(default_factory=list)
+    signature_problems: list[str] = field(default_factory=list)
+    anchor_problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     images_checked: int = 0
     audit_rows: int = 0
     videos_checked: int = 0  # source videos behind video crops, re-hashed (engine/video/verify.py)
+    head: dict = field(default_factory=dict)  # {"seq", "hash"} of the last audit row
+    key_fingerprint: str = ""
+    anchors_checked: int = 0
 
     @property
     def ok(self) -> bool:
-        return not (self.chain_problems or self.data_problems or self.altered_images or self.missing_images)
+        return self.chain_ok and not (self.altered_images or self.missing_images)
 
     @property
     def chain_ok(self) -> bool:
-        return not (self.chain_problems or self.data_problems)
+        return not (self.chain_problems or self.data_problems or self.signature_problems or self.anchor_problems)
+
+    def problems(self) -> list[str]:
+        return self.chain_problems + self.signature_problems + self.anchor_problems + self.data_problems
 
     def as_dict(self) -> dict:
         return {"ok": self.ok, "chain_ok": self.chain_ok, "audit_rows": self.audit_rows,
                 "chain_problems": self.chain_problems, "data_problems": self.data_problems,
+                "signature_problems": self.signature_problems, "anchor_problems": self.anchor_problems,
+                "notes": self.notes, "head": self.head, "key_fingerprint": self.key_fingerprint,
+                "anchors_checked": self.anchors_checked,
                 "images_checked": self.images_checked, "videos_checked": self.videos_checked,
                 "altered_images": self.altered_images,
                 "missing_images": self.missing_images}
 
     def lines(self) -> list[str]:
         out = [f"audit log: {self.audit_rows} rows, " + ("chain intact" if self.chain_ok else "BROKEN")]
-        out += [f"  - {p}" for p in self.chain_problems + self.data_problems]
+        if self.head:
+            out.append(f"head: row {self.head['seq']}, {self.head['hash']}")
+        if self.key_fingerprint:
+            out.append(f"signed by workstation key {self.key_fingerprint}; {self.anchors_checked} anchor(s) checked")
+        out += [f"  - {p}" for p in self.problems()]
+        out += [f"  note: {n}" for n in self.notes]
         out.append(f"gallery images: {self.images_checked} re-hashed, {len(self.altered_images)} altered, "
                    f"{len(self.missing_images)} missing" + (f"; {self.videos_checked} source videos re-hashed"
                                                          if self.videos_checked else ""))
@@ -80,60 +105,103 @@ def _row_hash(row: dict) -> str:
 class CaseFile:
     """An open case file. Create with :meth:`create`, open with :meth:`open`."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection):
+    def __init__(self, path: Path, conn):
         self.path = path
         self.conn = conn
-        self.db = sqlite_utils.Database(conn)
+        self.actor = os_user()
+        self._depth = 0
+        self._head: tuple[int, str] | None = None
+        self._case_id: str | None = None
+        self._columns: set[str] | None = None
+        self.version = CASE_SCHEMA_VERSION
 
     # -- opening -------------------------------------------------------------------------
     @classmethod
     def create(cls, path: str | Path, title: str, investigator: str, gallery, engine: dict,
-               actor: str | None = None) -> "CaseFile":
-        """Create a new case file for ``gallery`` (an open Gallery). Refuses to overwrite a file."""
+               actor: str | None = None, encrypt: bool = True) -> "CaseFile":
+        """Create a new case file for ``gallery`` (an open Gallery). Refuses to overwrite a file.
+
+        The case is built in a hidden temporary file beside ``path`` and renamed into place once
+        complete, so a kill or an error never leaves a half-made file under the case's name.
+        ``encrypt`` (default on) encrypts it at rest with the workstation passphrase.
+        """
         path = Path(path).expanduser().absolute()
         if path.exists():
             raise CaseFileError(f"{path} already exists; choose a new file name for the case.")
         if not path.parent.is_dir():
             raise CaseFileError(f"Folder {path.parent} does not exist; create it or choose another place.")
+        title = _text(title, "title")
+        investigator = _text(investigator, "investigator")
         if not title.strip():
             raise CaseFileError("A case needs a title; give one with --title.")
-        case = cls(path, _connect(path))
-        case.actor = actor or os_user()
-        case._create_schema()
-        shas = gallery.shas()
-        meta = {"schema_version": str(CASE_SCHEMA_VERSION), "case_id": str(uuid.uuid4()), "title": title,
-                "investigator": investigator, "created": utc_now(), "software": f"interreid {__version__}",
-                "gallery_path": str(gallery.folder), "gallery_fingerprint": gallery.fingerprint(),
-                "gallery_images": str(len(shas)), "engine": json.dumps(engine, sort_keys=True)}
-        with case.transaction():
-            for key, value in meta.items():
-                case._insert("case_meta", {"key": key, "value": value}, "case", "case.meta", {"key": key})
-            rows = gallery.snapshot()
-            case.conn.executemany("INSERT INTO gallery_images(idx, sha256, source_path) VALUES (?,?,?)", rows)
-            snapshot_hash = sha256_json([list(r) for r in rows])
-            case._append_audit("case", "case.created", {"title": title, "investigator": investigator,
-                                                        "gallery": str(gallery.folder), "images": len(rows),
-                                                        "gallery_snapshot_sha256": snapshot_hash}, "ok")
-        return case
+        _remove_stale_temporaries(path)
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.creating")
+        try:
+            conn = _connect(tmp, create=True, encrypt=encrypt, label=path)
+            case = cls(path, conn)  # the anchor journal records the final path
+            case.actor = actor or os_user()
+            case._create_schema()
+            shas = gallery.shas()
+            case_id = str(uuid.uuid4())
+            case._case_id = case_id
+            meta = {"schema_version": str(CASE_SCHEMA_VERSION), "case_id": case_id, "title": title,
+                    "investigator": investigator, "created": utc_now(), "software": f"interreid {__version__}",
+                    "gallery_path": str(gallery.folder), "gallery_fingerprint": gallery.fingerprint(),
+                    "gallery_images": str(len(shas)), "engine": json.dumps(engine, sort_keys=True),
+                    "signing_public_key": keys.public_key_hex(keys.signing_key()),
+                    "encrypted": "yes" if encrypt else "no"}
+            with case.transaction():
+                for key, value in meta.items():
+                    extra = {"public_key": value} if key == "signing_public_key" else {}
+                    case._insert("case_meta", {"key": key, "value": value}, "case", "case.meta", {"key": key, **extra})
+                rows = gallery.snapshot()
+                case.conn.executemany("INSERT INTO gallery_images(idx, sha256, source_path) VALUES (?,?,?)", rows)
+                snapshot_hash = sha256_json([list(r) for r in rows])
+                case._append_audit("case", "case.created", {"title": title, "investigator": investigator,
+                                                            "gallery": str(gallery.folder), "images": len(rows),
+                                                            "gallery_snapshot_sha256": snapshot_hash,
+                                                            "encrypted": bool(encrypt)}, "ok")
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.close()
+            try:
+                os.link(tmp, path)  # no-clobber: a file made meanwhile under this name is kept
+            except FileExistsError:
+                raise CaseFileError(f"{path} already exists; choose a new file name for the case.") from None
+            except OSError:  # a file system without hard links (some USB drives, network shares)
+                if path.exists():
+                    raise CaseFileError(f"{path} already exists; choose a new file name for the case.") from None
+                os.rename(tmp, path)
+        finally:
+            for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+                leftover.unlink(missing_ok=True)
+        return cls.open(path, actor=actor)
 
     @classmethod
     def open(cls, path: str | Path, actor: str | None = None) -> "CaseFile":
         path = Path(path).expanduser().absolute()
         if not path.is_file():
             raise CaseFileError(f"Case file {path} does not exist; check the path or create it with 'case new'.")
+        if not storage.is_sqlite_file(path) and not storage.is_encrypted(path):
+            raise CaseFileError(f"{path} is not an interreid case file; open a .case file made by interreid.")
         case = cls(path, _connect(path))
         case.actor = actor or os_user()
+        tables = case._tables()
         try:
-            version = case.meta("schema_version")
-        except sqlite3.DatabaseError:
+            version = case.meta("schema_version") if "case_meta" in tables else None
+        except storage.DatabaseError:
             version = None
-        if version is None:
+        if version is None and "audit" not in tables:
             case.conn.close()
             raise CaseFileError(f"{path} is not an interreid case file; open a .case file made by interreid.")
-        if int(version) > CASE_SCHEMA_VERSION:
+        if version is not None and int(version) > CASE_SCHEMA_VERSION:
             case.conn.close()
             raise CaseFileError(f"Case file {path} was written by a newer interreid (format {version}); "
                                 "update interreid to open it.")
+        case.version = int(version) if version is not None else CASE_SCHEMA_VERSION
+        try:
+            case.conn.execute("PRAGMA journal_mode=WAL")
+        except storage.OperationalError:
+            pass  # read-only media: the case is still read (verify, report)
         return case
 
     def close(self) -> None:
@@ -145,34 +213,83 @@ class CaseFile:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    @property
+    def encrypted(self) -> bool:
+        return storage.is_encrypted(self.path)
+
+    def _tables(self) -> set[str]:
+        return {n for (n,) in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+    def _audit_columns(self) -> set[str]:
+        if self._columns is None:
+            self._columns = {r[1] for r in self.conn.execute("PRAGMA table_info(audit)")}
+        return self._columns
+
+    @property
+    def case_id(self) -> str:
+        if self._case_id is None:
+            self._case_id = self.meta("case_id") or ""
+        return self._case_id
+
     def _create_schema(self) -> None:
-        db = self.db
-        db["case_meta"].create({"id": int, "key": str, "value": str}, pk="id")
-        db["gallery_images"].create({"idx": int, "sha256": str, "source_path": str}, pk="idx")
-        db["rounds"].create({"id": int, "round": int, "suggested": str, "asked": str, "answer": str,
-                             "questioner": str, "rationale": str, "attribute": str, "kind": str, "k": int,
-                             "suggested_at": str, "answered_at": str, "state": str}, pk="id")
-        db["rankings"].create({"id": int, "after_round": int, "query": str, "depth": int, "rows": bytes,
-                               "scores": bytes, "created_at": str, "state": str}, pk="id")
-        db["candidates"].create({"id": int, "round": int, "position": int, "sha256": str, "gallery_row": int,
-                                 "rank": int, "score": float, "reasons": str, "state": str}, pk="id")
-        db["marks"].create({"id": int, "sha256": str, "mark": str, "note": str, "at": str}, pk="id")
-        db["witness_views"].create({"id": int, "sha256": str, "note": str, "at": str}, pk="id")
-        db["audit"].create({"seq": int, "ts": str, "actor": str, "component": str, "event": str,
-                            "params": str, "outcome": str, "prev_hash": str, "hash": str}, pk="seq")
+        self.conn.executescript("""
+            CREATE TABLE case_meta (id INTEGER PRIMARY KEY, key TEXT, value TEXT);
+            CREATE TABLE gallery_images (idx INTEGER PRIMARY KEY, sha256 TEXT, source_path TEXT);
+            CREATE TABLE rounds (id INTEGER PRIMARY KEY, round INTEGER, suggested TEXT, asked TEXT, answer TEXT,
+                questioner TEXT, rationale TEXT, attribute TEXT, kind TEXT, k INTEGER, suggested_at TEXT,
+                answered_at TEXT, state TEXT);
+            CREATE TABLE rankings (id INTEGER PRIMARY KEY, after_round INTEGER, query TEXT, depth INTEGER,
+                rows BLOB, scores BLOB, created_at TEXT, state TEXT);
+            CREATE TABLE candidates (id INTEGER PRIMARY KEY, round INTEGER, position INTEGER, sha256 TEXT,
+                gallery_row INTEGER, rank INTEGER, score FLOAT, reasons TEXT, state TEXT);
+            CREATE TABLE marks (id INTEGER PRIMARY KEY, sha256 TEXT, mark TEXT, note TEXT, at TEXT);
+            CREATE TABLE witness_views (id INTEGER PRIMARY KEY, sha256 TEXT, note TEXT, at TEXT);
+            CREATE TABLE audit (seq INTEGER PRIMARY KEY, ts TEXT, actor TEXT, component TEXT, event TEXT,
+                params TEXT, outcome TEXT, prev_hash TEXT, hash TEXT, sig TEXT);
+        """)
 
     # -- writing (always through the audit log) -------------------------------------------
     @contextmanager
     def transaction(self):
-        """One SQLite transaction; 'database is locked' becomes one clear sentence."""
+        """One SQLite transaction; 'database is locked' becomes one clear sentence. After the outermost
+        transaction commits, the new head goes into the workstation's anchor journal."""
+        if self._depth == 0 and "sig" not in self._audit_columns():
+            raise CaseFileError(f"Case file {self.path} was made by an earlier interreid (format {self.version}); "
+                                "run 'interreid case migrate' on it before adding to it (nothing was written).")
+        self._depth += 1
         try:
             with self.conn:
+                if self._depth == 1:
+                    if not self.conn.in_transaction:  # take the write lock first: a read-then-write
+                        self.conn.execute("BEGIN IMMEDIATE")  # could not wait for another writer
+                    self._sign_here()
                 yield self.conn
-        except sqlite3.OperationalError as exc:
+        except storage.OperationalError as exc:
+            self._head = None if self._depth == 1 else self._head
             if "locked" in str(exc) or "busy" in str(exc):
                 raise CaseFileError(f"Case file {self.path} is in use by another program; nothing was "
                                     "written: close the other program and retry.") from None
             raise
+        except BaseException:
+            self._head = None if self._depth == 1 else self._head
+            raise
+        finally:
+            self._depth -= 1
+        if self._depth == 0 and self._head is not None:
+            seq, h = self._head
+            self._head = None
+            anchors.append(self.case_id, seq, h, keys.key_fingerprint(keys.public_key_hex(keys.signing_key())),
+                           str(self.path))
+
+    def _sign_here(self) -> None:
+        """A case continued on another workstation first records that workstation's public key (an
+        audited row): rows from there on are signed with it, and verify names the change."""
+        mine = keys.public_key_hex(keys.signing_key())
+        current = self.meta("signing_public_key")
+        if current is None or current == mine:
+            return
+        self._insert("case_meta", {"key": "signing_public_key", "value": mine}, "case", "case.key_added",
+                     {"key": "signing_public_key", "public_key": mine, "previous": keys.key_fingerprint(current)})
 
     def _append_audit(self, component: str, event: str, params: dict, outcome: str) -> AuditEntry:
         last = self.conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
@@ -180,9 +297,12 @@ class CaseFile:
         ts = utc_now()
         params = json.loads(json.dumps(params, default=str))
         h = entry_hash(seq, ts, self.actor, component, event, params, outcome, prev)
-        self.conn.execute("INSERT INTO audit VALUES (?,?,?,?,?,?,?,?,?)",
+        sig = keys.sign(signed_message(self.case_id, seq, h))
+        self.conn.execute("INSERT INTO audit (seq, ts, actor, component, event, params, outcome, prev_hash, hash, sig)"
+                          " VALUES (?,?,?,?,?,?,?,?,?,?)",
                           (seq, ts, self.actor, component, event,
-                           json.dumps(params, sort_keys=True, ensure_ascii=False), outcome, prev, h))
+                           json.dumps(params, sort_keys=True, ensure_ascii=False), outcome, prev, h, sig))
+        self._head = (seq, h)
         return AuditEntry(seq, ts, self.actor, component, event, params, outcome, prev, h)
 
     def _insert(self, table: str, values: dict, component: str, event: str, params: dict) -> int:
@@ -213,6 +333,20 @@ class CaseFile:
         with self.transaction():
             return self._append_audit(component, event, params, outcome)
 
+    def save_copy(self, out: str | Path) -> Path:
+        """A consistent byte copy of the case (encrypted as the case is), e.g. for an evidence drive."""
+        import shutil
+
+        out = Path(out).expanduser().absolute()
+        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        tmp = out.with_name(f".{out.name}.copying")
+        fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, storage.FILE_MODE)
+        os.close(fd)
+        shutil.copyfile(self.path, tmp)
+        os.replace(tmp, out)
+        self.log_event("case", "case.copied", {"to": str(out)})
+        return out
+
     # -- metadata ------------------------------------------------------------------------
     def meta(self, key: str) -> str | None:
         row = self.conn.execute("SELECT value FROM case_meta WHERE key = ? ORDER BY id DESC LIMIT 1",
@@ -220,6 +354,7 @@ class CaseFile:
         return row[0] if row else None
 
     def set_meta(self, key: str, value: str) -> None:
+        value = _text(value, key.replace("_", " "))
         with self.transaction():
             self._insert("case_meta", {"key": key, "value": value}, "case", "case.meta", {"key": key})
 
@@ -234,11 +369,25 @@ class CaseFile:
     def gallery_snapshot(self) -> list[tuple[int, str, str]]:
         return list(self.conn.execute("SELECT idx, sha256, source_path FROM gallery_images ORDER BY idx"))
 
+    def extend_snapshot(self, gallery) -> int:
+        """Add the gallery's images the case does not hold yet (an audited, explicit step); return how many."""
+        have = {sha for _i, sha, _p in self.gallery_snapshot()}
+        rows = [r for r in gallery.snapshot() if r[1] not in have]
+        if not rows:
+            return 0
+        with self.transaction():
+            self.conn.executemany("INSERT INTO gallery_images(idx, sha256, source_path) VALUES (?,?,?)", rows)
+            self._append_audit("case", "case.extended", {
+                "images_added": len(rows), "rows_sha256": sha256_json([list(r) for r in rows]),
+                "snapshot_sha256": sha256_json([list(r) for r in self.gallery_snapshot()])}, "ok")
+        return len(rows)
+
     # -- marks and witness views ------------------------------------------------------------
     def mark(self, sha256: str, mark: str, note: str = "") -> int:
         """Mark an image match / possible / excluded (or cleared), with a note."""
         if mark not in MARKS:
             raise CaseFileError(f"Unknown mark '{mark}'; use one of: {', '.join(MARKS)}.")
+        note = _text(note, "note")
         with self.transaction():
             return self._insert("marks", {"sha256": sha256, "mark": mark, "note": note, "at": utc_now()},
                                 "marks", f"mark.{mark}", {"sha256": sha256})
@@ -252,6 +401,7 @@ class CaseFile:
 
     def record_witness_view(self, sha256: str, note: str = "") -> int:
         """An image was shown to the witness: kept prominently (it can contaminate memory)."""
+        note = _text(note, "note")
         with self.transaction():
             return self._insert("witness_views", {"sha256": sha256, "note": note, "at": utc_now()},
                                 "witness", "shown_to_witness", {"sha256": sha256})
@@ -264,46 +414,98 @@ class CaseFile:
         return [row_to_entry(r) for r in self.conn.execute(
             "SELECT seq, ts, actor, component, event, params, outcome, prev_hash, hash FROM audit ORDER BY rowid")]
 
+    def head(self) -> dict | None:
+        """{"seq", "hash"} of the last audit row (what reports and the anchor journal carry)."""
+        r = self.conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        return {"seq": int(r[0]), "hash": r[1]} if r else None
+
+    # -- format migration ----------------------------------------------------------------
+    def migrate(self) -> list[str]:
+        """Upgrade a format-1 case to this format, in place and audited; return what was done (sentences)."""
+        if self.version >= CASE_SCHEMA_VERSION:
+            return []
+        done = []
+        rows_before = self.conn.execute("SELECT COUNT(*) FROM audit").fetchone()[0]
+        old_head = self.head() or {"seq": 0, "hash": GENESIS}
+        with self.conn:
+            self.conn.execute("ALTER TABLE audit ADD COLUMN sig TEXT")
+        self._columns = None
+        done.append("added a signature column to the audit log")
+        pub = keys.public_key_hex(keys.signing_key())
+        with self.transaction():
+            self._insert("case_meta", {"key": "signing_public_key", "value": pub}, "case", "case.meta",
+                         {"key": "signing_public_key", "public_key": pub})
+            self._append_audit("case", "case.migrated", {"from_format": self.version, "to_format": CASE_SCHEMA_VERSION,
+                                                         "unsigned_rows": rows_before, "head_before": old_head},
+                               "ok")
+            self._insert("case_meta", {"key": "schema_version", "value": str(CASE_SCHEMA_VERSION)}, "case",
+                         "case.meta", {"key": "schema_version"})
+        done.append(f"recorded this workstation's signing key ({keys.key_fingerprint(pub)}); the "
+                    f"{rows_before} earlier audit rows stay as they were, covered by the signed rows after them")
+        done.append(f"format {self.version} -> {CASE_SCHEMA_VERSION}, recorded in the audit log (case.migrated)")
+        self.version = CASE_SCHEMA_VERSION
+        return done
+
     # -- verification ---------------------------------------------------------------------
-    def verify(self, rehash_images: bool = True) -> Verification:
-        """Re-check the audit chain, every data row against the log, and every gallery image."""
+    def verify(self, rehash_images: bool = True, report: str | Path | None = None) -> Verification:
+        """Re-check the audit chain and its signatures, every data row against the log, the anchors
+        this workstation (and ``report``) recorded, and every gallery image. Never raises on a damaged
+        case: what cannot be read is reported as a problem."""
         result = Verification()
-        entries = self.audit_entries()
+        try:
+            tables = self._tables()
+        except storage.DatabaseError as exc:
+            result.data_problems.append(f"the case file cannot be read ({exc})")
+            return result
+        for t in ("audit",) + DATA_TABLES:
+            if t not in tables:
+                result.data_problems.append(f"the {t} table is missing from the case file (it was dropped)")
+        entries: list[AuditEntry] = []
+        sigs: dict[int, str | None] = {}
+        if "audit" in tables:
+            try:
+                entries = self.audit_entries()
+                if "sig" in self._audit_columns():
+                    sigs = dict(self.conn.execute("SELECT seq, sig FROM audit"))
+            except storage.DatabaseError as exc:
+                result.chain_problems.append(f"the audit log cannot be read ({exc})")
         result.audit_rows = len(entries)
-        result.chain_problems = verify_chain(entries)
-        latest: dict[tuple[str, int], str] = {}
-        for e in entries:
-            if "table" in e.params and "id" in e.params:
-                latest[(e.params["table"], int(e.params["id"]))] = e.params.get("row_sha256", "")
-        seen: set[tuple[str, int]] = set()
-        for table in DATA_TABLES:
-            if table == "gallery_images":
-                continue
-            cur = self.conn.execute(f"SELECT * FROM {table} ORDER BY id")
-            names = [d[0] for d in cur.description]
-            for values in cur:
-                row = dict(zip(names, values))
-                key = (table, int(row["id"]))
-                seen.add(key)
-                if key not in latest:
-                    result.data_problems.append(f"{table} row {row['id']} was added outside the audit log")
-                elif latest[key] != _row_hash(row):
-                    result.data_problems.append(f"{table} row {row['id']} was altered after it was logged")
-        for key in latest:
-            if key not in seen:
-                result.data_problems.append(f"{key[0]} row {key[1]} was deleted")
-        created = next((e for e in entries if e.event == "case.created"), None)
-        snapshot = self.gallery_snapshot()
-        if created is not None and sha256_json([list(r) for r in snapshot]) != created.params.get(
-                "gallery_snapshot_sha256"):
-            result.data_problems.append("the case's list of gallery images was altered")
+        result.chain_problems += verify_chain(entries)
+        if entries:
+            result.head = {"seq": entries[-1].seq, "hash": entries[-1].hash}
+        meta = {}
+        if "case_meta" in tables:
+            try:
+                meta = {k: v for k, v in self.conn.execute("SELECT key, value FROM case_meta ORDER BY id")}
+            except storage.DatabaseError as exc:
+                result.data_problems.append(f"the case's metadata cannot be read ({exc})")
+        case_id = meta.get("case_id") or next((e.params.get("value") for e in entries
+                                               if e.params.get("key") == "case_id"), "") or ""
+        self._verify_signatures(result, entries, sigs, meta, case_id)
+        self._verify_anchors(result, entries, case_id, report)
+        if "audit" in tables:
+            self._verify_rows(result, entries, tables)
+        snapshot: list = []
+        if "gallery_images" in tables:
+            try:
+                snapshot = self.gallery_snapshot()
+            except storage.DatabaseError as exc:
+                result.data_problems.append(f"the case's list of gallery images cannot be read ({exc})")
+            expected = None
+            for e in entries:
+                if e.event == "case.created":
+                    expected = e.params.get("gallery_snapshot_sha256")
+                elif e.event == "case.extended":
+                    expected = e.params.get("snapshot_sha256")
+            if expected is not None and sha256_json([list(r) for r in snapshot]) != expected:
+                result.data_problems.append("the case's list of gallery images was altered")
         if rehash_images:
             for _idx, sha, src in snapshot:
                 result.images_checked += 1
                 try:
                     found = sha256_file(src)
-                except OSError:
-                    result.missing_images.append({"sha256": sha, "path": src})
+                except (OSError, TypeError, ValueError):
+                    result.missing_images.append({"sha256": sha, "path": str(src)})
                     continue
                 if found != sha:
                     result.altered_images.append({"sha256": sha, "path": src, "found": found})
@@ -314,18 +516,195 @@ class CaseFile:
             result.missing_images += missing
         return result
 
+    def _verify_signatures(self, result: Verification, entries: list[AuditEntry], sigs: dict, meta: dict,
+                           case_id: str) -> None:
+        version = int(meta.get("schema_version") or self.version or 0)
+        if not entries or not sigs and version < SIGNED_FROM_VERSION:
+            if entries:
+                result.notes.append(f"this case was made by an earlier interreid (format {version}): its audit rows "
+                                    "are not signed, so rows cut from its end or a recomputed chain cannot be "
+                                    "detected; 'interreid case migrate' signs it from now on")
+            return
+        # the key in force at each row: the first declared key from row 1, each later one from its own row
+        declared = [(e.seq, str(e.params["public_key"])) for e in entries
+                    if isinstance(e.params.get("public_key"), str) and _is_hex(e.params["public_key"])]
+        if not declared:
+            result.signature_problems.append("the case's signing key is missing from its audit log (removed)")
+            return
+        first = declared[0][1]
+        result.key_fingerprint = keys.key_fingerprint(first)
+        mine = keys.workstation_public_key()
+        trusted = trusted_keys() | ({mine} if mine else set())
+        if mine is not None and first != mine:
+            result.notes.append(f"made on another workstation (key {result.key_fingerprint}; this workstation's key "
+                                f"is {keys.key_fingerprint(mine)}): compare the key with the one in its report")
+        for seq, pub in declared[1:]:
+            fp = keys.key_fingerprint(pub)
+            if pub in trusted:
+                result.notes.append(f"continued from audit row {seq} on workstation key {fp}")
+            else:
+                result.signature_problems.append(
+                    f"from audit row {seq} on, rows are signed by a key this workstation does not know ({fp}): "
+                    "if the case was continued on another workstation, add that workstation's public key to "
+                    "trusted-keys.txt in this workstation's folder; otherwise they were forged")
+        unsigned_upto = 0
+        key_at = first
+        bad = []
+        pending = list(declared[1:])
+        for e in entries:
+            while pending and pending[0][0] <= e.seq:
+                key_at = pending.pop(0)[1]
+            s = sigs.get(e.seq)
+            valid = bool(s) and keys.verify_signature(key_at, signed_message(case_id, e.seq, e.hash), s)
+            if e.event == "case.migrated" and valid:
+                unsigned_upto = max(unsigned_upto, int(e.params.get("unsigned_rows", 0)))
+            if not valid:
+                bad.append(e)
+        bad = [e for e in bad if e.seq > unsigned_upto]
+        if bad:
+            names = [f"{e.seq} ({e.event})" for e in bad]
+            shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+            result.signature_problems.append(f"audit row(s) {shown} carry no valid signature of the case's key: "
+                                             "written or rewritten outside interreid")
 
-def _connect(path: Path) -> sqlite3.Connection:
+    def _verify_anchors(self, result: Verification, entries: list[AuditEntry], case_id: str, report) -> None:
+        if not case_id:
+            return
+        known, problems = anchors.anchors_for(case_id)
+        result.notes += problems
+        if report is not None:
+            from_report = anchors.anchors_in_report(report)
+            if not from_report:
+                result.anchor_problems.append(f"the report {Path(report).name} carries no case head "
+                                              "(it is not an interreid report, or predates this check)")
+            for a in from_report:
+                if a.case_id != case_id:
+                    result.anchor_problems.append(f"the report {Path(report).name} belongs to another case "
+                                                  f"({a.case_id})")
+                else:
+                    known.append(a)
+            self._check_report_logged(result, entries, report)
+        by_seq = {e.seq: e.hash for e in entries}
+        last = entries[-1].seq if entries else 0
+        for source in dict.fromkeys(a.source for a in known):
+            mine = [a for a in known if a.source == source]
+            result.anchors_checked += len(mine)
+            beyond = [a for a in mine if a.seq > last]
+            if beyond:
+                a = max(beyond, key=lambda x: x.seq)
+                result.anchor_problems.append(
+                    f"the {source} recorded audit row {a.seq} ({a.at or 'at export'}) but the case ends at row "
+                    f"{last}: rows were cut from its end, or it was replaced by an older copy")
+            differ = [a for a in mine if a.seq <= last and by_seq.get(a.seq) != a.hash]
+            if differ:
+                a = min(differ, key=lambda x: x.seq)
+                result.anchor_problems.append(
+                    f"audit row {a.seq} differs from what the {source} recorded: the log was rewritten "
+                    f"(at or before row {a.seq}; {len(differ)} recorded head(s) no longer match)")
+        if report is None and not known and entries:
+            result.notes.append("this workstation holds no anchor for this case (made elsewhere?): give its "
+                                "report with --report to check it was not cut short")
+
+    def _check_report_logged(self, result: Verification, entries: list[AuditEntry], report) -> None:
+        try:
+            digest = sha256_file(report)
+        except OSError:
+            result.anchor_problems.append(f"the report {report} cannot be read")
+            return
+        if not any(e.event == "report.exported" and e.params.get("sha256") == digest for e in entries):
+            result.anchor_problems.append(f"the case holds no record of exporting the report {Path(report).name} "
+                                          "(that record was removed, or the report was altered)")
+
+    def _verify_rows(self, result: Verification, entries: list[AuditEntry], tables: set[str]) -> None:
+        latest: dict[tuple[str, int], str] = {}
+        for e in entries:
+            if "table" in e.params and "id" in e.params:
+                try:
+                    latest[(str(e.params["table"]), int(e.params["id"]))] = e.params.get("row_sha256", "")
+                except (TypeError, ValueError):
+                    continue
+        seen: set[tuple[str, int]] = set()
+        for table in DATA_TABLES:
+            if table == "gallery_images" or table not in tables:
+                continue
+            try:
+                cur = self.conn.execute(f"SELECT * FROM {table} ORDER BY id")
+                names = [d[0] for d in cur.description]
+                rows = cur.fetchall()
+            except storage.DatabaseError as exc:
+                result.data_problems.append(f"the {table} table cannot be read ({exc})")
+                continue
+            for values in rows:
+                row = dict(zip(names, values))
+                key = (table, row.get("id"))
+                seen.add(key)
+                if key not in latest:
+                    result.data_problems.append(f"{table} row {row.get('id')} was added outside the audit log")
+                elif latest[key] != _row_hash(row):
+                    result.data_problems.append(f"{table} row {row.get('id')} was altered after it was logged")
+        for key in latest:
+            if key not in seen and key[0] in tables:
+                result.data_problems.append(f"{key[0]} row {key[1]} was deleted")
+
+
+def _remove_stale_temporaries(path: Path, older_than_s: float = 600.0) -> None:
+    """Hidden files a killed 'case new' left beside ``path`` (never a finished case: those are renamed)."""
+    import time
+
+    for stale in path.parent.glob(f".{path.name}.*.creating*"):
+        try:
+            if time.time() - stale.stat().st_mtime > older_than_s:
+                stale.unlink()
+        except OSError:
+            continue
+
+
+def trusted_keys() -> set[str]:
+    """Public keys (hex, one a line) of other workstations this one accepts: trusted-keys.txt."""
+    path = keys.workstation_dir() / "trusted-keys.txt"
     try:
-        conn = sqlite3.connect(str(path), timeout=5.0, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
+        return {line.split()[0] for line in path.read_text(encoding="utf-8").splitlines()
+                if line.strip() and not line.startswith("#")}
+    except OSError:
+        return set()
+
+
+def signed_message(case_id: str, seq: int, hash_: str) -> bytes:
+    """What each audit row's signature covers: the case, the row number and the chained hash."""
+    return f"interreid-audit-row|{case_id}|{seq}|{hash_}".encode()
+
+
+def _is_hex(value: str) -> bool:
+    try:
+        bytes.fromhex(value)
+        return True
+    except ValueError:
+        return False
+
+
+def _text(value, what: str) -> str:
+    """User text as valid UTF-8 (a command-line argument may carry undecodable bytes)."""
+    value = "" if value is None else str(value)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise CaseFileError(f"The {what} holds bytes that are not valid text (UTF-8); retype it.") from None
+    return value
+
+
+def _connect(path: Path, create: bool = False, encrypt: bool = False, label: Path | None = None):
+    try:
+        conn = storage.open_database(path, create=create, encrypt=encrypt, what="case file", label=label,
+                                     wal=create)  # an existing file gets WAL only once it proved a case
         conn.execute("PRAGMA foreign_keys=ON")
         return conn
-    except sqlite3.OperationalError as exc:
+    except storage.KeyMissingError as exc:
+        raise CaseFileError(str(exc)) from None
+    except storage.OperationalError as exc:
         if "locked" in str(exc) or "busy" in str(exc):
             raise CaseFileError(f"Case file {path} is in use by another program; close it and retry.") from None
-        raise
-    except sqlite3.DatabaseError:
+        raise CaseFileError(f"{path} is not an interreid case file; open a case file made by interreid.") from None
+    except storage.DatabaseError:
         raise CaseFileError(f"{path} is not an interreid case file; open a case file made by interreid.") from None
 
 

@@ -18,6 +18,9 @@ def register(sub) -> None:
     new.add_argument("--pack", metavar="DIR", help="model pack (full-engine galleries)")
     new.add_argument("--selector", default="kmeans")
     new.add_argument("--questioner", default="infogain")
+    new.add_argument("--plain", action="store_true",
+                     help="do not encrypt the case file at rest (it is encrypted with the workstation passphrase "
+                          "by default)")
     new.add_argument("--json", action="store_true")
     new.set_defaults(func=cmd_new)
 
@@ -26,10 +29,32 @@ def register(sub) -> None:
     show.add_argument("--json", action="store_true")
     show.set_defaults(func=cmd_show)
 
-    ver = csub.add_parser("verify", help="re-check the audit chain and re-hash every gallery image")
+    ver = csub.add_parser("verify", help="re-check the signed audit chain, the workstation's anchors and every "
+                                         "gallery image")
     ver.add_argument("file", metavar="FILE")
+    ver.add_argument("--report", metavar="REPORT", help="also check the case still holds the head this report "
+                                                        "(PDF or HTML) recorded, and the record of its export")
     ver.add_argument("--json", action="store_true")
     ver.set_defaults(func=cmd_verify)
+
+    ext = csub.add_parser("extend", help="add the images imported into the case's gallery since the case was "
+                                         "made (recorded in the audit log); until then the case leaves them out")
+    ext.add_argument("file", metavar="FILE")
+    ext.set_defaults(func=cmd_extend)
+
+    mig = csub.add_parser("migrate", help="upgrade a case file made by an earlier interreid (recorded in its "
+                                          "audit log)")
+    mig.add_argument("file", metavar="FILE")
+    mig.set_defaults(func=cmd_migrate)
+
+    rk = csub.add_parser("rekey", help="change the passphrase a case file is encrypted with (or encrypt a plain "
+                                       "one); also re-protects this workstation's signing key")
+    rk.add_argument("file", metavar="FILE", nargs="+")
+    rk.add_argument("--new-key-file", metavar="FILE", help="read the new passphrase from this file (default: ask "
+                                                           "in the terminal)")
+    rk.add_argument("--plain", action="store_true", help="decrypt instead (the file is then readable by anyone "
+                                                        "who has it)")
+    rk.set_defaults(func=cmd_rekey)
 
     mark = csub.add_parser("mark", help="mark an image match / possible / excluded (or cleared)")
     mark.add_argument("file", metavar="FILE")
@@ -49,14 +74,16 @@ def cmd_new(args) -> int:
     from ..session import new_case
 
     with new_case(args.file, args.title, args.investigator, args.gallery, selector=args.selector,
-                  questioner=args.questioner, pack=args.pack, load_questioner=False) as session:
+                  questioner=args.questioner, pack=args.pack, load_questioner=False,
+                  encrypt=not args.plain) as session:
         meta = session.case.metadata()
         engine = session.engine.identity()
     if args.json:
         emit_json({"file": args.file, **meta})
     else:
         print(f"created case '{meta['title']}' ({meta['case_id']}) in {args.file}: gallery {meta['gallery_path']} "
-              f"({meta['gallery_images']} images), {engine['kind']} engine")
+              f"({meta['gallery_images']} images), {engine['kind']} engine, "
+              + ("encrypted at rest" if meta.get("encrypted") == "yes" else "NOT encrypted (--plain)"))
     return 0
 
 
@@ -64,7 +91,13 @@ def case_summary(case) -> dict:
     from ..casefile.case import InterviewRecords
 
     rec = InterviewRecords(case)
-    return {"metadata": case.metadata(), "rounds": rec.rounds(include_undone=True),
+    from ..storage.keys import key_fingerprint
+
+    meta = case.metadata()
+    key = meta.get("signing_public_key")
+    security = {"encrypted": case.encrypted, "format": case.version, "head": case.head(),
+                "signing_key": key_fingerprint(key) if key else None}
+    return {"metadata": meta, "security": security, "rounds": rec.rounds(include_undone=True),
             "candidates": rec.candidates(), "marks": case.current_marks(), "witness_views": case.witness_views(),
             "audit": [e.__dict__ for e in case.audit_entries()]}
 
@@ -94,15 +127,24 @@ def cmd_show(args) -> int:
         print(f"mark         {mk['mark']:<9} {sha[:16]}…  {mk['note']}")
     for v in summary["witness_views"]:
         print(f"SHOWN TO WITNESS {v['sha256'][:16]}… at {v['at']} {v['note']}")
-    print(f"audit log    {len(summary['audit'])} rows")
+    sec = summary["security"]
+    head = sec["head"] or {}
+    print(f"audit log    {len(summary['audit'])} rows" + (f", head row {head['seq']} {head['hash'][:16]}…" if head else "")
+          + (f", signed by workstation key {sec['signing_key']}" if sec["signing_key"] else ", not signed (format 1)"))
+    print(f"file         format {sec['format']}, " + ("encrypted at rest" if sec["encrypted"] else "NOT encrypted"))
     return 0
 
 
 def cmd_verify(args) -> int:
     from ..casefile import CaseFile
 
+    if args.report is not None:
+        from pathlib import Path
+
+        if not Path(args.report).is_file():
+            raise UserError(f"Report {args.report} does not exist; give the PDF or HTML report of this case.")
     with CaseFile.open(args.file) as case:
-        result = case.verify()
+        result = case.verify(report=args.report)
     if args.json:
         emit_json(result.as_dict())
     else:
@@ -111,10 +153,82 @@ def cmd_verify(args) -> int:
     return 0 if result.ok else 1
 
 
+def cmd_extend(args) -> int:
+    from ..casefile import CaseFile
+    from ..gallery.store import Gallery
+
+    with CaseFile.open(args.file) as case:
+        folder = case.meta("gallery_path")
+        with Gallery.open(folder) as gallery:
+            added = case.extend_snapshot(gallery)
+            total = len(case.gallery_snapshot())
+    if added:
+        print(f"added {added} image(s) from {folder} to the case (now {total}); recorded in its audit log")
+    else:
+        print(f"the case already holds every image of {folder} ({total}); nothing was changed")
+    return 0
+
+
+def cmd_migrate(args) -> int:
+    from ..casefile import CaseFile
+
+    with CaseFile.open(args.file) as case:
+        before = case.version
+        done = case.migrate()
+    if not done:
+        print(f"{args.file} is already in the current format (format {before}); nothing was changed.")
+    else:
+        print(f"migrated {args.file}:")
+        print("\n".join(f"  - {d}" for d in done))
+    return 0
+
+
+def cmd_rekey(args) -> int:
+    from pathlib import Path
+
+    from ..casefile import CaseFile
+    from ..storage import keys, rekey_database
+
+    old = keys.get_passphrase("the case files' current passphrase")
+    new = None
+    if not args.plain:
+        if args.new_key_file:
+            try:
+                new = Path(args.new_key_file).read_text(encoding="utf-8").splitlines()[0]
+            except (OSError, UnicodeDecodeError, IndexError):
+                raise UserError(f"The new key file {args.new_key_file} cannot be read or is empty; write the new "
+                                "passphrase on its first line.") from None
+        else:
+            import sys
+
+            if not sys.stdin.isatty():
+                raise UserError("The new passphrase is needed and there is no terminal to ask in: give it with "
+                                "--new-key-file.")
+            import getpass
+
+            new = getpass.getpass("New passphrase: ")
+            if getpass.getpass("Repeat the new passphrase: ") != new:
+                raise UserError("The two passphrases differ; nothing was changed.")
+        if not new:
+            raise UserError("An empty passphrase cannot protect a file; nothing was changed.")
+    for name in args.file:
+        with CaseFile.open(name) as case:  # proves it is a case and the old passphrase opens it
+            case.log_event("case", "case.rekeyed", {"encrypted": new is not None})
+            case.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        what = rekey_database(name, old, new, what="case file")
+        print(f"{name}: {what}")
+    if new is not None and keys.rewrap_signing_key(new):
+        print("this workstation's signing key is now protected by the new passphrase; update the key file "
+              f"named by {keys.ENV_KEY_FILE} if you use one")
+    return 0
+
+
 def cmd_mark(args) -> int:
     from ..casefile import CaseFile
 
     with CaseFile.open(args.file) as case:
+        if args.image.strip() == "":
+            raise UserError("Give the image's SHA-256 (or a unique prefix of it) to mark.")
         matches = [sha for _i, sha, _p in case.gallery_snapshot() if sha.startswith(args.image.lower())]
         if len(matches) != 1:
             raise UserError(f"'{args.image}' matches {len(matches)} images of this case; give more of the SHA-256.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from ..errors import UserError
 from .output import ProgressBar, emit_json
 
 
@@ -20,12 +21,22 @@ def register(sub) -> None:
     imp.add_argument("--pack", metavar="DIR", help="model pack folder or installed pack name (--engine full)")
     imp.add_argument("--index", choices=("auto", "exact", "hnsw"), default=None,
                      help="index backend (default auto: exact below 200,000 images, hnswlib above)")
+    imp.add_argument("--plain", action="store_true", help="do not encrypt a new gallery at rest (by default its "
+                                                         "database and thumbnails are encrypted with the "
+                                                         "workstation passphrase)")
     imp.add_argument("--json", action="store_true", help="print the import report as JSON")
     from .gallery_video import add_video_arguments, register_video_commands
 
     add_video_arguments(imp)
     imp.set_defaults(func=cmd_import)
     register_video_commands(gsub)
+
+    rk = gsub.add_parser("rekey", help="change the passphrase an encrypted gallery (database and thumbnails) is "
+                                       "encrypted with; run it with 'case rekey' so cases and galleries agree")
+    rk.add_argument("gallery", metavar="DIR")
+    rk.add_argument("--new-key-file", metavar="FILE", required=True,
+                    help="file whose first line is the new passphrase")
+    rk.set_defaults(func=cmd_rekey)
 
     info = gsub.add_parser("info", help="counts, engine, index backend and skipped files of a gallery")
     info.add_argument("gallery", metavar="DIR")
@@ -51,9 +62,22 @@ def cmd_import(args) -> int:
             bar = ProgressBar("importing", p.total)
         bar.update(p.done, f"new {p.imported} dup {p.duplicates} skipped {p.skipped}")
 
+    from pathlib import Path
+
+    from ..gallery.importer import find_images, printable
+    from ..video.importer import collect_videos
+
+    for src in args.sources:  # checked before the gallery folder is made, so a typo leaves nothing behind
+        root = Path(src).expanduser().absolute()
+        if not root.exists():
+            raise UserError(f"Source folder {printable(root)} does not exist; check the path and try again.")
+        if root.is_dir() and next(find_images(root), None) is None and not collect_videos([root]):
+            raise UserError(f"{printable(root)} holds no image files (.jpg, .jpeg, .png, .bmp, .webp) and no video "
+                            "files; nothing was imported.")
     try:
         report, gallery = import_into(args.gallery, args.sources, engine=args.engine, pack=args.pack,
-                                      index=args.index, progress=progress, keep_open=True, video_options=options)
+                                      index=args.index, progress=progress, keep_open=True, video_options=options,
+                                      encrypt=not args.plain)
     except KeyboardInterrupt:
         if bar:
             bar.close()
@@ -78,7 +102,42 @@ def cmd_import(args) -> int:
 
         print_videos(report)
         for path, reason in report.skipped:
-            print(f"skipped {path}: {reason}")
+            print(f"skipped {printable(path)}: {reason}")
+    return 0
+
+
+def cmd_rekey(args) -> int:
+    from pathlib import Path
+
+    from ..gallery.store import DB_NAME, Gallery
+    from ..storage import blobs, keys, rekey_database
+
+    try:
+        new = Path(args.new_key_file).read_text(encoding="utf-8").splitlines()[0]
+    except (OSError, UnicodeDecodeError, IndexError):
+        raise UserError(f"The new key file {args.new_key_file} cannot be read or is empty; write the new passphrase "
+                        "on its first line.") from None
+    if not new:
+        raise UserError("An empty passphrase cannot protect a gallery; nothing was changed.")
+    with Gallery.open(args.gallery) as gallery:  # proves the current passphrase opens it
+        if not gallery.encrypted:
+            raise UserError(f"Gallery {gallery.folder} is not encrypted; import into a new gallery to have it "
+                            "encrypted.")
+        folder = gallery.folder
+        gallery.checkpoint()
+    from ..gallery.importer import _ImportLock
+
+    old = keys.get_passphrase("the gallery's current passphrase")
+    with _ImportLock(folder):
+        sealed = 0
+        for thumb in sorted((folder / "thumbs").rglob("*.jpg")):
+            data = thumb.read_bytes()
+            if blobs.is_sealed(data):
+                salt = data[len(blobs.MAGIC):len(blobs.MAGIC) + 16]
+                blobs.write_private(thumb, blobs.seal(blobs.unseal(data, old), salt, new))
+                sealed += 1
+        what = rekey_database(folder / DB_NAME, old, new, what="gallery")
+    print(f"{folder}: database {what}; {sealed} thumbnails re-sealed with the new passphrase")
     return 0
 
 
@@ -106,6 +165,7 @@ def cmd_info(args) -> int:
     print(f"embedder     {emb['name']} version {emb['version']} ({emb['dim']}-d)")
     print(f"index        {idx['backend']} (setting {idx['setting']}; exact below {idx['exact_threshold']})")
     print(f"fingerprint  {info['fingerprint']}")
+    print(f"encrypted    {'yes (database and thumbnails)' if info.get('encrypted') else 'no'}")
     print(f"skipped      {info['skipped']} files")
     for item in info["skipped_files"]:
         print(f"  {item['path']}: {item['reason']}")

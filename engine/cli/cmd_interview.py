@@ -37,7 +37,11 @@ def register(sub) -> None:
 def _read(prompt: str) -> str | None:
     sys.stdout.write(prompt)
     sys.stdout.flush()
-    line = sys.stdin.readline()
+    try:
+        line = sys.stdin.readline()
+    except UnicodeDecodeError:
+        raise UserError("The input holds bytes that are not valid text (UTF-8); everything before it is saved. "
+                        "Fix the input and run the same command again to resume.") from None
     if not line:
         return None
     if not sys.stdin.isatty():
@@ -78,9 +82,31 @@ def print_state(gallery, state, show: int) -> None:
         print(f"  (round cap of {state.max_rounds} reached; you may go on or type :quit)")
 
 
+def _check_args(args) -> None:
+    if args.rounds < 1:
+        raise UserError(f"--rounds {args.rounds} allows no question; give 1 or more.")
+    if args.show < 1:
+        raise UserError(f"--show {args.show} shows no result; give 1 or more.")
+    if args.description is not None:
+        if not args.description.strip():
+            raise UserError("--description is empty; give the witness's description in words, or leave the "
+                            "option out to be asked for it.")
+        try:
+            args.description.encode("utf-8")
+        except UnicodeEncodeError:
+            raise UserError("--description holds bytes that are not valid text (UTF-8); retype it.") from None
+    if args.json and args.json != "-":
+        out = Path(args.json).expanduser()
+        if out.is_dir():
+            raise UserError(f"--json {args.json} is a folder; give a file name for the transcript.")
+        if not out.absolute().parent.is_dir():
+            raise UserError(f"Folder {out.absolute().parent} does not exist; choose another place for --json.")
+
+
 def cmd_interview(args) -> int:
     from ..interview.loop import Interview
 
+    _check_args(args)
     case, gallery, engine = open_case_and_gallery(args)
     transcript: list[dict] = []
     try:
@@ -93,8 +119,9 @@ def cmd_interview(args) -> int:
             state = iv.resume()
             print(f"resumed case at round {state.round_index}; witness said: {iv.initial}")
         else:
-            description = args.description or _read("Witness's initial description> ")
-            if not description:
+            description = args.description if args.description is not None else \
+                _read("Witness's initial description> ")
+            if not description or not description.strip():
                 raise UserError("No initial description given; nothing to search for.")
             state = iv.start(description)
         while True:

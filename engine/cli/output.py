@@ -11,8 +11,16 @@ def emit_json(value, path: str | None = None) -> None:
     """Write a result as JSON to stdout, or to ``path`` when given ('-' means stdout)."""
     text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
     if path and path != "-":
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(text + "\n")
+        from pathlib import Path
+
+        from ..errors import UserError
+
+        try:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text + "\n")
+        except (IsADirectoryError, FileNotFoundError, NotADirectoryError, PermissionError) as exc:
+            raise UserError(f"Cannot write {path} ({exc.strerror}); give a file name in an existing folder "
+                            f"(the work itself is done: {Path(path).name} is only its JSON summary).") from None
     else:
         print(text)
 

@@ -391,7 +391,7 @@ def run_benchmark(settings: BenchSettings, progress: Progress | None = None,
         questioner = spec.method if spec.method in QUESTION_METHODS else "template"
         key = (spec.selector or "top", questioner)
         if key not in engines:
-            eng = build_engine(gallery, key[0], key[1], pack=settings.pack)
+            eng = build_engine(gallery, key[0], key[1], pack=settings.pack if settings.engine == "full" else None)
             if spec.method == "llava" and eng.questioner.name != "llava":
                 raise UserError("The model pack has no LLaVA questioner, so the 'llava' method cannot run; "
                                 "use a pack with a questioner component, or drop llava from --method.")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from .store import Gallery, NewImage
 EXTENSIONS = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 MIN_SIDE = 16
 MAX_PIXELS = 50_000_000
+MAX_FILE_BYTES = 200 * 1024 * 1024  # a person crop is far smaller; larger files are not read at all
 THUMB_SIZE = (128, 256)  # (w, h) bound: person crops are tall
 
 
@@ -71,6 +73,37 @@ class ImportReport:
 
 class SkipFile(Exception):
     """A file that cannot be imported; the message is the one-line reason."""
+
+
+def printable(path) -> str:
+    """A path as text a terminal and a database accept (undecodable bytes of a file name shown as \\xNN)."""
+    return os.fsencode(str(path)).decode("utf-8", "backslashreplace")
+
+
+class _ImportLock:
+    """One import into a gallery at a time (an OS lock on a file in the gallery folder; released when
+    the process ends, however it ends). A second import gets one sentence, not a traceback."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.fd: int | None = None
+
+    def __enter__(self):
+        import fcntl
+
+        self.fd = os.open(self.folder / ".import.lock", os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self.fd)
+            self.fd = None
+            raise GalleryError(f"Another import into gallery {self.folder} is running; wait for it to finish, then "
+                               "run this import again (it resumes where it stopped).") from None
+        return self
+
+    def __exit__(self, *exc):
+        if self.fd is not None:
+            os.close(self.fd)  # closing releases the lock
 
 
 def find_images(root: Path) -> Iterator[Path]:
@@ -148,12 +181,19 @@ def import_sources(gallery: Gallery, embedder: Embedder, sources: list[str | Pat
     Video files (``engine.video``) are imported after the images, with ``video_options``.
     Raises GalleryError when a source folder does not exist.
     """
+    with _ImportLock(gallery.folder):
+        return _import_locked(gallery, embedder, sources, progress, cancel, batch_size, video_options)
+
+
+def _import_locked(gallery, embedder, sources, progress, cancel, batch_size, video_options) -> ImportReport:
     from ..video import is_video
     from ..video.importer import collect_videos, import_video_files
 
     start = time.perf_counter()
-    pairs = [p for p in collect_sources(sources) if not is_video(p[1])]
-    videos = collect_videos(sources)
+    own = gallery.folder.resolve()
+    pairs = [(r, p) for r, p in collect_sources(sources)
+             if own not in p.resolve().parents and not is_video(p)]  # not its own thumbnails; videos below
+    videos = [(r, p) for r, p in collect_videos(sources) if own not in p.resolve().parents]
     report = ImportReport(total_files=len(pairs) + len(videos))
     known = gallery.known_sources()
     known_skipped = gallery.known_skipped()
@@ -162,13 +202,14 @@ def import_sources(gallery: Gallery, embedder: Embedder, sources: list[str | Pat
     batch_size = batch_size or getattr(embedder, "batch_size", 32)
     batch_shas: set[str] = set()
     done = 0
+    salt = gallery.thumb_salt  # thumbnails of an encrypted gallery are sealed
 
     def flush() -> None:
         nonlocal batch, pending_dupes, batch_shas
         vectors = embedder.embed_images([d.image for d in batch]) if batch else None
         images = []
         for i, d in enumerate(batch):
-            thumb = _write_thumbnail(gallery.folder, d.data_sha, d.image)
+            thumb = _write_thumbnail(gallery.folder, d.data_sha, d.image, salt)
             rel = d.path.relative_to(d.root).as_posix()
             images.append(NewImage(d.data_sha, d.size, d.image.width, d.image.height, d.fmt, camera_from_path(rel),
                                    d.timestamp or timestamp_from_path(rel), thumb,
@@ -185,9 +226,15 @@ def import_sources(gallery: Gallery, embedder: Embedder, sources: list[str | Pat
         try:
             st = path.stat()
         except OSError as exc:
-            report.skipped.append((str(path), f"cannot read the file ({exc.strerror})"))
+            report.skipped.append((printable(path), f"cannot read the file ({exc.strerror})"))
             continue
         key = str(path)
+        try:
+            key.encode("utf-8")
+        except UnicodeEncodeError:
+            report.skipped.append((printable(path), "the file name is not valid text (UTF-8); rename the file to "
+                                                    "import it"))
+            continue
         if known.get(key) == (st.st_size, st.st_mtime_ns):
             report.already += 1
         elif key in known_skipped and known_skipped[key][:2] == (st.st_size, st.st_mtime_ns):
@@ -220,10 +267,29 @@ def import_sources(gallery: Gallery, embedder: Embedder, sources: list[str | Pat
 def _import_one(gallery: Gallery, root: Path, path: Path, st: os.stat_result, report: ImportReport,
                 batch: list[_Decoded], pending_dupes: list[tuple], batch_shas: set[str]) -> None:
     rel = path.relative_to(root).as_posix()
+    if not stat.S_ISREG(st.st_mode):
+        _skip(gallery, path, st, report, "not a regular file (a pipe, device or socket); only image files are read")
+        return
+    if st.st_size > MAX_FILE_BYTES:
+        _skip(gallery, path, st, report, f"file too large for a person crop ({st.st_size / 2**20:.0f} MiB; limit "
+                                         f"{MAX_FILE_BYTES // 2**20} MiB)")
+        return
     try:
-        data = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO swapped in never blocks
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise OSError(0, "not a regular file")
+            with os.fdopen(fd, "rb") as f:
+                fd = None
+                data = f.read(MAX_FILE_BYTES + 1)
+        finally:
+            if fd is not None:
+                os.close(fd)
     except OSError as exc:
         report.skipped.append((str(path), f"cannot read the file ({exc.strerror})"))
+        return
+    if len(data) > MAX_FILE_BYTES:
+        _skip(gallery, path, st, report, f"file too large for a person crop (limit {MAX_FILE_BYTES // 2**20} MiB)")
         return
     sha = sha256_bytes(data)
     if sha in batch_shas or gallery.row_of(sha) is not None:
@@ -233,23 +299,31 @@ def _import_one(gallery: Gallery, root: Path, path: Path, st: os.stat_result, re
     try:
         image, fmt, exif_time = _decode(path, data)
     except SkipFile as skip:
-        reason = str(skip)
-        report.skipped.append((str(path), reason))
-        gallery.record_skipped(str(path), reason, st.st_size, st.st_mtime_ns)
+        _skip(gallery, path, st, report, str(skip))
         return
     batch.append(_Decoded(path, root, sha, st.st_size, st.st_mtime_ns, image, fmt, exif_time))
     batch_shas.add(sha)
     report.imported += 1
 
 
-def _write_thumbnail(folder: Path, sha: str, image: Image.Image) -> str:
+def _skip(gallery: Gallery, path: Path, st: os.stat_result, report: ImportReport, reason: str) -> None:
+    """Report and record a skipped file (recorded: a re-run does not read it again unless it changes)."""
+    report.skipped.append((str(path), reason))
+    gallery.record_skipped(str(path), reason, st.st_size, st.st_mtime_ns)
+
+
+def _write_thumbnail(folder: Path, sha: str, image: Image.Image, salt: bytes | None = None) -> str:
+    """Write the thumbnail (0600; sealed with the gallery's key when ``salt`` is given)."""
+    from ..storage.blobs import seal, write_private
+
     rel = Path("thumbs") / sha[:2] / f"{sha}.jpg"
     out = folder / rel
     if not out.exists():
-        out.parent.mkdir(parents=True, exist_ok=True)
+        out.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         thumb = image.copy()
         thumb.thumbnail(THUMB_SIZE)
-        tmp = out.with_suffix(".tmp")
-        thumb.save(tmp, "JPEG", quality=85)
-        tmp.replace(out)
+        buf = io.BytesIO()
+        thumb.save(buf, "JPEG", quality=85)
+        data = buf.getvalue()
+        write_private(out, seal(data, salt) if salt else data)
     return rel.as_posix()

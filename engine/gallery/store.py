@@ -13,7 +13,9 @@ every source path it was imported from. Rows are append-only, so a row's positio
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +24,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..clock import utc_now
+from .. import storage
 from ..embedder import EmbedderIdentity
 from ..errors import GalleryError
 from ..hashing import sha256_bytes
@@ -75,8 +78,9 @@ class GalleryImage:
 
     @property
     def path(self) -> str:
-        """The first source path (where the full-resolution original is read from)."""
-        return self.sources[0]
+        """The first source path (where the full-resolution original is read from); the thumbnail's
+        when no source is recorded."""
+        return self.sources[0] if self.sources else str(self.thumb)
 
 
 class NewImage(NamedTuple):
@@ -105,19 +109,52 @@ class Gallery:
 
     # -- opening -------------------------------------------------------------------------
     @classmethod
-    def create(cls, folder: str | Path, embedder: EmbedderIdentity) -> "Gallery":
-        """Open the gallery in ``folder``, creating it if needed, for vectors of ``embedder``."""
+    def create(cls, folder: str | Path, embedder: EmbedderIdentity, encrypt: bool = False) -> "Gallery":
+        """Open the gallery in ``folder``, creating it if needed, for vectors of ``embedder``.
+
+        ``encrypt`` applies to a new gallery: its database (SQLCipher) and thumbnails (sealed) are then
+        encrypted with the workstation passphrase. New galleries are private (folder 0700, files 0600)."""
         folder = Path(folder).expanduser().absolute()
         if folder.exists() and not folder.is_dir():
             raise GalleryError(f"{folder} is a file, not a folder; give a folder for the gallery.")
-        if folder.is_dir() and not (folder / DB_NAME).exists() and any(folder.iterdir()):
+        if folder.is_dir() and not (folder / DB_NAME).exists() and any(
+                p.name not in (".import.lock", ".create.lock") for p in folder.iterdir()):
             raise GalleryError(
                 f"{folder} is not empty and is not a gallery; choose a new or empty folder for it."
             )
-        folder.mkdir(parents=True, exist_ok=True)
-        gallery = cls(folder, _connect(folder / DB_NAME))
-        gallery._init_schema(embedder)
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        import fcntl
+
+        lock = os.open(folder / ".create.lock", os.O_CREAT | os.O_RDWR, 0o600)  # not the import's lock
+        try:  # two processes creating one gallery at once: the second waits and opens what the first made
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            new = not (folder / DB_NAME).exists()
+            gallery = cls(folder, _connect(folder / DB_NAME, create=True, encrypt=encrypt))
+            try:
+                gallery._init_schema(embedder)
+                if new and encrypt:
+                    with gallery.conn:
+                        gallery.set_meta("thumb_salt", os.urandom(16).hex())
+            except BaseException:
+                gallery.close()
+                raise
+        finally:
+            os.close(lock)  # releases the lock
         return gallery
+
+    @property
+    def encrypted(self) -> bool:
+        return storage.is_encrypted(self.folder / DB_NAME)
+
+    @property
+    def thumb_salt(self) -> bytes | None:
+        """The salt of the key that seals this gallery's thumbnails; None when they are plain."""
+        value = self.meta("thumb_salt")
+        return bytes.fromhex(value) if value else None
+
+    def thumbnail_bytes(self, row: int) -> bytes:
+        """The JPEG bytes of a row's thumbnail (unsealed when the gallery is encrypted)."""
+        return storage.read_image_bytes(self.image(row).thumb)
 
     @classmethod
     def open(cls, folder: str | Path) -> "Gallery":
@@ -129,8 +166,14 @@ class Gallery:
         if not (folder / DB_NAME).is_file():
             raise GalleryError(f"{folder} is not an interreid gallery (no {DB_NAME}); "
                                "import images into it first with 'interreid gallery import'.")
-        gallery = cls(folder, _connect(folder / DB_NAME))
-        gallery._check_version()
+        gallery = cls(folder, _connect(folder / DB_NAME, wal=False))
+        try:
+            gallery._check_version()
+        except GalleryError:
+            gallery.close()
+            raise
+        with _guard(folder):
+            gallery.conn.execute("PRAGMA journal_mode=WAL")  # only once it proved a gallery (a foreign file stays)
         return gallery
 
     def _init_schema(self, embedder: EmbedderIdentity) -> None:
@@ -156,7 +199,7 @@ class Gallery:
         with _guard(self.folder):
             try:
                 version = self.meta("schema_version")
-            except sqlite3.DatabaseError as exc:
+            except storage.DatabaseError as exc:
                 raise GalleryError(f"{self.folder / DB_NAME} is not a valid gallery database ({exc}); "
                                    "choose another folder or re-import.") from None
         if version is None:
@@ -178,7 +221,7 @@ class Gallery:
     def meta(self, key: str) -> str | None:
         try:
             row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        except sqlite3.OperationalError as exc:
+        except storage.OperationalError as exc:
             if "no such table" in str(exc):
                 return None
             raise
@@ -233,7 +276,16 @@ class Gallery:
             raise IndexError(f"no image at row {row}")
         sources = tuple(p for (p,) in self.conn.execute(
             "SELECT path FROM sources WHERE sha256 = ? ORDER BY rowid", (r[1],)))
+        if not sources:  # its source file was overwritten with another image after import
+            sources = self._replaced_sources(r[1])
         return GalleryImage(r[0], r[1], r[2], r[3], r[4], r[5], r[6], self.folder / r[7], sources)
+
+    def _replaced_sources(self, sha256: str) -> tuple[str, ...]:
+        try:
+            return tuple(p for (p,) in self.conn.execute(
+                "SELECT path FROM replaced_sources WHERE sha256 = ? ORDER BY rowid", (sha256,)))
+        except storage.OperationalError:  # a gallery no import has touched since this table was added
+            return ()
 
     def row_of(self, sha256: str) -> int | None:
         r = self.conn.execute("SELECT row FROM images WHERE sha256 = ?", (sha256,)).fetchone()
@@ -256,7 +308,7 @@ class Gallery:
                     return im.convert("RGB")
             except OSError:
                 continue
-        with Image.open(img.thumb) as im:  # originals gone: fall back to the thumbnail
+        with Image.open(io.BytesIO(storage.read_image_bytes(img.thumb))) as im:  # originals gone: the thumbnail
             return im.convert("RGB")
 
     def row_metadata(self) -> tuple[list[str | None], list[str | None]]:
@@ -269,10 +321,20 @@ class Gallery:
         return cams, stamps
 
     def snapshot(self) -> list[tuple[int, str, str]]:
-        """(row, sha256, first source path) of every image, in row order: what a case records."""
-        return [tuple(r) for r in self.conn.execute(
-            "SELECT i.row, i.sha256, (SELECT path FROM sources s WHERE s.sha256 = i.sha256 ORDER BY rowid "
-            "LIMIT 1) FROM images i ORDER BY i.row")]
+        """(row, sha256, first source path) of every image, in row order: what a case records. An
+        image whose source file was later overwritten keeps the path it was imported from."""
+        first = "(SELECT path FROM sources s WHERE s.sha256 = i.sha256 ORDER BY rowid LIMIT 1)"
+        replaced = "(SELECT path FROM replaced_sources r WHERE r.sha256 = i.sha256 ORDER BY rowid LIMIT 1)"
+        try:
+            rows = self.conn.execute(f"SELECT i.row, i.sha256, COALESCE({first}, {replaced}) FROM images i "
+                                     "ORDER BY i.row").fetchall()
+        except storage.OperationalError:  # no replaced_sources table in this gallery
+            rows = self.conn.execute(f"SELECT i.row, i.sha256, {first} FROM images i ORDER BY i.row").fetchall()
+        return [tuple(r) for r in rows]
+
+    def checkpoint(self) -> None:
+        """Write the write-ahead log into the database file (before it is re-encrypted or copied)."""
+        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def cameras(self) -> list[str]:
         return [c for (c,) in self.conn.execute(
@@ -298,8 +360,10 @@ class Gallery:
 
     def add_images(self, images: list[NewImage], duplicate_sources: list[tuple] = ()) -> None:
         """One transaction: append ``images`` as new rows (in order, each with its source) and record
-        the sources of duplicates (``(path, sha256, root, rel_path, size_bytes, mtime_ns)``)."""
-        with self.conn:
+        the sources of duplicates (``(path, sha256, root, rel_path, size_bytes, mtime_ns)``). A source
+        path that held another image before keeps that image's provenance (``replaced_sources``)."""
+        with _guard(self.folder), self.conn:
+            self.conn.execute(_REPLACED_SCHEMA)
             next_row = self.conn.execute("SELECT COALESCE(MAX(row) + 1, 0) FROM images").fetchone()[0]
             for i, im in enumerate(images):
                 self.conn.execute(
@@ -307,14 +371,21 @@ class Gallery:
                     " thumb, imported_at, vector) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                     (next_row + i, im.sha256, im.size_bytes, im.width, im.height, im.format, im.camera,
                      im.timestamp, im.thumb, utc_now(), im.vector))
+                self._keep_replaced(im.source[0], im.sha256)
                 self.conn.execute("INSERT OR REPLACE INTO sources VALUES (?,?,?,?,?,?)", im.source)
             for row in duplicate_sources:
+                self._keep_replaced(row[0], row[1])
                 self.conn.execute("INSERT OR REPLACE INTO sources VALUES (?,?,?,?,?,?)", row)
         self.invalidate()
 
+    def _keep_replaced(self, path: str, new_sha: str) -> None:
+        old = self.conn.execute("SELECT sha256 FROM sources WHERE path = ?", (path,)).fetchone()
+        if old is not None and old[0] != new_sha:
+            self.conn.execute("INSERT INTO replaced_sources VALUES (?,?,?)", (path, old[0], utc_now()))
+
     def record_skipped(self, path: str, reason: str, size_bytes: int, mtime_ns: int) -> None:
         """Remember a skipped file (and why), so a resumed import does not read it again."""
-        with self.conn:
+        with _guard(self.folder), self.conn:
             self.conn.execute("INSERT OR REPLACE INTO skipped VALUES (?,?,?,?,?)",
                               (path, reason, size_bytes, mtime_ns, utc_now()))
 
@@ -328,34 +399,40 @@ class Gallery:
             "folder": str(self.folder),
             "images": len(self),
             "source_files": n_sources,
-            "duplicates": n_sources - len(self),
+            "duplicates": n_sources - self.conn.execute("SELECT COUNT(DISTINCT sha256) FROM sources").fetchone()[0],
             "skipped": len(self.skipped()),
             "skipped_files": [{"path": p, "reason": r} for p, r in self.skipped()],
             "cameras": self.cameras(),
             "embedder": self.embedder_identity.as_dict(),
             "index": index_settings(self, len(self)),
             "fingerprint": self.fingerprint(),
+            "encrypted": self.encrypted,
             "schema_version": int(self.meta("schema_version") or 0),
             "created": self.meta("created"),
         }
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+def _connect(path: Path, wal: bool = True, create: bool = False, encrypt: bool = False):
     try:
-        conn = sqlite3.connect(str(path), timeout=5.0, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
+        conn = storage.open_database(path, create=create, encrypt=encrypt, what="gallery", wal=wal)
         conn.execute("PRAGMA synchronous=NORMAL")
-    except sqlite3.OperationalError as exc:
+    except storage.OperationalError as exc:
         raise _locked_or(exc, path.parent) from None
-    except sqlite3.DatabaseError as exc:
+    except storage.DatabaseError as exc:
         raise GalleryError(f"{path} is not a valid gallery database ({exc}); choose another folder.") from None
     return conn
 
 
-def _locked_or(exc: sqlite3.OperationalError, folder: Path) -> Exception:
+def _locked_or(exc: Exception, folder: Path) -> Exception:
     if "locked" in str(exc) or "busy" in str(exc):
         return GalleryError(f"Gallery {folder} is in use by another interreid process; close it and retry.")
     return exc
+
+
+# A source file overwritten with other content after import: the earlier image keeps its provenance
+# (the path it was imported from, and when that path stopped holding it).
+_REPLACED_SCHEMA = ("CREATE TABLE IF NOT EXISTS replaced_sources (path TEXT NOT NULL, sha256 TEXT NOT NULL, "
+                    "replaced_at TEXT NOT NULL)")
 
 
 class _guard:
@@ -368,7 +445,8 @@ class _guard:
         return self
 
     def __exit__(self, exc_type, exc, tb):
-        if exc_type is sqlite3.OperationalError and ("locked" in str(exc) or "busy" in str(exc)):
+        if exc_type is not None and issubclass(exc_type, storage.OperationalError) and (
+                "locked" in str(exc) or "busy" in str(exc)):
             raise GalleryError(f"Gallery {self.folder} is in use by another interreid process; "
                                "close it and retry.") from None
         return False

@@ -115,14 +115,32 @@ class Interview:
     def rank(self, query: str, depth: int | None = None) -> Ranking:
         """The top ``depth`` rows for a query (the engine's one search verb), best first; ties keep
         gallery order; ``rank_of`` gives any other row's rank. With a T-ReID model attached (paper
-        Table 2) every row's score is fused with its scores for the initial description first."""
+        Table 2) every row's score is fused with its scores for the initial description first; a
+        case ranks only the images its snapshot holds ('case extend' adds more)."""
         k = depth or self.depth
         treid = getattr(self.engine, "treid", None)
-        if treid is None or not self.initial:
+        fuse = treid is not None and bool(self.initial)
+        allowed = self._case_rows()
+        if not fuse and allowed is None:
             return self.searcher.search(query, k)
-        scores = treid.fuse(self.searcher.every_score(query), self.engine.retriever.temperature, self.initial)
+        scores = self.searcher.every_score(query)
+        if fuse:
+            scores = treid.fuse(scores, self.engine.retriever.temperature, self.initial)
+        if allowed is not None:
+            scores = np.where(allowed, scores, -np.inf).astype(np.float32)
+            k = min(k, int(allowed.sum()))
         rows, top = top_rows(scores, k)
         return Ranking(rows, top, len(scores), _scores=scores)
+
+    def _case_rows(self) -> np.ndarray | None:
+        """Mask of the gallery rows the case's snapshot holds; None when there is no case or it holds all."""
+        if self.case is None:
+            return None
+        if getattr(self, "_allowed", None) is None or len(self._allowed) != len(self.vectors):
+            held = {sha for _i, sha, _p in self.case.gallery_snapshot()}
+            self._allowed = np.fromiter((sha in held for sha in self.gallery.shas()), dtype=bool,
+                                        count=len(self.vectors))
+        return None if self._allowed.all() else self._allowed
 
     # -- the loop ------------------------------------------------------------------------
     def start(self, initial_description: str) -> RoundState:

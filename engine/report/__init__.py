@@ -48,8 +48,16 @@ def write_report(case_path: str | Path, out: str | Path) -> Path:
     out = Path(out).expanduser().absolute()
     if not out.parent.is_dir():
         raise UserError(f"Folder {out.parent} does not exist; choose another place for the report.")
+    if out.is_dir():
+        raise UserError(f"{out} is a folder; give a file name ending in .pdf or .html for the report.")
+    from ..storage import DatabaseError
+
     with CaseFile.open(case_path) as case:
-        data = collect(case)
+        try:
+            data = collect(case)
+        except DatabaseError as exc:
+            raise UserError(f"The case file {case.path} is damaged ({exc}), so no report can be written; "
+                            "'interreid case verify' says what is missing.") from None
         fd, tmp_name = tempfile.mkstemp(prefix=".report-", suffix=out.suffix, dir=out.parent)
         os.close(fd)
         tmp = Path(tmp_name)
@@ -68,6 +76,8 @@ def write_report(case_path: str | Path, out: str | Path) -> Path:
             raise
         digest = sha256_file(out)
         sidecar = out.with_name(out.name + ".sha256")
-        sidecar.write_text(f"{digest}  {out.name}\n", encoding="utf-8")
+        # sha256sum -c skips '#' lines: the head the report carries stays beside it, machine-readable
+        comment = f"# {data.head_tag}\n" if data.head_tag else ""
+        sidecar.write_text(f"{comment}{digest}  {out.name}\n", encoding="utf-8")
         case.log_event("report", "report.exported", {"path": str(out), "sha256": digest, "format": fmt})
     return out

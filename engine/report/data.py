@@ -12,7 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import APP_NAME, __version__
+from ..casefile.anchors import head_tag
 from ..clock import utc_now
+
+PERSONAL_DATA_NOTICE = ("This report holds personal data (a witness's statements and images of members of the "
+                        "public): store, share and destroy it as the rules for personal data require.")
 
 FINAL_TOP = 10
 LEADS_STATEMENT = (
@@ -105,6 +109,15 @@ class ReportData:
     audit_summary: dict
     images: dict[str, ImageInfo]  # in order of first appearance
     source_videos: list[dict] = field(default_factory=list)  # videos the shown crops were cut from
+    head: dict = field(default_factory=dict)  # {"seq", "hash"}: the audit log's last row at export
+    head_tag: str = ""  # machine-readable head (``case verify --report`` reads it back)
+
+    @property
+    def head_line(self) -> str:
+        if not self.head:
+            return "The case's audit log is empty."
+        return (f"Case head at export: audit row {self.head['seq']}, SHA-256 {self.head['hash']}. "
+                "'interreid case verify CASE --report THIS-REPORT' checks the case still holds it.")
 
     @property
     def chain_ok(self) -> bool:
@@ -115,7 +128,8 @@ class ReportData:
         v = self.verification
         out = []
         if not v.get("chain_ok"):
-            problems = v.get("chain_problems", []) + v.get("data_problems", [])
+            problems = (v.get("chain_problems", []) + v.get("signature_problems", []) + v.get("anchor_problems", [])
+                        + v.get("data_problems", []))
             if len(problems) > 12:
                 problems = problems[:12] + [f"and {len(problems) - 12} more (see 'Verification at export')"]
             out.append("THE CASE FILE FAILED VERIFICATION: its audit log chain is broken or its records were "
@@ -200,7 +214,10 @@ def collect(case) -> ReportData:
         initial_description=meta.get("initial_description", ""), sections=sections, final_ranking=final,
         marks=marks, mark_history=mark_history, witness_views=views, rank_history=rank_history,
         verification=verification.as_dict(), verification_lines=_capped(verification.lines()),
-        audit_summary=_audit_summary(entries), images=images, source_videos=_source_videos(meta, images))
+        audit_summary=_audit_summary(entries), images=images, source_videos=_source_videos(meta, images),
+        head=verification.head,
+        head_tag=head_tag(meta.get("case_id", ""), verification.head["seq"], verification.head["hash"])
+        if verification.head and meta.get("case_id") else "")
 
 
 def _capped(lines: list[str], limit: int = 60) -> list[str]:

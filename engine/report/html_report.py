@@ -6,7 +6,8 @@ import base64
 from html import escape
 
 from .chart import rank_chart_png
-from .data import LEADS_STATEMENT, ReportData, case_lines, engine_lines, fmt_ts, gallery_lines
+from .data import (LEADS_STATEMENT, PERSONAL_DATA_NOTICE, ReportData, case_lines, engine_lines, fmt_ts,
+                   gallery_lines)
 from .thumbs import ThumbCache
 from .words import event_label, plain_rationale, plain_reasons
 
@@ -78,6 +79,7 @@ class _Html:
         title = d.meta.get("title", "")
         self.w("<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
                '<meta name="viewport" content="width=device-width, initial-scale=1">',
+               f'<meta name="interreid-case-head" content="{_e(d.head_tag)}">',
                f"<title>Case report: {_e(title)}</title><style>{CSS}</style></head><body>")
         self.w(f"<h1>Case report: {_e(title)}</h1>",
                f'<div class="sub">Investigator {_e(d.meta.get("investigator"))} · case {_e(d.meta.get("case_id"))}'
@@ -89,7 +91,8 @@ class _Html:
         self.audit()
         self.appendix()
         self.w(f"<footer>{_e(d.software)} case report · {_e(title)} · generated {_e(d.generated_at)}. "
-               "This file's SHA-256 is recorded in the case's audit log and in the .sha256 file beside it."
+               "This file's SHA-256 is recorded in the case's audit log and in the .sha256 file beside it. "
+               + _e(PERSONAL_DATA_NOTICE) +
                "</footer></body></html>")
         return "\n".join(self.out)
 
@@ -128,6 +131,7 @@ class _Html:
                f'<span class="{"ok" if v["ok"] else "bad"}">Overall: '
                f'{"nothing altered" if v["ok"] else "FAILED VERIFICATION"}</span></p>')
         self.w('<pre class="mono">' + _e("\n".join(d.verification_lines)) + "</pre>")
+        self.w(f'<p class="small" id="head">{_e(d.head_line)}</p><p class="small">{_e(PERSONAL_DATA_NOTICE)}</p>')
 
     # -- interview -----------------------------------------------------------------------------
     def interview(self) -> None:

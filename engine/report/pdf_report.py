@@ -12,7 +12,8 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from .chart import rank_chart_png
-from .data import LEADS_STATEMENT, ReportData, case_lines, engine_lines, fmt_ts, gallery_lines
+from .data import (LEADS_STATEMENT, PERSONAL_DATA_NOTICE, ReportData, case_lines, engine_lines, fmt_ts,
+                   gallery_lines)
 from .thumbs import ThumbCache
 from .words import plain_rationale, plain_reasons
 
@@ -213,7 +214,8 @@ class _Pdf:
         doc = SimpleDocTemplate(str(out), pagesize=self.pagesize, leftMargin=self.margin,
                                 rightMargin=self.margin, topMargin=self.margin, bottomMargin=self.margin + 6,
                                 title=f"Case report: {d.meta.get('title', '')}", author=d.meta.get("investigator", ""),
-                                subject="interreid case report", creator=d.software)
+                                subject="interreid case report. " + PERSONAL_DATA_NOTICE, creator=d.software,
+                                keywords=d.head_tag)
         story = self.first_page() + [PageBreak()] + self.interview() + self.final() + self.marks() + \
             self.audit() + self.appendix()
         doc.build(story, onFirstPage=self.footer, onLaterPages=self.footer)
@@ -278,6 +280,7 @@ class _Pdf:
         out.append(self.p(f"<font color='{colour}'><b>Audit chain: {'intact' if v['chain_ok'] else 'BROKEN'} · "
                           f"overall: {'nothing altered' if v['ok'] else 'FAILED VERIFICATION'}</b></font>", raw=True))
         out += [self.p(line, "small") for line in d.verification_lines]
+        out += [self.p(d.head_line, "small"), self.p(PERSONAL_DATA_NOTICE, "small")]
         return out
 
     def interview(self) -> list:

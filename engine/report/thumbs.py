@@ -36,7 +36,9 @@ class ThumbCache:
         from PIL import Image  # lazy
 
         try:
-            with Image.open(info.thumb) as im:
+            from ..storage import read_image_bytes
+
+            with Image.open(io.BytesIO(read_image_bytes(info.thumb))) as im:
                 im = im.convert("RGB")
                 im.thumbnail(THUMB_BOUND)
                 buf = io.BytesIO()

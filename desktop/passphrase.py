@@ -1,0 +1,61 @@
+"""Asking for the workstation passphrase in the window (never on a terminal the app may not have).
+
+Called before a case is opened or created: when the passphrase is already available (a key file
+named by INTERREID_KEY_FILE, or asked earlier this session) nothing is shown.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QInputDialog, QLineEdit, QWidget
+
+
+def passphrase_needed(path: Path | None, new: bool) -> bool:
+    from engine.storage import KeyMissingError, is_encrypted, open_database
+    from engine.storage.keys import passphrase_available, set_passphrase
+
+    if passphrase_available():
+        if path is None or not is_encrypted(path):
+            return False
+        try:  # the passphrase known so far (typed earlier, or the key file) may not be this case's
+            open_database(path, wal=False).close()
+            return False
+        except KeyMissingError:
+            set_passphrase(None)
+            return True
+    if new or path is None:
+        return new
+    if is_encrypted(path):
+        return True
+    from engine.storage.keys import signing_key_locked
+
+    if signing_key_locked():  # every record written to the case is signed with the (locked) key
+        return True
+    try:  # a plain case may search an encrypted gallery
+        from engine.casefile import CaseFile
+
+        with CaseFile.open(path) as case:
+            folder = case.meta("gallery_path")
+    except Exception:  # noqa: BLE001  (opening reports its own problem, in one sentence, just after)
+        return False
+    return bool(folder) and is_encrypted(Path(folder) / "gallery.db")
+
+
+def ensure_passphrase(parent: QWidget, path: Path | None = None, new: bool = False, ask=None) -> bool:
+    """True when the case can go ahead (passphrase known or not needed); False when the user cancelled.
+
+    ``ask`` (tests) stands in for the dialog: a callable returning (text, ok).
+    """
+    if not passphrase_needed(path, new):
+        return True
+    from engine.storage.keys import set_passphrase
+
+    what = ("New cases are encrypted on this computer. Choose the workstation passphrase:" if new else
+            f"The case {path.name if path else ''} is encrypted. Workstation passphrase:")
+    ask = ask or (lambda: QInputDialog.getText(parent, "Workstation passphrase", what, QLineEdit.EchoMode.Password))
+    text, ok = ask()
+    if not ok or not text:
+        return False
+    set_passphrase(text)
+    return True
