@@ -263,7 +263,8 @@ class VideoImport:
             resumed_from = next_frame
         self.background = bg
         self.result.update(sha256=sha, camera=clock.camera, camera_from=clock.camera_from,
-                           start_time=clock.start.isoformat(timespec="milliseconds") if clock.start else None, time_from=clock.time_from,
+                           start_time=clock.start.isoformat(timespec="milliseconds") if clock.start else None,
+                           time_from=clock.time_from,
                            resumed_from_frame=resumed_from)
         try:
             self._process(key_frame or 0, key_pts, next_frame or 0)
