@@ -300,7 +300,7 @@ class VideoImport:
         resume_pts = None
         last_commit_pts = None
         start = time.perf_counter()
-        last_report = 0.0
+        last_report = None  # the first processed frame is reported at once: a short clip shows progress too
         index = next_frame - 1
         tick = time.perf_counter()
         cancelled = False
@@ -354,12 +354,9 @@ class VideoImport:
                     cancelled = True
                     break
             elapsed = time.perf_counter() - start
-            if self.progress is not None and elapsed - last_report >= 0.5:
+            if last_report is None or elapsed - last_report >= 0.5:
                 last_report = elapsed
-                self.progress({"file": str(self.path), "frame": index, "pts": frame.pts,
-                               "frames_total": self.info.frames_declared, "duration_s": self.info.duration_s,
-                               "frames_per_s": (index + 1 - next_frame) / elapsed if elapsed else None,
-                               "tracks": self.n_tracks + len(self.tracks), "crops": self.n_crops})
+                self._report(index, frame.pts, next_frame, elapsed)
             tick = time.perf_counter()
         if cancelled:
             self.result.update(status="interrupted", next_frame=index + 1)
@@ -382,11 +379,20 @@ class VideoImport:
             self._commit(index + 1, last_key, None, final=status, note=reader.stopped, frames=index + 1)
             self.result.update(status=status, note=reader.stopped, frames_decoded=index + 1)
         elapsed = time.perf_counter() - start
+        if last_report is not None:  # where it ended, with the final counts
+            self._report(index, last_pts, next_frame, elapsed)
         self.result.update(tracks=self.n_tracks, crops=self.n_crops, short_tracks_dropped=self.n_dropped,
                            sampled_frames=self.n_samples, appearance_splits=self.n_splits, seconds=round(elapsed, 2),
                            frames_per_s=round((index + 1 - next_frame) / elapsed, 1) if elapsed else None,
                            stage_seconds={k: round(v, 2) for k, v in self.stage_s.items()},
                            seeked=reader.seeked)
+
+    def _report(self, index: int, pts: float, next_frame: int, elapsed: float) -> None:
+        if self.progress is not None:
+            self.progress({"file": str(self.path), "frame": index, "pts": pts,
+                           "frames_total": self.info.frames_declared, "duration_s": self.info.duration_s,
+                           "frames_per_s": (index + 1 - next_frame) / elapsed if elapsed else None,
+                           "tracks": self.n_tracks + len(self.tracks), "crops": self.n_crops})
 
     def _detect(self, rgb: np.ndarray) -> list[Detection]:
         out = []
