@@ -32,18 +32,19 @@ def demo_gallery_ready() -> bool:
     """True when the demo gallery is fully built (the window then skips the import)."""
     import sqlite3
 
-    db = demo_gallery_folder() / "gallery.db"
-    if not db.is_file() or not demo_video().is_file():
+    from .errors import GalleryError
+    from .gallery.store import DB_NAME, Gallery
+    from .video.query import video_status
+
+    folder = demo_gallery_folder()
+    if not (folder / DB_NAME).is_file() or not demo_video().is_file():
         return False
     try:
-        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-        try:
-            row = conn.execute("SELECT status FROM videos WHERE path = ?", (str(demo_video()),)).fetchone()
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError:
+        with Gallery.open(folder, read_only=True) as gallery:
+            status = video_status(gallery, demo_video())
+    except (GalleryError, sqlite3.DatabaseError):
         return False
-    return bool(row) and row[0] in ("complete", "stopped")
+    return status in ("complete", "stopped")
 
 
 def ensure_demo_gallery(progress=None, cancel=None) -> Path:

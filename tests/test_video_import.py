@@ -111,6 +111,19 @@ def test_import_tracks_two_walkers_with_provenance(tmp_path, walkers):
     assert min(np.diff(frames)) >= 5
 
 
+def test_a_short_video_reports_progress_from_its_first_frame_to_its_end(tmp_path, walkers):
+    # progress comes every 0.5 s of work, and also at the first frame and the end: a clip that is cut
+    # in less than half a second still shows its progress (it once showed none on a fast machine)
+    seen = []
+    g, report = run_import(tmp_path, [walkers], progress=seen.append)
+    videos = [p.video for p in seen if p.video is not None]
+    assert videos, "no progress reported for the video"
+    assert videos[0]["frame"] == 0 and videos[0]["file"] == str(walkers)
+    last = videos[-1]
+    assert last["frame"] == 59 and last["frames_total"] == 60 and last["frames_per_s"] > 0
+    assert last["crops"] == report.imported == len(g) > 0 and last["tracks"] == 2
+
+
 def test_crops_carry_detector_and_mask(tmp_path, walkers):
     g, _ = run_import(tmp_path, [walkers])
     from engine.video.query import crop_provenance

@@ -34,8 +34,5 @@ def folder_neighbours(gallery, row: int, each_side: int = 3) -> tuple[list[int],
                 break
         return out
 
-    before = gallery.conn.execute("SELECT path, sha256 FROM sources WHERE path >= ? AND path < ? "
-                                  "ORDER BY path DESC LIMIT ?", (lo, path, SCAN)).fetchall()
-    after = gallery.conn.execute("SELECT path, sha256 FROM sources WHERE path > ? AND path < ? "
-                                 "ORDER BY path LIMIT ?", (path, hi, SCAN)).fetchall()
+    before, after = gallery.sources_beside(path, lo, hi, SCAN)
     return direct(before), direct(after)

@@ -17,6 +17,8 @@ import io
 import json
 import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -106,6 +108,7 @@ class Gallery:
         self.conn = conn
         self._vectors: np.ndarray | None = None
         self._shas: list[str] | None = None
+        self._depth = 0  # nesting of transaction()
 
     # -- opening -------------------------------------------------------------------------
     @classmethod
@@ -157,8 +160,9 @@ class Gallery:
         return storage.read_image_bytes(self.image(row).thumb)
 
     @classmethod
-    def open(cls, folder: str | Path) -> "Gallery":
-        """Open an existing gallery; GalleryError with one sentence if it is not one."""
+    def open(cls, folder: str | Path, read_only: bool = False) -> "Gallery":
+        """Open an existing gallery; GalleryError with one sentence if it is not one. ``read_only``:
+        the database is opened read-only (nothing is written to the folder; for checks)."""
         folder = Path(folder).expanduser().absolute()
         if not folder.is_dir():
             raise GalleryError(f"Gallery folder {folder} does not exist; import images into it first "
@@ -166,24 +170,25 @@ class Gallery:
         if not (folder / DB_NAME).is_file():
             raise GalleryError(f"{folder} is not an interreid gallery (no {DB_NAME}); "
                                "import images into it first with 'interreid gallery import'.")
-        gallery = cls(folder, _connect(folder / DB_NAME, wal=False))
+        gallery = cls(folder, _connect(folder / DB_NAME, wal=False, read_only=read_only))
         try:
             gallery._check_version()
         except GalleryError:
             gallery.close()
             raise
-        with _guard(folder):
-            gallery.conn.execute("PRAGMA journal_mode=WAL")  # only once it proved a gallery (a foreign file stays)
+        if not read_only:
+            with _guard(folder):
+                gallery.conn.execute("PRAGMA journal_mode=WAL")  # only once it proved a gallery (a foreign file stays)
         return gallery
 
     def _init_schema(self, embedder: EmbedderIdentity) -> None:
         with _guard(self.folder):
             self.conn.executescript(_SCHEMA)
             if self.meta("schema_version") is None:
-                from ..video.schema import create_video_tables
+                from ..video.schema import VIDEO_SCHEMA
 
-                create_video_tables(self.conn)
-                with self.conn:
+                self.conn.executescript(VIDEO_SCHEMA)
+                with self.transaction():
                     self.set_meta("schema_version", str(SCHEMA_VERSION))
                     self.set_meta("created", utc_now())
                     self.set_meta("embedder", json.dumps(embedder.as_dict()))
@@ -217,6 +222,47 @@ class Gallery:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    # -- transactions and the video package's own tables -------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[Gallery]:
+        """One SQLite transaction: committed when the outermost ``with`` ends, rolled back if it
+        raises. Nested uses (e.g. :meth:`add_images` inside an importer's step) join the outer one."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self
+            finally:
+                self._depth -= 1
+            return
+        self._depth = 1
+        try:
+            with _guard(self.folder), self.conn:  # a locked database is one sentence
+                yield self
+        finally:
+            self._depth = 0
+
+    def query(self, sql: str, params: tuple | list = ()) -> list[tuple]:
+        """All rows of a read on the gallery database. For the tables other packages own (the video
+        package's videos, tracks, track_boxes, crops, pending); images, sources, skipped and meta are
+        read through the methods of this class."""
+        return self.conn.execute(sql, params).fetchall()
+
+    def query_one(self, sql: str, params: tuple | list = ()) -> tuple | None:
+        """The first row of a read (None when there is none); see :meth:`query`."""
+        return self.conn.execute(sql, params).fetchone()
+
+    def execute(self, sql: str, params: tuple | list = ()) -> None:
+        """One write on a table another package owns (see :meth:`query`); inside :meth:`transaction`
+        it commits with it, outside it the caller's next transaction commits it."""
+        self.conn.execute(sql, params)
+
+    def executemany(self, sql: str, rows) -> None:
+        """:meth:`execute` for many parameter rows."""
+        self.conn.executemany(sql, rows)
+
+    def has_table(self, name: str) -> bool:
+        return self.query_one("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)) is not None
+
     # -- settings ------------------------------------------------------------------------
     def meta(self, key: str) -> str | None:
         try:
@@ -236,7 +282,7 @@ class Gallery:
 
     def save_meta(self, key: str, value: str) -> None:
         """Set one setting in its own transaction."""
-        with self.conn:
+        with self.transaction():
             self.set_meta(key, value)
 
     @property
@@ -290,6 +336,25 @@ class Gallery:
     def row_of(self, sha256: str) -> int | None:
         r = self.conn.execute("SELECT row FROM images WHERE sha256 = ?", (sha256,)).fetchone()
         return r[0] if r else None
+
+    def rows_of_shas(self, shas) -> dict[str, int]:
+        """{sha256: row} for those of ``shas`` that are in the gallery."""
+        shas = list(dict.fromkeys(shas))
+        out: dict[str, int] = {}
+        for i in range(0, len(shas), 500):
+            chunk = shas[i:i + 500]
+            out.update(self.conn.execute(
+                f"SELECT sha256, row FROM images WHERE sha256 IN ({','.join('?' * len(chunk))})", chunk).fetchall())
+        return out
+
+    def sources_beside(self, path: str, lo: str, hi: str, limit: int) -> tuple[list, list]:
+        """Source (path, sha256) pairs next to ``path`` by name within [lo, hi): up to ``limit`` before
+        it (nearest first) and up to ``limit`` after it (nearest first)."""
+        before = self.conn.execute("SELECT path, sha256 FROM sources WHERE path >= ? AND path < ? "
+                                   "ORDER BY path DESC LIMIT ?", (lo, path, limit)).fetchall()
+        after = self.conn.execute("SELECT path, sha256 FROM sources WHERE path > ? AND path < ? "
+                                  "ORDER BY path LIMIT ?", (path, hi, limit)).fetchall()
+        return before, after
 
     def rows_of_sources(self, paths: list[str]) -> list[int | None]:
         """The gallery row of each source path as imported (None where the path was not imported)."""
@@ -362,7 +427,7 @@ class Gallery:
         """One transaction: append ``images`` as new rows (in order, each with its source) and record
         the sources of duplicates (``(path, sha256, root, rel_path, size_bytes, mtime_ns)``). A source
         path that held another image before keeps that image's provenance (``replaced_sources``)."""
-        with _guard(self.folder), self.conn:
+        with self.transaction():
             self.conn.execute(_REPLACED_SCHEMA)
             next_row = self.conn.execute("SELECT COALESCE(MAX(row) + 1, 0) FROM images").fetchone()[0]
             for i, im in enumerate(images):
@@ -383,9 +448,9 @@ class Gallery:
         if old is not None and old[0] != new_sha:
             self.conn.execute("INSERT INTO replaced_sources VALUES (?,?,?)", (path, old[0], utc_now()))
 
-    def record_skipped(self, path: str, reason: str, size_bytes: int, mtime_ns: int) -> None:
+    def record_skipped(self, path: str, reason: str, size_bytes: int | None, mtime_ns: int | None) -> None:
         """Remember a skipped file (and why), so a resumed import does not read it again."""
-        with _guard(self.folder), self.conn:
+        with self.transaction():
             self.conn.execute("INSERT OR REPLACE INTO skipped VALUES (?,?,?,?,?)",
                               (path, reason, size_bytes, mtime_ns, utc_now()))
 
@@ -412,9 +477,10 @@ class Gallery:
         }
 
 
-def _connect(path: Path, wal: bool = True, create: bool = False, encrypt: bool = False):
+def _connect(path: Path, wal: bool = True, create: bool = False, encrypt: bool = False, read_only: bool = False):
     try:
-        conn = storage.open_database(path, create=create, encrypt=encrypt, what="gallery", wal=wal)
+        conn = storage.open_database(path, create=create, encrypt=encrypt, what="gallery", wal=wal and not read_only,
+                                     read_only=read_only)
         conn.execute("PRAGMA synchronous=NORMAL")
     except storage.OperationalError as exc:
         raise _locked_or(exc, path.parent) from None

@@ -63,12 +63,13 @@ def _touch_private(path: Path) -> None:
 
 def open_database(path: str | Path, *, create: bool = False, encrypt: bool = False, what: str = "file",
                   wal: bool = True, timeout: float = 5.0, passphrase: str | None = None,
-                  label: str | Path | None = None):
+                  label: str | Path | None = None, read_only: bool = False):
     """Open (or with ``create=True`` create) the database at ``path``; return a DB-API connection.
 
     ``encrypt`` applies to a new file only; an existing file is opened as what it is. The key of an
     encrypted file comes from :func:`get_passphrase` (or ``passphrase``). Journal mode WAL is set only
     after the file proved readable, so a foreign file is never switched (and never changed).
+    ``read_only`` opens an existing file read-only (nothing is written to it; for checks).
     Raises :class:`KeyMissingError` (one sentence) when the key is missing or wrong, and
     ``storage.DatabaseError`` when the file is not a database.
     """
@@ -83,7 +84,11 @@ def open_database(path: str | Path, *, create: bool = False, encrypt: bool = Fal
         secret = passphrase if passphrase is not None else get_passphrase(what, shown, confirm=new)
         salt = os.urandom(16) if new else _header(path)
         key = derive_key(secret, salt)
-        conn = _cipher.connect(str(path), timeout=timeout, check_same_thread=False)
+        if read_only and not new:
+            conn = _cipher.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, timeout=timeout,
+                                   check_same_thread=False)
+        else:
+            conn = _cipher.connect(str(path), timeout=timeout, check_same_thread=False)
         _quiet(conn)
         conn.execute(f"PRAGMA key = \"x'{key.hex()}{salt.hex() if new else ''}'\"")
         try:
@@ -93,7 +98,11 @@ def open_database(path: str | Path, *, create: bool = False, encrypt: bool = Fal
             raise KeyMissingError(f"{shown} does not open with this passphrase: it is not an interreid {what}, or "
                                   "it was encrypted with another passphrase (give that one).") from None
     else:
-        conn = sqlite3.connect(str(path), timeout=timeout, check_same_thread=False)
+        if read_only and not new:
+            conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, timeout=timeout,
+                                   check_same_thread=False)
+        else:
+            conn = sqlite3.connect(str(path), timeout=timeout, check_same_thread=False)
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # a foreign file fails here, unchanged
     if wal:
         conn.execute("PRAGMA journal_mode=WAL")

@@ -44,5 +44,5 @@ def frames_around(video: str | Path, pts: float, seconds: float = 2.0, max_width
 
 def track_boxes(gallery, track: int) -> list[tuple[int, float, int, int, int, int]]:
     """[(frame, pts, x, y, w, h)] of a track, in order."""
-    return [tuple(r) for r in gallery.conn.execute(
+    return [tuple(r) for r in gallery.query(
         "SELECT frame, pts, x, y, w, h FROM track_boxes WHERE track_id = ? ORDER BY frame", (int(track),))]

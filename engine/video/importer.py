@@ -196,7 +196,6 @@ class VideoImport:
     def __init__(self, gallery, embedder, root: Path, path: Path, options: VideoOptions, detector,
                  progress: Callable[[dict], None] | None = None, cancel: Callable[[], bool] | None = None):
         self.gallery = gallery
-        self.conn = gallery.conn
         self.embedder = embedder
         self.root = root
         self.path = path
@@ -213,8 +212,8 @@ class VideoImport:
         from .cameras import clock_for
 
         st = os.stat(self.path)
-        known = self.conn.execute("SELECT sha256, status FROM videos WHERE path = ? AND size_bytes = ? AND "
-                                  "mtime_ns = ?", (str(self.path), st.st_size, st.st_mtime_ns)).fetchone()
+        known = self.gallery.query_one("SELECT sha256, status FROM videos WHERE path = ? AND size_bytes = ? AND "
+                                       "mtime_ns = ?", (str(self.path), st.st_size, st.st_mtime_ns))
         if known and known[1] != "importing":
             self.result.update(sha256=known[0], status="already imported")
             return self.result
@@ -222,9 +221,8 @@ class VideoImport:
         sha = known[0] if known else sha256_file(self.path)
         self.stage_s["hash"] = time.perf_counter() - tick
         self.sha = sha
-        row = self.conn.execute("SELECT status, next_frame, resume_key_frame, resume_key_pts, background, "
-                                "camera, start_time, clock_offset_s FROM videos WHERE sha256 = ?",
-                                (sha,)).fetchone()
+        row = self.gallery.query_one("SELECT status, next_frame, resume_key_frame, resume_key_pts, background, "
+                                     "camera, start_time, clock_offset_s FROM videos WHERE sha256 = ?", (sha,))
         if row and row[0] != "importing":  # same footage under another name or path
             self.result.update(sha256=sha, status="already imported (same SHA-256 as an imported video)")
             return self.result
@@ -242,8 +240,8 @@ class VideoImport:
             if bg is not None:
                 bg_rel = f"backgrounds/{sha}.png"
                 _write_once(folder, bg_rel, _png(bg))
-            with self.conn:
-                self.conn.execute(
+            with self.gallery.transaction():
+                self.gallery.execute(
                     "INSERT INTO videos(sha256, path, root, rel_path, size_bytes, mtime_ns, camera, camera_from,"
                     " start_time, time_from, clock_offset_s, width, height, fps, frames_declared, duration_s,"
                     " codec, sample_fps, detector, min_height, status, next_frame, background, imported_at)"
@@ -269,9 +267,10 @@ class VideoImport:
         try:
             self._process(key_frame or 0, key_pts, next_frame or 0)
         except VideoError:
-            with self.conn:  # nothing was taken from it: forget it, so a fixed file is imported afresh
-                if not self.conn.execute("SELECT 1 FROM tracks WHERE video_sha256 = ?", (sha,)).fetchone():
-                    self.conn.execute("DELETE FROM videos WHERE sha256 = ?", (sha,))
+            # nothing was taken from it: forget it, so a fixed file is imported afresh
+            with self.gallery.transaction():
+                if not self.gallery.query_one("SELECT 1 FROM tracks WHERE video_sha256 = ?", (sha,)):
+                    self.gallery.execute("DELETE FROM videos WHERE sha256 = ?", (sha,))
             raise
         return self.result
 
@@ -291,7 +290,7 @@ class VideoImport:
         take = sample_times(self.info.fps, opts.sample_fps)
         self.tracks: dict[int, _Track] = {}   # local ByteTrack id -> track
         self.orphans = self._load_open_tracks()
-        self.next_id = self.conn.execute("SELECT COALESCE(MAX(track_id) + 1, 1) FROM tracks").fetchone()[0]
+        self.next_id = self.gallery.query_one("SELECT COALESCE(MAX(track_id) + 1, 1) FROM tracks")[0]
         self.closed: list[_Track] = []
         self.n_tracks = 0
         self.n_crops = 0
@@ -302,7 +301,7 @@ class VideoImport:
         resume_pts = None
         last_commit_pts = None
         start = time.perf_counter()
-        last_report = 0.0
+        last_report = None  # the first processed frame is reported at once: a short clip shows progress too
         index = next_frame - 1
         tick = time.perf_counter()
         cancelled = False
@@ -356,12 +355,9 @@ class VideoImport:
                     cancelled = True
                     break
             elapsed = time.perf_counter() - start
-            if self.progress is not None and elapsed - last_report >= 0.5:
+            if last_report is None or elapsed - last_report >= 0.5:
                 last_report = elapsed
-                self.progress({"file": str(self.path), "frame": index, "pts": frame.pts,
-                               "frames_total": self.info.frames_declared, "duration_s": self.info.duration_s,
-                               "frames_per_s": (index + 1 - next_frame) / elapsed if elapsed else None,
-                               "tracks": self.n_tracks + len(self.tracks), "crops": self.n_crops})
+                self._report(index, frame.pts, next_frame, elapsed)
             tick = time.perf_counter()
         if cancelled:
             self.result.update(status="interrupted", next_frame=index + 1)
@@ -384,11 +380,20 @@ class VideoImport:
             self._commit(index + 1, last_key, None, final=status, note=reader.stopped, frames=index + 1)
             self.result.update(status=status, note=reader.stopped, frames_decoded=index + 1)
         elapsed = time.perf_counter() - start
+        if last_report is not None:  # where it ended, with the final counts
+            self._report(index, last_pts, next_frame, elapsed)
         self.result.update(tracks=self.n_tracks, crops=self.n_crops, short_tracks_dropped=self.n_dropped,
                            sampled_frames=self.n_samples, appearance_splits=self.n_splits, seconds=round(elapsed, 2),
                            frames_per_s=round((index + 1 - next_frame) / elapsed, 1) if elapsed else None,
                            stage_seconds={k: round(v, 2) for k, v in self.stage_s.items()},
                            seeked=reader.seeked)
+
+    def _report(self, index: int, pts: float, next_frame: int, elapsed: float) -> None:
+        if self.progress is not None:
+            self.progress({"file": str(self.path), "frame": index, "pts": pts,
+                           "frames_total": self.info.frames_declared, "duration_s": self.info.duration_s,
+                           "frames_per_s": (index + 1 - next_frame) / elapsed if elapsed else None,
+                           "tracks": self.n_tracks + len(self.tracks), "crops": self.n_crops})
 
     def _detect(self, rgb: np.ndarray) -> list[Detection]:
         out = []
@@ -480,13 +485,13 @@ class VideoImport:
     # -- resume ------------------------------------------------------------------------------
     def _load_open_tracks(self) -> dict[int, _Track]:
         out: dict[int, _Track] = {}
-        for (tid,) in self.conn.execute("SELECT track_id FROM tracks WHERE video_sha256 = ? AND status = 'open'",
-                                        (self.sha,)):
-            boxes = [tuple(r) for r in self.conn.execute(
+        for (tid,) in self.gallery.query("SELECT track_id FROM tracks WHERE video_sha256 = ? AND status = 'open'",
+                                         (self.sha,)):
+            boxes = [tuple(r) for r in self.gallery.query(
                 "SELECT frame, pts, x, y, w, h, score FROM track_boxes WHERE track_id = ? ORDER BY frame", (tid,))]
             t = _Track(tid, boxes=boxes, first_pts=boxes[0][1] if boxes else 0.0,
                        last_seen_pts=boxes[-1][1] if boxes else 0.0, n_saved_boxes=len(boxes), committed=True)
-            for frame, pts, x, y, w, h, score, q, slot, png, mask in self.conn.execute(
+            for frame, pts, x, y, w, h, score, q, slot, png, mask in self.gallery.query(
                     "SELECT frame, pts, x, y, w, h, score, quality, slot, png, mask FROM pending "
                     "WHERE track_id = ?", (tid,)):
                 crop = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
@@ -523,76 +528,76 @@ class VideoImport:
                 images.append(img)
         vectors = self.embedder.embed_images(images) if images else None
         from ..gallery.importer import _write_thumbnail
+        from ..gallery.store import NewImage
 
         detector = json.dumps({**self.detector.describe(), "moving_regions_only": bool(
             self.background is not None and self.options.moving_regions_only)}, sort_keys=True)
-        with self.conn:
-            next_row = self.conn.execute("SELECT COALESCE(MAX(row) + 1, 0) FROM images").fetchone()[0]
+        with self.gallery.transaction():
             for t in finished:
                 self._save_track(t, "closed")
                 self.n_tracks += 1
             for t in dropped:
                 if t.committed:
-                    self.conn.execute("DELETE FROM pending WHERE track_id = ?", (t.track_id,))
-                    self.conn.execute("UPDATE tracks SET status = 'dropped' WHERE track_id = ?", (t.track_id,))
-            added = 0
+                    self.gallery.execute("DELETE FROM pending WHERE track_id = ?", (t.track_id,))
+                    self.gallery.execute("UPDATE tracks SET status = 'dropped' WHERE track_id = ?", (t.track_id,))
+            new_images: list[NewImage] = []
+            crop_rows = []
+            taken: set[str] = set()
             for i, (t, c, sha, rel, mrel) in enumerate(chosen):
-                if self.conn.execute("SELECT 1 FROM images WHERE sha256 = ?", (sha,)).fetchone():
+                if sha in taken or self.gallery.row_of(sha) is not None:
                     continue  # an identical crop (same pixels) is already in the gallery
+                taken.add(sha)
                 thumb = _write_thumbnail(folder, sha, Image.fromarray(c.crop))
                 when = self.clock.at(c.pts)
-                self.conn.execute(
-                    "INSERT INTO images(row, sha256, size_bytes, width, height, format, camera, timestamp, thumb,"
-                    " imported_at, vector) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                    (next_row + added, sha, (folder / rel).stat().st_size, c.box[2], c.box[3], "PNG",
-                     self.clock.camera, when, thumb, _now(), vectors[i].astype("float32").tobytes()))
                 st = (folder / rel).stat()
-                self.conn.execute("INSERT OR REPLACE INTO sources VALUES (?,?,?,?,?,?)",
-                                  (str(folder / rel), sha, str(folder), rel, st.st_size, st.st_mtime_ns))
-                self.conn.execute(
-                    "INSERT INTO crops(sha256, video_sha256, track_id, frame, pts, time, x, y, w, h, score, quality,"
-                    " detector, png, mask) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (sha, self.sha, t.track_id, c.frame, c.pts, when, *c.box, c.score, c.quality, detector,
-                     rel, mrel))
-                added += 1
-            self.n_crops += added
+                new_images.append(NewImage(
+                    sha, st.st_size, c.box[2], c.box[3], "PNG", self.clock.camera, when, thumb,
+                    vectors[i].astype("float32").tobytes(),
+                    (str(folder / rel), sha, str(folder), rel, st.st_size, st.st_mtime_ns)))
+                crop_rows.append((sha, self.sha, t.track_id, c.frame, c.pts, when, *c.box, c.score, c.quality,
+                                  detector, rel, mrel))
+            self.gallery.add_images(new_images)  # joins this transaction
+            self.gallery.executemany(
+                "INSERT INTO crops(sha256, video_sha256, track_id, frame, pts, time, x, y, w, h, score, quality,"
+                " detector, png, mask) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", crop_rows)
+            self.n_crops += len(new_images)
             for t in list(self.tracks.values()) + list(self.orphans.values()):
                 if len(t.boxes):
                     self._save_track(t, "open")
-                    self.conn.execute("DELETE FROM pending WHERE track_id = ?", (t.track_id,))
+                    self.gallery.execute("DELETE FROM pending WHERE track_id = ?", (t.track_id,))
                     for slot, c in t.slots.items():
-                        self.conn.execute(
+                        self.gallery.execute(
                             "INSERT INTO pending VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                             (t.track_id, c.frame, c.pts, *c.box, c.score, c.quality, slot, _png(c.crop),
                              _png(c.mask) if c.mask is not None else None))
             key_frame, key_pts = last_key
-            self.conn.execute("UPDATE videos SET next_frame = ?, resume_key_frame = ?, resume_key_pts = ? "
-                              "WHERE sha256 = ?", (next_frame, key_frame, key_pts, self.sha))
+            self.gallery.execute("UPDATE videos SET next_frame = ?, resume_key_frame = ?, resume_key_pts = ? "
+                                 "WHERE sha256 = ?", (next_frame, key_frame, key_pts, self.sha))
             if final:
-                self.conn.execute("UPDATE videos SET status = ?, note = ?, frames_decoded = ?, completed_at = ? "
-                                  "WHERE sha256 = ?", (final, note, frames, _now(), self.sha))
+                self.gallery.execute("UPDATE videos SET status = ?, note = ?, frames_decoded = ?, completed_at = ? "
+                                     "WHERE sha256 = ?", (final, note, frames, _now(), self.sha))
         self.closed = []
         self.gallery.invalidate()
         self.stage_s["embed_commit"] += time.perf_counter() - tick
 
     def _save_track(self, t: _Track, status: str) -> None:
         first, last = t.boxes[0], t.boxes[-1]
-        self.conn.execute(
+        self.gallery.execute(
             "INSERT INTO tracks(track_id, video_sha256, camera, first_frame, last_frame, first_time, last_time, status)"
             " VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(track_id) DO UPDATE SET last_frame = excluded.last_frame,"
             " last_time = excluded.last_time, status = excluded.status",
             (t.track_id, self.sha, self.clock.camera, first[0], last[0], self.clock.at(first[1]),
              self.clock.at(last[1]), status))
-        self.conn.executemany("INSERT OR REPLACE INTO track_boxes VALUES (?,?,?,?,?,?,?,?)",
-                              [(t.track_id, *b) for b in t.boxes[t.n_saved_boxes:]])
+        self.gallery.executemany("INSERT OR REPLACE INTO track_boxes VALUES (?,?,?,?,?,?,?,?)",
+                                 [(t.track_id, *b) for b in t.boxes[t.n_saved_boxes:]])
         t.n_saved_boxes = len(t.boxes)
         t.committed = True
         if status == "closed":
-            self.conn.execute("DELETE FROM pending WHERE track_id = ?", (t.track_id,))
+            self.gallery.execute("DELETE FROM pending WHERE track_id = ?", (t.track_id,))
 
 
 def _now() -> str:
-    from ..gallery.store import utc_now
+    from ..clock import utc_now
 
     return utc_now()
 
@@ -607,7 +612,7 @@ def import_video_files(gallery, embedder, pairs: list[tuple[Path, Path]], report
     if not pairs:
         return
     options = options or VideoOptions()
-    if not has_video_tables(gallery.conn):
+    if not has_video_tables(gallery):
         from ..errors import GalleryError
 
         raise GalleryError(f"Gallery {gallery.folder} was made by an earlier interreid (format "
@@ -651,9 +656,7 @@ def _record_skip(gallery, path: Path, reason: str) -> None:
         size, mtime = st.st_size, st.st_mtime_ns
     except OSError:
         size = mtime = None
-    with gallery.conn:
-        gallery.conn.execute("INSERT OR REPLACE INTO skipped VALUES (?,?,?,?,?)",
-                             (str(path), reason, size, mtime, _now()))
+    gallery.record_skipped(str(path), reason, size, mtime)
 
 
 def video_info_dict(info: VideoInfo) -> dict:

@@ -22,7 +22,7 @@ def track_montage(gallery, out: str | Path, per_track: int = 10, cell: tuple[int
     for ti, t in enumerate(tracks):
         boxes = t["boxes"]
         idx = np.unique(np.linspace(0, len(boxes) - 1, min(per_track, len(boxes))).round().astype(int))
-        kept = {r[0] for r in gallery.conn.execute("SELECT frame FROM crops WHERE track_id = ?", (t["track"],))}
+        kept = {r[0] for r in gallery.query("SELECT frame FROM crops WHERE track_id = ?", (t["track"],))}
         kept_frames[t["track"]] = kept
         for k, i in enumerate(idx):
             f, _pts, x, y, w, h = boxes[i]

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from .schema import has_video_tables
 
 
 def crop_provenance(gallery, sha256: str) -> dict | None:
     """Provenance of a gallery image cut from a video, or None for an imported image file."""
-    if not has_video_tables(gallery.conn):
+    if not has_video_tables(gallery):
         return None
-    r = gallery.conn.execute(
+    r = gallery.query_one(
         "SELECT c.video_sha256, v.path, c.frame, c.pts, c.time, c.x, c.y, c.w, c.h, c.track_id, c.score,"
         " c.detector, c.png, c.mask, v.camera, v.time_from, v.width, v.height FROM crops c JOIN videos v"
-        " ON v.sha256 = c.video_sha256 WHERE c.sha256 = ?", (sha256,)).fetchone()
+        " ON v.sha256 = c.video_sha256 WHERE c.sha256 = ?", (sha256,))
     if r is None:
         return None
     return {"video_sha256": r[0], "video_path": r[1], "frame": r[2], "pts": round(r[3], 6), "time": r[4],
@@ -26,11 +27,9 @@ def crop_provenance(gallery, sha256: str) -> dict | None:
 def list_images(gallery) -> list[dict]:
     """Every gallery image: sha256, source, camera, time, and its video provenance when it has one."""
     out = []
-    for row, sha, camera, ts in gallery.conn.execute(
-            "SELECT row, sha256, camera, timestamp FROM images ORDER BY row"):
-        src = gallery.conn.execute("SELECT path FROM sources WHERE sha256 = ? ORDER BY rowid LIMIT 1",
-                                   (sha,)).fetchone()
-        item = {"row": row, "sha256": sha, "source": src[0] if src else None, "camera": camera, "time": ts}
+    cameras, stamps = gallery.row_metadata()
+    for (row, sha, src), camera, ts in zip(gallery.snapshot(), cameras, stamps, strict=False):
+        item = {"row": row, "sha256": sha, "source": src, "camera": camera, "time": ts}
         prov = crop_provenance(gallery, sha)
         if prov is not None:
             item.update({"video": prov["video_path"], "video_sha256": prov["video_sha256"], "frame": prov["frame"],
@@ -41,19 +40,18 @@ def list_images(gallery) -> list[dict]:
 
 def list_tracks(gallery) -> list[dict]:
     """Every track: camera, video, first/last frame and time, boxes [frame, pts, x, y, w, h], kept rows."""
-    if not has_video_tables(gallery.conn):
+    if not has_video_tables(gallery):
         return []
-    conn = gallery.conn
     out = []
-    for tid, vsha, camera, f0, f1, t0, t1, status, vpath in conn.execute(
+    for tid, vsha, camera, f0, f1, t0, t1, status, vpath in gallery.query(
             "SELECT t.track_id, t.video_sha256, t.camera, t.first_frame, t.last_frame, t.first_time, t.last_time,"
             " t.status, v.path FROM tracks t JOIN videos v ON v.sha256 = t.video_sha256 WHERE t.status != 'dropped'"
             " ORDER BY t.track_id"):
-        boxes = [[f, round(p, 6), x, y, w, h] for f, p, x, y, w, h in conn.execute(
+        boxes = [[f, round(p, 6), x, y, w, h] for f, p, x, y, w, h in gallery.query(
             "SELECT frame, pts, x, y, w, h FROM track_boxes WHERE track_id = ? ORDER BY frame", (tid,))]
-        rows = [r for (r,) in conn.execute(
-            "SELECT i.row FROM crops c JOIN images i ON i.sha256 = c.sha256 WHERE c.track_id = ? ORDER BY c.frame",
-            (tid,))]
+        shas = [s for (s,) in gallery.query("SELECT sha256 FROM crops WHERE track_id = ? ORDER BY frame", (tid,))]
+        row_of = gallery.rows_of_shas(shas)
+        rows = [row_of[s] for s in shas if s in row_of]
         out.append({"track": tid, "camera": camera, "video": vpath, "video_sha256": vsha, "status": status,
                     "first_frame": f0, "last_frame": f1, "first_time": t0, "last_time": t1,
                     "boxes": boxes, "rows": rows})
@@ -61,21 +59,30 @@ def list_tracks(gallery) -> list[dict]:
 
 
 def list_videos(gallery) -> list[dict]:
-    if not has_video_tables(gallery.conn):
+    if not has_video_tables(gallery):
         return []
     cols = ("sha256", "path", "camera", "camera_from", "start_time", "time_from", "clock_offset_s", "width",
             "height", "fps", "frames_decoded", "duration_s", "codec", "sample_fps", "status", "next_frame", "note",
             "size_bytes")
-    rows = gallery.conn.execute(f"SELECT {', '.join(cols)} FROM videos ORDER BY path").fetchall()
+    rows = gallery.query(f"SELECT {', '.join(cols)} FROM videos ORDER BY path")
     return [dict(zip(cols, r)) for r in rows]
+
+
+def video_status(gallery, path: str | Path) -> str | None:
+    """Import status of the video imported from ``path`` (importing | complete | stopped), None if none."""
+    if not has_video_tables(gallery):
+        return None
+    r = gallery.query_one("SELECT status FROM videos WHERE path = ?", (str(path),))
+    return r[0] if r else None
 
 
 def track_of_rows(gallery) -> dict[int, int]:
     """Gallery row -> track id, for the rows cut from a video (other rows are absent)."""
-    if not has_video_tables(gallery.conn):
+    if not has_video_tables(gallery):
         return {}
-    return {int(r): int(t) for r, t in gallery.conn.execute(
-        "SELECT i.row, c.track_id FROM crops c JOIN images i ON i.sha256 = c.sha256")}
+    crops = gallery.query("SELECT sha256, track_id FROM crops")
+    row_of = gallery.rows_of_shas(s for s, _ in crops)
+    return {int(row_of[s]): int(t) for s, t in crops if s in row_of}
 
 
 def one_per_track(rows, track_of: dict[int, int]) -> list[int]:

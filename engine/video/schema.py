@@ -10,11 +10,14 @@
 ``crops``        every gallery image cut from a video: its source video, frame, pts, wall-clock
                  time, box, track, detector and parameters, and its foreground mask.
 ``pending``      candidate crops of open tracks (PNG bytes), so an interrupted import loses nothing.
+
+The video package owns these tables and their SQL; it runs it through the gallery's
+``transaction``/``query``/``execute`` (engine/gallery/store.py opens and holds the connection, and
+alone touches ``images``, ``sources``, ``skipped`` and ``meta``).
 """
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC
 
 VIDEO_SCHEMA = """
@@ -73,12 +76,8 @@ CREATE TABLE IF NOT EXISTS pending (
 FORMAT_WITH_VIDEO = 2
 
 
-def has_video_tables(conn: sqlite3.Connection) -> bool:
-    return conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='crops'").fetchone() is not None
-
-
-def create_video_tables(conn: sqlite3.Connection) -> None:
-    conn.executescript(VIDEO_SCHEMA)
+def has_video_tables(gallery) -> bool:
+    return gallery.has_table("crops")
 
 
 def migrate(gallery) -> list[str]:
@@ -90,10 +89,10 @@ def migrate(gallery) -> list[str]:
     if version < FORMAT_WITH_VIDEO <= SCHEMA_VERSION:
         from datetime import datetime
 
-        with gallery.conn:
+        with gallery.transaction():
             for statement in VIDEO_SCHEMA.split(";"):
                 if statement.strip():
-                    gallery.conn.execute(statement)
+                    gallery.execute(statement)
             gallery.set_meta("schema_version", str(FORMAT_WITH_VIDEO))
             gallery.set_meta(f"migrated_{version}_to_{FORMAT_WITH_VIDEO}",
                              datetime.now(UTC).isoformat(timespec="seconds"))

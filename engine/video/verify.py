@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from ..errors import GalleryError
+from ..gallery.store import DB_NAME, Gallery
 from ..hashing import sha256_file
 
 
@@ -18,21 +20,17 @@ def source_videos(crop_paths: list[str]) -> dict[str, str]:
         if len(path.parents) >= 3 and path.parents[1].name == "crops" and path.suffix == ".png":
             by_gallery.setdefault(path.parents[2], []).append(path.stem)
     for folder, shas in by_gallery.items():
-        db = folder / "gallery.db"
-        if not db.is_file():
+        if not (folder / DB_NAME).is_file():
             continue
         try:
-            conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-            try:
+            with Gallery.open(folder, read_only=True) as gallery:
                 for i in range(0, len(shas), 500):
                     chunk = shas[i:i + 500]
-                    for vsha, vpath in conn.execute(
+                    for vsha, vpath in gallery.query(
                             "SELECT DISTINCT v.sha256, v.path FROM crops c JOIN videos v ON v.sha256 = c.video_sha256"
                             f" WHERE c.sha256 IN ({','.join('?' * len(chunk))})", chunk):
                         found[vsha] = vpath
-            finally:
-                conn.close()
-        except sqlite3.DatabaseError:
+        except (GalleryError, sqlite3.DatabaseError):
             continue
     return found
 
