@@ -10,7 +10,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QImage, QPixmap
 
 DEFAULT_CAPACITY = 400
 
@@ -52,6 +52,30 @@ def _read(path) -> QImage:
         return QImage.fromData(read_image_bytes(path))
     except (OSError, UserError):
         return QImage()
+
+
+def load_original(sources: list[str]) -> QPixmap:
+    """The first readable original of a gallery image (its recorded sources, in order), unsealed when
+    it is a video crop of an encrypted gallery; a null pixmap when none can be read."""
+    from engine.errors import UserError
+    from engine.storage.blobs import MAGIC, unseal
+
+    pixmap = QPixmap()
+    for src in sources:
+        path = Path(src)
+        if not path.is_file():
+            continue
+        try:
+            with open(path, "rb") as f:
+                sealed = f.read(len(MAGIC)) == MAGIC
+            if sealed:
+                if pixmap.loadFromData(unseal(path.read_bytes())):
+                    break
+            elif pixmap.load(str(path)):
+                break
+        except (OSError, UserError):
+            continue
+    return pixmap
 
 
 def gallery_thumb_path(folder: Path, sha256: str) -> Path:

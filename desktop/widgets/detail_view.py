@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
@@ -39,10 +38,9 @@ class DetailView(QDialog):
         self.resize(900, 640)
         layout = QHBoxLayout(self)
         layout.setSpacing(16)
-        pixmap = QPixmap()
-        for src in details.image.sources:
-            if pixmap.load(src):
-                break
+        from ..models.thumbnails import load_original
+
+        pixmap = load_original(details.image.sources)  # a sealed video crop is unsealed
         self.zoom = ZoomImage(pixmap)  # its own part: zoom, scaling mode and true pixel size
         self.image = self.zoom.image
         self.zoom.setMinimumWidth(360)

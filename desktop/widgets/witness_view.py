@@ -8,7 +8,6 @@ Esc (or a click on "Close" in the corner, kept dim) ends the showing.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence, QPixmap, QShortcut
@@ -23,12 +22,11 @@ from PySide6.QtWidgets import (
 
 
 def load_original(sources: list[str]) -> QPixmap:
-    """The first readable original of an image (its recorded sources, in order)."""
-    pixmap = QPixmap()
-    for src in sources:
-        if Path(src).is_file() and pixmap.load(src):
-            break
-    return pixmap
+    """The first readable original of an image (its recorded sources, in order; a sealed video crop of
+    an encrypted gallery is unsealed)."""
+    from ..models.thumbnails import load_original as load
+
+    return load(sources)
 
 
 def witness_screen():

@@ -37,7 +37,7 @@ def journal_path() -> Path:
 
 def append(case_id: str, seq: int, hash_: str, key_fp: str, path: str) -> None:
     """One line, one write(2) on an O_APPEND file: concurrent writers never interleave."""
-    from ..gallery.store import utc_now
+    from ..clock import utc_now
 
     line = json.dumps({"case": case_id, "seq": seq, "hash": hash_, "key": key_fp, "at": utc_now(),
                        "path": path}, ensure_ascii=True) + "\n"

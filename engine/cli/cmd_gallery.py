@@ -130,14 +130,20 @@ def cmd_rekey(args) -> int:
     old = keys.get_passphrase("the gallery's current passphrase")
     with _ImportLock(folder):
         sealed = 0
-        for thumb in sorted((folder / "thumbs").rglob("*.jpg")):
-            data = thumb.read_bytes()
+        from_video = 0
+        video_files = [p for sub in ("crops", "masks", "backgrounds") for p in sorted((folder / sub).rglob("*.png"))]
+        for image in sorted((folder / "thumbs").rglob("*.jpg")) + video_files:
+            data = image.read_bytes()
             if blobs.is_sealed(data):
                 salt = data[len(blobs.MAGIC):len(blobs.MAGIC) + 16]
-                blobs.write_private(thumb, blobs.seal(blobs.unseal(data, old), salt, new))
-                sealed += 1
+                blobs.write_private(image, blobs.seal(blobs.unseal(data, old), salt, new))
+                if image.suffix == ".png":
+                    from_video += 1
+                else:
+                    sealed += 1
         what = rekey_database(folder / DB_NAME, old, new, what="gallery")
-    print(f"{folder}: database {what}; {sealed} thumbnails re-sealed with the new passphrase")
+    also = f"; also {from_video} crops, masks and backgrounds cut from video" if from_video else ""
+    print(f"{folder}: database {what}; {sealed} thumbnails re-sealed with the new passphrase{also}")
     return 0
 
 

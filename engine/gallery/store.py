@@ -363,13 +363,16 @@ class Gallery:
         return [path_row.get(str(p)) for p in paths]
 
     def load_image(self, row: int):
-        """The full-resolution original as an RGB PIL image (read from its first readable source)."""
+        """The full-resolution original as an RGB PIL image (read from its first readable source; a video
+        crop of an encrypted gallery is unsealed)."""
         from PIL import Image
+
+        from ..storage.blobs import open_image
 
         img = self.image(row)
         for path in img.sources:
             try:
-                with Image.open(path) as im:
+                with open_image(path) as im:
                     return im.convert("RGB")
             except OSError:
                 continue

@@ -94,14 +94,16 @@ def _png(array: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def _write_once(folder: Path, rel: str, data: bytes) -> None:
+def _write_once(folder: Path, rel: str, data: bytes, salt: bytes | None = None) -> None:
+    """Write an image file of the gallery (0600) unless it is there: sealed with the gallery's key when
+    ``salt`` is given (an encrypted gallery: crops, masks and backgrounds are images of people)."""
+    from ..storage.blobs import write_sealed
+
     out = folder / rel
     if out.exists():
         return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + f".{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(out)
+    out.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    write_sealed(out, data, salt)
 
 
 def iou(a, b) -> float:
@@ -196,6 +198,7 @@ class VideoImport:
     def __init__(self, gallery, embedder, root: Path, path: Path, options: VideoOptions, detector,
                  progress: Callable[[dict], None] | None = None, cancel: Callable[[], bool] | None = None):
         self.gallery = gallery
+        self.salt = gallery.thumb_salt  # an encrypted gallery: every image file written is sealed
         self.embedder = embedder
         self.root = root
         self.path = path
@@ -239,7 +242,7 @@ class VideoImport:
             bg_rel = None
             if bg is not None:
                 bg_rel = f"backgrounds/{sha}.png"
-                _write_once(folder, bg_rel, _png(bg))
+                _write_once(folder, bg_rel, _png(bg), self.salt)
             with self.gallery.transaction():
                 self.gallery.execute(
                     "INSERT INTO videos(sha256, path, root, rel_path, size_bytes, mtime_ns, camera, camera_from,"
@@ -256,7 +259,9 @@ class VideoImport:
             _, next_frame, key_frame, key_pts, bg_rel, _, _, _ = row
             bg = None
             if bg_rel and (folder / bg_rel).is_file():
-                with Image.open(folder / bg_rel) as im:
+                from ..storage.blobs import open_image
+
+                with open_image(folder / bg_rel) as im:
                     bg = np.asarray(im.convert("RGB"))
             resumed_from = next_frame
         self.background = bg
@@ -508,19 +513,19 @@ class VideoImport:
         finished = [t for t in self.closed if len(t.boxes) >= self.options.min_track_samples]
         self.n_dropped += len(self.closed) - len(finished)
         dropped = [t for t in self.closed if len(t.boxes) < self.options.min_track_samples]
-        chosen: list[tuple[_Track, _Candidate, str, str, str | None]] = []
+        chosen: list[tuple[_Track, _Candidate, str, str, str | None, int]] = []
         images = []
         for t in finished:
             for c in choose_crops(t.slots, self.options.crops_per_track):
                 png = _png(c.crop)
-                sha = sha256_bytes(png)
+                sha = sha256_bytes(png)  # the crop's identity: its PNG, hashed before it is sealed
                 rel = f"crops/{sha[:2]}/{sha}.png"
-                _write_once(folder, rel, png)
+                _write_once(folder, rel, png, self.salt)
                 mrel = None
                 if c.mask is not None:
                     mrel = f"masks/{sha[:2]}/{sha}.png"
-                    _write_once(folder, mrel, _png(c.mask))
-                chosen.append((t, c, sha, rel, mrel))
+                    _write_once(folder, mrel, _png(c.mask), self.salt)
+                chosen.append((t, c, sha, rel, mrel, len(png)))
                 img = Image.fromarray(c.crop)
                 if c.mask is not None and getattr(self.embedder, "uses_masks", False):
                     img = img.copy()
@@ -543,15 +548,15 @@ class VideoImport:
             new_images: list[NewImage] = []
             crop_rows = []
             taken: set[str] = set()
-            for i, (t, c, sha, rel, mrel) in enumerate(chosen):
+            for i, (t, c, sha, rel, mrel, png_size) in enumerate(chosen):
                 if sha in taken or self.gallery.row_of(sha) is not None:
                     continue  # an identical crop (same pixels) is already in the gallery
                 taken.add(sha)
-                thumb = _write_thumbnail(folder, sha, Image.fromarray(c.crop))
+                thumb = _write_thumbnail(folder, sha, Image.fromarray(c.crop), self.salt)
                 when = self.clock.at(c.pts)
-                st = (folder / rel).stat()
+                st = (folder / rel).stat()  # the file as stored (sealed in an encrypted gallery)
                 new_images.append(NewImage(
-                    sha, st.st_size, c.box[2], c.box[3], "PNG", self.clock.camera, when, thumb,
+                    sha, png_size, c.box[2], c.box[3], "PNG", self.clock.camera, when, thumb,
                     vectors[i].astype("float32").tobytes(),
                     (str(folder / rel), sha, str(folder), rel, st.st_size, st.st_mtime_ns)))
                 crop_rows.append((sha, self.sha, t.track_id, c.frame, c.pts, when, *c.box, c.score, c.quality,
