@@ -89,6 +89,17 @@ def test_encrypted_video_import_seals_every_image_and_crops_still_verify(tmp_pat
     v = _json(capsys)
     assert v["ok"] and v["images_checked"] == len(shas) and v["videos_checked"] == 1
 
+    # the report draws the marked crop from its sealed thumbnail and names its source video
+    from engine.casefile import CaseFile
+
+    with CaseFile.open(case) as c:
+        c.mark(shas[0], "possible", "walks past the camera")
+    assert main(["case", "report", str(case), "--out", str(tmp_path / "r.html")]) == 0
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "data:image/jpeg;base64," in html and "image unavailable" not in html
+    assert "clip.avi" in html
+    capsys.readouterr()
+
     # a sealed crop altered on disk is caught
     data = bytearray(crop.read_bytes())
     data[-5] ^= 0x01
