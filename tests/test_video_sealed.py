@@ -160,3 +160,31 @@ def test_details_view_shows_a_sealed_crop(qtbot, tmp_path):
     c = shown.toImage().pixelColor(x, y)
     assert (c.red(), c.green(), c.blue()) == expected.getpixel((x, y))
     assert view.source_frame is not None and not view.source_frame.picture.pixmap().isNull()
+
+
+def test_encrypted_import_resumes_from_its_sealed_background(tmp_path):
+    from videomaker import BlobDetector, write_walkers
+
+    from engine.embedder import create_embedder
+    from engine.gallery.importer import import_sources
+    from engine.video.importer import VideoOptions
+    from engine.video.query import list_tracks
+
+    video = write_walkers(tmp_path / "footage" / "cam02" / "walk.avi")
+    options = VideoOptions(detector=BlobDetector(), min_height=20, sample_fps=10, commit_every_s=1.0)
+    emb = create_embedder("lite")
+    calls = {"n": 0}
+
+    def cancel():
+        calls["n"] += 1
+        return calls["n"] > 3
+
+    with Gallery.create(tmp_path / "g", emb.identity, encrypt=True) as g:
+        first = import_sources(g, emb, [video], video_options=options, cancel=cancel)
+        assert first.cancelled
+        background = next((g.folder / "backgrounds").iterdir())
+        assert blobs.is_sealed(background.read_bytes())
+        again = import_sources(g, emb, [video], video_options=options)  # reads the sealed background back
+        assert again.videos[0]["status"] == "complete" and again.videos[0]["resumed_from_frame"] > 0
+        assert len(list_tracks(g)) == 2
+        assert not [p for p in _files(g.folder) if p.read_bytes()[:8].startswith((PNG, JPEG))]
