@@ -15,7 +15,7 @@ def start_demo(window) -> None:
     folder = demo_gallery_folder()
     if not demo_gallery_ready():
         if demo_video().is_file():
-            dialog = ImportDialog(folder, [demo_video()], parent=window)
+            dialog = ImportDialog(folder, [demo_video()], parent=window, encrypt=False)  # the demo is plain
             dialog.setWindowTitle("Building the demo gallery from the sample footage")
             dialog.heading.setText("Finding the people in the sample footage (OpenCV's vtest.avi) and keeping "
                                    "the best images of each. This happens once; later demos reuse it.")

@@ -50,8 +50,9 @@ class ImportDialog(QDialog):
     imported = Signal(object)  # ImportReport (also when cancelled)
 
     def __init__(self, gallery_folder: str | Path, sources: list[str | Path], engine: str = "lite",
-                 parent: QWidget | None = None, pack: str | Path | None = None):
+                 parent: QWidget | None = None, pack: str | Path | None = None, encrypt: bool | None = None):
         super().__init__(parent)
+        self.encrypt = encrypt  # a new gallery encrypted at rest; None: when the workstation passphrase is known
         self.gallery_folder = Path(gallery_folder)
         self.sources = [Path(s) for s in sources]
         self.engine = engine
@@ -104,7 +105,7 @@ class ImportDialog(QDialog):
 
     # -- running ----------------------------------------------------------------------------
     def start(self) -> None:
-        folder, sources, engine_name = self.gallery_folder, list(self.sources), self.engine
+        folder, sources, engine_name, encrypt = self.gallery_folder, list(self.sources), self.engine, self.encrypt
         options = {"pack": self.pack} if self.pack is not None else {}
 
         def work(job):
@@ -121,9 +122,11 @@ class ImportDialog(QDialog):
 
             from engine.storage.keys import passphrase_available
 
-            # a new gallery is encrypted at rest when the workstation passphrase is known (the window asks first)
+            # a new gallery is encrypted at rest when the workstation passphrase is known (the window
+            # asks first); the demo's gallery is plain
+            secret = passphrase_available() if encrypt is None else encrypt
             return import_into(folder, sources, engine=engine_name, progress=progress,
-                               cancel=lambda: job.cancelled, encrypt=passphrase_available(), **options)
+                               cancel=lambda: job.cancelled, encrypt=secret, **options)
 
         self.job = self.runner.start(work, self._finished, self._failed, self._progress, name="import")
 
