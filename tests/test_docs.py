@@ -45,8 +45,8 @@ def test_every_option_appears_in_its_commands_section():
     for path, parser in commands(build_parser()):
         body = sections.get(" ".join(("interreid",) + path), "")
         for action in parser._actions:
-            if isinstance(action, argparse._SubParsersAction):
-                continue
+            if isinstance(action, argparse._SubParsersAction) or action.help == argparse.SUPPRESS:
+                continue  # hidden options are not documented on purpose
             for flag in action.option_strings:
                 if flag.startswith("--") and flag not in body:
                     stale.append(f"{' '.join(path) or '(top)'} {flag}")
