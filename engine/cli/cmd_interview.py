@@ -70,13 +70,27 @@ def open_case_and_gallery(args):
     return case, gallery, engine
 
 
+def print_understood(state) -> None:
+    """What the engine took from the description and from each answer, and what it could not use."""
+    for u in state.understood:
+        who = "description" if u["round"] == 0 else f"answer {u['round']}"
+        took = "; ".join(u["constraints"]) or "nothing it can search on"
+        print(f"  understood from {who}: {took}" + (f"  (not used: {', '.join(u['unused'])})" if u["unused"] else ""))
+    if state.constrains_nothing:
+        print("  WARNING: nothing said so far names a colour or garment the engine can search on, so every "
+              "image matches equally and the order below means nothing. Describe the clothes' colours.")
+
+
 def print_state(gallery, state, show: int) -> None:
     print(f"\n== Round {state.round_index} (top-k = {state.k}) ==  query: {state.query}")
+    print_understood(state)
     for c in state.candidates:
         img = gallery.image(c.row)
-        print(f"  candidate rank {c.rank:>4}  score {c.score:8.3f}  {img.path}  [{c.reasons}]")
+        print(f"  candidate rank {c.rank:>4}  match {c.match:3.0f}%  {img.path}  [{c.reasons}]")
     print("  ranking: " + ", ".join(f"#{i + 1} {Path(gallery.image(int(r)).path).name}"
                                     for i, r in enumerate(state.rows[:show])))
+    print("  (match: 100% = the best match in the gallery for what was said; 50% = half as likely to be "
+          "the person described)")
     if state.over_cap:
         print(f"  (round cap of {state.max_rounds} reached; you may go on or type :quit)")
 
@@ -103,7 +117,10 @@ def cmd_interview(args) -> int:
         while True:
             print_state(gallery, state, args.show)
             s = state.suggestion
-            print(f"Suggested question: {s.text}" + (f"\n  (why: {s.rationale})" if s.rationale else ""))
+            if s.text:
+                print(f"Suggested question: {s.text}" + (f"\n  (why: {s.rationale})" if s.rationale else ""))
+            else:
+                print(f"No question suggested. {s.rationale}")
             line = _read("Question [Enter accepts; type your own; :skip :undo :quit]> ")
             if line is None or line.strip() == ":quit":
                 break

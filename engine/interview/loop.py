@@ -25,7 +25,7 @@ import numpy as np
 from ..casefile.case import CaseFile, InterviewRecords
 from ..errors import UserError
 from ..gallery.store import utc_now
-from ..retriever import posterior
+from ..retriever import posterior, relative_match
 from .query import build_query
 from .protocols import QuestionContext, SuggestedQuestion, Turn
 
@@ -46,6 +46,7 @@ class Candidate:
     rank: int  # 1-based
     score: float
     reasons: str
+    match: float = 0.0  # percent, relative to the best image of the ranking (retriever.relative_match)
 
 
 @dataclass
@@ -62,6 +63,16 @@ class RoundState:
     dialogue: list[Turn]
     max_rounds: int
     timings_ms: dict = field(default_factory=dict)
+    #: what the engine understood, one entry per statement (the description, then each answer):
+    #: {"said": text, "constraints": ["top: black (firm)", ...], "unused": ["bag", ...]}; empty when
+    #: the engine cannot say (the full engine reads free text)
+    understood: list[dict] = field(default_factory=list)
+
+    @property
+    def constrains_nothing(self) -> bool:
+        """True when the engine reports what it understood and nothing in the query constrains the
+        ranking: every image then scores the same, and the order means nothing."""
+        return bool(self.understood) and not any(u["constraints"] for u in self.understood)
 
     @property
     def over_cap(self) -> bool:
@@ -92,6 +103,7 @@ class Interview:
         self.initial = ""
         self.dialogue: list[Turn] = []
         self.skipped_attributes: set[str] = set()
+        self.skipped_questions: set[str] = set()
         self.state: RoundState | None = None
 
     # -- the query -----------------------------------------------------------------------
@@ -101,6 +113,20 @@ class Interview:
         A retriever may offer ``contextualise(question, answer, cleaned, attribute)`` to make a bare
         answer ("Black.") self-contained; the lite engine does, the CLIP retriever does not."""
         return build_query(self.initial, self.dialogue if dialogue is None else dialogue, self.engine.retriever)
+
+    def understood(self) -> list[dict]:
+        """Per statement (the description, then each answer as it joined the query): the constraints
+        the engine took from it and the words it could not use. Empty when the engine cannot say."""
+        hook = getattr(self.engine.retriever, "understand", None)
+        if hook is None:
+            return []
+        out = []
+        for i, turn in enumerate([None] + list(self.dialogue)):
+            said = self.initial if turn is None else build_query("", [turn], self.engine.retriever)
+            labels, unused = hook(said)
+            out.append({"round": i, "said": said if turn is None else turn.answer, "constraints": labels,
+                        "unused": unused})
+        return out
 
     def rank(self, query: str) -> tuple[np.ndarray, np.ndarray]:
         """Full ranking for a query: (rows best first, their scores). Ties keep gallery order."""
@@ -153,6 +179,8 @@ class Interview:
         if state.suggestion is not None:
             if state.suggestion.attribute:
                 self.skipped_attributes.add(state.suggestion.attribute)
+            if state.suggestion.text:
+                self.skipped_questions.add(state.suggestion.text)
             if self.case is not None:
                 self.case.log_event("interview", "question.skipped",
                                     {"round": state.round_index, "question": state.suggestion.text})
@@ -212,13 +240,17 @@ class Interview:
             chosen = self.engine.selector.select(rows[:k], self.vectors, c=self.c, query_vector=query_vector)
         timings["select"] = (time.perf_counter() - tick) * 1000
         position = {int(r): i for i, r in enumerate(rows[:k])}
+        best = float(scores[0]) if len(scores) else 0.0
+        temperature = self.engine.retriever.temperature
         candidates = [Candidate(int(r), self.shas[int(r)], position[int(r)] + 1, float(scores[position[int(r)]]),
-                                self.engine.retriever.explain(query, self.vectors[int(r)])) for r in chosen]
+                                self.engine.retriever.explain(query, self.vectors[int(r)]),
+                                float(relative_match(scores[position[int(r)]], best, temperature)))
+                      for r in chosen]
         if self.records is not None and not stored_candidates:
             self.records.save_candidates(t, [{"sha256": c.sha256, "gallery_row": c.row, "rank": c.rank,
                                               "score": c.score, "reasons": c.reasons} for c in candidates])
         self.state = RoundState(t, k, query, rows, scores, candidates, None, list(self.dialogue),
-                                self.max_rounds, timings)
+                                self.max_rounds, timings, self.understood())
         tick = time.perf_counter()
         self.state.suggestion = self._suggest(self.state)
         timings["ask"] = (time.perf_counter() - tick) * 1000
@@ -229,7 +261,8 @@ class Interview:
         post = posterior(state.scores[:state.k], self.engine.retriever.temperature)
         context = QuestionContext(self.initial, list(self.dialogue), state.round_index, topk, post,
                                   [c.row for c in state.candidates], self.vectors, self.gallery.load_image,
-                                  set(self.skipped_attributes), query=state.query)
+                                  set(self.skipped_attributes), query=state.query,
+                                  asked_questions=set(self.skipped_questions))
         suggestion = self.engine.questioner.ask(context)
         if not suggestion.questioner:
             suggestion.questioner = self.engine.questioner.name
