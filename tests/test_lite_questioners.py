@@ -64,20 +64,25 @@ def test_infogain_never_reasks_or_asks_what_was_said():
     assert q.attribute not in {"lower", "upper"}
     ctx = context(SPLIT_LOWER, initial="A man.", dialogue=[Turn("What colour were his trousers?", "I don't know.", "lower")])
     assert QUESTIONERS["infogain"]().ask(ctx).attribute != "lower"
-    # described but never asked: confirmed only while the candidates still disagree on it
+    # described but never asked: asked again only when the top candidates flatly contradict it
     ctx = context(SPLIT_LOWER, initial="A man in a red top and black trousers.")
-    q = QUESTIONERS["infogain"]().ask(ctx)
-    assert q.attribute == "lower" and "confirm" in q.rationale
+    assert QUESTIONERS["infogain"]().ask(ctx).attribute != "lower"
+    contradict = [("red", "green", 0.1), ("red", "yellow", 0.1)] * 3
+    q = QUESTIONERS["infogain"]().ask(context(contradict, initial="A man in a red top and black trousers."))
+    assert q.attribute == "lower" and "confirm" in q.rationale and "do not look like it" in q.rationale
     agree = [("red", "black", 0.1)] * 6
     ctx = context(agree, initial="A man in a red top and black trousers.")
     assert QUESTIONERS["infogain"]().ask(ctx).attribute not in {"upper", "lower", "lower_length"}
 
 
-def test_generic_question_when_nothing_is_left():
+def test_generic_question_once_then_says_nothing_is_left():
     ctx = context(SPLIT_LOWER, asked=set(ATTRIBUTES))
     for name in ("infogain", "template"):
         q = QUESTIONERS[name]().ask(ctx)
         assert q.attribute is None and q.text == GENERIC
+        ctx2 = context(SPLIT_LOWER, asked=set(ATTRIBUTES), dialogue=[Turn(GENERIC, "No.")])
+        q = QUESTIONERS[name]().ask(ctx2)
+        assert q.text == "" and q.kind == "none" and "Nothing useful is left to ask" in q.rationale
 
 
 def test_template_order_skips_asked_and_described():

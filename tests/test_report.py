@@ -58,7 +58,7 @@ def interview_case(tmp_path_factory):
             state = iv.undo()  # ... then undone
             state = iv.answer("White trainers.")
             state = iv.skip()
-            state = iv.dont_know()
+            state = iv.dont_know(asked=state.suggestion.text or "Anything else you remember about him?")
             first, second = state.candidates[0].sha256, state.candidates[1].sha256
             case.mark(first, "match", "same jacket and gait")
             case.mark(second, "possible", "similar build")

@@ -143,7 +143,7 @@ def _parse_cached(text: str) -> Constraints:
                 garment = toks[end] if end < len(toks) and toks[end] in GARMENTS else None
                 if garment is None and not garment_seen:
                     # "Black, short hair.": the garment comes later in the sentence
-                    garment = next((t for t in toks[end:] if t in GARMENTS), None)
+                    garment = next((t for t in _until_scope_end(toks, end) if t in GARMENTS), None)
                 if garment is not None:
                     regions = GARMENTS[garment]
                 else:
@@ -190,6 +190,16 @@ def _sentences(text: str) -> list[str]:
     text = re.sub(r"\bt[\s-]?shirt", "tshirt", text)
     text = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", text)  # short-sleeved -> short sleeved, navy-blue -> navy blue
     return [s for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
+
+
+def _until_scope_end(toks: list[str], start: int) -> list[str]:
+    """Tokens from ``start`` up to a word that ends a clause's scope ("but", "while", ...)."""
+    out = []
+    for t in toks[start:]:
+        if t in SCOPE_ENDS or t in NEGATORS:
+            break
+        out.append(t)
+    return out
 
 
 def _next_is_colour(toks: list[str], i: int) -> bool:
