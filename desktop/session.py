@@ -278,6 +278,10 @@ class CaseSession(QObject):
     def undo(self) -> None:
         self._interview_step(self.interview.undo, "Undoing the last round…")
 
+    def correct(self, key: str, replacement: str = "") -> None:
+        """Remove (or replace) a constraint the software understood; recorded in the case, re-ranks."""
+        self._interview_step(lambda: self.interview.correct(key, replacement), "Applying your correction…")
+
     # -- marks, witness views, details ------------------------------------------------------
     def mark(self, sha256: str, mark: str, note: str = "") -> None:
         def work(_job):

@@ -16,6 +16,7 @@ through its audit log, and :meth:`resume` continues exactly where the case stopp
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from dataclasses import dataclass, field
@@ -104,6 +105,8 @@ class Interview:
         self.dialogue: list[Turn] = []
         self.skipped_attributes: set[str] = set()
         self.skipped_questions: set[str] = set()
+        #: the investigator's corrections of what the engine understood: {"remove", "label", "add", "round", "at"}
+        self.corrections: list[dict] = []
         self.state: RoundState | None = None
 
     # -- the query -----------------------------------------------------------------------
@@ -112,7 +115,12 @@ class Interview:
 
         A retriever may offer ``contextualise(question, answer, cleaned, attribute)`` to make a bare
         answer ("Black.") self-contained; the lite engine does, the CLIP retriever does not."""
-        return build_query(self.initial, self.dialogue if dialogue is None else dialogue, self.engine.retriever)
+        query = build_query(self.initial, self.dialogue if dialogue is None else dialogue, self.engine.retriever)
+        return " ".join([query] + [self._correction_text(c) for c in self.corrections]).strip()
+
+    def _correction_text(self, c: dict) -> str:
+        marker = self.engine.retriever.drop_marker(c["remove"]) if c.get("remove") else ""
+        return " ".join(p for p in (marker, c.get("add", "")) if p)
 
     def understood(self) -> list[dict]:
         """Per statement (the description, then each answer as it joined the query): the constraints
@@ -120,13 +128,44 @@ class Interview:
         hook = getattr(self.engine.retriever, "understand", None)
         if hook is None:
             return []
+        removed = {c["remove"] for c in self.corrections if c.get("remove")}
         out = []
-        for i, turn in enumerate([None] + list(self.dialogue)):
-            said = self.initial if turn is None else build_query("", [turn], self.engine.retriever)
-            labels, unused = hook(said)
-            out.append({"round": i, "said": said if turn is None else turn.answer, "constraints": labels,
-                        "unused": unused})
+        statements = [(i, None if i == 0 else turn.answer,
+                       self.initial if turn is None else build_query("", [turn], self.engine.retriever))
+                      for i, turn in enumerate([None] + list(self.dialogue))]
+        statements += [("correction", c["add"], c["add"]) for c in self.corrections if c.get("add")]
+        for i, answer, said in statements:
+            items, unused = hook(said)
+            kept = [(k, label) for k, label in items if k not in removed]
+            out.append({"round": i, "said": said if answer is None else answer,
+                        "constraints": [label for _, label in kept], "keys": [k for k, _ in kept],
+                        "removed": [label for k, label in items if k in removed], "unused": unused})
         return out
+
+    def correct(self, key: str, replacement: str = "") -> RoundState:
+        """The investigator removes a constraint the engine took (``key``, from ``understood()``), and
+        may say what is right instead (``replacement``, e.g. "black"). Recorded in the case (audited),
+        used for ranking from now on; the current round is re-ranked."""
+        state = self._require_state()
+        if not hasattr(self.engine.retriever, "drop_marker"):
+            raise UserError("This engine reads the witness's words as free text; type the correction as an "
+                            "answer instead.")
+        known = {k: label for u in state.understood for k, label in zip(u.get("keys", []), u["constraints"])}
+        if key not in known:
+            raise UserError("That constraint is not part of the current search; choose one of those listed.")
+        add = ""
+        if replacement.strip():
+            region = key.split()[0]
+            nouns = {"head": "hair", "upper": "top", "lower": "trousers", "feet": "shoes"}
+            add = replacement.strip().rstrip(".")
+            add = f"{nouns[region].capitalize()}: {add}." if region in nouns else f"{add}."
+        entry = {"remove": key, "label": known[key], "add": add, "round": state.round_index, "at": utc_now()}
+        self.corrections.append(entry)
+        if self.case is not None:
+            self.case.log_event("interview", "constraint.corrected",
+                                {"round": state.round_index, "removed": known[key], "replacement": add})
+            self.case.set_meta("corrections", json.dumps(self.corrections))
+        return self._next_round(record=True)
 
     def rank(self, query: str) -> tuple[np.ndarray, np.ndarray]:
         """Full ranking for a query: (rows best first, their scores). Ties keep gallery order."""
@@ -207,6 +246,7 @@ class Interview:
             raise UserError("This case has no interview yet; start one with the witness's description.")
         self.dialogue = [Turn(r["asked"], r["answer"], r["attribute"] or None) for r in self.records.rounds()]
         self.skipped_attributes = {r["attribute"] for r in self.records.rounds() if r["attribute"]}
+        self.corrections = json.loads(self.case.meta("corrections") or "[]")
         return self._next_round(record=False)
 
     # -- internals -----------------------------------------------------------------------

@@ -45,6 +45,10 @@ class ColourConstraint:
     def firm(self) -> bool:
         return self.weight >= 0.7
 
+    def key(self) -> str:
+        """A stable name for removing this constraint with a ``[drop KEY]`` correction."""
+        return f"{self.region} {self.colour} {'+' if self.positive else '-'}"
+
     def label(self) -> str:
         """Plain words, e.g. "top: dark blue (firm)", "shoes: not white (hedged)"."""
         plain = self.colour in ("dark", "light") or not self.shade or (self.shade, self.colour) in (
@@ -62,6 +66,9 @@ class CueConstraint:
     value: str
     weight: float
 
+    def key(self) -> str:
+        return f"cue {self.cue} {self.value}"
+
     def label(self) -> str:
         what = {("lower_length", "short"): "legs: shorts or skirt", ("lower_length", "long"): "legs: long trousers",
                 ("sleeves", "short"): "sleeves: short", ("sleeves", "long"): "sleeves: long"}[(self.cue, self.value)]
@@ -78,6 +85,10 @@ class Constraints:
     nouns: dict[str, str] = field(default_factory=dict)
     #: words of the text the lite engine could not use (a bag, "bald", "glasses", ...), in order
     unused: list[str] = field(default_factory=list)
+
+    def items(self) -> list[tuple[str, str]]:
+        """(key, label) of every constraint, colours first."""
+        return [(c.key(), c.label()) for c in self.colours] + [(c.key(), c.label()) for c in self.cues]
 
     def labels(self) -> list[str]:
         """One plain-words label per constraint, e.g. ["top: black (firm)", "legs: long trousers (hedged)"]."""
@@ -106,9 +117,26 @@ class Constraints:
         return "; ".join(parts)
 
 
+DROP = re.compile(r"\[drop ([^\]]+)\]")
+
+
+def drop_marker(key: str) -> str:
+    """The text that removes the constraint ``key`` from a query (an investigator's correction)."""
+    return f"[drop {key}]"
+
+
 def parse(text: str) -> Constraints:
-    """Parse a description or a space-joined query. Cached: the loop re-parses the same query often."""
-    return _parse_cached(text or "")
+    """Parse a description or a space-joined query. Cached: the loop re-parses the same query often.
+
+    ``[drop KEY]`` markers (see :func:`drop_marker`) remove the constraint named KEY wherever it came
+    from: the investigator struck it out."""
+    text = text or ""
+    dropped = {m.strip() for m in DROP.findall(text)}
+    if not dropped:
+        return _parse_cached(text)
+    cons = _parse_cached(DROP.sub(" ", text))
+    return Constraints([c for c in cons.colours if c.key() not in dropped],
+                       [c for c in cons.cues if c.key() not in dropped], dict(cons.nouns), list(cons.unused))
 
 
 @lru_cache(maxsize=256)

@@ -52,11 +52,17 @@ class LiteRetriever:
 
         return contextualise(question, answer, cleaned, attribute)
 
-    def understand(self, text: str) -> tuple[list[str], list[str]]:
-        """What the engine took from one statement: (constraint labels such as "top: black (firm)",
-        words it could not use)."""
+    def understand(self, text: str) -> tuple[list[tuple[str, str]], list[str]]:
+        """What the engine took from one statement: ([(key, label)] with labels such as
+        "top: black (firm)", words it could not use)."""
         cons = parse(text)
-        return cons.labels(), list(cons.unused)
+        return cons.items(), list(cons.unused)
+
+    def drop_marker(self, key: str) -> str:
+        """Query text that removes the constraint ``key`` (an investigator's correction)."""
+        from .parser import drop_marker
+
+        return drop_marker(key)
 
     def explain(self, query: str, vector: np.ndarray) -> str:
         """This image's probability of each constrained colour or cue value, e.g.

@@ -192,7 +192,7 @@ def collect(case) -> ReportData:
         marks=marks, mark_history=mark_history, witness_views=views, rank_history=rank_history,
         verification=verification.as_dict(), verification_lines=_capped(verification.lines()),
         audit_summary=_audit_summary(entries), images=images,
-        understood=_understood(engine, meta.get("initial_description", ""), sections))
+        understood=_understood(engine, meta.get("initial_description", ""), sections, meta))
 
 
 def _temperature(engine) -> float | None:
@@ -215,7 +215,7 @@ def _add_match(items: list[dict], best: float, engine) -> None:
         it["match"] = float(relative_match(it["score"], best, temperature))
 
 
-def _understood(engine, initial: str, sections) -> list[dict]:
+def _understood(engine, initial: str, sections, case_meta: dict | None = None) -> list[dict]:
     """What the lite engine took from the description and each active answer (empty for other engines)."""
     if _temperature(engine) is None or not initial:
         return []
@@ -225,16 +225,28 @@ def _understood(engine, initial: str, sections) -> list[dict]:
 
     r = LiteRetriever()
     out = []
-    labels, unused = r.understand(initial)
+    corrections = json.loads((case_meta or {}).get("corrections") or "[]")
+    removed = {c["remove"]: c for c in corrections if c.get("remove")}
+
+    def took(text: str) -> tuple[list[str], list[str]]:
+        items, unused = r.understand(text)
+        return [label + (" — removed by the investigator" if k in removed else "") for k, label in items], unused
+
+    labels, unused = took(initial)
     out.append({"who": "Initial description", "said": initial, "constraints": labels, "unused": unused})
     for s in sections:
         for rec in s.records:
             if rec.undone:
                 continue
             text = build_query("", [Turn(rec.asked, rec.answer, rec.attribute or None)], r)
-            labels, unused = r.understand(text)
+            labels, unused = took(text)
             out.append({"who": f"Answer in round {rec.round}", "said": rec.answer, "constraints": labels,
                         "unused": unused})
+    for c in corrections:
+        if c.get("add"):
+            labels, unused = took(c["add"])
+            out.append({"who": f"Investigator's correction (round {c.get('round', '?')})", "said": c["add"],
+                        "constraints": labels, "unused": unused})
     return out
 
 
