@@ -34,12 +34,12 @@ from engine.lite.parser import parse  # noqa: E402
 PRIOR = 5.0
 
 
-def aucs(annos: Path) -> dict[str, list[tuple[int, float]]]:
+def aucs(annos: Path, by: str = "region") -> dict[str, list[tuple[int, float]]]:
     recs = json.loads(annos.read_text(encoding="utf-8"))
     images = [Image.open(annos.parent / r["file_path"]) for r in recs]
     dists, _ = decode(LiteEmbedder().embed_images(images))
     ids = np.array([r["id"] for r in recs])
-    out: dict[str, list[tuple[int, float]]] = {r: [] for r in REGIONS}
+    out: dict[str, list[tuple[int, float]]] = {r: [] for r in REGIONS} if by == "region" else {}
     done = set()
     for r in recs:
         if r["id"] in done:
@@ -52,7 +52,7 @@ def aucs(annos: Path) -> dict[str, list[tuple[int, float]]]:
                 q = satisfied(dists[:, region_index(c.region)], c.colour, c.shade)
                 pos, neg = q[ids == r["id"]], q[ids != r["id"]]
                 auc = float((pos[:, None] > neg[None, :]).mean() + 0.5 * (pos[:, None] == neg[None, :]).mean())
-                out[c.region].append((r["id"], auc))
+                out.setdefault(c.region if by == "region" else c.colour, []).append((r["id"], auc))
     return out
 
 
@@ -63,6 +63,19 @@ def fit(per_region: dict[str, list[tuple[int, float]]], leave_out: int | None = 
         raw = float(np.clip(2.0 * (np.mean(vals) - 0.5), 0.0, 1.0)) if vals else 1.0
         rho[region] = (len(vals) * raw + PRIOR) / (len(vals) + PRIOR)
     return rho
+
+
+def colour_factors(per_colour: dict[str, list[tuple[int, float]]], leave_out: int | None = None) -> dict[str, float]:
+    """Per stated colour: its raw reliability relative to all colours', shrunk towards 1.0 (no
+    difference) with ``PRIOR`` pseudo-constraints; kept within [0.5, 1.2]."""
+    every = [a for items in per_colour.values() for pid, a in items if pid != leave_out]
+    overall = max(2.0 * (np.mean(every) - 0.5), 1e-3)
+    out = {}
+    for colour, items in per_colour.items():
+        vals = [a for pid, a in items if pid != leave_out]
+        rel = float(np.clip(2.0 * (np.mean(vals) - 0.5), 0.0, 1.0)) / overall if vals else 1.0
+        out[colour] = float(np.clip((len(vals) * rel + PRIOR) / (len(vals) + PRIOR), 0.5, 1.2))
+    return out
 
 
 def main() -> None:
@@ -78,6 +91,16 @@ def main() -> None:
         mean_auc = np.mean([a for _, a in per_region[region]]) if per_region[region] else float("nan")
         print(f"{region:8s} {len(per_region[region]):3d} {mean_auc:8.3f} {full[region]:9.3f} {f.mean():9.3f} "
               f"{f.std():7.3f} {f.min():5.3f} {f.max():5.3f}")
+
+    per_colour = aucs(annos, by="colour")
+    ids_c = sorted({pid for items in per_colour.values() for pid, _ in items})
+    folds_c = [colour_factors(per_colour, pid) for pid in ids_c]
+    full_c = colour_factors(per_colour)
+    print(f"\n{'colour':8s} {'n':>3s} {'mean AUC':>8s} {'factor':>6s} {'LOIO mean':>9s} {'LOIO sd':>7s}")
+    for colour in sorted(per_colour):
+        f = np.array([fold.get(colour, 1.0) for fold in folds_c])
+        print(f"{colour:8s} {len(per_colour[colour]):3d} {np.mean([a for _, a in per_colour[colour]]):8.3f} "
+              f"{full_c[colour]:6.2f} {f.mean():9.2f} {f.std():7.2f}")
 
 
 if __name__ == "__main__":

@@ -42,6 +42,8 @@ NEAR: dict[str, dict[str, float]] = {
 SHADES: dict[str, dict[str, float]] = {
     "dark": {"black": 0.6, "grey": 0.3},
     "light": {"white": 0.5, "grey": 0.4},
+    # denim: a desaturated blue that cameras often render grey or near-black
+    "denim": {"grey": 0.55, "black": 0.4},
 }
 #: a shade said on its own ("dark", "light"): the family, with no colour favoured
 SHADE_FAMILY: dict[str, dict[str, float]] = {
@@ -53,6 +55,11 @@ SHADE_FAMILY: dict[str, dict[str, float]] = {
 #: ±0.03); cues: not fitted (the dev set has no shorts or short sleeves), set by hand below the colours
 RELIABILITY: dict[str, float] = {"upper": 0.62, "lower": 0.64, "head": 0.53, "feet": 0.40,
                                  "lower_length": 0.5, "sleeves": 0.3}
+#: stated colour -> factor on its evidence, relative to colours on average (1.0 for colours the dev set
+#: does not state); fitted by the same script, shrunk towards 1.0, kept within [0.5, 1.2]. "dark" on
+#: its own is vague, grey is easily confused with shadow and pavement.
+COLOUR_RELIABILITY: dict[str, float] = {"black": 1.15, "blue": 1.0, "brown": 1.1, "dark": 0.62, "grey": 0.8,
+                                        "red": 1.2, "white": 0.9, "yellow": 0.9}
 FLOOR = 0.05  # probability floor: one misread region costs at most log(1/FLOOR) times its weight
 NEGATIVE_WEIGHT = 0.5  # "not red" counts half as much as "red": a soft exclusion
 TEMPERATURE = 1.5  # the log-likelihood is divided by this before it becomes a posterior

@@ -27,6 +27,7 @@ from .vocabulary import (COLOUR_WORDS, DONT_KNOW, GARMENTS, HEDGE_PHRASES, HEDGE
 LONG_SLEEVE_GARMENTS = frozenset("jacket coat sweater hoodie jumper cardigan sweatshirt parka blazer pullover".split())
 SHORT_SLEEVE_GARMENTS = frozenset("tshirt tshirts tee".split())
 JEANS_BLUE_WEIGHT = 0.3
+DENIM = frozenset("jeans denim".split())
 _CLAUSE_PUNCT = frozenset(",;:")
 _TOKEN = re.compile(r"[a-z']+|[.,;:!?]")
 
@@ -51,7 +52,7 @@ class ColourConstraint:
 
     def label(self) -> str:
         """Plain words, e.g. "top: dark blue (firm)", "shoes: not white (hedged)"."""
-        plain = self.colour in ("dark", "light") or not self.shade or (self.shade, self.colour) in (
+        plain = self.colour in ("dark", "light") or self.shade not in ("dark", "light") or (self.shade, self.colour) in (
             ("dark", "black"), ("light", "white"))
         colour = self.colour if plain else f"{self.shade} {self.colour}"
         return f"{REGION_WORDS[self.region]}: {'' if self.positive else 'not '}{colour} " \
@@ -177,6 +178,8 @@ def _parse_cached(text: str) -> Constraints:
                 else:
                     regions = last if last is not None else ("upper",)
                 weight = hedge * (0.5 if alternatives and not negated else 1.0)
+                if garment in DENIM and not shade:
+                    shade = "denim"  # blue jeans: denim reads grey or dark on camera
                 for region in regions:
                     for term, w in terms:
                         key = (region, term, not negated, "" if term in ("dark", "light") else shade)

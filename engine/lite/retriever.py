@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .calibration import FLOOR, NEGATIVE_WEIGHT, RELIABILITY, TEMPERATURE, satisfied
+from .calibration import COLOUR_RELIABILITY, FLOOR, NEGATIVE_WEIGHT, RELIABILITY, TEMPERATURE, satisfied
 from .embedder import LiteEmbedder
 from .layout import CUES, DIM, cue_index, decode, region_index
 from .parser import Constraints, parse
@@ -86,7 +86,8 @@ def _log_likelihood(cons: Constraints, dists: np.ndarray, cues: np.ndarray) -> n
     total = np.zeros(len(dists), dtype=np.float32)
     for c in cons.colours:
         q = satisfied(dists[:, region_index(c.region)], c.colour, c.shade)
-        w = c.weight * RELIABILITY[c.region] * (1.0 if c.positive else NEGATIVE_WEIGHT)
+        w = c.weight * RELIABILITY[c.region] * COLOUR_RELIABILITY.get(c.colour, 1.0) * \
+            (1.0 if c.positive else NEGATIVE_WEIGHT)
         total += np.float32(w) * np.log(FLOOR + (1.0 - FLOOR) * (q if c.positive else 1.0 - q))
     for c in cons.cues:
         q = _cue_probability(cues[:, cue_index(c.cue)], c.cue, c.value)
