@@ -90,8 +90,8 @@ def test_bare_answers_attach_to_the_asked_garment():
 
 
 def test_understood_and_unused_words():
-    labels, unused = LiteRetriever().understand("A woman in a dark blue coat with a brown bag, walking fast.")
-    assert "top: dark blue (firm)" in labels
+    items, unused = LiteRetriever().understand("A woman in a dark blue coat with a brown bag, walking fast.")
+    assert ("upper blue +", "top: dark blue (firm)") in items
     assert "bag" in unused and "walking" in unused
 
 
@@ -137,3 +137,25 @@ def test_infogain_weighs_gain_by_reliability():
     # the shoes' colour is asked openly: offering colours read from noisy pixels would lead the witness
     s = QUESTIONERS["infogain"]().ask(_ctx(rows, "A man in a red jacket.", asked={"lower", "lower_length"}))
     assert s.attribute == "feet" and s.kind == "descriptive" and s.text == "What colour were his shoes?"
+
+
+def test_a_foreground_mask_replaces_the_border_guess():
+    from PIL import Image
+
+    from engine.lite.embedder import LiteEmbedder
+    from engine.lite.layout import decode, region_index
+
+    # a grey person on a red background filling the crop's middle and its borders alike
+    a = np.zeros((128, 64, 3), dtype=np.uint8)
+    a[:] = (200, 30, 30)
+    a[20:120, 20:44] = (120, 120, 124)
+    image = Image.fromarray(a)
+    mask = np.zeros((128, 64), dtype=np.uint8)
+    mask[20:120, 20:44] = 255
+    emb = LiteEmbedder()
+    plain = decode(emb.embed_images([image]))[0][0, region_index("upper")]
+    masked = decode(emb.embed_images([image], masks=[Image.fromarray(mask)]))[0][0, region_index("upper")]
+    grey, red = COLOUR_TERMS.index("grey"), COLOUR_TERMS.index("red")
+    assert masked[grey] > plain[grey] and masked[red] < plain[red]
+    # no mask given: identical to the plain embedding
+    assert np.allclose(emb.embed_images([image], masks=[None]), emb.embed_images([image]))

@@ -45,23 +45,39 @@ class LiteEmbedder:
     identity = EmbedderIdentity("lite-colour", "1", DIM)
     batch_size = 64
 
-    def embed_images(self, images: Sequence[Image.Image]) -> np.ndarray:
-        """Embed RGB PIL images of any size. Returns float32 (len(images), DIM), rows L2-normalised."""
+    def embed_images(self, images: Sequence[Image.Image],
+                     masks: Sequence[Image.Image | None] | None = None) -> np.ndarray:
+        """Embed RGB PIL images of any size. Returns float32 (len(images), DIM), rows L2-normalised.
+
+        ``masks`` (optional, one per image, None where there is none): a person/foreground mask of the
+        image's size (greyscale, white = person), e.g. from a video's background model. Where given it
+        replaces the border heuristic's guess of which pixels are background."""
         if len(images) == 0:
             return np.zeros((0, DIM), dtype=np.float32)
         h, w = SIZE
         rgb = np.stack([np.asarray(im.convert("RGB").resize((w, h), Image.Resampling.BILINEAR))
                         for im in images])
-        return l2_normalise(raw_features(rgb))
+        fg = None
+        if masks is not None and any(m is not None for m in masks):
+            fg = np.full((len(images), h, w), np.nan, dtype=np.float32)
+            for i, m in enumerate(masks):
+                if m is not None:
+                    fg[i] = np.asarray(m.convert("L").resize((w, h), Image.Resampling.BILINEAR),
+                                       dtype=np.float32) / 255.0
+        return l2_normalise(raw_features(rgb, fg))
 
 
-def raw_features(rgb: np.ndarray) -> np.ndarray:
+def raw_features(rgb: np.ndarray, masks: np.ndarray | None = None) -> np.ndarray:
     """Un-normalised features of a batch of crops already at ``SIZE``: uint8 (N, h, w, 3) in,
-    float32 (N, DIM) out (region distributions, then cue probabilities)."""
+    float32 (N, DIM) out (region distributions, then cue probabilities). ``masks`` (N, h, w) in
+    [0, 1], NaN rows where a crop has none: given foreground masks replace the border heuristic."""
     lab = srgb_to_lab(rgb)
     n, h, w, _ = lab.shape
     names = name_colours(lab)  # (N, h, w, 11)
     fg = _foreground(lab)  # (N, h, w)
+    if masks is not None:
+        have = ~np.isnan(masks).any(axis=(1, 2))
+        fg[have] = BACKGROUND_FLOOR + (1.0 - BACKGROUND_FLOOR) * np.clip(masks[have], 0.0, 1.0)
     skin = _skin(lab)
     garment = fg * (1.0 - SKIN_SUPPRESS * skin)
     base = _centre(w, CUE_SIGMA)[None, None, :] * fg
