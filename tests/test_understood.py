@@ -61,9 +61,9 @@ def test_correction_is_audited_used_for_ranking_and_resumed(lite_gallery, tmp_pa
 
 
 def test_cli_lists_and_corrects_constraints(lite_gallery, tmp_path, monkeypatch, capsys):
-    from engine.cli.main import main
-
     import io
+
+    from engine.cli.main import main
 
     monkeypatch.setattr("sys.stdin", io.StringIO(":drop 1\n:quit\n"))
     rc = main(["interview", "--gallery", str(lite_gallery), "--case", str(tmp_path / "cli.case"), "--title", "t",

@@ -70,6 +70,7 @@ class RankingModel(QAbstractListModel):
         self.beginResetModel()
         self.rows = np.asarray(rows, dtype=np.int64)
         self.scores = np.asarray(scores, dtype=np.float32)
+        self.matches = None  # match percentages aligned with the ranking, when the engine gives them
         self.visible = self._mask_positions()
         self.endResetModel()
 
@@ -120,6 +121,8 @@ class RankingModel(QAbstractListModel):
         pos = int(self.visible[index.row()])
         row = int(self.rows[pos])
         if role == Qt.ItemDataRole.DisplayRole:
+            if self.matches is not None and pos < len(self.matches):
+                return f"#{pos + 1}  {self.matches[pos]:.0f}%"
             return f"#{pos + 1}  {self.scores[pos]:.2f}"
         if role == Qt.ItemDataRole.DecorationRole:
             return QIcon(QPixmap.fromImage(self.thumbs.get(row)))

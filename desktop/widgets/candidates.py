@@ -91,7 +91,10 @@ class CandidateCard(QFrame):
         self.row = candidate.row
         self.sha = candidate.sha256
         self.rank.setText(f"#{candidate.rank}")
-        self.score.setText(f"score {candidate.score:.3f}")
+        match = getattr(candidate, "match", 0.0)
+        self.score.setText(f"match {match:.0f}%" if match else f"score {candidate.score:.3f}")
+        self.score.setToolTip("Match: how well the image fits what the witness said, relative to the best image of "
+                              "this search (100%); not the chance that it shows the person")
         self.reasons.setText(candidate.reasons or "")
         self.reasons.setToolTip(candidate.reasons or "")
         self._pixmap = QPixmap.fromImage(thumbs.get(candidate.row))

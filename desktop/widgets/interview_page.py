@@ -111,6 +111,7 @@ class InterviewPage(QWidget):
                                 f"chosen from the top {state.k}")
         self.candidates.show_candidates(state.candidates, self.thumbs, self.marks)
         self.model.set_ranking(state.rows, state.scores)
+        self.model.matches = getattr(state, "matches", None)
         self.grid.refresh_filter()
 
     def set_marks(self, marks: dict[str, dict]) -> None:

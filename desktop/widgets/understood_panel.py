@@ -9,9 +9,18 @@ corrections go to the session, which records them in the case (audited) and re-r
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QHBoxLayout, QInputDialog, QLabel, QMenu, QScrollArea, QToolButton, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QInputDialog,
+    QLabel,
+    QMenu,
+    QScrollArea,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
+CHIPS_PER_LINE = 2
 MATCH_LEGEND = ("Match %: how well an image fits what the witness said, relative to the best-fitting image "
                 "(100%). It compares images of this search; it is not the chance that an image shows the person.")
 
@@ -43,7 +52,8 @@ class UnderstoodPanel(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.body)
-        scroll.setMaximumHeight(150)
+        scroll.setMinimumHeight(120)
+        scroll.setMaximumHeight(220)
         outer.addWidget(scroll)
         self.chips: list[QToolButton] = []
         self.enabled = True
@@ -62,24 +72,26 @@ class UnderstoodPanel(QWidget):
                              "image matches equally and the order means nothing. Ask about the clothes' colours.")
         for u in understood:
             row = QWidget()
-            line = QHBoxLayout(row)
-            line.setContentsMargins(0, 0, 0, 0)
-            line.setSpacing(4)
+            grid = QGridLayout(row)
+            grid.setContentsMargins(0, 0, 0, 4)
+            grid.setSpacing(3)
             who = {0: "Description", "correction": "Your correction"}.get(u["round"], f"Answer {u['round']}")
-            line.addWidget(QLabel(f"{who}:"))
-            for key, label in zip(u.get("keys", []), u["constraints"]):
-                line.addWidget(self._chip(key, label))
+            grid.addWidget(QLabel(f"<b>{who}</b>"), 0, 0, 1, CHIPS_PER_LINE)
+            cells: list[QWidget] = [self._chip(key, label) for key, label in zip(u.get("keys", []), u["constraints"])]
             for label in u.get("removed", []):
                 gone = QLabel(f"<s>{label}</s>")
                 gone.setToolTip("removed by the investigator")
-                line.addWidget(gone)
-            if not u["constraints"] and not u.get("removed"):
-                line.addWidget(QLabel("<i>nothing it can search on</i>"))
+                cells.append(gone)
+            if not cells:
+                cells.append(QLabel("<i>nothing it can search on</i>"))
+            for i, cell in enumerate(cells):
+                grid.addWidget(cell, 1 + i // CHIPS_PER_LINE, i % CHIPS_PER_LINE)
             if u["unused"]:
                 unused = QLabel(f"<span style='color:#667'>not used: {', '.join(u['unused'])}</span>")
                 unused.setToolTip("Words the software could not use for the search")
-                line.addWidget(unused)
-            line.addStretch(1)
+                unused.setWordWrap(True)
+                grid.addWidget(unused, 2 + (len(cells) - 1) // CHIPS_PER_LINE, 0, 1, CHIPS_PER_LINE)
+            grid.setColumnStretch(CHIPS_PER_LINE, 1)
             self.rows.addWidget(row)
         self.rows.addStretch(1)
         self.set_enabled(self.enabled)

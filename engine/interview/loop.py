@@ -69,6 +69,15 @@ class RoundState:
     #: the engine cannot say (the full engine reads free text)
     understood: list[dict] = field(default_factory=list)
 
+    temperature: float = 1.0  # the retriever's, for match percentages
+
+    @property
+    def matches(self) -> np.ndarray:
+        """Match percentage of every ranked image relative to the best (``retriever.relative_match``)."""
+        if len(self.scores) == 0:
+            return np.zeros(0)
+        return relative_match(self.scores, float(self.scores[0]), self.temperature)
+
     @property
     def constrains_nothing(self) -> bool:
         """True when the engine reports what it understood and nothing in the query constrains the
@@ -290,7 +299,7 @@ class Interview:
             self.records.save_candidates(t, [{"sha256": c.sha256, "gallery_row": c.row, "rank": c.rank,
                                               "score": c.score, "reasons": c.reasons} for c in candidates])
         self.state = RoundState(t, k, query, rows, scores, candidates, None, list(self.dialogue),
-                                self.max_rounds, timings, self.understood())
+                                self.max_rounds, timings, self.understood(), float(temperature))
         tick = time.perf_counter()
         self.state.suggestion = self._suggest(self.state)
         timings["ask"] = (time.perf_counter() - tick) * 1000
