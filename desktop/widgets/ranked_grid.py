@@ -39,7 +39,8 @@ class ThumbnailDelegate(QStyledItemDelegate):
         painter.setPen(option.palette.highlightedText().color() if selected else option.palette.text().color())
         text = QRect(r.x(), area.bottom() + 4, r.width(), r.bottom() - area.bottom() - 4)
         painter.drawText(text, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
-                         index.data(Qt.ItemDataRole.DisplayRole) or f"#{index.data(RANK_ROLE)}  {index.data(SCORE_ROLE):.2f}")
+                         index.data(Qt.ItemDataRole.DisplayRole)
+                         or f"#{index.data(RANK_ROLE)}  {index.data(SCORE_ROLE):.2f}")
         painter.restore()
 
 

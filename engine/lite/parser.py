@@ -52,8 +52,8 @@ class ColourConstraint:
 
     def label(self) -> str:
         """Plain words, e.g. "top: dark blue (firm)", "shoes: not white (hedged)"."""
-        plain = self.colour in ("dark", "light") or self.shade not in ("dark", "light") or (self.shade, self.colour) in (
-            ("dark", "black"), ("light", "white"))
+        plain = self.colour in ("dark", "light") or self.shade not in ("dark", "light") or \
+            (self.shade, self.colour) in (("dark", "black"), ("light", "white"))
         colour = self.colour if plain else f"{self.shade} {self.colour}"
         return f"{REGION_WORDS[self.region]}: {'' if self.positive else 'not '}{colour} " \
                f"({'firm' if self.firm else 'hedged'})"
