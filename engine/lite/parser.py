@@ -100,8 +100,10 @@ class Constraints:
 
     def attributes(self, min_weight: float = 0.5) -> set[str]:
         """Attributes the witness already settled: regions with a positive colour and cues, each of
-        weight >= ``min_weight`` (a "not red" or a weak guess from "jeans" leaves the colour open)."""
-        return ({c.region for c in self.colours if c.positive and c.weight >= min_weight}
+        weight >= ``min_weight`` (a "not red", a weak guess from "jeans" or a bare "dark" / "light"
+        leaves the colour open: "a dark jacket" may still be asked "What colour was his jacket?")."""
+        return ({c.region for c in self.colours
+                 if c.positive and c.weight >= min_weight and c.colour not in ("dark", "light")}
                 | {c.cue for c in self.cues if c.weight >= min_weight})
 
     def __str__(self) -> str:
