@@ -159,3 +159,10 @@ def test_a_foreground_mask_replaces_the_border_guess():
     assert masked[grey] > plain[grey] and masked[red] < plain[red]
     # no mask given: identical to the plain embedding
     assert np.allclose(emb.embed_images([image], masks=[None]), emb.embed_images([image]))
+
+
+def test_a_bare_dark_does_not_settle_a_colour():
+    assert "upper" in parse("A man in a black jacket.").attributes()
+    assert "upper" not in parse("A man in a dark jacket.").attributes()
+    s = QUESTIONERS["template"]().ask(_ctx(ROWS, "A man in a dark jacket."))
+    assert s.attribute == "upper" and s.text == "What colour was his jacket?"
