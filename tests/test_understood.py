@@ -110,3 +110,13 @@ def test_desktop_chips_show_and_remove_a_constraint(qtbot, lite_gallery, tmp_pat
     events = [e for e in window.session.case.audit_entries() if e.event == "constraint.corrected"]
     assert len(events) == 1 and events[0].params["removed"] == "top: red (hedged)"
     window.close()
+
+
+def test_cli_search_warns_when_the_description_constrains_nothing(lite_gallery, capsys):
+    from engine.cli.main import main
+
+    assert main(["search", "--gallery", str(lite_gallery), "a tall person walking fast", "--top", "2"]) == 0
+    err = capsys.readouterr().err
+    assert "names no colour or garment" in err and "walking" in err
+    assert main(["search", "--gallery", str(lite_gallery), "a red top", "--top", "2"]) == 0
+    assert "names no colour" not in capsys.readouterr().err
