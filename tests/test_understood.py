@@ -120,3 +120,15 @@ def test_cli_search_warns_when_the_description_constrains_nothing(lite_gallery, 
     assert "names no colour or garment" in err and "walking" in err
     assert main(["search", "--gallery", str(lite_gallery), "a red top", "--top", "2"]) == 0
     assert "names no colour" not in capsys.readouterr().err
+
+
+def test_skipped_question_stays_skipped_after_reopening(lite_gallery, tmp_path):
+    with Gallery.open(lite_gallery) as g:
+        with CaseFile.create(tmp_path / "s.case", "t", "tester", g, build_engine(g).identity()) as case:
+            iv = Interview(g, build_engine(g), case=case)
+            first = iv.start("A person in a red top.").suggestion
+            second = iv.skip().suggestion
+            assert second.text != first.text and second.attribute != first.attribute
+        with CaseFile.open(tmp_path / "s.case") as case:
+            again = Interview(g, build_engine(g), case=case).resume().suggestion
+            assert again.text != first.text and again.attribute != first.attribute

@@ -231,7 +231,8 @@ class Interview:
                 self.skipped_questions.add(state.suggestion.text)
             if self.case is not None:
                 self.case.log_event("interview", "question.skipped",
-                                    {"round": state.round_index, "question": state.suggestion.text})
+                                    {"round": state.round_index, "question": state.suggestion.text,
+                                     "attribute": state.suggestion.attribute or ""})
         state.suggestion = self._suggest(state)
         return state
 
@@ -256,6 +257,12 @@ class Interview:
         self.dialogue = [Turn(r["asked"], r["answer"], r["attribute"] or None) for r in self.records.rounds()]
         self.skipped_attributes = {r["attribute"] for r in self.records.rounds() if r["attribute"]}
         self.corrections = json.loads(self.case.meta("corrections") or "[]")
+        for e in self.case.audit_entries():  # skipped suggestions stay skipped after reopening the case
+            if e.event == "question.skipped" and isinstance(e.params, dict):
+                if e.params.get("question"):
+                    self.skipped_questions.add(e.params["question"])
+                if e.params.get("attribute"):
+                    self.skipped_attributes.add(e.params["attribute"])
         return self._next_round(record=False)
 
     # -- internals -----------------------------------------------------------------------
