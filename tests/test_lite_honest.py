@@ -134,6 +134,7 @@ def test_infogain_weighs_gain_by_reliability():
     rows = [vec({"red": 0.9}, lower=c, feet=c) for c in ("black", "blue", "black", "blue")]
     s = QUESTIONERS["infogain"]().ask(_ctx(rows, "A man in a red jacket."))
     assert s.attribute == "lower" and "reliably" in s.rationale
+    assert s.kind == "descriptive" and s.text == "What colour were his trousers?"  # open: never leading
     # the shoes' colour is asked openly: offering colours read from noisy pixels would lead the witness
     s = QUESTIONERS["infogain"]().ask(_ctx(rows, "A man in a red jacket.", asked={"lower", "lower_length"}))
     assert s.attribute == "feet" and s.kind == "descriptive" and s.text == "What colour were his shoes?"

@@ -44,14 +44,18 @@ def test_information_gain_is_mutual_information():
     assert abs(information_gain(np.ones(4), split)[0] - 1.0) < 1e-6
 
 
-def test_infogain_asks_about_what_splits_the_candidates():
+def test_infogain_asks_about_what_splits_the_candidates(monkeypatch):
+    # on real footage every colour is asked openly (tested in test_lite_honest); with reliably seen
+    # attributes the questioner offers the colours the candidates show
+    monkeypatch.setattr("engine.lite.questioners.OFFER_MIN_RELIABILITY", 0.0)
     q = QUESTIONERS["infogain"]().ask(context(SPLIT_LOWER, initial="A man."))
     assert q.attribute == "lower"
     assert q.questioner == "infogain" and "bits" in q.rationale and "lower-body colour" in q.rationale
     assert q.kind == "choice" and "A) black" in q.text and "B) blue" in q.text and q.text.startswith("Were his trousers")
 
 
-def test_infogain_yesno_when_one_value_dominates():
+def test_infogain_yesno_when_one_value_dominates(monkeypatch):
+    monkeypatch.setattr("engine.lite.questioners.OFFER_MIN_RELIABILITY", 0.0)
     rows = [("red", "black", 0.1)] * 5 + [("red", "blue", 0.1)]
     q = QUESTIONERS["infogain"]().ask(context(rows, initial="A woman in a red top.",
                                               posterior=[0.18, 0.18, 0.18, 0.18, 0.18, 0.10]))

@@ -27,7 +27,10 @@ CHOICE_SHARE = 0.75  # 2-4 values (each >= CHOICE_MIN) holding this much: multip
 CHOICE_MIN = 0.08
 DISAGREE_BELOW = 0.2  # a settled attribute is asked again only when the top candidates match it less than this
 MIN_GAIN = 0.02  # bits (after weighing by reliability): below this a question is not worth the witness's time
-OFFER_MIN_RELIABILITY = 0.6  # below this, colour questions name no colours
+#: below this reliability a colour question names no colours ("What colour were his trousers?"): offering
+#: colours read from noisy pixels leads the witness. With the reliabilities fitted on real crops
+#: (all below 0.7) every colour question is open; choices are offered on clean (synthetic) crops only.
+OFFER_MIN_RELIABILITY = 0.7
 GENERIC = "Is there anything else you remember about the person — a bag, a hat, their hair?"
 
 
