@@ -201,6 +201,7 @@ class MainWindow(QMainWindow):
         q.dont_know_requested.connect(s.dont_know)
         q.skip_requested.connect(s.skip)
         q.undo_requested.connect(self.undo_round)
+        page.understood.correct_requested.connect(s.correct)
         for source in (page.candidates, page.grid):
             self._connect_image_actions(source)
 
@@ -222,6 +223,7 @@ class MainWindow(QMainWindow):
         self.busy_bar.setVisible(busy)
         self.busy_label.setText(label if busy else "")
         self.interview_page.questions.set_busy(busy)
+        self.interview_page.understood.set_enabled(not busy)
         self._update_actions()
 
     def _update_actions(self) -> None:

@@ -379,6 +379,10 @@ class CaseSession(QObject):
     def undo(self) -> None:
         self._interview_step(lambda iv: iv.undo(), "Undoing the last round…")
 
+    def correct(self, key: str, replacement: str = "") -> None:
+        """Remove (or replace) a constraint the software understood; recorded in the case, re-ranks."""
+        self._interview_step(lambda: self.interview.correct(key, replacement), "Applying your correction…")
+
     # -- marks, witness views, details ------------------------------------------------------
     def mark(self, sha256: str, mark: str, note: str = "") -> None:
         if not self._need_open():

@@ -71,3 +71,11 @@ def posterior(scores: np.ndarray, temperature: float) -> np.ndarray:
     z -= z.max()
     p = np.exp(z)
     return p / p.sum()
+
+
+def relative_match(scores: np.ndarray, best: float, temperature: float) -> np.ndarray:
+    """Scores as a match percentage relative to the best image of the ranking: 100 for the best,
+    50 for an image half as likely as the best to be the person described (same temperature as
+    ``posterior``). It compares images of one search; it is not a probability of identity."""
+    z = (np.asarray(scores, dtype=np.float64) - float(best)) / float(temperature)
+    return 100.0 * np.exp(np.minimum(z, 0.0))

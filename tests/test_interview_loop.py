@@ -67,6 +67,9 @@ def test_rank_improves_k_follows_schedule_no_repeats(gallery_dir, tmp_path):
             assert state.k == min(math.ceil(200 / t), len(g)) == min(k_for_round(t), len(g))
             assert len(state.candidates) == 4 and state.candidates[0].rank == 1
             assert all(c.rank <= state.k for c in state.candidates)
+            if not state.suggestion.text:  # nothing useful left to ask: said plainly, never repeated
+                assert "Nothing useful is left" in state.suggestion.rationale
+                break
             questions.append(state.suggestion.text)
             state = iv.answer(witness(state.suggestion))
             ranks.append(state.rank_of(target))

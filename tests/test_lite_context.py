@@ -53,4 +53,4 @@ def test_loop_query_uses_it(tmp_path, crops_dir):
         iv.initial = "A man in dark trousers."
         iv.dialogue = [Turn("Were his shoes A) grey or B) white?", "B) White.", "feet"),
                        Turn("What colour was his hat?", "I don't know.", None)]
-        assert iv.query() == "A man in dark trousers. White shoes."
+        assert iv.query() == "A man in dark trousers. Shoes: White."

@@ -44,14 +44,18 @@ def test_information_gain_is_mutual_information():
     assert abs(information_gain(np.ones(4), split)[0] - 1.0) < 1e-6
 
 
-def test_infogain_asks_about_what_splits_the_candidates():
+def test_infogain_asks_about_what_splits_the_candidates(monkeypatch):
+    # on real footage every colour is asked openly (tested in test_lite_honest); with reliably seen
+    # attributes the questioner offers the colours the candidates show
+    monkeypatch.setattr("engine.lite.questioners.OFFER_MIN_RELIABILITY", 0.0)
     q = QUESTIONERS["infogain"]().ask(context(SPLIT_LOWER, initial="A man."))
     assert q.attribute == "lower"
     assert q.questioner == "infogain" and "bits" in q.rationale and "lower-body colour" in q.rationale
     assert q.kind == "choice" and "A) black" in q.text and "B) blue" in q.text and q.text.startswith("Were his trousers")
 
 
-def test_infogain_yesno_when_one_value_dominates():
+def test_infogain_yesno_when_one_value_dominates(monkeypatch):
+    monkeypatch.setattr("engine.lite.questioners.OFFER_MIN_RELIABILITY", 0.0)
     rows = [("red", "black", 0.1)] * 5 + [("red", "blue", 0.1)]
     q = QUESTIONERS["infogain"]().ask(context(rows, initial="A woman in a red top.",
                                               posterior=[0.18, 0.18, 0.18, 0.18, 0.18, 0.10]))
@@ -64,20 +68,25 @@ def test_infogain_never_reasks_or_asks_what_was_said():
     assert q.attribute not in {"lower", "upper"}
     ctx = context(SPLIT_LOWER, initial="A man.", dialogue=[Turn("What colour were his trousers?", "I don't know.", "lower")])
     assert QUESTIONERS["infogain"]().ask(ctx).attribute != "lower"
-    # described but never asked: confirmed only while the candidates still disagree on it
+    # described but never asked: asked again only when the top candidates flatly contradict it
     ctx = context(SPLIT_LOWER, initial="A man in a red top and black trousers.")
-    q = QUESTIONERS["infogain"]().ask(ctx)
-    assert q.attribute == "lower" and "confirm" in q.rationale
+    assert QUESTIONERS["infogain"]().ask(ctx).attribute != "lower"
+    contradict = [("red", "green", 0.1), ("red", "yellow", 0.1)] * 3
+    q = QUESTIONERS["infogain"]().ask(context(contradict, initial="A man in a red top and black trousers."))
+    assert q.attribute == "lower" and "confirm" in q.rationale and "do not look like it" in q.rationale
     agree = [("red", "black", 0.1)] * 6
     ctx = context(agree, initial="A man in a red top and black trousers.")
     assert QUESTIONERS["infogain"]().ask(ctx).attribute not in {"upper", "lower", "lower_length"}
 
 
-def test_generic_question_when_nothing_is_left():
+def test_generic_question_once_then_says_nothing_is_left():
     ctx = context(SPLIT_LOWER, asked=set(ATTRIBUTES))
     for name in ("infogain", "template"):
         q = QUESTIONERS[name]().ask(ctx)
         assert q.attribute is None and q.text == GENERIC
+        ctx2 = context(SPLIT_LOWER, asked=set(ATTRIBUTES), dialogue=[Turn(GENERIC, "No.")])
+        q = QUESTIONERS[name]().ask(ctx2)
+        assert q.text == "" and q.kind == "none" and "Nothing useful is left to ask" in q.rationale
 
 
 def test_template_order_skips_asked_and_described():

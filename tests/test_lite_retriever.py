@@ -9,6 +9,7 @@ import pytest
 from engine.embedder import l2_normalise
 from engine.lite.embedder import LiteEmbedder
 from engine.lite.layout import DIM
+from engine.lite.calibration import TEMPERATURE
 from engine.lite.retriever import LiteRetriever
 from engine.retriever import posterior
 from imagemaker import person
@@ -24,7 +25,7 @@ def vectors():
 
 def test_identity_matches_embedder():
     r = LiteRetriever()
-    assert r.identity == LiteEmbedder.identity and r.temperature == 1.0
+    assert r.identity == LiteEmbedder.identity and r.temperature == TEMPERATURE
 
 
 def test_target_ranks_first(vectors):
@@ -40,7 +41,7 @@ def test_negation_demotes(vectors):
     base = r.score("a red top", vectors)
     neg = r.score("a red top, not blue trousers", vectors)
     assert base[0] == pytest.approx(base[1], abs=1.0)  # red/blue and red/black both fit "red top"
-    assert neg[1] > neg[0] + 1.0  # "not blue trousers" pushes red/blue below red/black
+    assert neg[1] > neg[0] + 0.2  # "not blue trousers" pushes red/blue below red/black (softly)
 
 
 def test_empty_query_scores_all_equal(vectors):

@@ -58,7 +58,7 @@ def interview_case(tmp_path_factory):
             state = iv.undo()  # ... then undone
             state = iv.answer("White trainers.")
             state = iv.skip()
-            state = iv.dont_know()
+            state = iv.dont_know(asked=state.suggestion.text or "Anything else you remember about him?")
             first, second = state.candidates[0].sha256, state.candidates[1].sha256
             case.mark(first, "match", "same jacket and gait")
             case.mark(second, "possible", "similar build")
@@ -126,6 +126,7 @@ def test_pdf_report_holds_every_round_mark_and_image(interview_case, tmp_path):
     for sha, note in facts["marks"].items():
         assert note in flat
     assert "match" in flat and "excluded" in flat
+    assert "What the software understood" in flat and "match 100%" in flat
     for sha in facts["shas"]:
         assert sha in text, f"image {sha} is not in the report"
     assert "a man in a red jacket and dark trousers" in flat
@@ -170,6 +171,10 @@ def test_html_report_is_self_contained_and_complete(interview_case, tmp_path):
     for sha in facts["shas"]:
         assert sha in text
     assert "IMAGES SHOWN TO THE WITNESS (1)" in text and "not identifications" in text
+    # what was understood from each statement, and match percentages with their meaning, not raw scores
+    assert "What the software understood" in text and "top: red (firm)" in text
+    assert "trousers/legs: blue (hedged)" in text  # "Blue jeans, I think."
+    assert "match 100%" in text and "it is not the probability that an image shows the person" in text
     assert raw.index('id="witness-views"') < raw.index('id="interview"')
     # self-contained: images are data: URIs, nothing external, no scripts
     images = [a for t, a in parsed.tags if t == "img"]

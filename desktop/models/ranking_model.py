@@ -102,6 +102,7 @@ class RankingModel(QAbstractListModel):
         self.ranked = ranked
         self.rows = np.asarray(rows, dtype=np.int64)
         self.scores = np.asarray(scores, dtype=np.float32)
+        self.matches = None  # match percentages aligned with the ranking, when the engine gives them
         self.visible = self._mask_positions()
         self.endResetModel()
 
@@ -176,10 +177,13 @@ class RankingModel(QAbstractListModel):
         pos = int(self.visible[index.row()])
         row = int(self.rows[pos])
         if role == Qt.ItemDataRole.DisplayRole:
-            if self.ranked:
-                more = self.more.get(pos)
-                return f"#{pos + 1}  {self.scores[pos]:.2f}" + (f"  +{more} more" if more else "")
-            return self.camera_label(row)
+            if not self.ranked:
+                return self.camera_label(row)
+            more = self.more.get(pos)
+            tail = f"  +{more} more" if more else ""
+            if self.matches is not None and pos < len(self.matches):
+                return f"#{pos + 1}  {self.matches[pos]:.0f}%" + tail
+            return f"#{pos + 1}  {self.scores[pos]:.2f}" + tail
         if role == Qt.ItemDataRole.DecorationRole:
             return QIcon(QPixmap.fromImage(self.thumbs.get(row)))
         if role == Qt.ItemDataRole.ToolTipRole:

@@ -134,8 +134,10 @@ class CandidateCard(QFrame):
         self.row = candidate.row
         self.sha = candidate.sha256
         self.rank.setText(f"#{candidate.rank}")
-        self.score.setText(f"score {candidate.score:.3f}")
-        self.score.setToolTip(SCORE_HELP)
+        match = getattr(candidate, "match", 0.0)
+        self.score.setText(f"match {match:.0f}%" if match else f"score {candidate.score:.3f}")
+        self.score.setToolTip("Match: how well the image fits what the witness said, relative to the best image of "
+                              "this search (100%); not the chance that it shows the person")
         self.reasons.setText(plain_reasons(candidate.reasons or ""))
         self.reasons.setToolTip(f"As the search engine measured it: {candidate.reasons}" if candidate.reasons
                                 else "")

@@ -11,6 +11,7 @@ from .candidates import CandidateStrip
 from .question_panel import QuestionPanel
 from .rank_chart import RankChart
 from .ranked_grid import RankedGrid
+from .understood_panel import UnderstoodPanel
 
 
 class InterviewPage(QWidget):
@@ -66,7 +67,13 @@ class InterviewPage(QWidget):
         right.setStretchFactor(1, 2)
         right.setSizes([380, 320])
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(self.questions)
+        self.understood = UnderstoodPanel()
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.questions, 1)
+        left_layout.addWidget(self.understood)
+        self.splitter.addWidget(left)
         self.splitter.addWidget(right)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
@@ -117,6 +124,7 @@ class InterviewPage(QWidget):
     def show_state(self, state) -> None:
         initial = self.opened.initial_description if self.opened else ""
         self.questions.show_state(state, initial)
+        self.understood.show_state(state)
         if state is None:
             self.candidates.show_candidates([], self.thumbs, self.marks, self.shown)
             if self.model is not None:
@@ -129,6 +137,7 @@ class InterviewPage(QWidget):
                                    "each other; ask the witness about what separates them.")
         self.candidates.show_candidates(state.candidates, self.thumbs, self.marks, self.shown)
         self.model.set_ranking(state.rows, state.scores)
+        self.model.matches = getattr(state, "matches", None)
         self.grid.refresh_filter()
 
     def set_marks(self, marks: dict[str, dict]) -> None:

@@ -78,7 +78,8 @@ class ThumbnailDelegate(QStyledItemDelegate):
         label = (f"#{index.data(RANK_ROLE)}  {index.data(SCORE_ROLE):.2f}" if getattr(model, "ranked", True)
                  else index.data(Qt.ItemDataRole.DisplayRole) or "")
         painter.drawText(text, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
-                         painter.fontMetrics().elidedText(label, Qt.TextElideMode.ElideRight, text.width()))
+                         painter.fontMetrics().elidedText(index.data(Qt.ItemDataRole.DisplayRole) or label,
+                                                          Qt.TextElideMode.ElideRight, text.width()))
         painter.restore()
 
 

@@ -15,7 +15,8 @@ def register_interactive(bsub) -> None:
                     "description; the targets are all gallery images of its person) and report the paper's "
                     "Table 1 metrics after rounds 3 and 5 and BRI, per method and selector.")
     p.add_argument("--data", required=True, metavar="ANNOS.json", help="Interactive-PEDES annotation file")
-    p.add_argument("--images", required=True, metavar="ROOT", help="folder the records' file_path is relative to")
+    p.add_argument("--images", metavar="ROOT", help="folder the records' file_path is relative to (default: the "
+                                                     "annotation file's folder)")
     p.add_argument("--split", default="test", help="split to evaluate (default test)")
     p.add_argument("--engine", choices=("lite", "full"), default="lite", help="engine (default lite)")
     p.add_argument("--pack", metavar="DIR", help="model pack for the full engine")
@@ -55,7 +56,8 @@ def cmd_interactive(args) -> int:
     if args.plot and not args.plot.lower().endswith(".png"):
         raise UserError(f"--plot writes a PNG; give a file name ending in .png (got {args.plot}).")
     settings = BenchSettings(
-        annotations=Path(args.data), images=Path(args.images), split=args.split, engine=args.engine,
+        annotations=Path(args.data),
+        images=Path(args.images) if args.images else Path(args.data).parent, split=args.split, engine=args.engine,
         pack=args.pack, methods=_names(args.method), selectors=_names(args.selector), rounds=args.rounds,
         answerer=args.answerer, attributes=Path(args.attributes) if args.attributes else None, limit=args.limit,
         seed=args.seed, cache_dir=Path(args.cache) if args.cache else None, treid=tuple(args.treid),

@@ -71,13 +71,39 @@ def open_case_and_gallery(args):
     return session.case, session.gallery, session.engine
 
 
+def numbered_constraints(state) -> list[tuple[str, str]]:
+    """(key, label) of every constraint in the current search, in the order the CLI numbers them."""
+    return [(k, label) for u in state.understood for k, label in zip(u.get("keys", []), u["constraints"])]
+
+
+def print_understood(state) -> None:
+    """What the engine took from the description and from each answer, numbered so the investigator
+    can remove (:drop N) or correct (:correct N WORDS) one, and what it could not use."""
+    n = 0
+    for u in state.understood:
+        who = {0: "description", "correction": "your correction"}.get(u["round"], f"answer {u['round']}")
+        parts = []
+        for label in u["constraints"]:
+            n += 1
+            parts.append(f"[{n}] {label}")
+        parts += [f"{label} (removed by you)" for label in u.get("removed", [])]
+        took = "; ".join(parts) or "nothing it can search on"
+        print(f"  understood from {who}: {took}" + (f"  (not used: {', '.join(u['unused'])})" if u["unused"] else ""))
+    if state.constrains_nothing:
+        print("  WARNING: nothing said so far names a colour or garment the engine can search on, so every "
+              "image matches equally and the order below means nothing. Describe the clothes' colours.")
+
+
 def print_state(gallery, state, show: int) -> None:
     print(f"\n== Round {state.round_index} (top-k = {state.k}) ==  query: {state.query}")
+    print_understood(state)
     for c in state.candidates:
         img = gallery.image(c.row)
-        print(f"  candidate rank {c.rank:>4}  score {c.score:8.3f}  {img.path}  [{c.reasons}]")
+        print(f"  candidate rank {c.rank:>4}  match {c.match:3.0f}%  {img.path}  [{c.reasons}]")
     print("  ranking: " + ", ".join(f"#{i + 1} {Path(gallery.image(int(r)).path).name}"
                                     for i, r in enumerate(state.rows[:show])))
+    print("  (match: 100% = the best match in the gallery for what was said; 50% = half as likely to be "
+          "the person described)")
     if state.over_cap:
         print(f"  (round cap of {state.max_rounds} reached; you may go on or type :quit)")
 
@@ -127,8 +153,11 @@ def cmd_interview(args) -> int:
         while True:
             print_state(gallery, state, args.show)
             s = state.suggestion
-            print(f"Suggested question: {s.text}" + (f"\n  (why: {s.rationale})" if s.rationale else ""))
-            line = _read("Question [Enter accepts; type your own; :skip :undo :quit]> ")
+            if s.text:
+                print(f"Suggested question: {s.text}" + (f"\n  (why: {s.rationale})" if s.rationale else ""))
+            else:
+                print(f"No question suggested. {s.rationale}")
+            line = _read("Question [Enter accepts; type your own; :skip :undo :drop N :correct N WORDS :quit]> ")
             if line is None or line.strip() == ":quit":
                 break
             if line.strip() == ":skip":
@@ -136,6 +165,9 @@ def cmd_interview(args) -> int:
                 continue
             if line.strip() == ":undo":
                 state = iv.undo()
+                continue
+            if line.strip().split(" ", 1)[0] in (":drop", ":correct"):
+                state = _correct(iv, state, line.strip())
                 continue
             asked = line.strip() or s.text
             answer = _read("Witness's answer [empty or ? = I don't know]> ")
@@ -154,3 +186,18 @@ def cmd_interview(args) -> int:
     if args.json:
         emit_json({"engine": engine.identity(), "rounds": transcript}, args.json)
     return 0
+
+
+def _correct(iv, state, line: str):
+    """``:drop N`` removes constraint N; ``:correct N WORDS`` replaces it with WORDS (e.g. "black")."""
+    command, _, rest = line.partition(" ")
+    number, _, words = rest.strip().partition(" ")
+    listed = numbered_constraints(state)
+    if not number.isdigit() or not 1 <= int(number) <= len(listed):
+        print(f"Give the number of a constraint listed above (1 to {len(listed)}), e.g. {command} 2"
+              + (" black" if command == ":correct" else "") + ".", file=sys.stderr)
+        return state
+    if command == ":correct" and not words.strip():
+        print("Say what is right instead, e.g. :correct 2 dark blue.", file=sys.stderr)
+        return state
+    return iv.correct(listed[int(number) - 1][0], words if command == ":correct" else "")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from .output import emit_json
 
 
@@ -29,6 +31,13 @@ def cmd_search(args) -> int:
             raise UserError(f"Gallery {gallery.folder} holds no images; import some first.")
         engine = build_engine(gallery, pack=args.pack)
         results = search(gallery, engine, args.description, args.top)
+        understand = getattr(engine.retriever, "understand", None)
+        if understand is not None:
+            items, unused = understand(args.description)
+            if not items:
+                print("interreid: warning: the description names no colour or garment the lite engine can search "
+                      "on" + (f" (not used: {', '.join(unused)})" if unused else "") + "; every image matches "
+                      "equally and the order below means nothing. Describe the clothes' colours.", file=sys.stderr)
     if args.json:
         emit_json({"query": args.description, "engine": engine.identity(), "results": results})
     else:

@@ -16,6 +16,7 @@ through its audit log, and :meth:`resume` continues exactly where the case stopp
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ import numpy as np
 from ..casefile.case import CaseFile, InterviewRecords
 from ..errors import UserError
 from ..clock import utc_now
-from ..retriever import posterior, text_encoder
+from ..retriever import posterior, relative_match, text_encoder
 from ..search import DEFAULT_DEPTH, Ranking, Searcher, top_rows
 from .answers import DONT_KNOW
 from .query import build_query
@@ -48,6 +49,7 @@ class Candidate:
     rank: int  # 1-based
     score: float
     reasons: str
+    match: float = 0.0  # percent, relative to the best image of the ranking (retriever.relative_match)
 
 
 @dataclass
@@ -65,6 +67,25 @@ class RoundState:
     max_rounds: int
     timings_ms: dict = field(default_factory=dict)
     ranking: Ranking | None = None  # ranks rows beyond ``rows`` on demand
+    #: what the engine understood, one entry per statement (the description, then each answer):
+    #: {"said": text, "constraints": ["top: black (firm)", ...], "unused": ["bag", ...]}; empty when
+    #: the engine cannot say (the full engine reads free text)
+    understood: list[dict] = field(default_factory=list)
+
+    temperature: float = 1.0  # the retriever's, for match percentages
+
+    @property
+    def matches(self) -> np.ndarray:
+        """Match percentage of every ranked image relative to the best (``retriever.relative_match``)."""
+        if len(self.scores) == 0:
+            return np.zeros(0)
+        return relative_match(self.scores, float(self.scores[0]), self.temperature)
+
+    @property
+    def constrains_nothing(self) -> bool:
+        """True when the engine reports what it understood and nothing in the query constrains the
+        ranking: every image then scores the same, and the order means nothing."""
+        return bool(self.understood) and not any(u["constraints"] for u in self.understood)
 
     @property
     def over_cap(self) -> bool:
@@ -102,6 +123,9 @@ class Interview:
         self.initial = ""
         self.dialogue: list[Turn] = []
         self.skipped_attributes: set[str] = set()
+        self.skipped_questions: set[str] = set()
+        #: the investigator's corrections of what the engine understood: {"remove", "label", "add", "round", "at"}
+        self.corrections: list[dict] = []
         self.state: RoundState | None = None
 
     # -- the query -----------------------------------------------------------------------
@@ -110,7 +134,57 @@ class Interview:
 
         A retriever with the optional ``Contextualiser`` capability makes a bare answer ("Black.")
         self-contained; the lite engine does, the CLIP retriever does not."""
-        return build_query(self.initial, self.dialogue if dialogue is None else dialogue, self.engine.retriever)
+        query = build_query(self.initial, self.dialogue if dialogue is None else dialogue, self.engine.retriever)
+        return " ".join([query] + [self._correction_text(c) for c in self.corrections]).strip()
+
+    def _correction_text(self, c: dict) -> str:
+        marker = self.engine.retriever.drop_marker(c["remove"]) if c.get("remove") else ""
+        return " ".join(p for p in (marker, c.get("add", "")) if p)
+
+    def understood(self) -> list[dict]:
+        """Per statement (the description, then each answer as it joined the query): the constraints
+        the engine took from it and the words it could not use. Empty when the engine cannot say."""
+        hook = getattr(self.engine.retriever, "understand", None)
+        if hook is None:
+            return []
+        removed = {c["remove"] for c in self.corrections if c.get("remove")}
+        out = []
+        statements = [(i, None if i == 0 else turn.answer,
+                       self.initial if turn is None else build_query("", [turn], self.engine.retriever))
+                      for i, turn in enumerate([None] + list(self.dialogue))]
+        statements += [("correction", c["add"], c["add"]) for c in self.corrections if c.get("add")]
+        for i, answer, said in statements:
+            items, unused = hook(said)
+            kept = [(k, label) for k, label in items if k not in removed]
+            out.append({"round": i, "said": said if answer is None else answer,
+                        "constraints": [label for _, label in kept], "keys": [k for k, _ in kept],
+                        "removed": [label for k, label in items if k in removed], "unused": unused})
+        return out
+
+    def correct(self, key: str, replacement: str = "") -> RoundState:
+        """The investigator removes a constraint the engine took (``key``, from ``understood()``), and
+        may say what is right instead (``replacement``, e.g. "black"). Recorded in the case (audited),
+        used for ranking from now on; the current round is re-ranked."""
+        state = self._require_state()
+        if not hasattr(self.engine.retriever, "drop_marker"):
+            raise UserError("This engine reads the witness's words as free text; type the correction as an "
+                            "answer instead.")
+        known = {k: label for u in state.understood for k, label in zip(u.get("keys", []), u["constraints"])}
+        if key not in known:
+            raise UserError("That constraint is not part of the current search; choose one of those listed.")
+        add = ""
+        if replacement.strip():
+            region = key.split()[0]
+            nouns = {"head": "hair", "upper": "top", "lower": "trousers", "feet": "shoes"}
+            add = replacement.strip().rstrip(".")
+            add = f"{nouns[region].capitalize()}: {add}." if region in nouns else f"{add}."
+        entry = {"remove": key, "label": known[key], "add": add, "round": state.round_index, "at": utc_now()}
+        self.corrections.append(entry)
+        if self.case is not None:
+            self.case.log_event("interview", "constraint.corrected",
+                                {"round": state.round_index, "removed": known[key], "replacement": add})
+            self.case.set_meta("corrections", json.dumps(self.corrections))
+        return self._next_round(record=True)
 
     def rank(self, query: str, depth: int | None = None) -> Ranking:
         """The top ``depth`` rows for a query (the engine's one search verb), best first; ties keep
@@ -187,9 +261,12 @@ class Interview:
         if state.suggestion is not None:
             if state.suggestion.attribute:
                 self.skipped_attributes.add(state.suggestion.attribute)
+            if state.suggestion.text:
+                self.skipped_questions.add(state.suggestion.text)
             if self.case is not None:
                 self.case.log_event("interview", "question.skipped",
-                                    {"round": state.round_index, "question": state.suggestion.text})
+                                    {"round": state.round_index, "question": state.suggestion.text,
+                                     "attribute": state.suggestion.attribute or ""})
         state.suggestion = self._suggest(state)
         return state
 
@@ -213,6 +290,13 @@ class Interview:
             raise UserError("This case has no interview yet; start one with the witness's description.")
         self.dialogue = [Turn(r["asked"], r["answer"], r["attribute"] or None) for r in self.records.rounds()]
         self.skipped_attributes = {r["attribute"] for r in self.records.rounds() if r["attribute"]}
+        self.corrections = json.loads(self.case.meta("corrections") or "[]")
+        for e in self.case.audit_entries():  # skipped suggestions stay skipped after reopening the case
+            if e.event == "question.skipped" and isinstance(e.params, dict):
+                if e.params.get("question"):
+                    self.skipped_questions.add(e.params["question"])
+                if e.params.get("attribute"):
+                    self.skipped_attributes.add(e.params["attribute"])
         return self._next_round(record=False)
 
     # -- internals -----------------------------------------------------------------------
@@ -253,13 +337,17 @@ class Interview:
             chosen = self.engine.selector.select(pool, self.vectors, c=self.c, query_vector=query_vector)
         timings["select"] = (time.perf_counter() - tick) * 1000
         position = {int(r): i for i, r in enumerate(rows[:k])}
+        best = float(scores[0]) if len(scores) else 0.0
+        temperature = self.engine.retriever.temperature
         candidates = [Candidate(int(r), self.shas[int(r)], position[int(r)] + 1, float(scores[position[int(r)]]),
-                                self.engine.retriever.explain(query, self.vectors[int(r)])) for r in chosen]
+                                self.engine.retriever.explain(query, self.vectors[int(r)]),
+                                float(relative_match(scores[position[int(r)]], best, temperature)))
+                      for r in chosen]
         if self.records is not None and not stored_candidates:
             self.records.save_candidates(t, [{"sha256": c.sha256, "gallery_row": c.row, "rank": c.rank,
                                               "score": c.score, "reasons": c.reasons} for c in candidates])
         self.state = RoundState(t, k, query, rows, scores, candidates, None, list(self.dialogue),
-                                self.max_rounds, timings, ranking)
+                                self.max_rounds, timings, ranking, self.understood(), float(temperature))
         tick = time.perf_counter()
         self.state.suggestion = self._suggest(self.state)
         timings["ask"] = (time.perf_counter() - tick) * 1000
@@ -270,7 +358,8 @@ class Interview:
         post = posterior(state.scores[:state.k], self.engine.retriever.temperature)
         context = QuestionContext(self.initial, list(self.dialogue), state.round_index, topk, post,
                                   [c.row for c in state.candidates], self.vectors, self.gallery.load_image,
-                                  set(self.skipped_attributes), query=state.query)
+                                  set(self.skipped_attributes), query=state.query,
+                                  asked_questions=set(self.skipped_questions))
         suggestion = self.engine.questioner.ask(context)
         if not suggestion.questioner:
             suggestion.questioner = self.engine.questioner.name

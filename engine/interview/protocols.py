@@ -37,6 +37,7 @@ class QuestionContext:
     load_image: Callable[[int], object] | None = None
     asked_attributes: set[str] = field(default_factory=set)
     query: str = ""  # the retrieval query the current ranking came from
+    asked_questions: set[str] = field(default_factory=set)  # question texts skipped (never suggest again)
 
 
 @dataclass

@@ -3,7 +3,7 @@
 The retrieval query holds only the witness's cleaned answers, never the questions (docs/architecture.md).
 A full sentence ("His trousers were blue.") parses on its own, but the lite parser cannot place a
 bare "Black." (an answer to "Were his shoes A) grey or B) white?") or a bare "Yes."/"No.". For the
-lite engine only, such answers borrow the question's garment: "Black." → "Black shoes.",
+lite engine only, such answers borrow the question's garment: "Black." → "Shoes: black.",
 "Yes." to "Was his top red?" → "Was his top red", "No." to it → "His top not red.". The CLIP
 retriever of the full engine keeps the paper's rule unchanged.
 """
@@ -43,4 +43,5 @@ def contextualise(question: str, answer: str, cleaned: str, attribute: str | Non
     if region is None:
         return cleaned
     noun = asked.nouns.get(region, DEFAULT_NOUNS[region])
-    return f"{cleaned.rstrip(' .!')} {noun}."
+    # the garment first: "Shoes: brownish, I think." (a garment after a trailing clause is not reached)
+    return f"{noun.capitalize()}: {cleaned.rstrip(' .!')}."

@@ -47,35 +47,43 @@ class LiteEmbedder:
     #: an RGBA image's alpha is read as a foreground mask (video crops: engine/video/background.py)
     uses_masks = True
 
-    def embed_images(self, images: Sequence[Image.Image]) -> np.ndarray:
+    def embed_images(self, images: Sequence[Image.Image],
+                     masks: Sequence[Image.Image | None] | None = None) -> np.ndarray:
         """Embed PIL images of any size. Returns float32 (len(images), DIM), rows L2-normalised.
 
-        An RGBA image's alpha channel is its foreground mask (255 = person): pixels are weighted by
-        it instead of by the border heuristic. Images without alpha use the heuristic."""
+        ``masks`` (optional, one per image, None where there is none): a person/foreground mask of the
+        image's size (greyscale, white = person), e.g. from a video's background model. Where no mask
+        is given, an RGBA image's alpha channel is its mask (video crops). Where a mask exists it
+        replaces the border heuristic's guess of which pixels are background."""
         if len(images) == 0:
             return np.zeros((0, DIM), dtype=np.float32)
         h, w = SIZE
         rgb = np.stack([np.asarray(im.convert("RGB").resize((w, h), Image.Resampling.BILINEAR))
                         for im in images])
-        masks = None
-        if any(im.mode == "RGBA" for im in images):
-            masks = np.stack([np.asarray(im.getchannel("A").resize((w, h), Image.Resampling.BILINEAR),
-                                         dtype=np.float32) / 255.0 if im.mode == "RGBA"
-                              else np.full((h, w), np.nan, np.float32) for im in images])
-        return l2_normalise(raw_features(rgb, masks))
+        given = list(masks) if masks is not None else [None] * len(images)
+        given = [m if m is not None else (im.getchannel("A") if im.mode == "RGBA" else None)
+                 for im, m in zip(images, given)]
+        fg = None
+        if any(m is not None for m in given):
+            fg = np.full((len(images), h, w), np.nan, dtype=np.float32)
+            for i, m in enumerate(given):
+                if m is not None:
+                    fg[i] = np.asarray(m.convert("L").resize((w, h), Image.Resampling.BILINEAR),
+                                       dtype=np.float32) / 255.0
+        return l2_normalise(raw_features(rgb, fg))
 
 
 def raw_features(rgb: np.ndarray, masks: np.ndarray | None = None) -> np.ndarray:
     """Un-normalised features of a batch of crops already at ``SIZE``: uint8 (N, h, w, 3) in,
     float32 (N, DIM) out (region distributions, then cue probabilities). ``masks`` (N, h, w) in
-    [0, 1] replace the border heuristic for the crops where they are not NaN."""
+    [0, 1], NaN rows where a crop has none: given foreground masks replace the border heuristic."""
     lab = srgb_to_lab(rgb)
     n, h, w, _ = lab.shape
     names = name_colours(lab)  # (N, h, w, 11)
     fg = _foreground(lab)  # (N, h, w)
     if masks is not None:
-        given = ~np.isnan(masks[:, 0, 0])
-        fg[given] = BACKGROUND_FLOOR + (1.0 - BACKGROUND_FLOOR) * masks[given]
+        have = ~np.isnan(masks).any(axis=(1, 2))
+        fg[have] = BACKGROUND_FLOOR + (1.0 - BACKGROUND_FLOOR) * np.clip(masks[have], 0.0, 1.0)
     skin = _skin(lab)
     garment = fg * (1.0 - SKIN_SUPPRESS * skin)
     base = _centre(w, CUE_SIGMA)[None, None, :] * fg

@@ -20,12 +20,14 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from .vocabulary import (COLOUR_WORDS, DONT_KNOW, GARMENTS, HEDGES, LENGTH_NOUNS, LONG_SLEEVE_PHRASES, MODIFIERS,
-                         NEGATORS, SCOPE_ENDS, SHADE_ONLY, SHORT_SLEEVE_PHRASES)
+from .vocabulary import (COLOUR_WORDS, DONT_KNOW, GARMENTS, HEDGE_PHRASES, HEDGES, INTENSIFIERS, KNOWN_WORDS,
+                         LENGTH_NOUNS, LONG_SLEEVE_PHRASES, MODIFIERS, NEGATORS, REGION_WORDS, SCOPE_ENDS, SHADE_ONLY,
+                         SHADE_WORDS, SHORT_SLEEVE_PHRASES, STOPWORDS)
 
 LONG_SLEEVE_GARMENTS = frozenset("jacket coat sweater hoodie jumper cardigan sweatshirt parka blazer pullover".split())
 SHORT_SLEEVE_GARMENTS = frozenset("tshirt tshirts tee".split())
 JEANS_BLUE_WEIGHT = 0.3
+DENIM = frozenset("jeans denim".split())
 _CLAUSE_PUNCT = frozenset(",;:")
 _TOKEN = re.compile(r"[a-z']+|[.,;:!?]")
 
@@ -35,9 +37,26 @@ class ColourConstraint:
     """The witness said ``region`` was (``positive``) or was not ``colour``, with confidence ``weight``."""
 
     region: str
-    colour: str
+    colour: str  # a basic colour term, or "dark"/"light" for a shade said on its own
     positive: bool
     weight: float
+    shade: str = ""  # "dark", "light" or "": widens the colour towards that family
+
+    @property
+    def firm(self) -> bool:
+        return self.weight >= 0.7
+
+    def key(self) -> str:
+        """A stable name for removing this constraint with a ``[drop KEY]`` correction."""
+        return f"{self.region} {self.colour} {'+' if self.positive else '-'}"
+
+    def label(self) -> str:
+        """Plain words, e.g. "top: dark blue (firm)", "shoes: not white (hedged)"."""
+        plain = self.colour in ("dark", "light") or self.shade not in ("dark", "light") or \
+            (self.shade, self.colour) in (("dark", "black"), ("light", "white"))
+        colour = self.colour if plain else f"{self.shade} {self.colour}"
+        return f"{REGION_WORDS[self.region]}: {'' if self.positive else 'not '}{colour} " \
+               f"({'firm' if self.firm else 'hedged'})"
 
 
 @dataclass(frozen=True)
@@ -48,6 +67,14 @@ class CueConstraint:
     value: str
     weight: float
 
+    def key(self) -> str:
+        return f"cue {self.cue} {self.value}"
+
+    def label(self) -> str:
+        what = {("lower_length", "short"): "legs: shorts or skirt", ("lower_length", "long"): "legs: long trousers",
+                ("sleeves", "short"): "sleeves: short", ("sleeves", "long"): "sleeves: long"}[(self.cue, self.value)]
+        return f"{what} ({'firm' if self.weight >= 0.7 else 'hedged'})"
+
 
 @dataclass
 class Constraints:
@@ -57,14 +84,26 @@ class Constraints:
     cues: list[CueConstraint] = field(default_factory=list)
     #: region -> the last garment noun the witness used for it ("jeans"), for phrasing questions
     nouns: dict[str, str] = field(default_factory=dict)
+    #: words of the text the lite engine could not use (a bag, "bald", "glasses", ...), in order
+    unused: list[str] = field(default_factory=list)
+
+    def items(self) -> list[tuple[str, str]]:
+        """(key, label) of every constraint, colours first."""
+        return [(c.key(), c.label()) for c in self.colours] + [(c.key(), c.label()) for c in self.cues]
+
+    def labels(self) -> list[str]:
+        """One plain-words label per constraint, e.g. ["top: black (firm)", "legs: long trousers (hedged)"]."""
+        return [c.label() for c in self.colours] + [c.label() for c in self.cues]
 
     def __bool__(self) -> bool:
         return bool(self.colours or self.cues)
 
     def attributes(self, min_weight: float = 0.5) -> set[str]:
         """Attributes the witness already settled: regions with a positive colour and cues, each of
-        weight >= ``min_weight`` (a "not red" or a weak guess from "jeans" leaves the colour open)."""
-        return ({c.region for c in self.colours if c.positive and c.weight >= min_weight}
+        weight >= ``min_weight`` (a "not red", a weak guess from "jeans" or a bare "dark" / "light"
+        leaves the colour open: "a dark jacket" may still be asked "What colour was his jacket?")."""
+        return ({c.region for c in self.colours
+                 if c.positive and c.weight >= min_weight and c.colour not in ("dark", "light")}
                 | {c.cue for c in self.cues if c.weight >= min_weight})
 
     def __str__(self) -> str:
@@ -73,32 +112,56 @@ class Constraints:
         parts = []
         for c in self.colours:
             w = "" if c.weight == 1.0 else f" ({c.weight:g})"
-            parts.append(f"{c.region}: {'' if c.positive else 'not '}{c.colour}{w}")
+            shade = f"{c.shade} " if c.shade and c.shade != c.colour else ""
+            parts.append(f"{c.region}: {'' if c.positive else 'not '}{shade}{c.colour}{w}")
         for c in self.cues:
             w = "" if c.weight == 1.0 else f" ({c.weight:g})"
             parts.append(f"{c.cue}: {c.value}{w}")
         return "; ".join(parts)
 
 
+DROP = re.compile(r"\[drop ([^\]]+)\]")
+
+
+def drop_marker(key: str) -> str:
+    """The text that removes the constraint ``key`` from a query (an investigator's correction)."""
+    return f"[drop {key}]"
+
+
 def parse(text: str) -> Constraints:
-    """Parse a description or a space-joined query. Cached: the loop re-parses the same query often."""
-    return _parse_cached(text or "")
+    """Parse a description or a space-joined query. Cached: the loop re-parses the same query often.
+
+    ``[drop KEY]`` markers (see :func:`drop_marker`) remove the constraint named KEY wherever it came
+    from: the investigator struck it out."""
+    text = text or ""
+    dropped = {m.strip() for m in DROP.findall(text)}
+    if not dropped:
+        return _parse_cached(text)
+    cons = _parse_cached(DROP.sub(" ", text))
+    return Constraints([c for c in cons.colours if c.key() not in dropped],
+                       [c for c in cons.cues if c.key() not in dropped], dict(cons.nouns), list(cons.unused))
 
 
 @lru_cache(maxsize=256)
 def _parse_cached(text: str) -> Constraints:
-    colours: dict[tuple[str, str, bool], float] = {}
+    colours: dict[tuple[str, str, bool, str], float] = {}
     cues: dict[tuple[str, str], float] = {}
     nouns: dict[str, str] = {}
+    unused: list[str] = []
     last: tuple[str, ...] | None = None  # regions of the most recent garment noun
     saw_jeans = False
     for sentence in _sentences(text):
-        if any(p in sentence for p in DONT_KNOW):
-            continue
         toks = _TOKEN.findall(sentence)
-        hedge = 0.5 if any(t in HEDGES for t in toks) else 1.0
+        has_colour = any(t in COLOUR_WORDS or t in SHADE_ONLY for t in toks)
+        if any(p in sentence for p in DONT_KNOW):
+            if not has_colour:
+                continue
+            hedge = 0.5  # "Brown or dark, I'm not sure": a colour said with doubt counts, weakly
+        else:
+            hedge = 0.5 if any(t in HEDGES for t in toks) or any(p in sentence for p in HEDGE_PHRASES) else 1.0
         _sleeve_phrases(sentence, hedge, cues)
         negated = False
+        garment_seen = False  # a garment was named earlier in this sentence
         i = 0
         while i < len(toks):
             tok = toks[i]
@@ -107,22 +170,30 @@ def _parse_cached(text: str) -> Constraints:
             elif tok in NEGATORS or tok.endswith("n't"):
                 negated = True
             elif tok in COLOUR_WORDS or (tok in SHADE_ONLY and not _next_is_colour(toks, i)):
-                end, terms, alternatives = _colour_group(toks, i)
+                end, terms, alternatives, shade = _colour_group(toks, i)
                 garment = toks[end] if end < len(toks) and toks[end] in GARMENTS else None
+                if garment is None and not garment_seen:
+                    # "Black, short hair.": the garment comes later in the sentence
+                    garment = next((t for t in _until_scope_end(toks, end) if t in GARMENTS), None)
                 if garment is not None:
                     regions = GARMENTS[garment]
                 else:
                     regions = last if last is not None else ("upper",)
                 weight = hedge * (0.5 if alternatives and not negated else 1.0)
+                if garment in DENIM and not shade:
+                    shade = "denim"  # blue jeans: denim reads grey or dark on camera
                 for region in regions:
                     for term, w in terms:
-                        key = (region, term, not negated)
+                        key = (region, term, not negated, "" if term in ("dark", "light") else shade)
                         colours[key] = max(colours.get(key, 0.0), w * weight)
                 i = end
                 continue
             elif tok in GARMENTS:
-                last = GARMENTS[tok]
-                for region in last:
+                garment_seen = True
+                last = GARMENTS[tok] or last
+                if not GARMENTS[tok]:
+                    unused.append(tok)  # a bag, glasses: not a body region the engine reads
+                for region in GARMENTS[tok]:
                     nouns[region] = tok
                 if tok in LENGTH_NOUNS:
                     value = LENGTH_NOUNS[tok]
@@ -133,15 +204,18 @@ def _parse_cached(text: str) -> Constraints:
                     value = "short" if tok in SHORT_SLEEVE_GARMENTS else "long"
                     cues[("sleeves", value)] = max(cues.get(("sleeves", value), 0.0), 0.5 * hedge)
                 saw_jeans = saw_jeans or (tok == "jeans" and not negated)
+            elif tok.isalpha() and tok not in KNOWN_WORDS and tok not in STOPWORDS and len(tok) > 2:
+                unused.append(tok)
             i += 1
-    if saw_jeans and not any(r == "lower" and pos for (r, _, pos) in colours):
-        colours[("lower", "blue", True)] = JEANS_BLUE_WEIGHT
+    if saw_jeans and not any(r == "lower" and pos for (r, _, pos, _) in colours):
+        colours[("lower", "blue", True, "")] = JEANS_BLUE_WEIGHT
     for cue in ("lower_length", "sleeves"):  # an explicit statement beats a garment's implication
         short, long_ = cues.get((cue, "short"), 0.0), cues.get((cue, "long"), 0.0)
         if short and long_:
             cues.pop((cue, "long") if short >= long_ else (cue, "short"))
-    return Constraints([ColourConstraint(r, c, p, w) for (r, c, p), w in colours.items()],
-                       [CueConstraint(c, v, w) for (c, v), w in cues.items()], nouns)
+    return Constraints([ColourConstraint(r, c, p, w, sh) for (r, c, p, sh), w in colours.items()],
+                       [CueConstraint(c, v, w) for (c, v), w in cues.items()], nouns,
+                       list(dict.fromkeys(unused)))
 
 
 def _sentences(text: str) -> list[str]:
@@ -151,28 +225,46 @@ def _sentences(text: str) -> list[str]:
     return [s for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
 
 
+def _until_scope_end(toks: list[str], start: int) -> list[str]:
+    """Tokens from ``start`` up to a word that ends a clause's scope ("but", "while", ...)."""
+    out = []
+    for t in toks[start:]:
+        if t in SCOPE_ENDS or t in NEGATORS:
+            break
+        out.append(t)
+    return out
+
+
 def _next_is_colour(toks: list[str], i: int) -> bool:
     return i + 1 < len(toks) and toks[i + 1] in COLOUR_WORDS
 
 
-def _colour_group(toks: list[str], i: int) -> tuple[int, list[tuple[str, float]], bool]:
+def _colour_group(toks: list[str], i: int) -> tuple[int, list[tuple[str, float]], bool, str]:
     """From a colour (or shade) word at ``i``: the index just past the group, its colour terms with
-    weights, and whether it offered alternatives ("red or blue")."""
-    words, alternatives, j = [], False, i
+    weights, whether it offered alternatives ("red or blue"), and its shade ("dark", "light", "")."""
+    words, alternatives, j, shades = [], False, i, set()
+    if i > 0 and toks[i - 1] in SHADE_WORDS:
+        shades.add(SHADE_WORDS[toks[i - 1]])
     while j < len(toks):
         t = toks[j]
         if t in COLOUR_WORDS:
             words.append(t)
+            if t in SHADE_WORDS:
+                shades.add(SHADE_WORDS[t])
         elif t in ("and", "or", ",") and j + 1 < len(toks) and (toks[j + 1] in COLOUR_WORDS
-                                                                 or toks[j + 1] in SHADE_ONLY):
+                                                                 or toks[j + 1] in SHADE_ONLY
+                                                                 or toks[j + 1] in INTENSIFIERS):
             alternatives = alternatives or t == "or"
-        elif t not in MODIFIERS:
+        elif t in SHADE_WORDS:
+            shades.add(SHADE_WORDS[t])
+        elif t not in MODIFIERS and t not in INTENSIFIERS:
             break
         j += 1
     if any(w != "denim" for w in words):
         words = [w for w in words if w != "denim"]
     terms = [tw for w in words for tw in COLOUR_WORDS[w]] or list(SHADE_ONLY.get(toks[i], ()))
-    return j, terms, alternatives
+    shade = next(iter(shades)) if len(shades) == 1 else ""
+    return j, terms, alternatives, shade
 
 
 def _sleeve_phrases(sentence: str, hedge: float, cues: dict) -> None:

@@ -1,23 +1,27 @@
-"""The lite retriever: a query's parsed constraints scored as a log-likelihood under each image's
-region colour distributions and cue probabilities (read back from the stored vectors only).
+"""The lite retriever: a query's parsed constraints scored as a calibrated log-likelihood under each
+image's region colour distributions and cue probabilities (read back from the stored vectors only).
 
-score_i = Σ_pos w · log(EPS + p_i(colour | region)) + Σ_neg w · log(EPS + 1 - p_i(colour | region))
-        + Σ_cues w · log(EPS + p_i(cue value))
+For a constraint on attribute a with firmness w (1 firm, 0.5 hedged) and reliability ρ_a
+(``calibration.RELIABILITY``), q_i is how far image i satisfies it: for a colour, its region's
+colour distribution seen through the colour's neighbourhood and shade family
+(``calibration.satisfied``); for a cue, the cue's probability. Then
 
-``EPS`` keeps one wrong cue from vetoing an image outright (colour naming is soft and crops are
-noisy). The scores are log-likelihoods, so ``temperature`` is 1.0.
+score_i = Σ_pos w ρ_a log(F + (1 - F) q_i) + Σ_neg ½ w ρ_a log(F + (1 - F)(1 - q_i))
+
+with the floor F = ``calibration.FLOOR``: one misread region never vetoes an image, and a "not red"
+excludes softly. ``temperature`` (``calibration.TEMPERATURE``) tempers the posterior the questioners
+and the match percentage read from these scores.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .colours import COLOUR_TERMS
+from .calibration import COLOUR_RELIABILITY, FLOOR, NEGATIVE_WEIGHT, RELIABILITY, TEMPERATURE, satisfied
 from .embedder import LiteEmbedder
-from .layout import CUES, DIM, N_TERMS, cue_index, decode, region_index
+from .layout import CUES, DIM, cue_index, decode, region_index
 from .parser import Constraints, parse
 
-EPS = 0.03
 _CHUNK = 65536  # rows scored at once (bounds temporary memory at ~12 MB)
 
 
@@ -25,7 +29,7 @@ class LiteRetriever:
     """Scores ``lite-colour`` vectors (N, layout.DIM) for a free-text query. Higher is better."""
 
     identity = LiteEmbedder.identity
-    temperature = 1.0
+    temperature = TEMPERATURE
 
     def score(self, query: str, vectors: np.ndarray) -> np.ndarray:
         """Log-likelihood of ``query``'s constraints for every row of ``vectors``: float32 (N,).
@@ -48,6 +52,18 @@ class LiteRetriever:
 
         return contextualise(question, answer, cleaned, attribute)
 
+    def understand(self, text: str) -> tuple[list[tuple[str, str]], list[str]]:
+        """What the engine took from one statement: ([(key, label)] with labels such as
+        "top: black (firm)", words it could not use)."""
+        cons = parse(text)
+        return cons.items(), list(cons.unused)
+
+    def drop_marker(self, key: str) -> str:
+        """Query text that removes the constraint ``key`` (an investigator's correction)."""
+        from .parser import drop_marker
+
+        return drop_marker(key)
+
     def explain(self, query: str, vector: np.ndarray) -> str:
         """This image's probability of each constrained colour or cue value, e.g.
         "upper: red 0.62, lower: blue 0.48, lower length: short 0.81"."""
@@ -57,7 +73,7 @@ class LiteRetriever:
         dists, cues = decode(np.asarray(vector)[None, :])
         parts = []
         for c in cons.colours:
-            p = float(dists[0, region_index(c.region), COLOUR_TERMS.index(c.colour)])
+            p = float(satisfied(dists[:, region_index(c.region)], c.colour, c.shade)[0])
             parts.append(f"{c.region}: {c.colour} {p:.2f}" + ("" if c.positive else " (said not)"))
         for c in cons.cues:
             p = _cue_probability(cues[:, cue_index(c.cue)], c.cue, c.value)[0]
@@ -67,13 +83,15 @@ class LiteRetriever:
 
 def _log_likelihood(cons: Constraints, dists: np.ndarray, cues: np.ndarray) -> np.ndarray:
     """(N,) float32 from region distributions (N, 4, 11) and cue probabilities (N, C)."""
-    flat = dists.reshape(len(dists), -1)
     total = np.zeros(len(dists), dtype=np.float32)
     for c in cons.colours:
-        p = flat[:, region_index(c.region) * N_TERMS + COLOUR_TERMS.index(c.colour)]
-        total += np.float32(c.weight) * np.log(EPS + (p if c.positive else 1.0 - p))
+        q = satisfied(dists[:, region_index(c.region)], c.colour, c.shade)
+        w = c.weight * RELIABILITY[c.region] * COLOUR_RELIABILITY.get(c.colour, 1.0) * \
+            (1.0 if c.positive else NEGATIVE_WEIGHT)
+        total += np.float32(w) * np.log(FLOOR + (1.0 - FLOOR) * (q if c.positive else 1.0 - q))
     for c in cons.cues:
-        total += np.float32(c.weight) * np.log(EPS + _cue_probability(cues[:, cue_index(c.cue)], c.cue, c.value))
+        q = _cue_probability(cues[:, cue_index(c.cue)], c.cue, c.value)
+        total += np.float32(c.weight * RELIABILITY[c.cue]) * np.log(FLOOR + (1.0 - FLOOR) * q)
     return total
 
 

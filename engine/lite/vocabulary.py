@@ -74,13 +74,21 @@ MODIFIERS = frozenset(
     "high heeled knee length ankle hooded zip zipped button buttoned puffer puffy rain winter summer casual "
     "formal mini midi maxi thin thick fitted full half flat canvas suede a an the his her their its".split())
 #: "dark" or "light" with no colour word: a weak achromatic guess
-SHADE_ONLY: dict[str, tuple[tuple[str, float], ...]] = {"dark": (("black", 0.5),),
-                                                       "light": (("white", 0.4),), "pale": (("white", 0.4),)}
+#: (the colour "dark"/"light" is a family: any dark colour, any light colour; see ``calibration``)
+SHADE_ONLY: dict[str, tuple[tuple[str, float], ...]] = {"dark": (("dark", 0.7),), "light": (("light", 0.6),),
+                                                       "pale": (("light", 0.6),)}
+#: words that put a colour in a shade family ("dark blue" is also partly black)
+SHADE_WORDS: dict[str, str] = {"dark": "dark", "deep": "dark", "navy": "dark", "charcoal": "dark",
+                               "light": "light", "pale": "light", "pastel": "light", "cream": "light"}
+#: words that may stand inside a colour group without ending it ("very dark", "quite pale")
+INTENSIFIERS = frozenset("very quite really fairly rather bit little mostly mainly all".split())
 NEGATORS = frozenset("not no never without neither nor none nothing".split())
 #: words that end a negation's scope (besides punctuation)
 SCOPE_ENDS = frozenset("but instead rather though however although while whereas".split())
 #: hedges: colours in the sentence count half
-HEDGES = frozenset("maybe perhaps probably possibly think guess might".split())
+HEDGES = frozenset("maybe perhaps probably possibly think guess might believe seemed seems looked could "
+                   "reckon suppose somewhat".split())
+HEDGE_PHRASES = ("sort of", "kind of", "or so", "or something", "i'm not certain", "not certain")
 #: sentences holding one of these say the witness does not know; they are dropped
 DONT_KNOW = ("don't know", "do not know", "dont know", "not sure", "no idea", "can't remember",
              "cannot remember", "can not remember", "don't remember", "do not remember", "dont remember",
@@ -88,3 +96,15 @@ DONT_KNOW = ("don't know", "do not know", "dont know", "not sure", "no idea", "c
              "did not notice", "unsure", "dunno", "can't say", "cannot say", "can't tell", "cannot tell")
 SHORT_SLEEVE_PHRASES = ("short sleeve", "short sleeved", "sleeveless", "tank top")
 LONG_SLEEVE_PHRASES = ("long sleeve", "long sleeved")
+
+#: region -> the word an investigator reads for it
+REGION_WORDS = {"head": "hair/head", "upper": "top", "lower": "trousers/legs", "feet": "shoes"}
+#: small words that carry no description (not reported as "not understood")
+STOPWORDS = frozenset(
+    "the and was were wore wearing wear worn had has have with his her their him she they them that this "
+    "what which who yes and but also some any one two over under into onto from for its it's it's i'm "
+    "think just like looked look about around there here then than very quite really man woman person "
+    "guy lady girl boy young old older male female adult someone something she's he's they're i've "
+    "did does think sure know yeah yes nope okay well kind sort".split())
+KNOWN_WORDS = frozenset(COLOUR_WORDS) | frozenset(GARMENTS) | MODIFIERS | NEGATORS | SCOPE_ENDS | HEDGES \
+    | frozenset(SHADE_ONLY) | INTENSIFIERS | frozenset("sleeved sleeveless".split())

@@ -118,6 +118,8 @@ class ReportData:
             return "The case's audit log is empty."
         return (f"Case head at export: audit row {self.head['seq']}, SHA-256 {self.head['hash']}. "
                 "'interreid case verify CASE --report THIS-REPORT' checks the case still holds it.")
+    #: what the software understood from each statement (lite engine): {"who", "said", "constraints", "unused"}
+    understood: list[dict] = field(default_factory=list)
 
     @property
     def chain_ok(self) -> bool:
@@ -173,6 +175,12 @@ def collect(case) -> ReportData:
         for i, (row, score) in enumerate(zip(last["rows"][:FINAL_TOP], last["scores"][:FINAL_TOP]), start=1):
             items.append({"rank": i, "row": int(row), "sha256": sha_of_row.get(int(row), ""), "score": float(score)})
         final = {"after_round": last["after_round"], "query": last["query"], "items": items}
+        _add_match(final["items"], float(last["scores"][0]) if len(last["scores"]) else 0.0, engine)
+    best_of_round = {int(r["after_round"]): float(r["scores"][0]) for r in rankings if len(r["scores"])}
+    for s in sections:
+        for cs in s.candidate_sets:
+            if cs.round - 1 in best_of_round:
+                _add_match(cs.items, best_of_round[cs.round - 1], engine)
 
     marks = case.current_marks()
     mark_history = [dict(zip(("sha256", "mark", "note", "at"), r)) for r in case.conn.execute(
@@ -217,7 +225,63 @@ def collect(case) -> ReportData:
         audit_summary=_audit_summary(entries), images=images, source_videos=_source_videos(meta, images),
         head=verification.head,
         head_tag=head_tag(meta.get("case_id", ""), verification.head["seq"], verification.head["hash"])
-        if verification.head and meta.get("case_id") else "")
+        if verification.head and meta.get("case_id") else "",
+        understood=_understood(engine, meta.get("initial_description", ""), sections, meta))
+
+
+def _temperature(engine) -> float | None:
+    kind = engine.get("kind") if isinstance(engine, dict) else None
+    if kind == "lite":
+        from ..lite.calibration import TEMPERATURE
+
+        return TEMPERATURE
+    return None
+
+
+def _add_match(items: list[dict], best: float, engine) -> None:
+    """Each item's match percentage relative to the best image of its ranking (lite engine only)."""
+    from ..retriever import relative_match
+
+    temperature = _temperature(engine)
+    if temperature is None:
+        return
+    for it in items:
+        it["match"] = float(relative_match(it["score"], best, temperature))
+
+
+def _understood(engine, initial: str, sections, case_meta: dict | None = None) -> list[dict]:
+    """What the lite engine took from the description and each active answer (empty for other engines)."""
+    if _temperature(engine) is None or not initial:
+        return []
+    from ..interview.protocols import Turn
+    from ..interview.query import build_query
+    from ..lite.retriever import LiteRetriever
+
+    r = LiteRetriever()
+    out = []
+    corrections = json.loads((case_meta or {}).get("corrections") or "[]")
+    removed = {c["remove"]: c for c in corrections if c.get("remove")}
+
+    def took(text: str) -> tuple[list[str], list[str]]:
+        items, unused = r.understand(text)
+        return [label + (" — removed by the investigator" if k in removed else "") for k, label in items], unused
+
+    labels, unused = took(initial)
+    out.append({"who": "Initial description", "said": initial, "constraints": labels, "unused": unused})
+    for s in sections:
+        for rec in s.records:
+            if rec.undone:
+                continue
+            text = build_query("", [Turn(rec.asked, rec.answer, rec.attribute or None)], r)
+            labels, unused = took(text)
+            out.append({"who": f"Answer in round {rec.round}", "said": rec.answer, "constraints": labels,
+                        "unused": unused})
+    for c in corrections:
+        if c.get("add"):
+            labels, unused = took(c["add"])
+            out.append({"who": f"Investigator's correction (round {c.get('round', '?')})", "said": c["add"],
+                        "constraints": labels, "unused": unused})
+    return out
 
 
 def _capped(lines: list[str], limit: int = 60) -> list[str]:

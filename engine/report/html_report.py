@@ -138,14 +138,21 @@ class _Html:
         d = self.d
         self.w('<h2 id="interview">Interview</h2>', "<h3>Witness's initial description</h3>",
                f"<p>{_e(d.initial_description) or '<em>(no interview was started)</em>'}</p>")
+        if d.understood:
+            self.w("<h3>What the software understood</h3>", '<table class="kv">')
+            for u in d.understood:
+                took = "; ".join(u["constraints"]) or "nothing it can search on"
+                unused = f" — words not used: {_e(', '.join(u['unused']))}" if u["unused"] else ""
+                self.w(f"<tr><th>{_e(u['who'])}</th><td>{_e(took)}{unused}</td></tr>")
+            self.w("</table>", f"<p>{_e(MATCH_LEGEND)}</p>")
         for s in d.sections:
             self.w(f'<div class="round" id="round-{s.round}"><h3>Round {s.round}</h3>')
             for cs in s.candidate_sets:
                 label = "Candidates shown" + (' <span class="undone">UNDONE</span>' if cs.undone else "")
                 self.w(f"<p><strong>{label}</strong></p>", '<div class="cands">')
                 for c in cs.items:
-                    self.w(f'<div class="cand">{self.img(c["sha256"])}<strong>rank {c["rank"]}</strong> · score '
-                           f'{c["score"]:.4f}<br><span class="mono">{_e(c["sha256"][:16])}…</span><br>'
+                    self.w(f'<div class="cand">{self.img(c["sha256"])}<strong>rank {c["rank"]}</strong> · '
+                           f'{_score(c)}<br><span class="mono">{_e(c["sha256"][:16])}…</span><br>'
                            f'{_e(plain_reasons(c["reasons"]))}'
                            f'<br><span class="tech">{_e(c["reasons"])}</span></div>')
                 self.w("</div>")
@@ -183,8 +190,8 @@ class _Html:
                f"query: <em>{_e(f['query'])}</em></p>", '<div class="cands">')
         for it in f["items"]:
             mark = self.d.marks.get(it["sha256"], {}).get("mark")
-            self.w(f'<div class="cand">{self.img(it["sha256"])}<strong>rank {it["rank"]}</strong> · score '
-                   f'{it["score"]:.4f}{(" · marked " + _e(mark)) if mark else ""}<br>'
+            self.w(f'<div class="cand">{self.img(it["sha256"])}<strong>rank {it["rank"]}</strong> · '
+                   f'{_score(it)}{(" · marked " + _e(mark)) if mark else ""}<br>'
                    f'<span class="mono">{_e(it["sha256"][:16])}…</span></div>')
         self.w("</div>")
 
@@ -252,3 +259,18 @@ class _Html:
                        f'<td>{_e(v["camera"])}</td><td>{_e(v["start_time"])}</td><td>{_e(v["time_from"])}</td>'
                        f'<td>{_e(v["frames_decoded"])}</td></tr>')
             self.w("</table>")
+
+
+MATCH_LEGEND = ("Match: how well an image fits what the witness said, relative to the best-fitting image of "
+                "the same search (100%). 50% means half as likely as the best image to be the person described. "
+                "It compares images within one search; it is not the probability that an image shows the person.")
+
+
+def _score(item: dict) -> str:
+    """A match percentage with a small bar when known, else the raw score."""
+    if "match" in item:
+        pct = max(0.0, min(100.0, item["match"]))
+        return (f'match {pct:.0f}% <span style="display:inline-block;width:40px;height:6px;background:#ddd">'
+                f'<span style="display:inline-block;width:{0.4 * pct:.0f}px;height:6px;background:#2a6">'
+                "</span></span>")
+    return f'score {item["score"]:.4f}'

@@ -289,12 +289,21 @@ class _Pdf:
         d = self.d
         out = [self.p("Interview", "h1"), self.p("Witness's initial description", "h2"),
                self.p(d.initial_description or "(no interview was started)")]
+        if d.understood:
+            from .html_report import MATCH_LEGEND
+
+            out.append(self.p("What the software understood", "h2"))
+            for u in d.understood:
+                took = "; ".join(u["constraints"]) or "nothing it can search on"
+                unused = f" — words not used: {', '.join(u['unused'])}" if u["unused"] else ""
+                out.append(self.p(f"{u['who']}: {took}{unused}", "small"))
+            out.append(self.p(MATCH_LEGEND, "small"))
         for s in d.sections:
             block = [self.p(f"Round {s.round}", "h2")]
             for cs in s.candidate_sets:
                 label = "Candidates shown" + (" — <font color='#b00020'>UNDONE</font>" if cs.undone else "")
                 block.append(self.p(label, "label", raw=True))
-                items = [(c["sha256"], f"<b>rank {c['rank']}</b> · score {c['score']:.4f}<br/>"
+                items = [(c["sha256"], f"<b>rank {c['rank']}</b> · {_score(c)}<br/>"
                           f"<font name='{self.f.mono}' size='6'>{c['sha256'][:16]}…</font><br/>"
                           f"{self.m(plain_reasons(c['reasons']))}<br/><font size='5.5' color='#667788'>"
                           f"{self.m(c['reasons'])}</font>") for c in cs.items]
@@ -348,7 +357,7 @@ class _Pdf:
         items = []
         for it in f["items"]:
             mark = self.d.marks.get(it["sha256"], {}).get("mark")
-            items.append((it["sha256"], f"<b>rank {it['rank']}</b> · {it['score']:.4f}"
+            items.append((it["sha256"], f"<b>rank {it['rank']}</b> · {_score(it)}"
                           + (f"<br/><font color='#b00020'>marked {mark}</font>" if mark else "")
                           + f"<br/><font name='{self.f.mono}' size='6'>{it['sha256'][:16]}…</font>"))
         out.append(self.tiles(items, 5, 80))
@@ -453,3 +462,8 @@ class _Pdf:
             vt.setStyle(self._grid(header=True))
             out.append(vt)
         return out
+
+
+def _score(item: dict) -> str:
+    """The match percentage when known (see the legend), else the raw score."""
+    return f"match {item['match']:.0f}%" if "match" in item else f"score {item['score']:.4f}"

@@ -1,0 +1,134 @@
+"""What was understood, the empty-constraint warning and the investigator's audited corrections,
+through the interview loop with a real case file, the CLI and the desktop chips (issue 17)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.casefile import CaseFile
+from engine.embedder import create_embedder
+from engine.engines import build_engine
+from engine.errors import UserError
+from engine.gallery.importer import import_sources
+from engine.gallery.store import Gallery
+from engine.interview.loop import Interview
+
+
+@pytest.fixture
+def lite_gallery(crops_dir, tmp_path):
+    embedder = create_embedder("lite")
+    with Gallery.create(tmp_path / "gallery", embedder.identity) as g:
+        import_sources(g, embedder, [crops_dir])
+    return tmp_path / "gallery"
+
+
+def test_a_query_that_constrains_nothing_says_so(lite_gallery):
+    with Gallery.open(lite_gallery) as g:
+        iv = Interview(g, build_engine(g))
+        state = iv.start("A tall person walking fast.")
+        assert state.constrains_nothing
+        assert state.understood[0]["constraints"] == [] and "walking" in state.understood[0]["unused"]
+        state = iv.answer("His jacket was red.", asked="What colour was his jacket?")
+        assert not state.constrains_nothing
+        assert "top: red (firm)" in state.understood[1]["constraints"]
+
+
+def test_correction_is_audited_used_for_ranking_and_resumed(lite_gallery, tmp_path):
+    with Gallery.open(lite_gallery) as g:
+        engine = build_engine(g)
+        with CaseFile.create(tmp_path / "c.case", "t", "tester", g, engine.identity()) as case:
+            iv = Interview(g, engine, case=case)
+            state = iv.start("A person in a red top and blue trousers.")
+            keys = dict(zip(state.understood[0]["keys"], state.understood[0]["constraints"]))
+            assert "upper red +" in keys
+            with pytest.raises(UserError):
+                iv.correct("upper purple +")  # not part of the search
+            before = iv.rank(iv.query())[1]
+            state = iv.correct("upper red +", "green")
+            assert "[drop upper red +]" in state.query and "Top: green." in state.query
+            assert "top: red (firm)" in state.understood[0]["removed"]
+            assert any("top: green" in c for u in state.understood for c in u["constraints"])
+            assert not np.array_equal(before, state.scores)  # the correction changed the ranking
+            events = [e for e in case.audit_entries() if e.event == "constraint.corrected"]
+            assert len(events) == 1
+            params = events[0].params
+            assert params["removed"] == "top: red (firm)" and params["replacement"] == "Top: green."
+            query = state.query
+        with CaseFile.open(tmp_path / "c.case") as case:
+            state = Interview(g, build_engine(g), case=case).resume()
+            assert state.query == query  # the correction survives reopening the case
+
+
+def test_cli_lists_and_corrects_constraints(lite_gallery, tmp_path, monkeypatch, capsys):
+    import io
+
+    from engine.cli.main import main
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(":drop 1\n:quit\n"))
+    rc = main(["interview", "--gallery", str(lite_gallery), "--case", str(tmp_path / "cli.case"), "--title", "t",
+               "--description", "A person in a red top, carrying a bag."])
+    out = capsys.readouterr().out
+    assert rc == 0
+    assert "understood from description: [1] top: red (firm)" in out and "not used:" in out and "bag" in out
+    assert "top: red (firm) (removed by you)" in out
+    assert "WARNING: nothing said so far" in out  # with the only constraint removed, nothing is left
+    assert "match" in out and "100%" in out
+
+
+def test_desktop_chips_show_and_remove_a_constraint(qtbot, lite_gallery, tmp_path):
+    pytest.importorskip("pytestqt")
+    from PySide6.QtCore import QSettings
+
+    from desktop.main_window import MainWindow
+
+    with Gallery.open(lite_gallery) as g:
+        CaseFile.create(tmp_path / "d.case", "t", "tester", g, build_engine(g).identity()).close()
+    window = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat), detect_device=False)
+    qtbot.addWidget(window)
+    window.show()
+    window.open_case(tmp_path / "d.case")
+    qtbot.waitUntil(lambda: window.session.is_open and not window.session.busy, timeout=30000)
+    page = window.interview_page
+    qtbot.keyClicks(page.questions.description, "A tall person walking fast.")
+    page.questions.start_button.click()
+    qtbot.waitUntil(lambda: window.session.state is not None and not window.session.busy, timeout=30000)
+    panel = page.understood
+    assert panel.isVisible() and panel.warning.isVisible()  # nothing to search on: said plainly
+    assert panel.chips == []
+    window.session.ask("What colour was the jacket?", "Red, I think.")
+    qtbot.waitUntil(lambda: not window.session.busy and len(window.session.state.dialogue) == 1, timeout=30000)
+    assert not panel.warning.isVisible()
+    labels = [c.text() for c in panel.chips]
+    assert "top: red (hedged)" in labels
+    chip = panel.chips[labels.index("top: red (hedged)")]
+    remove = next(a for a in chip.menu().actions() if a.text() == "Remove")
+    remove.trigger()
+    qtbot.waitUntil(lambda: not window.session.busy and bool(window.session.interview.corrections), timeout=30000)
+    assert "top: red (hedged)" not in [c.text() for c in panel.chips]
+    assert "[drop upper red +]" in window.session.state.query  # used for ranking
+    events = [e for e in window.session.case.audit_entries() if e.event == "constraint.corrected"]
+    assert len(events) == 1 and events[0].params["removed"] == "top: red (hedged)"
+    window.close()
+
+
+def test_cli_search_warns_when_the_description_constrains_nothing(lite_gallery, capsys):
+    from engine.cli.main import main
+
+    assert main(["search", "--gallery", str(lite_gallery), "a tall person walking fast", "--top", "2"]) == 0
+    err = capsys.readouterr().err
+    assert "names no colour or garment" in err and "walking" in err
+    assert main(["search", "--gallery", str(lite_gallery), "a red top", "--top", "2"]) == 0
+    assert "names no colour" not in capsys.readouterr().err
+
+
+def test_skipped_question_stays_skipped_after_reopening(lite_gallery, tmp_path):
+    with Gallery.open(lite_gallery) as g:
+        with CaseFile.create(tmp_path / "s.case", "t", "tester", g, build_engine(g).identity()) as case:
+            iv = Interview(g, build_engine(g), case=case)
+            first = iv.start("A person in a red top.").suggestion
+            second = iv.skip().suggestion
+            assert second.text != first.text and second.attribute != first.attribute
+        with CaseFile.open(tmp_path / "s.case") as case:
+            again = Interview(g, build_engine(g), case=case).resume().suggestion
+            assert again.text != first.text and again.attribute != first.attribute
