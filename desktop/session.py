@@ -381,7 +381,7 @@ class CaseSession(QObject):
 
     def correct(self, key: str, replacement: str = "") -> None:
         """Remove (or replace) a constraint the software understood; recorded in the case, re-ranks."""
-        self._interview_step(lambda: self.interview.correct(key, replacement), "Applying your correction…")
+        self._interview_step(lambda iv: iv.correct(key, replacement), "Applying your correction…")
 
     # -- marks, witness views, details ------------------------------------------------------
     def mark(self, sha256: str, mark: str, note: str = "") -> None:

@@ -19,8 +19,6 @@ from engine.cli.main import build_parser  # noqa: E402
 
 REGENERATE = "run `python scripts/cli_reference.py` to regenerate docs/cli.md"
 # Topics written on parallel branches; their links are checked once the files exist.
-PARALLEL_TOPICS = {"case-file.md", "threat-model.md", "video-import.md", "lite-engine.md", "desktop-guide.md",
-                   "llava-reid-checkpoint.md", "data-build.md"}
 
 
 def _cli_sections() -> dict[str, str]:
@@ -66,7 +64,7 @@ def test_relative_links_in_the_docs_resolve():
             if re.match(r"[a-z]+:", target):
                 continue  # a URL
             path = (doc.parent / target).resolve()
-            if not path.exists() and path.name not in PARALLEL_TOPICS:
+            if not path.exists():
                 broken.append(f"{doc.relative_to(ROOT)} -> {target}")
     assert not broken, broken
 

@@ -44,7 +44,7 @@ def test_correction_is_audited_used_for_ranking_and_resumed(lite_gallery, tmp_pa
             assert "upper red +" in keys
             with pytest.raises(UserError):
                 iv.correct("upper purple +")  # not part of the search
-            before = iv.rank(iv.query())[1]
+            before = iv.rank(iv.query()).scores
             state = iv.correct("upper red +", "green")
             assert "[drop upper red +]" in state.query and "Top: green." in state.query
             assert "top: red (firm)" in state.understood[0]["removed"]

@@ -137,7 +137,8 @@ class CandidateCard(QFrame):
         match = getattr(candidate, "match", 0.0)
         self.score.setText(f"match {match:.0f}%" if match else f"score {candidate.score:.3f}")
         self.score.setToolTip("Match: how well the image fits what the witness said, relative to the best image of "
-                              "this search (100%); not the chance that it shows the person")
+                              "this search (100%). It only compares images within this search: it is not a "
+                              "probability that the image shows the person." if match else SCORE_HELP)
         self.reasons.setText(plain_reasons(candidate.reasons or ""))
         self.reasons.setToolTip(f"As the search engine measured it: {candidate.reasons}" if candidate.reasons
                                 else "")
