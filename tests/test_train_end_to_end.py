@@ -17,7 +17,11 @@ from engine.full.pack import read_manifest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.timeout(1800)  # about 4 minutes on an idle 2-core machine; much longer beside other jobs
+# About 4 minutes on an idle 2-core machine (7 beside other jobs): the largest single cost of the
+# suite, so it is opt-in like the other slow suites (INTERREID_SLOW_TESTS=1); each training stage
+# keeps its own fast test in the default suite.
+@pytest.mark.skipif(os.environ.get("INTERREID_SLOW_TESTS") != "1", reason="slow: set INTERREID_SLOW_TESTS=1")
+@pytest.mark.timeout(1800)
 def test_script_trains_installs_and_beats_untrained(tmp_path):
     data_home = tmp_path / "home"
     env = {**os.environ, "INTERREID": f"{sys.executable} -m engine.cli.main", "INTERREID_DATA": str(data_home),
