@@ -76,8 +76,8 @@ class DetailView(QDialog):
         side.addLayout(form)
         self.neighbours = FolderNeighbours(*details.neighbours, thumbs)  # source context for plain images
         self.neighbours.open_row.connect(self.open_row)
-        if not getattr(details, "video", None):  # a crop cut from video has its scene below instead
-            side.addWidget(self.neighbours)
+        side.addWidget(self.neighbours)
+        self.neighbours.setVisible(not getattr(details, "video", None))  # a video crop shows its scene below
         self.source_frame = None
         if getattr(details, "video", None):  # a crop cut from video: show it in its scene
             from .source_frame import SourceFrameView
