@@ -71,11 +71,8 @@ def build_synthetic_gallery(folder: Path, n: int, engine: str, pack: Path | None
             else:
                 noise = rng.standard_normal((m, ident.dim)).astype(np.float32) * (0.35 / np.sqrt(ident.dim))
                 vec = l2_normalise(centres[rng.integers(0, len(centres), m)] + noise)
-            gallery.executemany(
-                "INSERT INTO images(row, sha256, size_bytes, width, height, format, camera, timestamp,"
-                " thumb, imported_at, vector) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                ((start + i, hashlib.sha256(b"synthetic %d" % (start + i)).hexdigest(), 0, 32, 64, "JPEG",
-                  None, None, thumb, "", vec[i].tobytes()) for i in range(m)))
+            gallery.add_synthetic_rows(
+                [hashlib.sha256(b"synthetic %d" % (start + i)).hexdigest() for i in range(m)], vec, thumb)
     gallery.set_index_backend("exact")
     gallery.close()
 
