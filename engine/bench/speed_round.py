@@ -74,6 +74,7 @@ def build_synthetic_gallery(folder: Path, n: int, engine: str, pack: Path | None
             gallery.add_synthetic_rows(
                 [hashlib.sha256(b"synthetic %d" % (start + i)).hexdigest() for i in range(m)], vec, thumb)
     gallery.set_index_backend("exact")
+    gallery.vectors()  # as an import ends: the vector file beside the database is written
     gallery.close()
 
 
