@@ -4,9 +4,9 @@ Legacy TorchScript-based exporter (``dynamo=False``, opset 17): fast, needs no o
 matches PyTorch to ~1e-7. The batch axis is dynamic; image height/width are fixed by the model
 config. The text tower's sequence axis is dynamic too (up to the config's 192 tokens): the caller
 cuts the padding after the end-of-text token, so a short query costs a short sequence (packs built
-before this took exactly 192 tokens; the retriever reads which from the graph's input shape). Int8 is onnxruntime's dynamic quantisation (weights int8,
-activations quantised on the fly), applied to the image tower only: gallery embedding is where
-throughput matters, and the text tower runs once per query.
+before this took exactly 192 tokens; the retriever reads which from the graph's input shape).
+Int8 is onnxruntime's dynamic quantisation (weights int8, activations quantised on the fly),
+applied to the image tower only: gallery embedding is where throughput matters, and the text tower runs once per query.
 """
 
 from __future__ import annotations
