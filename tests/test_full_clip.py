@@ -236,6 +236,8 @@ def test_speed_rows_tiny():
         assert set(r) >= {"name", "value", "unit", "ratio_vs_reference"}
     cos = {r["name"]: r["value"] for r in rows if r["unit"] == "cosine"}
     assert min(v for n, v in cos.items() if "fp32" in n) >= 0.9999
+    cut = [r for r in rows if "cut at end-of-text" in r["name"]]  # vs the fixed-192 graph of older packs
+    assert len(cut) == 2 and all(r["cosine_vs_fixed_192"] >= 0.9999 and r["ratio_vs_reference"] > 0 for r in cut)
 
 
 def test_onnx_runtime_path_does_not_import_torch(tiny_pack):
