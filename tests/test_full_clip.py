@@ -147,6 +147,31 @@ def test_onnx_fp32_matches_torch_for_images_and_texts(tiny_model, tiny_onnx, tok
     assert np.sum(txt * ref_txt, axis=1).min() >= 0.9999
 
 
+def test_dynamic_length_text_tower_matches_the_fixed_192_export(tiny_model, tiny_onnx, tmp_path):
+    """The pack's text tower takes any sequence length and is cut at the end-of-text token; an
+    older fixed-192 export still works, and both give the same features."""
+    from engine.full.export import export_text_tower
+    from engine.full.onnx_retriever import OnnxClipRetriever
+
+    fixed_path = export_text_tower(tiny_model, tmp_path / "text_fixed.onnx", dynamic_length=False)
+    dynamic = OnnxClipRetriever(tiny_onnx["text_onnx"], _identity())
+    fixed = OnnxClipRetriever(fixed_path, _identity())
+    assert dynamic.dynamic_length and not fixed.dynamic_length
+    short = ["red jacket", "a man"]  # padded to 192, cut to a few tokens
+    tokens = dynamic.tokenizer(short)
+    from engine.full.tokenizer import trim_padding
+
+    assert trim_padding(tokens).shape[1] == int((tokens > 0).sum(axis=1).max()) < 192
+    for texts in (short, TEXTS):
+        a, b = dynamic.encode_text(texts), fixed.encode_text(texts)
+        assert np.sum(a * b, axis=1).min() >= 0.9999
+        ref = clip_model.encode_tokens(tiny_model, dynamic.tokenizer(texts))
+        assert np.sum(a * ref, axis=1).min() >= 0.9999
+    # A fixed-length graph refuses a cut sequence: the retriever must keep padding for it.
+    with pytest.raises(Exception):
+        fixed.session.run(None, {"tokens": trim_padding(tokens)})
+
+
 def test_onnx_int8_image_tower_close_to_torch(tiny_model, tiny_onnx):
     from engine.full.onnx_retriever import OnnxClipEmbedder
 
@@ -211,6 +236,8 @@ def test_speed_rows_tiny():
         assert set(r) >= {"name", "value", "unit", "ratio_vs_reference"}
     cos = {r["name"]: r["value"] for r in rows if r["unit"] == "cosine"}
     assert min(v for n, v in cos.items() if "fp32" in n) >= 0.9999
+    cut = [r for r in rows if "cut at end-of-text" in r["name"]]  # vs the fixed-192 graph of older packs
+    assert len(cut) == 2 and all(r["cosine_vs_fixed_192"] >= 0.9999 and r["ratio_vs_reference"] > 0 for r in cut)
 
 
 def test_onnx_runtime_path_does_not_import_torch(tiny_pack):

@@ -199,7 +199,7 @@ def index_rows(sizes=(10_000, 100_000), dim: int = 512, k: int = 200, n_queries:
 
 
 def run_speed(sizes=(10_000, 100_000), include_clip: bool = True, progress=print,
-              video_frames: int = 200) -> list[Row]:
+              video_frames: int = 200, round_sizes=()) -> list[Row]:
     """All speed rows. ``ratio_vs_reference`` > 1 means faster than the reference path."""
     rows: list[Row] = []
     progress("bench: import throughput...")
@@ -214,6 +214,11 @@ def run_speed(sizes=(10_000, 100_000), include_clip: bool = True, progress=print
     rows += lite_rows()
     progress("bench: index latency (exact vs hnswlib)...")
     rows += index_rows(sizes)
+    if round_sizes:
+        from .speed_round import round_rows
+
+        progress("bench: interview rounds on synthetic galleries (ours vs brute force + full sort)...")
+        rows += round_rows(tuple(round_sizes), progress=progress)
     if include_clip:
         try:
             from .speed_clip import clip_speed_rows  # full engine, when present

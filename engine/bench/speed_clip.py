@@ -23,6 +23,9 @@ DESCRIPTION_60_WORDS = (
 )
 
 
+SHORT_ANSWER = "he wore a red jacket and blue jeans"
+
+
 def _row(name: str, value: float, unit: str, ratio: float | None = None, **extra) -> dict:
     return {"group": "clip", "name": name, "value": round(float(value), 4), "unit": unit,
             "ratio_vs_reference": None if ratio is None else round(float(ratio), 3), **extra}
@@ -57,14 +60,15 @@ def clip_speed_rows(n_images: int = 64, tiny: bool = False, batch_size: int = 32
     ``tiny`` uses the tiny test config instead of ViT-B/16 (seconds instead of minutes).
     Rows: throughput for PyTorch fp32 (reference), ONNX fp32, ONNX int8; min cosine of ONNX
     fp32/int8 features to the reference; text-encoding latency (median) for a 60-word
-    description, PyTorch vs ONNX.
+    description, PyTorch vs ONNX; and the text graph cut at the end-of-text token against the
+    fixed-192-token graph of older packs (a 60-word description and an 8-word answer).
     """
     import torch  # noqa: PLC0415
 
     from ..embedder import EmbedderIdentity  # noqa: PLC0415
     from ..full.clip_model import (DEFAULT_CONFIG, TINY_CONFIG, build_model, encode_images,  # noqa: PLC0415
                                    encode_tokens, image_tower, load_config)
-    from ..full.export import export_towers  # noqa: PLC0415
+    from ..full.export import export_text_tower, export_towers  # noqa: PLC0415
     from ..full.onnx_retriever import OnnxClipEmbedder, OnnxClipRetriever  # noqa: PLC0415
     from ..full.preprocess import preprocess_batch  # noqa: PLC0415
     from ..full.providers import choose_providers  # noqa: PLC0415
@@ -84,6 +88,7 @@ def clip_speed_rows(n_images: int = 64, tiny: bool = False, batch_size: int = 32
     with tempfile.TemporaryDirectory() as tmp:
         say("bench clip: exporting ONNX fp32 + int8...")
         paths = export_towers(model, Path(tmp), tuple(cfg["vision_cfg"]["image_size"]), int8=True)
+        fixed_text = export_text_tower(model, Path(tmp) / "text_fixed.onnx", dynamic_length=False)
         ref_model = model.to(device)
 
         def reference(imgs=images):
@@ -138,12 +143,24 @@ def clip_speed_rows(n_images: int = 64, tiny: bool = False, batch_size: int = 32
                 out.append((time.perf_counter() - t0) * 1000)
             return float(np.median(out))
 
+        # Packs built before the dynamic-length export run every query at the full 192 tokens.
+        fixed = OnnxClipRetriever(fixed_text, ident, context_length=tok.context_length, providers=providers)
         lat_ref = latencies(torch_text)
-        lat_onnx = latencies(lambda: retriever.encode_text([DESCRIPTION_60_WORDS]))
-        text_cos = float(np.sum(torch_text()[0] * retriever.encode_text([DESCRIPTION_60_WORDS])[0]))
         rows.append(_row(f"CLIP text encoding, PyTorch fp32 ({n_words}-word description, median)", lat_ref,
                          "ms", 1.0, device=device))
-        rows.append(_row(f"CLIP text encoding, ONNX fp32 ({n_words}-word description, median)", lat_onnx,
-                         "ms", lat_ref / lat_onnx, provider=retriever.provider,
-                         cosine_vs_reference=round(text_cos, 6)))
+        for words, text in ((n_words, DESCRIPTION_60_WORDS), (len(SHORT_ANSWER.split()), SHORT_ANSWER)):
+            lat_fixed = latencies(lambda t=text: fixed.encode_text([t]))
+            lat_dyn = latencies(lambda t=text: retriever.encode_text([t]))
+            cos_fixed = float(np.sum(fixed.encode_text([text])[0] * retriever.encode_text([text])[0]))
+            n_tokens = int((tok([text]) > 0).sum())
+            if text is DESCRIPTION_60_WORDS:
+                text_cos = float(np.sum(torch_text()[0] * retriever.encode_text([text])[0]))
+                rows.append(_row(f"CLIP text encoding, ONNX fp32 ({words}-word description, median)", lat_dyn,
+                                 "ms", lat_ref / lat_dyn, provider=retriever.provider,
+                                 cosine_vs_reference=round(text_cos, 6)))
+            rows.append(_row(f"CLIP text encoding, ONNX fixed 192 tokens ({words} words, median)", lat_fixed,
+                             "ms", provider=fixed.provider))
+            rows.append(_row(f"CLIP text encoding, ONNX cut at end-of-text ({words} words = {n_tokens} tokens, "
+                             "median)", lat_dyn, "ms", lat_fixed / lat_dyn, reference="fixed 192 tokens",
+                             cosine_vs_fixed_192=round(cos_fixed, 6)))
     return rows

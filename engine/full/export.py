@@ -1,10 +1,12 @@
 """Export the retriever's two towers to ONNX, and quantise the image tower to int8.
 
 Legacy TorchScript-based exporter (``dynamo=False``, opset 17): fast, needs no onnxscript, and
-matches PyTorch to ~1e-7. The batch axis is dynamic; image height/width and the 192-token text
-length are fixed by the model config. Int8 is onnxruntime's dynamic quantisation (weights int8,
-activations quantised on the fly), applied to the image tower only: gallery embedding is where
-throughput matters, and the text tower runs once per query.
+matches PyTorch to ~1e-7. The batch axis is dynamic; image height/width are fixed by the model
+config. The text tower's sequence axis is dynamic too (up to the config's 192 tokens): the caller
+cuts the padding after the end-of-text token, so a short query costs a short sequence (packs built
+before this took exactly 192 tokens; the retriever reads which from the graph's input shape).
+Int8 is onnxruntime's dynamic quantisation (weights int8, activations quantised on the fly),
+applied to the image tower only: gallery embedding is where throughput matters, and the text tower runs once per query.
 """
 
 from __future__ import annotations
@@ -33,21 +35,29 @@ def export_image_tower(model, path: str | Path, image_size: tuple[int, int]) -> 
     return path
 
 
-def export_text_tower(model, path: str | Path) -> Path:
-    """Write the text tower: input ``tokens`` int64 (N, context_length), output ``features`` (N, D)."""
+def export_text_tower(model, path: str | Path, dynamic_length: bool = True) -> Path:
+    """Write the text tower: input ``tokens`` int64 (N, L), output ``features`` (N, D).
+
+    ``dynamic_length``: L may be anything up to the context length (tokens cut after the last
+    end-of-text token); otherwise L is fixed at the context length (the format of older packs).
+    """
     import torch  # noqa: PLC0415
 
-    from .clip_model import text_tower  # noqa: PLC0415
+    from .clip_model import text_tower, text_tower_dynamic  # noqa: PLC0415
 
     path = Path(path)
     n_ctx = int(model.positional_embedding.shape[0])
-    dummy = torch.zeros(2, n_ctx, dtype=torch.int64)
+    length = min(n_ctx, 16) if dynamic_length else n_ctx
+    dummy = torch.zeros(2, length, dtype=torch.int64)
     dummy[:, 0], dummy[:, 1] = 49406, 49407  # SOT, EOT: a valid argmax for tracing
-    _export(text_tower(model), dummy, path, TEXT_INPUT)
+    if dynamic_length:
+        _export(text_tower_dynamic(model), dummy, path, TEXT_INPUT, {0: "batch", 1: "length"})
+    else:
+        _export(text_tower(model), dummy, path, TEXT_INPUT)
     return path
 
 
-def _export(module, dummy, path: Path, input_name: str) -> None:
+def _export(module, dummy, path: Path, input_name: str, input_axes: dict | None = None) -> None:
     import torch  # noqa: PLC0415
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -60,7 +70,7 @@ def _export(module, dummy, path: Path, input_name: str) -> None:
             torch.onnx.export(
                 module, (dummy,), str(path), dynamo=False, opset_version=OPSET,
                 input_names=[input_name], output_names=[OUTPUT],
-                dynamic_axes={input_name: {0: "batch"}, OUTPUT: {0: "batch"}},
+                dynamic_axes={input_name: input_axes or {0: "batch"}, OUTPUT: {0: "batch"}},
                 do_constant_folding=True,
             )
     finally:

@@ -17,7 +17,7 @@ from ..embedder import EmbedderIdentity, l2_normalise
 from .export import IMAGE_INPUT, TEXT_INPUT
 from .preprocess import preprocess_batch
 from .providers import choose_providers, make_session
-from .tokenizer import ClipTokenizer
+from .tokenizer import ClipTokenizer, trim_padding
 
 EMBEDDER_NAME = "clip-onnx"
 CLIP_TEMPERATURE = 0.02  # IRRA's logit scale 1/0.02
@@ -62,6 +62,8 @@ class OnnxClipRetriever:
         self.providers = providers or choose_providers()
         self.session = make_session(text_onnx, self.providers)
         self.provider = self.session.get_providers()[0]
+        # Packs built before the dynamic-length export take exactly context_length tokens.
+        self.dynamic_length = text_length_is_dynamic(self.session)
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = int(cache_size)
 
@@ -71,7 +73,10 @@ class OnnxClipRetriever:
             texts = [texts]
         if not texts:
             return np.zeros((0, self.identity.dim), dtype=np.float32)
-        return l2_normalise(self.session.run(None, {TEXT_INPUT: self.tokenizer(list(texts))})[0])
+        tokens = self.tokenizer(list(texts))
+        if self.dynamic_length:
+            tokens = trim_padding(tokens)
+        return l2_normalise(self.session.run(None, {TEXT_INPUT: tokens})[0])
 
     def _query_vector(self, query: str) -> np.ndarray:
         # The loop scores and explains the same query many times per round: keep recent ones.
@@ -96,3 +101,12 @@ class OnnxClipRetriever:
         """E.g. "cosine 0.31 to the description"."""
         cos = float(np.asarray(vector, dtype=np.float32).reshape(-1) @ self._query_vector(query))
         return f"cosine {cos:.2f} to the description"
+
+
+def text_length_is_dynamic(session) -> bool:
+    """True when the text graph's token input has a symbolic (not fixed) sequence axis."""
+    for inp in session.get_inputs():
+        if inp.name == TEXT_INPUT:
+            shape = list(inp.shape or [])
+            return len(shape) == 2 and not isinstance(shape[1], int)
+    return False

@@ -57,7 +57,9 @@ class ExactIndex:
     def add(self, vectors: np.ndarray, start_row: int) -> None:
         if start_row != len(self._data):
             raise ValueError(f"rows must be added in order: expected {len(self._data)}, got {start_row}")
-        self._data = np.concatenate([self._data, np.asarray(vectors, dtype=np.float32)])
+        vectors = np.asarray(vectors, dtype=np.float32)
+        # The first block is kept as given (the gallery's memory-mapped vectors: no second copy).
+        self._data = vectors if len(self._data) == 0 else np.concatenate([self._data, vectors])
 
     def search(self, query: np.ndarray, k: int) -> SearchResult:
         scores = self._data @ np.asarray(query, dtype=np.float32)

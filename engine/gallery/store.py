@@ -5,6 +5,7 @@ Layout of a gallery folder::
     gallery.db        images, sources, skipped files, embeddings, settings
     thumbs/ab/<sha>.jpg
     index.hnsw        (only when the hnswlib backend is in use)
+    vectors.f32       the vectors again, one float32 row per image, memory-mapped (see vectors())
 
 Images are referenced, never copied or modified: each is identified by its SHA-256 and keeps
 every source path it was imported from. Rows are append-only, so a row's position in
@@ -33,6 +34,8 @@ from ..hashing import sha256_bytes
 
 SCHEMA_VERSION = 2  # 2: video sources, tracks and crop provenance (engine/video/schema.py)
 DB_NAME = "gallery.db"
+VECTOR_FILE = "vectors.f32"  # derived from the database's vector column; rebuilt from it when absent
+_SYNC_CHUNK = 50_000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -109,6 +112,7 @@ class Gallery:
         self._vectors: np.ndarray | None = None
         self._shas: list[str] | None = None
         self._depth = 0  # nesting of transaction()
+        self.read_only = False
 
     # -- opening -------------------------------------------------------------------------
     @classmethod
@@ -171,6 +175,7 @@ class Gallery:
             raise GalleryError(f"{folder} is not an interreid gallery (no {DB_NAME}); "
                                "import images into it first with 'interreid gallery import'.")
         gallery = cls(folder, _connect(folder / DB_NAME, wal=False, read_only=read_only))
+        gallery.read_only = read_only
         try:
             gallery._check_version()
         except GalleryError:
@@ -295,13 +300,71 @@ class Gallery:
         return self.conn.execute("SELECT COUNT(*) FROM images").fetchone()[0]
 
     def vectors(self) -> np.ndarray:
-        """All vectors, (N, D) float32, row i = image row i. Cached until the next import."""
+        """All vectors, (N, D) float32, row i = image row i. Cached until the next import.
+
+        Read-only and memory-mapped from ``vectors.f32`` beside the database, so opening a gallery
+        costs the same at any size and the operating system pages rows in as they are scored. The
+        file is derived from the database's vector column (which the gallery's hashes and backups
+        cover): rows imported since it was last written are appended here, a longer file (an import
+        that did not commit) is cut back, and a missing file is rebuilt. A read-only open that finds
+        the file out of date reads the database instead and writes nothing."""
         if self._vectors is None:
             dim = self.embedder_identity.dim
-            rows = self.conn.execute("SELECT vector FROM images ORDER BY row").fetchall()
-            buf = b"".join(r[0] for r in rows)
-            self._vectors = np.frombuffer(buf, dtype=np.float32).reshape(len(rows), dim).copy()
+            n = len(self)
+            path = self.folder / VECTOR_FILE
+            row_bytes = 4 * dim
+            size = path.stat().st_size if path.exists() else -1
+            if size != n * row_bytes and not self.read_only and self._depth == 0:
+                self._sync_vector_file(path, n, dim, max(size, 0) // row_bytes)
+                size = path.stat().st_size
+            if n == 0:
+                self._vectors = np.zeros((0, dim), dtype=np.float32)
+            elif size == n * row_bytes:
+                self._vectors = np.memmap(path, dtype=np.float32, mode="r", shape=(n, dim))
+            else:  # read-only, or inside an import's transaction: the database is the source
+                self._vectors = self._vectors_from_db(0, n, dim)
         return self._vectors
+
+    def _vectors_from_db(self, start: int, stop: int, dim: int) -> np.ndarray:
+        rows = self.conn.execute("SELECT vector FROM images WHERE row >= ? AND row < ? ORDER BY row",
+                                 (start, stop)).fetchall()
+        return np.frombuffer(b"".join(r[0] for r in rows), dtype=np.float32).reshape(len(rows), dim).copy()
+
+    def _sync_vector_file(self, path: Path, n: int, dim: int, have: int) -> None:
+        """Bring ``vectors.f32`` to the database's ``n`` rows: append the missing tail (a file longer
+        than the database, e.g. beside a restored older database, is cut back). Two processes
+        opening one gallery take turns (a lock on the file) and write each row at its own offset."""
+        import fcntl
+
+        row_bytes = 4 * dim
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            have = os.fstat(fd).st_size // row_bytes  # another process may have synced meanwhile
+            if have > n:
+                os.ftruncate(fd, n * row_bytes)
+            else:
+                os.ftruncate(fd, have * row_bytes)  # drop a partly written row
+                for start in range(have, n, _SYNC_CHUNK):
+                    block = self._vectors_from_db(start, min(n, start + _SYNC_CHUNK), dim)
+                    os.pwrite(fd, block.tobytes(), start * row_bytes)
+            os.fsync(fd)
+        finally:
+            os.close(fd)  # releases the lock
+
+    def vector_file_matches(self) -> bool:
+        """True when ``vectors.f32`` holds exactly the database's vectors (reads both: O(N))."""
+        dim = self.embedder_identity.dim
+        n = len(self)
+        path = self.folder / VECTOR_FILE
+        if not path.exists() or path.stat().st_size != n * 4 * dim:
+            return False
+        mapped = np.memmap(path, dtype=np.float32, mode="r", shape=(n, dim)) if n else np.zeros((0, dim))
+        for start in range(0, n, _SYNC_CHUNK):
+            stop = min(n, start + _SYNC_CHUNK)
+            if not np.array_equal(mapped[start:stop], self._vectors_from_db(start, stop, dim)):
+                return False
+        return True
 
     def shas(self) -> list[str]:
         """SHA-256 of every image, in row order."""
@@ -444,6 +507,19 @@ class Gallery:
             for row in duplicate_sources:
                 self._keep_replaced(row[0], row[1])
                 self.conn.execute("INSERT OR REPLACE INTO sources VALUES (?,?,?,?,?,?)", row)
+        self.invalidate()
+
+    def add_synthetic_rows(self, shas: list[str], vectors: np.ndarray, thumb: str) -> None:
+        """Append rows that have no source file (synthetic galleries for ``bench speed``): a hash, a
+        vector and one shared thumbnail each. Joins the caller's transaction, if any."""
+        start = self.conn.execute("SELECT COALESCE(MAX(row) + 1, 0) FROM images").fetchone()[0]
+        vectors = np.asarray(vectors, dtype=np.float32)
+        with self.transaction():
+            self.conn.executemany(
+                "INSERT INTO images(row, sha256, size_bytes, width, height, format, camera, timestamp,"
+                " thumb, imported_at, vector) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                ((start + i, sha, 0, 32, 64, "JPEG", None, None, thumb, "", vectors[i].tobytes())
+                 for i, sha in enumerate(shas)))
         self.invalidate()
 
     def _keep_replaced(self, path: str, new_sha: str) -> None:

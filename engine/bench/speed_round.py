@@ -1,0 +1,202 @@
+"""Round-latency rows for ``interreid bench speed``: the real interview loop on big synthetic galleries.
+
+For each size and engine a synthetic gallery is written to a temporary folder: real gallery
+database rows whose vectors are synthetic (clustered CLIP-like 512-d vectors for the full engine,
+random lite 46-d vectors for the lite engine) and whose images all point at one small thumbnail
+(synthetic rows have no image files; the questioner reads that thumbnail where it reads images).
+The full engine is a tiny random-weight model pack (the text tower is what a round runs; its
+cost is in the CLIP rows). The gallery's index is the exact one (hnswlib would take minutes to
+build at these sizes).
+
+Each measurement runs in its own process, so its peak memory (ru_maxrss) is its own:
+
+* gallery open: ``Gallery.open`` + ``Interview(...)`` (which reads every vector and hash), ms;
+* round: ``Interview.start`` then answers; each round = encode + top-K search + select + question
+  (median of the answered rounds), ms;
+* reference round: the same query encoded, every row scored by brute force (torch for the full
+  engine, the lite retriever for the lite engine) and fully sorted, plus the same select and
+  question times. ``ratio_vs_reference`` = reference / ours (> 1: ours is faster).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+DESCRIPTION = "A man in a red jacket, blue jeans and white shoes, short dark hair."
+ANSWERS = ("He carried a black backpack.", "Dark grey trousers.", "He had short black hair.")
+CHUNK = 100_000
+
+
+def _row(name: str, value: float, unit: str, ratio: float | None = None, **extra) -> dict:
+    return {"group": "round", "name": name, "value": round(float(value), 4), "unit": unit,
+            "ratio_vs_reference": None if ratio is None else round(float(ratio), 3), **extra}
+
+
+def build_synthetic_gallery(folder: Path, n: int, engine: str, pack: Path | None = None) -> None:
+    """A gallery of ``n`` synthetic rows (vectors, hashes, one shared thumbnail; no image files)."""
+    import hashlib
+
+    from PIL import Image
+
+    from ..embedder import l2_normalise
+    from ..gallery.store import Gallery
+
+    if engine == "lite":
+        from ..lite.embedder import LiteEmbedder
+
+        ident = LiteEmbedder.identity
+    else:
+        from ..full.pack import open_pack
+
+        ident = open_pack(pack).identity()
+    gallery = Gallery.create(folder, ident)
+    thumb = "thumbs/synthetic.jpg"
+    (folder / "thumbs").mkdir(exist_ok=True)
+    Image.fromarray(np.full((64, 32, 3), (180, 40, 40), np.uint8)).save(folder / thumb)
+    rng = np.random.default_rng(n)
+    centres = l2_normalise(rng.standard_normal((max(1, n // 8 // 64), ident.dim)).astype(np.float32))
+    with gallery.transaction():
+        for start in range(0, n, CHUNK):
+            m = min(CHUNK, n - start)
+            if engine == "lite":
+                vec = l2_normalise(rng.random((m, ident.dim)).astype(np.float32))
+            else:
+                noise = rng.standard_normal((m, ident.dim)).astype(np.float32) * (0.35 / np.sqrt(ident.dim))
+                vec = l2_normalise(centres[rng.integers(0, len(centres), m)] + noise)
+            gallery.add_synthetic_rows(
+                [hashlib.sha256(b"synthetic %d" % (start + i)).hexdigest() for i in range(m)], vec, thumb)
+    gallery.set_index_backend("exact")
+    gallery.vectors()  # as an import ends: the vector file beside the database is written
+    gallery.close()
+
+
+def measure_round(folder: Path, pack: Path | None = None, rounds: int = 3) -> dict:
+    """Open the gallery, run the interview for ``rounds`` rounds, and the reference path."""
+    from ..engines import build_engine
+    from ..gallery.store import Gallery
+    from ..interview.loop import Interview
+    from ..retriever import text_encoder
+
+    t0 = time.perf_counter()
+    gallery = Gallery.open(folder)
+    open_s = time.perf_counter() - t0
+    engine = build_engine(gallery, pack=str(pack) if pack else None)
+    t0 = time.perf_counter()
+    interview = Interview(gallery, engine)  # reads every vector and hash
+    open_ms = (open_s + time.perf_counter() - t0) * 1000
+    state = interview.start(DESCRIPTION)  # warm-up: builds the index, loads the models
+    ours, parts = [], []
+    for answer in ANSWERS[:rounds]:
+        tick = time.perf_counter()
+        state = interview.answer(answer)
+        ours.append((time.perf_counter() - tick) * 1000)
+        parts.append(dict(state.timings_ms))
+    query = interview.query()
+    vectors = interview.vectors
+    encoder = text_encoder(engine.retriever)
+
+    def reference() -> np.ndarray:
+        if encoder is not None:
+            import torch
+
+            q = torch.from_numpy(np.asarray(encoder.encode_text([query]), dtype=np.float32)[0])
+            scores = torch.from_numpy(vectors) @ q
+            return torch.sort(scores, descending=True, stable=True).indices.numpy()
+        scores = np.asarray(engine.retriever.score(query, vectors), dtype=np.float32)
+        return np.lexsort((np.arange(len(scores)), -scores))
+
+    reference()
+    ref = []
+    for _ in range(rounds):
+        tick = time.perf_counter()
+        order = reference()
+        ref.append((time.perf_counter() - tick) * 1000)
+    same_top = bool(np.array_equal(order[:len(state.rows)][:200], interview.rank(query).rows[:200]))
+    select_ask = float(np.median([p.get("select", 0) + p.get("ask", 0) for p in parts]))
+    return {"open_ms": open_ms, "round_ms": float(np.median(ours)), "ref_search_ms": float(np.median(ref)),
+            "select_ask_ms": select_ask, "retrieve_ms": float(np.median([p.get("retrieve", 0) for p in parts])),
+            "peak_rss_mb": _peak_rss_mb(),
+            "vector_mb": vectors.nbytes / 2**20, "same_top200": same_top}
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM; ru_maxrss would carry the parent's over exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _child(args: list[str]) -> dict:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[2]),
+                                                                      os.environ.get("PYTHONPATH")]))}
+    out = subprocess.run([sys.executable, "-m", "engine.bench.speed_round", *args], capture_output=True,
+                         text=True, env=env, check=False)
+    if out.returncode != 0:
+        raise RuntimeError(f"round benchmark step failed: {out.stderr.strip()[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def round_rows(sizes=(10_000,), engines=("lite", "full"), progress=None) -> list[dict]:
+    """Round latency, gallery open time and peak memory at each size, lite and full engines."""
+    say = progress or (lambda _m: None)
+    rows: list[dict] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        pack = None
+        if "full" in engines:
+            try:
+                from ..full.build import build_pack
+            except ImportError:
+                engines = tuple(e for e in engines if e != "full")
+            else:
+                say("bench round: building a tiny random model pack...")
+                pack = Path(tmp) / "tiny-pack"
+                build_pack(pack, random_weights=True, config="clip-reid-tiny", name="bench-tiny", version="1.0")
+        for n in sizes:
+            for engine in engines:
+                folder = Path(tmp) / f"{engine}-{n}"
+                say(f"bench round: writing a synthetic {engine} gallery of {n:,} rows...")
+                t0 = time.perf_counter()
+                _child(["build", str(folder), str(n), engine, str(pack or "")])
+                build_s = time.perf_counter() - t0
+                say(f"bench round: {engine} engine, {n:,} rows...")
+                m = _child(["measure", str(folder), str(pack if engine == "full" else "")])
+                label = f"{engine} engine, {n:,} synthetic rows"
+                ref_round = m["ref_search_ms"] + m["select_ask_ms"]
+                rows += [
+                    _row(f"round: brute force + full sort, reference ({label})", ref_round, "ms", 1.0,
+                         search_ms=round(m["ref_search_ms"], 3)),
+                    _row(f"round: interview (encode+search+select+question) ({label})", m["round_ms"], "ms",
+                         ref_round / m["round_ms"], retrieve_ms=round(m["retrieve_ms"], 3),
+                         select_question_ms=round(m["select_ask_ms"], 3), same_top200=m["same_top200"]),
+                    _row(f"round: gallery open + read vectors ({label})", m["open_ms"], "ms"),
+                    _row(f"round: peak memory ({label})", m["peak_rss_mb"], "MB",
+                         vector_mb=round(m["vector_mb"], 1),
+                         ratio_to_vectors=round(m["peak_rss_mb"] / max(m["vector_mb"], 1e-9), 2)),
+                    _row(f"round: writing the synthetic gallery ({label})", build_s, "s"),
+                ]
+    return rows
+
+
+def main(argv: list[str]) -> int:
+    action, folder = argv[0], Path(argv[1])
+    if action == "build":
+        build_synthetic_gallery(folder, int(argv[2]), argv[3], Path(argv[4]) if argv[4] else None)
+        print(json.dumps({"ok": True}))
+    else:
+        print(json.dumps(measure_round(folder, Path(argv[2]) if argv[2] else None)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
