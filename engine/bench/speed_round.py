@@ -96,7 +96,8 @@ def measure_round(folder: Path, pack: Path | None = None, rounds: int = 3) -> di
     ours, parts = [], []
     for answer in ANSWERS[:rounds]:
         tick = time.perf_counter()
-        state = interview.answer(answer)
+        asked = None if state.suggestion and state.suggestion.text else "What else do you remember?"
+        state = interview.answer(answer, asked=asked)  # the suggestion, or a plain question when none is left
         ours.append((time.perf_counter() - tick) * 1000)
         parts.append(dict(state.timings_ms))
     query = interview.query()
