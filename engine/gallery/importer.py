@@ -106,8 +106,8 @@ class _ImportLock:
             os.close(self.fd)  # closing releases the lock
 
 
-def find_images(root: Path) -> Iterator[Path]:
-    """Image files under ``root`` (recursive, symlinks followed, loops visited once), sorted."""
+def walk_files(root: Path) -> Iterator[Path]:
+    """Every file under ``root`` (recursive, symlinks followed, loops visited once), sorted."""
     seen: set[tuple[int, int]] = set()
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
         st = os.stat(dirpath)
@@ -117,8 +117,12 @@ def find_images(root: Path) -> Iterator[Path]:
         seen.add((st.st_dev, st.st_ino))
         dirnames.sort()
         for name in sorted(filenames):
-            if Path(name).suffix.lower() in EXTENSIONS:
-                yield Path(dirpath) / name
+            yield Path(dirpath) / name
+
+
+def find_images(root: Path) -> Iterator[Path]:
+    """Image files under ``root`` (recursive, symlinks followed, loops visited once), sorted."""
+    return (p for p in walk_files(root) if p.suffix.lower() in EXTENSIONS)
 
 
 def collect_sources(sources: list[str | Path]) -> list[tuple[Path, Path]]:

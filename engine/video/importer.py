@@ -677,15 +677,9 @@ def collect_videos(sources: list[str | Path]) -> list[tuple[Path, Path]]:
     for src in sources:
         root = Path(src).expanduser().absolute()
         if root.is_dir():
-            seen: set[tuple[int, int]] = set()
-            for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
-                st = os.stat(dirpath)
-                if (st.st_dev, st.st_ino) in seen:
-                    dirnames[:] = []
-                    continue
-                seen.add((st.st_dev, st.st_ino))
-                dirnames.sort()
-                pairs.extend((root, Path(dirpath) / n) for n in sorted(filenames) if video.is_video(n))
+            from ..gallery.importer import walk_files
+
+            pairs.extend((root, p) for p in walk_files(root) if video.is_video(p.name))
         elif video.is_video(root) and (root.exists() or root.is_symlink()):
             pairs.append((root.parent, root))
     return pairs
