@@ -95,6 +95,18 @@ def test_case_new_interview_verify_and_tamper(tmp_path, gallery):
     assert bad.returncode == 1 and not json.loads(bad.stdout)["chain_ok"]
 
 
+def test_quit_at_the_answer_prompt_records_nothing(tmp_path, gallery):
+    """':quit' typed where the witness's answer goes stops the interview; it is never recorded as the
+    witness's words (scripted input used to record it)."""
+    folder, _ = gallery
+    case = tmp_path / "q.case"
+    assert run("case", "new", case, "--title", "Q", "--gallery", folder).returncode == 0
+    out = run("interview", "--case", case, "--description", "a woman in a red top", stdin="Black.\n:quit\n")
+    assert out.returncode == 0, out.stderr
+    rounds = json.loads(run("case", "show", case, "--json").stdout)["rounds"]
+    assert rounds == []
+
+
 def test_demo_terminal_runs_interview(tmp_path):
     if not (ROOT / "resources" / "demo" / "crops").is_dir():
         pytest.skip("demo crops not bundled in this checkout")

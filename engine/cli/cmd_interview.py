@@ -170,8 +170,8 @@ def cmd_interview(args) -> int:
                 state = _correct(iv, state, line.strip())
                 continue
             asked = line.strip() or s.text
-            answer = _read("Witness's answer [empty or ? = I don't know]> ")
-            if answer is None:
+            answer = _read("Witness's answer [empty or ? = I don't know; :quit stops without recording]> ")
+            if answer is None or answer.strip() == ":quit":  # a command, never the witness's words
                 break
             if answer.strip() in ("", "?"):
                 answer = "I don't know."
