@@ -55,6 +55,20 @@ class Contextualiser(Protocol):
         ...
 
 
+@runtime_checkable
+class Understander(Protocol):
+    """Optional: a retriever that can say which constraints it took from a statement, and remove one
+    from the query when the investigator corrects it (the lite engine)."""
+
+    def understand(self, text: str) -> tuple[list[tuple[str, str]], list[str]]:
+        """([(key, label)] such as ("upper black +", "top: black (firm)"), words it could not use)."""
+        ...
+
+    def drop_marker(self, key: str) -> str:
+        """Query text that removes the constraint ``key``."""
+        ...
+
+
 def text_encoder(retriever) -> TextEncoder | None:
     """The retriever as a :class:`TextEncoder`, or None when it has no text embedding."""
     return retriever if isinstance(retriever, TextEncoder) else None
@@ -63,6 +77,11 @@ def text_encoder(retriever) -> TextEncoder | None:
 def contextualiser(retriever) -> Contextualiser | None:
     """The retriever as a :class:`Contextualiser`, or None when it adds no context to answers."""
     return retriever if isinstance(retriever, Contextualiser) else None
+
+
+def understander(retriever) -> Understander | None:
+    """The retriever as an :class:`Understander`, or None when it reads free text it cannot explain."""
+    return retriever if isinstance(retriever, Understander) else None
 
 
 def posterior(scores: np.ndarray, temperature: float) -> np.ndarray:

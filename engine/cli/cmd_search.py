@@ -21,6 +21,7 @@ def cmd_search(args) -> int:
     from ..engines import build_engine
     from ..errors import UserError
     from ..gallery.store import Gallery
+    from ..retriever import understander
 
     if args.top < 1:
         raise UserError("--top must be at least 1.")
@@ -31,9 +32,9 @@ def cmd_search(args) -> int:
             raise UserError(f"Gallery {gallery.folder} holds no images; import some first.")
         engine = build_engine(gallery, pack=args.pack)
         results = search(gallery, engine, args.description, args.top)
-        understand = getattr(engine.retriever, "understand", None)
-        if understand is not None:
-            items, unused = understand(args.description)
+        reader = understander(engine.retriever)
+        if reader is not None:
+            items, unused = reader.understand(args.description)
             if not items:
                 print("interreid: warning: the description names no colour or garment the lite engine can search "
                       "on" + (f" (not used: {', '.join(unused)})" if unused else "") + "; every image matches "

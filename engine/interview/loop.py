@@ -26,7 +26,7 @@ import numpy as np
 from ..casefile.case import CaseFile, InterviewRecords
 from ..errors import UserError
 from ..clock import utc_now
-from ..retriever import posterior, relative_match, text_encoder
+from ..retriever import posterior, relative_match, text_encoder, understander
 from ..search import DEFAULT_DEPTH, Ranking, Searcher, top_rows
 from .answers import DONT_KNOW
 from .query import build_query
@@ -138,14 +138,15 @@ class Interview:
         return " ".join([query] + [self._correction_text(c) for c in self.corrections]).strip()
 
     def _correction_text(self, c: dict) -> str:
-        marker = self.engine.retriever.drop_marker(c["remove"]) if c.get("remove") else ""
+        reader = understander(self.engine.retriever)
+        marker = reader.drop_marker(c["remove"]) if c.get("remove") and reader is not None else ""
         return " ".join(p for p in (marker, c.get("add", "")) if p)
 
     def understood(self) -> list[dict]:
         """Per statement (the description, then each answer as it joined the query): the constraints
         the engine took from it and the words it could not use. Empty when the engine cannot say."""
-        hook = getattr(self.engine.retriever, "understand", None)
-        if hook is None:
+        reader = understander(self.engine.retriever)
+        if reader is None:
             return []
         removed = {c["remove"] for c in self.corrections if c.get("remove")}
         out = []
@@ -154,7 +155,7 @@ class Interview:
                       for i, turn in enumerate([None] + list(self.dialogue))]
         statements += [("correction", c["add"], c["add"]) for c in self.corrections if c.get("add")]
         for i, answer, said in statements:
-            items, unused = hook(said)
+            items, unused = reader.understand(said)
             kept = [(k, label) for k, label in items if k not in removed]
             out.append({"round": i, "said": said if answer is None else answer,
                         "constraints": [label for _, label in kept], "keys": [k for k, _ in kept],
@@ -166,7 +167,7 @@ class Interview:
         may say what is right instead (``replacement``, e.g. "black"). Recorded in the case (audited),
         used for ranking from now on; the current round is re-ranked."""
         state = self._require_state()
-        if not hasattr(self.engine.retriever, "drop_marker"):
+        if understander(self.engine.retriever) is None:
             raise UserError("This engine reads the witness's words as free text; type the correction as an "
                             "answer instead.")
         known = {k: label for u in state.understood for k, label in zip(u.get("keys", []), u["constraints"])}
