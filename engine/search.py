@@ -42,6 +42,13 @@ class Ranking:
     query_vector: np.ndarray | None = field(default=None, repr=False)  # the text embedding (cosine retrievers)
     _scores: np.ndarray | None = field(default=None, repr=False)
 
+    @classmethod
+    def of_scores(cls, scores: np.ndarray, k: int) -> "Ranking":
+        """The top ``k`` of every row's scores (``k`` 0: none kept; every rank is counted on demand)."""
+        scores = np.asarray(scores, dtype=np.float32)
+        rows, top = top_rows(scores, k) if k > 0 else (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
+        return cls(rows, top, len(scores), _scores=scores)
+
     def __len__(self) -> int:
         return len(self.rows)
 
@@ -124,8 +131,7 @@ class Searcher:
             vectors = self.vectors
             return Ranking(result.rows, result.scores, n, lambda: (vectors @ q).astype(np.float32), q)
         scores = self.scores(query)  # log-likelihoods: score every row, sort only the top k
-        rows, top = top_rows(scores, k)
-        return Ranking(rows, top, n, _scores=scores)
+        return Ranking.of_scores(scores, k)
 
     def stored(self, query: str, rows: np.ndarray, scores: np.ndarray) -> Ranking:
         """A ranking read back (e.g. from a case file): other rows' ranks are re-scored on demand."""

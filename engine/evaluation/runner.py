@@ -289,8 +289,7 @@ class _Runner:
         for model in self.treid:
             fused = fuse(full, temperature, model.scores(rec.initial_description), model.temperature,
                          self.treid_weight)
-            ranking = Ranking(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), len(fused), _scores=fused)
-            result.fused.setdefault(model.name, []).append(self.positions(ranking, rec.id))
+            result.fused.setdefault(model.name, []).append(self.positions(Ranking.of_scores(fused, 0), rec.id))
 
     def run(self, spec: RunSpec, index: int, rec: Record) -> QueryResult:
         result = self._run(spec, index, rec)
@@ -434,9 +433,7 @@ def run_benchmark(settings: BenchSettings, progress: Progress | None = None,
                 run.queries.append(res)
             for model, alone in zip(treid_models, treid_alone):  # the T-ReID model on the initial description
                 scores = model.scores(rec.initial_description)
-                ranking = Ranking(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), len(scores),
-                                  _scores=np.asarray(scores, dtype=np.float32))
-                alone["positions"].append(runner.positions(ranking, rec.id))
+                alone["positions"].append(runner.positions(Ranking.of_scores(scores, 0), rec.id))
         if progress:
             progress(done, total, "done")
     except KeyboardInterrupt:

@@ -27,7 +27,7 @@ from ..casefile.case import CaseFile, InterviewRecords
 from ..errors import UserError
 from ..clock import utc_now
 from ..retriever import posterior, relative_match, text_encoder, understander
-from ..search import DEFAULT_DEPTH, Ranking, Searcher, top_rows
+from ..search import DEFAULT_DEPTH, Ranking, Searcher
 from .answers import DONT_KNOW
 from .query import build_query
 from .protocols import QuestionContext, SuggestedQuestion, Turn
@@ -204,8 +204,7 @@ class Interview:
         if allowed is not None:
             scores = np.where(allowed, scores, -np.inf).astype(np.float32)
             k = min(k, int(allowed.sum()))
-        rows, top = top_rows(scores, k)
-        return Ranking(rows, top, len(scores), _scores=scores)
+        return Ranking.of_scores(scores, k)
 
     def _case_rows(self) -> np.ndarray | None:
         """Mask of the gallery rows the case's snapshot holds; None when there is no case or it holds all."""
