@@ -73,5 +73,15 @@ def crops_dir(tmp_path) -> Path:
 
 
 @pytest.fixture
+def lite_gallery(crops_dir, tmp_path) -> Path:
+    """A plain lite gallery of ``crops_dir``'s 12 crops, imported through the engine's one import verb."""
+    from engine.session import import_into
+
+    report = import_into(tmp_path / "gallery", [crops_dir], engine="lite")
+    assert report.imported == 12
+    return tmp_path / "gallery"
+
+
+@pytest.fixture
 def rng():
     return np.random.default_rng(0)

@@ -7,15 +7,6 @@ import pytest
 from engine.errors import UserError
 
 
-@pytest.fixture
-def lite_gallery(crops_dir, tmp_path):
-    from engine.session import import_into
-
-    report = import_into(tmp_path / "gallery", [crops_dir], engine="lite")
-    assert report.imported == 12
-    return tmp_path / "gallery"
-
-
 def add_one_crop(gallery, tmp_path):
     """Import one more crop into the gallery: its images now differ from a case made before."""
     from imagemaker import write_person

@@ -9,18 +9,6 @@ import pytest
 from fixtures_full import tiny_pack  # noqa: F401
 
 
-@pytest.fixture
-def lite_gallery(crops_dir, tmp_path):
-    from engine.embedder import create_embedder
-    from engine.gallery.importer import import_sources
-    from engine.gallery.store import Gallery
-
-    embedder = create_embedder("lite")
-    with Gallery.create(tmp_path / "gallery", embedder.identity) as g:
-        import_sources(g, embedder, [crops_dir])
-    return tmp_path / "gallery"
-
-
 def test_similar_ranks_by_the_images_own_vectors(lite_gallery):
     from engine.gallery.store import Gallery
     from engine.similar import find_similar, resolve_image

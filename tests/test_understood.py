@@ -7,20 +7,10 @@ import numpy as np
 import pytest
 
 from engine.casefile import CaseFile
-from engine.embedder import create_embedder
 from engine.engines import build_engine
 from engine.errors import UserError
-from engine.gallery.importer import import_sources
 from engine.gallery.store import Gallery
 from engine.interview.loop import Interview
-
-
-@pytest.fixture
-def lite_gallery(crops_dir, tmp_path):
-    embedder = create_embedder("lite")
-    with Gallery.create(tmp_path / "gallery", embedder.identity) as g:
-        import_sources(g, embedder, [crops_dir])
-    return tmp_path / "gallery"
 
 
 def test_a_query_that_constrains_nothing_says_so(lite_gallery):
