@@ -10,7 +10,7 @@ from setuptools import find_packages, setup
 
 # The import-name prefix. Installing the folders as interreid.engine / interreid.desktop is this
 # one line (PREFIX = "interreid.") plus the entry points in pyproject.toml and the imports.
-PREFIX = ""
+PREFIX = "interreid."
 
 _found = find_packages(include=["engine", "engine.*", "desktop", "desktop.*"])
 setup(

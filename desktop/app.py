@@ -14,7 +14,7 @@ log = logging.getLogger("interreid.desktop")
 
 
 def style_sheet() -> str:
-    from engine.paths import resources_dir
+    from interreid.engine.paths import resources_dir
 
     path = resources_dir() / "styles" / "desktop.qss"
     return path.read_text(encoding="utf-8") if path.is_file() else ""
@@ -47,7 +47,7 @@ def run_app(case_path: str | None = None, gallery: str | None = None, demo: bool
     demo: ``desktop/demo_start.py``)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     app = create_application()
-    from engine.storage.keys import set_prompting
+    from interreid.engine.storage.keys import set_prompting
 
     from .main_window import MainWindow
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 
 def start_demo(window) -> None:
-    from engine.demo import demo_gallery_folder, demo_gallery_ready, demo_video, ensure_demo_gallery, new_demo_case
+    from interreid.engine.demo import demo_gallery_folder, demo_gallery_ready, demo_video, ensure_demo_gallery, new_demo_case
 
     from .widgets.import_dialog import ImportDialog
 

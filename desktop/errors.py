@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.errors import UserError
+from interreid.engine.errors import UserError
 
 
 def describe_error(exc: BaseException) -> str:

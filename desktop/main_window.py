@@ -305,7 +305,7 @@ class MainWindow(QMainWindow):
 
     def _offer_migration(self) -> None:
         """A case made by an earlier interreid is read as it is; adding to it needs its format upgraded."""
-        from engine.casefile.case import CASE_SCHEMA_VERSION
+        from interreid.engine.casefile.case import CASE_SCHEMA_VERSION
 
         case = self.session.case
         if case is None or getattr(case, "version", CASE_SCHEMA_VERSION) >= CASE_SCHEMA_VERSION:
@@ -402,7 +402,7 @@ class MainWindow(QMainWindow):
     def _check_report_support(self) -> None:
         def work(_job):
             try:
-                from engine.report import write_report  # noqa: F401
+                from interreid.engine.report import write_report  # noqa: F401
             except ImportError as exc:  # an installation without the report writer
                 return str(exc)
             return ""
@@ -594,7 +594,7 @@ class MainWindow(QMainWindow):
         self.handle_dropped(paths)
 
     def handle_dropped(self, paths: list[Path]) -> None:
-        from engine.video import is_video
+        from interreid.engine.video import is_video
 
         cases = [p for p in paths if p.is_file() and not is_video(p)]
         folders = [p for p in paths if p.is_dir() or is_video(p)]  # video files become import sources

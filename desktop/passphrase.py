@@ -12,8 +12,8 @@ from PySide6.QtWidgets import QInputDialog, QLineEdit, QWidget
 
 
 def passphrase_needed(path: Path | None, new: bool) -> bool:
-    from engine.storage import KeyMissingError, is_encrypted, open_database
-    from engine.storage.keys import passphrase_available, set_passphrase
+    from interreid.engine.storage import KeyMissingError, is_encrypted, open_database
+    from interreid.engine.storage.keys import passphrase_available, set_passphrase
 
     if passphrase_available():
         if path is None or not is_encrypted(path):
@@ -28,12 +28,12 @@ def passphrase_needed(path: Path | None, new: bool) -> bool:
         return new
     if is_encrypted(path):
         return True
-    from engine.storage.keys import signing_key_locked
+    from interreid.engine.storage.keys import signing_key_locked
 
     if signing_key_locked():  # every record written to the case is signed with the (locked) key
         return True
     try:  # a plain case may search an encrypted gallery
-        from engine.casefile import CaseFile
+        from interreid.engine.casefile import CaseFile
 
         with CaseFile.open(path) as case:
             folder = case.meta("gallery_path")
@@ -49,7 +49,7 @@ def ensure_passphrase(parent: QWidget, path: Path | None = None, new: bool = Fal
     """
     if not passphrase_needed(path, new):
         return True
-    from engine.storage.keys import set_passphrase
+    from interreid.engine.storage.keys import set_passphrase
 
     what = ("New cases are encrypted on this computer. Choose the workstation passphrase:" if new else
             f"The case {path.name if path else ''} is encrypted. Workstation passphrase:")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from engine.report.words import PARTS, likelihood, plain_rationale, plain_reasons  # noqa: F401  (re-exported)
+from interreid.engine.report.words import PARTS, likelihood, plain_rationale, plain_reasons  # noqa: F401  (re-exported)
 
 SELECTOR_WORDS = {"kmeans": "varied candidates", "top": "the best-ranked candidates",
                   "uniform": "candidates spread over the ranking", "learned": "candidates chosen by a trained model"}
@@ -32,6 +32,6 @@ def plain_engine(kind: str, text: str) -> str:
 
 def plain_event(event: str) -> str:
     """An audit event's name for a reader ('candidates.shown' -> 'Candidates shown to the investigator')."""
-    from engine.report.words import event_label
+    from interreid.engine.report.words import event_label
 
     return event_label(event)

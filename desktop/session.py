@@ -16,7 +16,7 @@ from typing import Any, Callable
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from engine.gallery.store import GalleryImage
+from interreid.engine.gallery.store import GalleryImage
 
 from .errors import app_wording
 from .workers import Job, JobRunner
@@ -67,7 +67,7 @@ def load_row_metadata(gallery) -> tuple[list[str | None], list[str | None]]:
 def case_title(path: str | Path) -> str:
     """A case file's title, read without changing it; "" when it cannot be read."""
     try:
-        from engine.casefile import CaseFile
+        from interreid.engine.casefile import CaseFile
 
         with CaseFile.open(path) as case:
             return case.meta("title") or ""
@@ -179,9 +179,9 @@ class CaseSession(QObject):
     # -- opening ----------------------------------------------------------------------------
     def _open_work(self, path: Path) -> tuple:
         """Open a case with its gallery, engine and interview (worker thread); nothing half-open stays."""
-        from engine.interview.loop import Interview
-        from engine.session import open_case
-        from engine.video.query import track_of_rows
+        from interreid.engine.interview.loop import Interview
+        from interreid.engine.session import open_case
+        from interreid.engine.video.query import track_of_rows
 
         # the selector, questioner and T-ReID model the case was made with; a LLaVA questioner
         # loads in the background (infogain suggests until it is ready)
@@ -226,7 +226,7 @@ class CaseSession(QObject):
         path = Path(request.case_path).expanduser().absolute()
 
         def work(_job):
-            from engine.session import new_case
+            from interreid.engine.session import new_case
 
             existed = path.exists()
             try:
@@ -308,7 +308,7 @@ class CaseSession(QObject):
         path = self.opened_case.path
 
         def work(_job):
-            from engine.casefile import CaseFile
+            from interreid.engine.casefile import CaseFile
 
             with CaseFile.open(path) as case:
                 return case.verify(report=report)
@@ -452,7 +452,7 @@ class CaseSession(QObject):
         case, gallery = self.case, self.gallery
 
         def work(_job):
-            from engine.similar import find_similar, record_similar
+            from interreid.engine.similar import find_similar, record_similar
 
             result = find_similar(gallery, row)
             record_similar(case, result)
@@ -462,15 +462,15 @@ class CaseSession(QObject):
 
     def details(self, row: int, callback: Callable[[ImageDetails], None]) -> None:
         def work(_job):
-            from engine.casefile.case import InterviewRecords
+            from interreid.engine.casefile.case import InterviewRecords
 
             img = self.gallery.image(row)
             history = rank_histories(InterviewRecords(self.case).rankings(), [row], self.interview.searcher)[row]
-            from engine.gallery.neighbours import folder_neighbours
+            from interreid.engine.gallery.neighbours import folder_neighbours
 
             views = [v for v in self.case.witness_views() if v["sha256"] == img.sha256]
-            from engine.video.frames import track_boxes
-            from engine.video.query import crop_provenance
+            from interreid.engine.video.frames import track_boxes
+            from interreid.engine.video.query import crop_provenance
 
             video = crop_provenance(self.gallery, img.sha256)
             if video is not None:
@@ -487,7 +487,7 @@ class CaseSession(QObject):
         case, gallery, searcher = self.case, self.gallery, self.interview.searcher
 
         def work(_job):
-            from engine.casefile.case import InterviewRecords
+            from interreid.engine.casefile.case import InterviewRecords
 
             rows = [r for r in (gallery.row_of(s) for s in shas) if r is not None]
             return rank_histories(InterviewRecords(case).rankings(), rows, searcher)
@@ -513,7 +513,7 @@ class CaseSession(QObject):
         path = self.opened_case.path
 
         def work(_job):
-            from engine.report import write_report
+            from interreid.engine.report import write_report
 
             return write_report(path, out)
 

@@ -19,7 +19,7 @@ def resources_dir() -> Path:
     override = os.environ.get("INTERREID_RESOURCES")
     if override:
         return Path(override)
-    packaged = Path(str(files(__package__ or "engine") / "resources"))
+    packaged = Path(str(files(__package__ or "interreid.engine") / "resources"))
     return packaged if packaged.is_dir() else _REPO_ROOT / "resources"
 
 

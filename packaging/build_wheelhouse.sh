@@ -5,20 +5,20 @@
 #
 #   bash packaging/build_wheelhouse.sh OUT [EXTRA ...]
 #
-# EXTRA is any of llava, train, eval, test (none: the core runtime, lite engine + ONNX retriever,
+# EXTRA is any of llava, train, eval, scale, test (none: the core runtime, lite engine + ONNX retriever,
 # no torch). The bundle works on machines like the one that built it: same OS family, CPU
 # architecture and Python minor version (3.11). Dependencies without a wheel (hnswlib) are compiled
 # here, so the workstation needs no compiler. PYTHON chooses the interpreter (default python3.11).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 if [ $# -lt 1 ]; then
-  echo "usage: build_wheelhouse.sh OUT [llava|train|eval|test ...]" >&2
+  echo "usage: build_wheelhouse.sh OUT [llava|train|eval|scale|test ...]" >&2
   exit 2
 fi
 out="$1"; shift
 extras=("$@")
 for e in "${extras[@]}"; do
-  case "$e" in llava|train|eval|test) ;; *) echo "build_wheelhouse.sh: unknown extra '$e'; choose from llava, train, eval, test." >&2; exit 2;; esac
+  case "$e" in llava|train|eval|scale|test) ;; *) echo "build_wheelhouse.sh: unknown extra '$e'; choose from llava, train, eval, scale, test." >&2; exit 2;; esac
 done
 py="${PYTHON:-python3.11}"
 command -v "$py" >/dev/null || py=python3

@@ -10,8 +10,8 @@ import sys
 
 
 def _probe_window() -> int:
-    from desktop.app import create_application
-    from desktop.main_window import MainWindow
+    from interreid.desktop.app import create_application
+    from interreid.desktop.main_window import MainWindow
 
     app = create_application()
     window = MainWindow()
@@ -25,6 +25,6 @@ def _probe_window() -> int:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--probe-window"]:
         raise SystemExit(_probe_window())
-    from engine.cli.main import main
+    from interreid.engine.cli.main import main
 
     raise SystemExit(main())

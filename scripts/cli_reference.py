@@ -50,7 +50,7 @@ def commands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):
 def render() -> str:
     os.environ["COLUMNS"] = "100"  # argparse wraps help text to the terminal width
     sys.path.insert(0, str(ROOT))
-    from engine.cli.main import build_parser
+    from interreid.engine.cli.main import build_parser
 
     parts = [INTRO]
     for path, parser in commands(build_parser()):

@@ -25,11 +25,11 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.evaluation.answerers import sentences  # noqa: E402
-from engine.lite.calibration import satisfied  # noqa: E402
-from engine.lite.embedder import LiteEmbedder  # noqa: E402
-from engine.lite.layout import REGIONS, decode, region_index  # noqa: E402
-from engine.lite.parser import parse  # noqa: E402
+from interreid.engine.evaluation.answerers import sentences  # noqa: E402
+from interreid.engine.lite.calibration import satisfied  # noqa: E402
+from interreid.engine.lite.embedder import LiteEmbedder  # noqa: E402
+from interreid.engine.lite.layout import REGIONS, decode, region_index  # noqa: E402
+from interreid.engine.lite.parser import parse  # noqa: E402
 
 PRIOR = 5.0
 

@@ -54,10 +54,10 @@ def wait_until(app, predicate, timeout_s: float = 60.0) -> None:
 
 def inner(out: Path, size: tuple[int, int]) -> int:
     sys.path.insert(0, str(ROOT))
-    from engine.demo import ensure_demo_gallery, new_demo_case
+    from interreid.engine.demo import ensure_demo_gallery, new_demo_case
 
-    from desktop.app import create_application
-    from desktop.main_window import MainWindow
+    from interreid.desktop.app import create_application
+    from interreid.desktop.main_window import MainWindow
 
     app = create_application(["screenshot"])
     gallery = ensure_demo_gallery()

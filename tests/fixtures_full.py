@@ -45,7 +45,7 @@ def person_images(n: int = 6, seed: int = 0):
 
 @pytest.fixture(scope="session")
 def tiny_model():
-    from engine.full.clip_model import build_model
+    from interreid.engine.full.clip_model import build_model
 
     return _once("model", lambda: build_model(TINY, seed=0))
 
@@ -53,8 +53,8 @@ def tiny_model():
 @pytest.fixture(scope="session")
 def tiny_onnx(tiny_model, tmp_path_factory):
     """{"image_onnx", "text_onnx", "image_int8_onnx"} paths of the tiny model's exported towers."""
-    from engine.full.clip_model import load_config
-    from engine.full.export import export_towers
+    from interreid.engine.full.clip_model import load_config
+    from interreid.engine.full.export import export_towers
 
     size = tuple(load_config(TINY)["vision_cfg"]["image_size"])
     return _once("onnx", lambda: export_towers(tiny_model, tmp_path_factory.mktemp("tiny_onnx"), size, int8=True))
@@ -63,7 +63,7 @@ def tiny_onnx(tiny_model, tmp_path_factory):
 @pytest.fixture(scope="session")
 def tiny_pack(tmp_path_factory):
     """A built tiny pack folder (random weights, with int8). Do not modify it: copy it first."""
-    from engine.full.pack import build_pack
+    from interreid.engine.full.pack import build_pack
 
     def make():
         out = tmp_path_factory.mktemp("packs") / "tiny-pack"

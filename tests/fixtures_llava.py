@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.interview.protocols import Turn
+from interreid.engine.interview.protocols import Turn
 
 TRAINED_QUESTION = "What colour are the shoes?"
 COLOURS = ["red", "blue", "green", "white", "black", "yellow"]
@@ -33,9 +33,9 @@ def train_adapter_to_say(base_dir: Path, out_dir: Path, question: str, steps: in
     import torch
     from peft import LoraConfig, get_peft_model
 
-    from engine.full.llava_inputs import build_inputs_embeds, encode_images
-    from engine.full.questioner import LlavaQuestioner
-    from engine.full.questioner_build import questioner_defaults
+    from interreid.engine.full.llava_inputs import build_inputs_embeds, encode_images
+    from interreid.engine.full.questioner import LlavaQuestioner
+    from interreid.engine.full.questioner_build import questioner_defaults
 
     q = LlavaQuestioner(base_dir, settings={"quantize": "none"}, device="cpu")
     with pytest.warns(RuntimeWarning):
@@ -71,14 +71,14 @@ def train_adapter_to_say(base_dir: Path, out_dir: Path, question: str, steps: in
 
 @pytest.fixture(scope="session")
 def tiny_llava_base(tmp_path_factory) -> Path:
-    from engine.full.questioner_build import build_tiny_base
+    from interreid.engine.full.questioner_build import build_tiny_base
 
     return build_tiny_base(tmp_path_factory.mktemp("llava") / "base")
 
 
 @pytest.fixture(scope="session")
 def random_adapter(tiny_llava_base, tmp_path_factory) -> Path:
-    from engine.full.questioner_build import build_lora_adapter
+    from interreid.engine.full.questioner_build import build_lora_adapter
 
     return build_lora_adapter(tiny_llava_base, tmp_path_factory.mktemp("llava-adapter") / "adapter", r=8,
                               lora_alpha=16)

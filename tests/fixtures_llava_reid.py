@@ -238,8 +238,8 @@ def build_authors_checkpoint(root: Path, seed: int = 0) -> dict:
         SiglipVisionModel,
     )
 
-    from engine.full.clip_model import build_model
-    from engine.full.questioner_build import qwen_tokenizer_dir
+    from interreid.engine.full.clip_model import build_model
+    from interreid.engine.full.questioner_build import qwen_tokenizer_dir
 
     root = Path(root)
     torch.manual_seed(seed)

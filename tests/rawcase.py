@@ -5,6 +5,6 @@ from __future__ import annotations
 
 
 def raw_connect(path):
-    from engine.storage import open_database
+    from interreid.engine.storage import open_database
 
     return open_database(path, wal=False)

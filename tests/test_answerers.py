@@ -9,9 +9,9 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from engine.errors import UserError
-from engine.evaluation.annotations import Record
-from engine.evaluation.answerers import (DONT_KNOW, AnnotatedAnswerer, AttributesAnswerer, LLMAnswerer,
+from interreid.engine.errors import UserError
+from interreid.engine.evaluation.annotations import Record
+from interreid.engine.evaluation.answerers import (DONT_KNOW, AnnotatedAnswerer, AttributesAnswerer, LLMAnswerer,
                                          MemoryAnswerer, build_prompt, load_answerer_prompt, make_answerer,
                                          question_attributes, tidy_generation)
 

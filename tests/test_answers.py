@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.interview.answers import clean_answer, is_dont_know
+from interreid.engine.interview.answers import clean_answer, is_dont_know
 
 
 @pytest.mark.parametrize("raw,clean", [

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.casefile import CaseFile
-from engine.cli.main import main
+from interreid.engine.casefile import CaseFile
+from interreid.engine.cli.main import main
 from imagemaker import write_person
 
 NON_UTF8 = os.fsdecode(b"Caf\xe9")  # what Python makes of a Latin-1 argument: a lone surrogate
@@ -194,7 +194,7 @@ def test_foreign_sqlite_file_is_refused_unchanged(capsys, tmp_path):
 
 
 def test_resumed_case_stays_within_its_snapshot_until_extended(capsys, lite, tmp_path):
-    from engine.casefile.case import InterviewRecords
+    from interreid.engine.casefile.case import InterviewRecords
 
     g, case = lite
     more = tmp_path / "more"

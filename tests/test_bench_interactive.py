@@ -15,15 +15,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.cli.main import main
-from engine.errors import UserError
-from engine.evaluation.runner import BenchSettings, plan_runs, run_benchmark
-from engine.evaluation.tables import format_table
+from interreid.engine.cli.main import main
+from interreid.engine.errors import UserError
+from interreid.engine.evaluation.runner import BenchSettings, plan_runs, run_benchmark
+from interreid.engine.evaluation.tables import format_table
 
 
 @pytest.fixture(scope="module")
 def synth(tmp_path_factory) -> Path:
-    from engine.synth.dataset import generate
+    from interreid.engine.synth.dataset import generate
 
     root = tmp_path_factory.mktemp("synth40")
     generate(root, ids=40, images_per_id=2, seed=3, test_fraction=1.0)

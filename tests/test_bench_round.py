@@ -7,8 +7,8 @@ import numpy as np
 
 
 def test_synthetic_gallery_round_matches_the_brute_force_reference(tmp_path):
-    from engine.bench.speed_round import build_synthetic_gallery, measure_round
-    from engine.gallery.store import Gallery
+    from interreid.engine.bench.speed_round import build_synthetic_gallery, measure_round
+    from interreid.engine.gallery.store import Gallery
 
     folder = tmp_path / "g"
     build_synthetic_gallery(folder, 3000, "lite")
@@ -24,7 +24,7 @@ def test_synthetic_gallery_round_matches_the_brute_force_reference(tmp_path):
 
 
 def test_cli_rejects_bad_round_sizes(capsys):
-    from engine.cli.main import main
+    from interreid.engine.cli.main import main
 
     assert main(["bench", "speed", "--quick", "--round-sizes", "lots"]) == 2
     assert "--round-sizes" in capsys.readouterr().err

@@ -21,23 +21,25 @@ def test_engine_never_imports_qt_or_desktop():
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 names = [node.module]
             for name in names:
-                if name.split(".")[0] in {"PySide6", "PyQt5", "PyQt6", "shiboken6", "desktop"}:
+                if name.split(".")[0] in {"PySide6", "PyQt5", "PyQt6", "shiboken6", "desktop"} \
+                        or name.startswith("interreid.desktop"):
                     offenders.append(f"{path.relative_to(ROOT)}: {name}")
     assert not offenders, offenders
 
 
 def test_engine_runs_with_qt_blocked():
     code = ("import sys\nclass Block:\n    def find_spec(self, name, path=None, target=None):\n"
-            "        if name.split('.')[0] in ('PySide6', 'desktop'): raise ImportError('blocked ' + name)\n"
+            "        if name.split('.')[0] == 'PySide6' or name.startswith('interreid.desktop'):\n"
+            "            raise ImportError('blocked ' + name)\n"
             "sys.meta_path.insert(0, Block())\n"
-            "import engine.cli.main, engine.interview.loop, engine.casefile, engine.gallery.importer\n"
-            "engine.cli.main.build_parser()\nprint('ok')\n")
+            "import interreid.engine.cli.main, interreid.engine.interview.loop, interreid.engine.casefile\n"
+            "import interreid.engine.gallery.importer\ninterreid.engine.cli.main.build_parser()\nprint('ok')\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.stdout.strip() == "ok", out.stderr
 
 
 def test_help_does_not_import_heavy_libraries():
-    code = ("import sys\nfrom engine.cli.main import main\n"
+    code = ("import sys\nfrom interreid.engine.cli.main import main\n"
             "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
             "heavy = [m for m in ('torch', 'onnxruntime', 'transformers', 'cv2', 'PySide6', 'hnswlib') "
             "if m in sys.modules]\nprint('HEAVY', heavy)\n")

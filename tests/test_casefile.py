@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from rawcase import raw_connect
-from engine.casefile import CaseFile
-from engine.casefile.case import InterviewRecords
-from engine.errors import CaseFileError
-from engine.gallery.importer import import_sources
-from engine.gallery.store import Gallery
+from interreid.engine.casefile import CaseFile
+from interreid.engine.casefile.case import InterviewRecords
+from interreid.engine.errors import CaseFileError
+from interreid.engine.gallery.importer import import_sources
+from interreid.engine.gallery.store import Gallery
 from fake_embedders import BandColourTestEmbedder
 
 

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def run(*args, stdin: str | None = None, env_extra: dict | None = None):
     env = {**os.environ, **(env_extra or {})}
-    return subprocess.run([sys.executable, "-m", "engine.cli.main", *map(str, args)], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "interreid.engine.cli.main", *map(str, args)], capture_output=True,
                           text=True, input=stdin, cwd=ROOT, env=env, timeout=300)
 
 

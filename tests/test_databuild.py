@@ -19,14 +19,14 @@ import pytest
 from databuild_stub import StubServer
 from imagemaker import write_person
 
-from engine.cli.main import main
-from engine.databuild.pipeline import BuildSettings, build, starting_text
-from engine.databuild.prompts import parse_numbered, parse_qa, subject_of, tidy_text
-from engine.databuild.sources import Item
-from engine.databuild.stats import compute_stats
-from engine.databuild.validate import check_answer, identity_split
-from engine.errors import UserError
-from engine.evaluation.annotations import load_annotations
+from interreid.engine.cli.main import main
+from interreid.engine.databuild.pipeline import BuildSettings, build, starting_text
+from interreid.engine.databuild.prompts import parse_numbered, parse_qa, subject_of, tidy_text
+from interreid.engine.databuild.sources import Item
+from interreid.engine.databuild.stats import compute_stats
+from interreid.engine.databuild.validate import check_answer, identity_split
+from interreid.engine.errors import UserError
+from interreid.engine.evaluation.annotations import load_annotations
 
 REPO = Path(__file__).resolve().parent.parent
 COLOURS = ["red", "blue", "green", "yellow", "black", "white"]
@@ -117,7 +117,7 @@ def test_killed_build_resumes_where_it_stopped(people, tmp_path):
     out = tmp_path / "out"
     with StubServer(delay=0.05) as stub:
         env = {**os.environ, "PYTHONPATH": str(REPO)}
-        proc = subprocess.Popen([sys.executable, "-m", "engine.cli.main", "data", "build", str(people), str(out),
+        proc = subprocess.Popen([sys.executable, "-m", "interreid.engine.cli.main", "data", "build", str(people), str(out),
                                  "--endpoint", stub.url, "--identity", "folder", "--parallel", "2"],
                                 env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         calls = out / ".build" / "calls.jsonl"
@@ -224,7 +224,7 @@ def test_parsers_validation_and_stats():
     assert check_answer("Yes, a red jacket.", "A man in a red jacket.", fine)["repeats_initial"]
     item = Item("a.jpg", Path("a.jpg"), "0" * 64, "1", captions=["Short one.", "A much longer caption here."])
     assert starting_text(item)[:2] == ("Short one.", "A much longer caption here.")
-    from engine.evaluation.annotations import Record
+    from interreid.engine.evaluation.annotations import Record
 
     recs = [Record("train", 1, "a.jpg", "a man in red", "one two three four five", ["q1", "q2"], ["a", "b"], [],
                    {"question_types": ["descriptive", "yes_no_positive"]}),
@@ -292,6 +292,6 @@ def test_from_a_gallery(crops_dir, tmp_path):
     assert len(records) == 12 and len({r.id for r in records}) == 12  # each image its own person
     assert report.images_root == crops_dir.absolute()  # the originals, not the gallery's thumbnails
     assert all((report.images_root / r.file_path).is_file() for r in records)
-    from engine.hashing import sha256_file
+    from interreid.engine.hashing import sha256_file
 
     assert all(sha256_file(report.images_root / r.file_path) == r.extra["build"]["image_sha256"] for r in records)

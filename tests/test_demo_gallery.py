@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from engine.gallery.metadata import camera_from_path, timestamp_from_path
+from interreid.engine.gallery.metadata import camera_from_path, timestamp_from_path
 
 DEMO = Path(__file__).resolve().parent.parent / "resources" / "demo"
 CROPS = sorted((DEMO / "crops").rglob("*.jpg"))

@@ -20,13 +20,13 @@ from test_desktop_interview import (  # noqa: F401
     open_and_wait,
 )
 
-from desktop.widgets.new_case_dialog import NewCaseRequest
+from interreid.desktop.widgets.new_case_dialog import NewCaseRequest
 
 
 def second_case(tmp_path, title="Witness B"):
-    from engine.casefile import CaseFile
-    from engine.engines import build_engine
-    from engine.gallery.store import Gallery
+    from interreid.engine.casefile import CaseFile
+    from interreid.engine.engines import build_engine
+    from interreid.engine.gallery.store import Gallery
 
     with Gallery.open(tmp_path / "gallery") as g:
         CaseFile.create(tmp_path / "b.case", title, "tester", g, build_engine(g).identity()).close()
@@ -112,8 +112,8 @@ def test_an_answer_with_no_case_open_is_kept_and_explained(qtbot, tmp_path):
 
 
 def test_a_new_case_that_cannot_open_leaves_no_case_file(qtbot, lite_case, tmp_path, monkeypatch):  # noqa: F811
-    import desktop.session as session_module
-    from engine.errors import GalleryError
+    import interreid.desktop.session as session_module
+    from interreid.engine.errors import GalleryError
 
     window = make_window(qtbot, tmp_path)
     open_and_wait(qtbot, window, lite_case)

@@ -8,7 +8,7 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from desktop.widgets.import_dialog import ImportDialog, write_skipped_csv  # noqa: E402
+from interreid.desktop.widgets.import_dialog import ImportDialog, write_skipped_csv  # noqa: E402
 
 
 def test_import_dialog_lists_skipped_files_with_reasons(qtbot, crops_dir, tmp_path):
@@ -34,7 +34,7 @@ def test_import_dialog_lists_skipped_files_with_reasons(qtbot, crops_dir, tmp_pa
 
 
 def test_cancel_leaves_a_consistent_gallery_and_import_resumes(qtbot, crops_dir, tmp_path):
-    from engine.gallery.store import Gallery
+    from interreid.engine.gallery.store import Gallery
 
     dialog = ImportDialog(tmp_path / "gallery", [crops_dir])
     qtbot.addWidget(dialog)

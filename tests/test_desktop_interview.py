@@ -10,7 +10,7 @@ pytest.importorskip("pytestqt")
 from PySide6.QtCore import QSettings, Qt, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication, QDialog  # noqa: E402
 
-from desktop.main_window import MainWindow  # noqa: E402
+from interreid.desktop.main_window import MainWindow  # noqa: E402
 
 WAIT = 30000
 
@@ -18,11 +18,11 @@ WAIT = 30000
 @pytest.fixture
 def lite_case(crops_dir, tmp_path):
     """A lite gallery imported from the 12 crops, and a new case on it."""
-    from engine.casefile import CaseFile
-    from engine.embedder import create_embedder
-    from engine.engines import build_engine
-    from engine.gallery.importer import import_sources
-    from engine.gallery.store import Gallery
+    from interreid.engine.casefile import CaseFile
+    from interreid.engine.embedder import create_embedder
+    from interreid.engine.engines import build_engine
+    from interreid.engine.gallery.importer import import_sources
+    from interreid.engine.gallery.store import Gallery
 
     embedder = create_embedder("lite")
     with Gallery.create(tmp_path / "gallery", embedder.identity) as g:

@@ -86,7 +86,7 @@ def test_time_range_control_filters_within_the_gallerys_span(qtbot, lite_case, t
 
 
 def test_skipped_file_table_shows_several_whole_reasons(qtbot, crops_dir, tmp_path):
-    from desktop.widgets.import_dialog import ImportDialog
+    from interreid.desktop.widgets.import_dialog import ImportDialog
 
     for i in range(6):
         (crops_dir / f"broken-{i}.jpg").write_bytes(b"not an image at all")
@@ -105,9 +105,9 @@ def test_skipped_file_table_shows_several_whole_reasons(qtbot, crops_dir, tmp_pa
 
 
 def test_unreadable_gallery_times_are_said_not_silently_ignored(qtbot):
-    from desktop.models.ranking_model import RankingModel
-    from desktop.models.thumbnails import ThumbnailCache
-    from desktop.widgets.ranked_grid import RankedGrid
+    from interreid.desktop.models.ranking_model import RankingModel
+    from interreid.desktop.models.thumbnails import ThumbnailCache
+    from interreid.desktop.widgets.ranked_grid import RankedGrid
 
     thumbs = ThumbnailCache(lambda _row: "")
     model = RankingModel(thumbs, ["a" * 64, "b" * 64], [None, None], ["yesterday", "12:01"])

@@ -10,21 +10,21 @@ pytest.importorskip("pytestqt")
 
 from PySide6.QtCore import QSettings  # noqa: E402
 
-from desktop.main_window import MainWindow  # noqa: E402
-from desktop.widgets.import_dialog import ImportDialog  # noqa: E402
-from desktop.widgets.new_case_dialog import NewCaseDialog  # noqa: E402
+from interreid.desktop.main_window import MainWindow  # noqa: E402
+from interreid.desktop.widgets.import_dialog import ImportDialog  # noqa: E402
+from interreid.desktop.widgets.new_case_dialog import NewCaseDialog  # noqa: E402
 
 WAIT = 60000
 
 
 @pytest.fixture
 def installed_pack(tmp_path):
-    from engine.cli.main import main
+    from interreid.engine.cli.main import main
 
     assert main(["pack", "build", str(tmp_path / "pack"), "--random-weights", "--config", "clip-reid-tiny",
                  "--random-selector", "--random-questioner", "--name", "tiny-desk"]) == 0
     assert main(["pack", "install", str(tmp_path / "pack")]) == 0
-    from engine.full.pack import list_installed_packs
+    from interreid.engine.full.pack import list_installed_packs
 
     (manifest,) = list_installed_packs()
     return manifest
@@ -73,7 +73,7 @@ def test_new_case_on_a_pack_with_learned_selector_and_llava(qtbot, installed_pac
     qtbot.waitUntil(lambda: window.session.state is not None and not window.session.busy, timeout=WAIT)
     state = window.session.state
     assert len(state.candidates) == 4 and state.suggestion.text
-    from engine.casefile import CaseFile
+    from interreid.engine.casefile import CaseFile
 
     with CaseFile.open(request.case_path) as case:
         recorded = case.metadata()["engine"]

@@ -15,7 +15,7 @@ from test_desktop_interview import (  # noqa: F401
     open_and_wait,
 )
 
-from desktop.plain import plain_engine, plain_event, plain_rationale, plain_reasons
+from interreid.desktop.plain import plain_engine, plain_event, plain_rationale, plain_reasons
 
 
 def test_match_reasons_are_grouped_words_not_raw_numbers():
@@ -54,7 +54,7 @@ def test_window_shows_plain_words_and_keeps_the_technical_ones(qtbot, lite_case,
     assert "top 200" not in page.cand_title.text() and "bits" not in q.rationale.text()
     assert "bits" in q.rationale.toolTip() or not q.rationale.toolTip()
     # the rank chart: labelled by mark and camera (no hash prefix), coloured like the card badge
-    from desktop.models.ranking_model import MARK_COLOURS
+    from interreid.desktop.models.ranking_model import MARK_COLOURS
 
     accept_next_dialog("")
     card.mark_requested.emit(card.row, "possible")
@@ -70,7 +70,7 @@ def test_window_shows_plain_words_and_keeps_the_technical_ones(qtbot, lite_case,
 
 
 def test_report_audit_section_in_words_with_technical_names_beside(lite_case, tmp_path):  # noqa: F811
-    from engine.report import write_report
+    from interreid.engine.report import write_report
 
     html = write_report(lite_case, tmp_path / "r.html").read_text(encoding="utf-8")
     assert "Case detail recorded" in html and "case.meta" in html
@@ -79,9 +79,9 @@ def test_report_audit_section_in_words_with_technical_names_beside(lite_case, tm
 
 def test_pdf_report_speaks_plainly_too(lite_case, tmp_path):  # noqa: F811
     pytest.importorskip("reportlab")
-    from engine.casefile import CaseFile
-    from engine.casefile.case import InterviewRecords
-    from engine.report import write_report
+    from interreid.engine.casefile import CaseFile
+    from interreid.engine.casefile.case import InterviewRecords
+    from interreid.engine.report import write_report
 
     with CaseFile.open(lite_case) as case:
         InterviewRecords(case).save_candidates(0, [{"sha256": "a" * 64, "gallery_row": 0, "rank": 1, "score": -1.5,
@@ -94,8 +94,8 @@ def test_pdf_report_speaks_plainly_too(lite_case, tmp_path):  # noqa: F811
 
 
 def test_command_line_advice_becomes_window_advice():
-    from desktop.errors import app_wording
-    from engine.errors import CaseFileError, GalleryError
+    from interreid.desktop.errors import app_wording
+    from interreid.engine.errors import CaseFileError, GalleryError
 
     cases = [CaseFileError("Case file x.case does not exist; check the path or create it with 'case new'."),
              GalleryError("Gallery folder g does not exist; import images into it first with "

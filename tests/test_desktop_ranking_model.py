@@ -8,9 +8,9 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from desktop.models.ranking_model import RANK_ROLE, ROW_ROLE, RankingFilter, RankingModel  # noqa: E402
-from desktop.models.thumbnails import ThumbnailCache  # noqa: E402
-from desktop.widgets.ranked_grid import RankedGrid  # noqa: E402
+from interreid.desktop.models.ranking_model import RANK_ROLE, ROW_ROLE, RankingFilter, RankingModel  # noqa: E402
+from interreid.desktop.models.thumbnails import ThumbnailCache  # noqa: E402
+from interreid.desktop.widgets.ranked_grid import RankedGrid  # noqa: E402
 
 N = 100_000
 

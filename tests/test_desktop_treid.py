@@ -9,15 +9,15 @@ pytest.importorskip("pytestqt")
 
 from PySide6.QtCore import QSettings  # noqa: E402
 
-from desktop.main_window import MainWindow  # noqa: E402
-from desktop.widgets.new_case_dialog import NewCaseDialog  # noqa: E402
+from interreid.desktop.main_window import MainWindow  # noqa: E402
+from interreid.desktop.widgets.new_case_dialog import NewCaseDialog  # noqa: E402
 
 WAIT = 60000
 
 
 def test_new_case_with_a_treid_model(qtbot, crops_dir, tmp_path):
-    from engine.casefile import CaseFile
-    from engine.cli.main import main
+    from interreid.engine.casefile import CaseFile
+    from interreid.engine.cli.main import main
 
     gallery = tmp_path / "gallery"
     assert main(["gallery", "import", str(crops_dir), "--gallery", str(gallery)]) == 0

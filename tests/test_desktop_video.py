@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from desktop.widgets.import_dialog import ImportDialog
+from interreid.desktop.widgets.import_dialog import ImportDialog
 
 
 def test_import_dialog_imports_a_video_folder(qtbot, tmp_path, demo_clip):
@@ -39,13 +39,13 @@ def _status_text(dialog, seen) -> str:
 def test_source_frame_view_shows_the_crop_in_its_frame(qtbot, tmp_path):
     from videomaker import BlobDetector, write_walkers
 
-    from desktop.widgets.source_frame import SourceFrameView
-    from engine.embedder import create_embedder
-    from engine.gallery.importer import import_sources
-    from engine.gallery.store import Gallery
-    from engine.video.frames import track_boxes
-    from engine.video.importer import VideoOptions
-    from engine.video.query import crop_provenance
+    from interreid.desktop.widgets.source_frame import SourceFrameView
+    from interreid.engine.embedder import create_embedder
+    from interreid.engine.gallery.importer import import_sources
+    from interreid.engine.gallery.store import Gallery
+    from interreid.engine.video.frames import track_boxes
+    from interreid.engine.video.importer import VideoOptions
+    from interreid.engine.video.query import crop_provenance
 
     video = write_walkers(tmp_path / "cam02" / "walk.avi")
     emb = create_embedder("lite")
@@ -72,9 +72,9 @@ def test_source_frame_view_shows_the_crop_in_its_frame(qtbot, tmp_path):
 def test_ranked_grid_collapses_a_track_into_one_cell(qtbot):
     import numpy as np
 
-    from desktop.models.ranking_model import ROW_ROLE, RankingModel
-    from desktop.models.thumbnails import ThumbnailCache
-    from desktop.widgets.ranked_grid import RankedGrid
+    from interreid.desktop.models.ranking_model import ROW_ROLE, RankingModel
+    from interreid.desktop.models.thumbnails import ThumbnailCache
+    from interreid.desktop.widgets.ranked_grid import RankedGrid
 
     shas = [f"{i:064x}" for i in range(6)]
     model = RankingModel(ThumbnailCache(lambda row: f"/nonexistent/{row}.jpg"), shas, ["cam01"] * 6, [None] * 6)
@@ -94,11 +94,11 @@ def test_ranked_grid_collapses_a_track_into_one_cell(qtbot):
 def test_demo_builds_its_gallery_inside_the_window(qtbot, monkeypatch, demo_clip):
     if demo_clip is None:
         pytest.skip("resources/demo/vtest.avi is missing")
-    from engine.demo import demo_gallery_ready
+    from interreid.engine.demo import demo_gallery_ready
 
-    from desktop.demo_start import start_demo
-    from desktop.main_window import MainWindow
-    from desktop.widgets import import_dialog
+    from interreid.desktop.demo_start import start_demo
+    from interreid.desktop.main_window import MainWindow
+    from interreid.desktop.widgets import import_dialog
 
     shown = []
 

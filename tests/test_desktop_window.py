@@ -12,7 +12,7 @@ pytest.importorskip("pytestqt")
 
 from PySide6.QtCore import QSettings, Qt  # noqa: E402
 
-from desktop.main_window import MainWindow  # noqa: E402
+from interreid.desktop.main_window import MainWindow  # noqa: E402
 from test_desktop_interview import WAIT, lite_case, make_window, open_and_wait  # noqa: E402,F401
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,7 +56,7 @@ def test_report_action_follows_the_report_writer(qtbot, lite_case, tmp_path):  #
     open_and_wait(qtbot, window, lite_case)
     qtbot.waitUntil(lambda: window.report_available is not None, timeout=WAIT)
     try:
-        from engine.report import write_report  # noqa: F401
+        from interreid.engine.report import write_report  # noqa: F401
     except ImportError:
         assert not window.report_action.isEnabled()
         assert "not available" in window.report_action.toolTip()

@@ -17,9 +17,9 @@ from test_desktop_interview import (  # noqa: F401
     open_and_wait,
 )
 
-from desktop.models.ranking_model import SHOWN_ROLE
-from desktop.widgets.dialogs import LineupDialog, witness_dialog
-from desktop.widgets.witness_view import WitnessView
+from interreid.desktop.models.ranking_model import SHOWN_ROLE
+from interreid.desktop.widgets.dialogs import LineupDialog, witness_dialog
+from interreid.desktop.widgets.witness_view import WitnessView
 
 
 def started(qtbot, window):
@@ -77,7 +77,7 @@ def test_one_image_is_shown_alone_recorded_and_badged(qtbot, lite_case, tmp_path
     view.close()
     assert not window.witness_windows
 
-    from engine.report import write_report
+    from interreid.engine.report import write_report
 
     out = write_report(lite_case, tmp_path / "r.html")
     html = out.read_text(encoding="utf-8")
@@ -125,7 +125,7 @@ def test_a_lineup_in_the_investigators_order(qtbot, lite_case, tmp_path):  # noq
 def test_witness_view_goes_to_the_second_screen_when_there_is_one(qtbot, monkeypatch):
     from PySide6.QtGui import QPixmap
 
-    import desktop.widgets.witness_view as wv
+    import interreid.desktop.widgets.witness_view as wv
 
     screens = QApplication.screens()
     assert wv.witness_screen() in screens  # one screen: the investigator's own

@@ -9,7 +9,7 @@ pytest.importorskip("pytestqt")
 
 from PySide6.QtGui import QColor, QImage, QPixmap
 
-from desktop.widgets.zoom_view import ZoomImage
+from interreid.desktop.widgets.zoom_view import ZoomImage
 
 
 def checker(w=20, h=40) -> QPixmap:

@@ -26,7 +26,7 @@ def test_devset_is_complete_and_traceable():
 
 
 def test_bench_runs_on_the_devset_without_images_flag(tmp_path, capsys):
-    from engine.cli.main import main
+    from interreid.engine.cli.main import main
 
     out = tmp_path / "r.json"
     rc = main(["bench", "interactive", "--data", str(ROOT / "annos.json"), "--method", "initial,oracle",

@@ -15,7 +15,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from cli_reference import commands  # noqa: E402
 
-from engine.cli.main import build_parser  # noqa: E402
+from interreid.engine.cli.main import build_parser  # noqa: E402
 
 REGENERATE = "run `python scripts/cli_reference.py` to regenerate docs/cli.md"
 # Topics written on parallel branches; their links are checked once the files exist.

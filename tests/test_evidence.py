@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from engine.casefile import CaseFile
-from engine.casefile.audit import GENESIS, entry_hash
-from engine.errors import CaseFileError
-from engine.gallery.importer import import_sources
-from engine.gallery.store import Gallery
-from engine.storage import is_encrypted, keys
+from interreid.engine.casefile import CaseFile
+from interreid.engine.casefile.audit import GENESIS, entry_hash
+from interreid.engine.errors import CaseFileError
+from interreid.engine.gallery.importer import import_sources
+from interreid.engine.gallery.store import Gallery
+from interreid.engine.storage import is_encrypted, keys
 from fake_embedders import BandColourTestEmbedder
 from rawcase import raw_connect
 
@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run(*args, stdin: str | None = None, env: dict | None = None):
-    return subprocess.run([sys.executable, "-m", "engine.cli.main", *map(str, args)], cwd=ROOT, input=stdin,
+    return subprocess.run([sys.executable, "-m", "interreid.engine.cli.main", *map(str, args)], cwd=ROOT, input=stdin,
                           capture_output=True, text=True, timeout=300,
                           env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})})
 
@@ -55,7 +55,7 @@ def test_missing_key_without_a_terminal_is_one_sentence_and_no_prompt(tmp_path, 
     path = tmp_path / "c.case"
     CaseFile.create(path, "Robbery", "Det. Smith", gallery, {"kind": "test"}).close()
     env = {k: v for k, v in os.environ.items() if k != "INTERREID_KEY_FILE"}
-    out = subprocess.run([sys.executable, "-m", "engine.cli.main", "case", "show", str(path)], cwd=ROOT,
+    out = subprocess.run([sys.executable, "-m", "interreid.engine.cli.main", "case", "show", str(path)], cwd=ROOT,
                          input="", capture_output=True, text=True, timeout=120, env={**env, "PYTHONPATH": str(ROOT)})
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert "INTERREID_KEY_FILE" in out.stderr and len(out.stderr.strip().splitlines()) == 1
@@ -84,7 +84,7 @@ def test_rekey_changes_the_passphrase_and_is_audited(tmp_path, gallery, monkeypa
 
 
 def test_report_anchors_the_case_and_catches_a_cut_tail_elsewhere(tmp_path, gallery, monkeypatch):
-    from engine.report import write_report
+    from interreid.engine.report import write_report
 
     path = tmp_path / "c.case"
     with CaseFile.create(path, "Robbery", "Det. Smith", gallery, {"kind": "test"}) as case:
@@ -119,7 +119,7 @@ def _downgrade_to_format_1(path: Path) -> None:
     rows = conn.execute("SELECT seq, ts, actor, component, event, params, outcome FROM audit ORDER BY seq").fetchall()
     conn.execute("DELETE FROM audit")
     conn.execute("ALTER TABLE audit DROP COLUMN sig")
-    from engine.casefile.case import _row_hash
+    from interreid.engine.casefile.case import _row_hash
 
     kept, prev, seq = [], GENESIS, 0
     for _s, ts, actor, comp, event, params, outcome in rows:
@@ -146,7 +146,7 @@ def test_format_1_case_opens_verifies_and_migrates_with_one_command(tmp_path, ga
     path = tmp_path / "old.case"
     CaseFile.create(path, "Robbery", "Det. Smith", gallery, {"kind": "test"}, encrypt=False).close()
     _downgrade_to_format_1(path)
-    from engine.casefile.anchors import journal_path
+    from interreid.engine.casefile.anchors import journal_path
 
     journal_path().unlink()  # format 1 had no anchor journal
     with CaseFile.open(path) as case:
@@ -199,11 +199,11 @@ def test_window_asks_for_the_passphrase_and_shows_verification(qtbot, tmp_path, 
     pytest.importorskip("pytestqt")
     from PySide6.QtCore import QSettings
 
-    import desktop.passphrase as pp
-    from desktop.main_window import MainWindow
+    import interreid.desktop.passphrase as pp
+    from interreid.desktop.main_window import MainWindow
 
-    from engine.embedder import create_embedder
-    from engine.engines import build_engine
+    from interreid.engine.embedder import create_embedder
+    from interreid.engine.engines import build_engine
 
     path = tmp_path / "c.case"
     embedder = create_embedder("lite")
@@ -215,7 +215,7 @@ def test_window_asks_for_the_passphrase_and_shows_verification(qtbot, tmp_path, 
     keys.set_passphrase(None)
     answers = [("", False), ("a wrong guess", True), (passphrase, True)]
     original = pp.ensure_passphrase
-    monkeypatch.setattr("desktop.main_window.ensure_passphrase",
+    monkeypatch.setattr("interreid.desktop.main_window.ensure_passphrase",
                         lambda parent, path=None, new=False: original(parent, path, new, ask=lambda: answers.pop(0)))
     window = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat), detect_device=False)
     qtbot.addWidget(window)
@@ -235,7 +235,7 @@ def test_window_asks_for_the_passphrase_and_shows_verification(qtbot, tmp_path, 
 def test_cli_import_encrypts_the_gallery_and_seals_thumbnails(tmp_path, crops_dir, capsys):
     from PIL import Image
 
-    from engine.cli.main import main
+    from interreid.engine.cli.main import main
 
     g = tmp_path / "g"
     assert main(["gallery", "import", str(crops_dir), "--gallery", str(g)]) == 0
@@ -257,7 +257,7 @@ def test_cli_import_encrypts_the_gallery_and_seals_thumbnails(tmp_path, crops_di
 
 def test_window_thumbnails_of_an_encrypted_gallery(qtbot, tmp_path, crops_dir):
     pytest.importorskip("pytestqt")
-    from desktop.models.thumbnails import ThumbnailCache, gallery_thumb_path
+    from interreid.desktop.models.thumbnails import ThumbnailCache, gallery_thumb_path
 
     with Gallery.create(tmp_path / "g", BandColourTestEmbedder.identity, encrypt=True) as g:
         import_sources(g, BandColourTestEmbedder(), [crops_dir])
@@ -272,10 +272,10 @@ def test_window_offers_to_migrate_a_format_1_case(qtbot, tmp_path, crops_dir, mo
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QMessageBox
 
-    from desktop.main_window import MainWindow
-    from engine.casefile.anchors import journal_path
-    from engine.embedder import create_embedder
-    from engine.engines import build_engine
+    from interreid.desktop.main_window import MainWindow
+    from interreid.engine.casefile.anchors import journal_path
+    from interreid.engine.embedder import create_embedder
+    from interreid.engine.engines import build_engine
 
     path = tmp_path / "old.case"
     embedder = create_embedder("lite")
@@ -305,10 +305,10 @@ def test_window_verifies_against_a_report(qtbot, tmp_path, crops_dir, monkeypatc
     pytest.importorskip("pytestqt")
     from PySide6.QtCore import QSettings
 
-    from desktop.main_window import MainWindow
-    from engine.embedder import create_embedder
-    from engine.engines import build_engine
-    from engine.report import write_report
+    from interreid.desktop.main_window import MainWindow
+    from interreid.engine.embedder import create_embedder
+    from interreid.engine.engines import build_engine
+    from interreid.engine.report import write_report
 
     path = tmp_path / "c.case"
     embedder = create_embedder("lite")
@@ -338,7 +338,7 @@ def test_window_verifies_against_a_report(qtbot, tmp_path, crops_dir, monkeypatc
 
 
 def test_gallery_rekey_reseals_database_and_thumbnails(tmp_path, crops_dir, capsys, monkeypatch):
-    from engine.cli.main import main
+    from interreid.engine.cli.main import main
 
     g = tmp_path / "g"
     assert main(["gallery", "import", str(crops_dir), "--gallery", str(g)]) == 0

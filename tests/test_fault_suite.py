@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.casefile import CaseFile
-from engine.gallery.importer import import_sources
-from engine.gallery.store import Gallery
+from interreid.engine.casefile import CaseFile
+from interreid.engine.gallery.importer import import_sources
+from interreid.engine.gallery.store import Gallery
 from fake_embedders import BandColourTestEmbedder
 from imagemaker import write_person
 
@@ -75,7 +75,7 @@ def do_create(case_path, gallery_dir):
 
 
 def do_rounds(case_path, n):
-    from engine.casefile.case import InterviewRecords
+    from interreid.engine.casefile.case import InterviewRecords
 
     with CaseFile.open(case_path) as case:
         rec = InterviewRecords(case)
@@ -89,7 +89,7 @@ def do_rounds(case_path, n):
 
 
 def do_report(case_path, out):
-    from engine.report import write_report
+    from interreid.engine.report import write_report
 
     write_report(case_path, out)
 
@@ -213,7 +213,7 @@ def test_concurrent_markers_keep_every_mark(tmp_path, gallery_dir):
 
 
 def test_concurrent_imports_never_crash(tmp_path, src):
-    from engine.errors import GalleryError
+    from interreid.engine.errors import GalleryError
 
     results = CTX.Queue()
 

@@ -7,10 +7,10 @@ import pytest
 
 
 def test_folder_neighbours_in_file_name_order(crops_dir, tmp_path):
-    from engine.embedder import create_embedder
-    from engine.gallery.importer import import_sources
-    from engine.gallery.neighbours import folder_neighbours
-    from engine.gallery.store import Gallery
+    from interreid.engine.embedder import create_embedder
+    from interreid.engine.gallery.importer import import_sources
+    from interreid.engine.gallery.neighbours import folder_neighbours
+    from interreid.engine.gallery.store import Gallery
 
     (crops_dir / "cam01" / "deeper").mkdir()
     from imagemaker import write_person

@@ -9,10 +9,10 @@ import pytest
 
 from fixtures_full import TEXTS, TINY, person_images, tiny_model, tiny_onnx, tiny_pack  # noqa: F401
 
-from engine.errors import ModelPackError
-from engine.full import clip_model
-from engine.full.preprocess import preprocess_batch, preprocess_image
-from engine.full.tokenizer import ClipTokenizer
+from interreid.engine.errors import ModelPackError
+from interreid.engine.full import clip_model
+from interreid.engine.full.preprocess import preprocess_batch, preprocess_image
+from interreid.engine.full.tokenizer import ClipTokenizer
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +21,7 @@ def tokenizer():
 
 
 def _identity():
-    from engine.embedder import EmbedderIdentity
+    from interreid.engine.embedder import EmbedderIdentity
 
     return EmbedderIdentity("clip-onnx", "test", 512)
 
@@ -128,7 +128,7 @@ def test_irra_checkpoint_with_base_model_prefix_loads(tiny_model, tmp_path):
 # -- ONNX parity --------------------------------------------------------------------------------
 
 def test_onnx_fp32_matches_torch_for_images_and_texts(tiny_model, tiny_onnx, tokenizer):
-    from engine.full.onnx_retriever import OnnxClipEmbedder, OnnxClipRetriever
+    from interreid.engine.full.onnx_retriever import OnnxClipEmbedder, OnnxClipRetriever
 
     cfg = clip_model.load_config(TINY)
     images = person_images(6)
@@ -150,8 +150,8 @@ def test_onnx_fp32_matches_torch_for_images_and_texts(tiny_model, tiny_onnx, tok
 def test_dynamic_length_text_tower_matches_the_fixed_192_export(tiny_model, tiny_onnx, tmp_path):
     """The pack's text tower takes any sequence length and is cut at the end-of-text token; an
     older fixed-192 export still works, and both give the same features."""
-    from engine.full.export import export_text_tower
-    from engine.full.onnx_retriever import OnnxClipRetriever
+    from interreid.engine.full.export import export_text_tower
+    from interreid.engine.full.onnx_retriever import OnnxClipRetriever
 
     fixed_path = export_text_tower(tiny_model, tmp_path / "text_fixed.onnx", dynamic_length=False)
     dynamic = OnnxClipRetriever(tiny_onnx["text_onnx"], _identity())
@@ -159,7 +159,7 @@ def test_dynamic_length_text_tower_matches_the_fixed_192_export(tiny_model, tiny
     assert dynamic.dynamic_length and not fixed.dynamic_length
     short = ["red jacket", "a man"]  # padded to 192, cut to a few tokens
     tokens = dynamic.tokenizer(short)
-    from engine.full.tokenizer import trim_padding
+    from interreid.engine.full.tokenizer import trim_padding
 
     assert trim_padding(tokens).shape[1] == int((tokens > 0).sum(axis=1).max()) < 192
     for texts in (short, TEXTS):
@@ -173,7 +173,7 @@ def test_dynamic_length_text_tower_matches_the_fixed_192_export(tiny_model, tiny
 
 
 def test_onnx_int8_image_tower_close_to_torch(tiny_model, tiny_onnx):
-    from engine.full.onnx_retriever import OnnxClipEmbedder
+    from interreid.engine.full.onnx_retriever import OnnxClipEmbedder
 
     cfg = clip_model.load_config(TINY)
     images = person_images(8, seed=3)
@@ -183,8 +183,8 @@ def test_onnx_int8_image_tower_close_to_torch(tiny_model, tiny_onnx):
 
 
 def test_retriever_scores_are_cosines_and_explain(tiny_onnx):
-    from engine.full.onnx_retriever import OnnxClipRetriever
-    from engine.retriever import posterior
+    from interreid.engine.full.onnx_retriever import OnnxClipRetriever
+    from interreid.engine.retriever import posterior
 
     ret = OnnxClipRetriever(tiny_onnx["text_onnx"], _identity())
     vectors = np.random.default_rng(0).standard_normal((5, 512)).astype(np.float32)
@@ -199,7 +199,7 @@ def test_retriever_scores_are_cosines_and_explain(tiny_onnx):
 
 
 def test_provider_choice_is_explicit_and_quiet(capfd):
-    from engine.full import providers
+    from interreid.engine.full import providers
 
     assert providers.choose_providers("cpu") == ["CPUExecutionProvider"]
     providers.cuda_usable.cache_clear()
@@ -211,8 +211,8 @@ def test_provider_choice_is_explicit_and_quiet(capfd):
 
 
 def test_full_embedder_registered_with_pack_identity(tiny_pack):
-    from engine.embedder import create_embedder
-    from engine.full.pack import manifest_hash
+    from interreid.engine.embedder import create_embedder
+    from interreid.engine.full.pack import manifest_hash
 
     emb = create_embedder("full", pack=str(tiny_pack))
     sha = manifest_hash(tiny_pack)
@@ -227,7 +227,7 @@ def test_full_embedder_registered_with_pack_identity(tiny_pack):
 
 
 def test_speed_rows_tiny():
-    from engine.bench.speed_clip import clip_speed_rows
+    from interreid.engine.bench.speed_clip import clip_speed_rows
 
     rows = clip_speed_rows(n_images=8, tiny=True, batch_size=4, text_repeats=2)
     names = [r["name"] for r in rows]

@@ -18,13 +18,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run(*args, stdin: str | None = None):
-    return subprocess.run([sys.executable, "-m", "engine.cli.main", *map(str, args)], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "interreid.engine.cli.main", *map(str, args)], capture_output=True,
                           text=True, input=stdin, cwd=ROOT, env=dict(os.environ), timeout=600)
 
 
 @pytest.fixture(scope="module")
 def full_pack(tmp_path_factory, tiny_llava_base, trained_adapter):
-    from engine.full.random_components import random_selector_folder
+    from interreid.engine.full.random_components import random_selector_folder
 
     tmp = tmp_path_factory.mktemp("full-pack")
     selector = random_selector_folder(tmp / "selector")
@@ -58,9 +58,9 @@ def test_interview_with_learned_selector_and_llava(full_pack, crops_dir, tmp_pat
     assert "suggested by infogain instead" in out.stdout and "repeated 'What colour are the shoes?'" in out.stdout
 
     # the same engine in-process: the latency split of each round on this CPU
-    from engine.engines import build_engine
-    from engine.gallery.store import Gallery
-    from engine.interview.loop import Interview
+    from interreid.engine.engines import build_engine
+    from interreid.engine.gallery.store import Gallery
+    from interreid.engine.interview.loop import Interview
 
     gallery = Gallery.open(tmp_path / "g")
     try:

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from engine.errors import ModelPackError, UserError
-from engine.full.selector import (LearnedSelector, SelectorNet, gumbel_topk_st, load_selector, random_selector,
+from interreid.engine.errors import ModelPackError, UserError
+from interreid.engine.full.selector import (LearnedSelector, SelectorNet, gumbel_topk_st, load_selector, random_selector,
                                   save_selector)
 
 SMALL = {"layers": 2, "ffn": 256, "dropout": 0.0}

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from engine.errors import GalleryError
-from engine.gallery.importer import import_sources
-from engine.gallery.store import Gallery
+from interreid.engine.errors import GalleryError
+from interreid.engine.gallery.importer import import_sources
+from interreid.engine.gallery.store import Gallery
 from fake_embedders import BandColourTestEmbedder
 from imagemaker import write_person
 
@@ -77,7 +77,7 @@ def test_bad_files_are_skipped_with_reasons_and_import_goes_on(tmp_path):
 
 
 def test_too_large_image_is_skipped(tmp_path, monkeypatch):
-    import engine.gallery.importer as importer
+    import interreid.engine.gallery.importer as importer
 
     monkeypatch.setattr(importer, "MAX_PIXELS", 64 * 128 - 1)
     write_person(tmp_path / "src" / "big.jpg", "red", "blue")
@@ -111,7 +111,7 @@ def test_missing_source_folder_is_a_clear_error(tmp_path):
 
 
 def test_gallery_of_other_embedder_or_newer_version_refused(tmp_path, crops_dir):
-    from engine.embedder import EmbedderIdentity
+    from interreid.engine.embedder import EmbedderIdentity
 
     with _gallery(tmp_path) as g:
         import_sources(g, BandColourTestEmbedder(), [crops_dir])
@@ -137,8 +137,8 @@ _KILL_SCRIPT = r"""
 import sys, time
 sys.path.insert(0, sys.argv[3])
 from fake_embedders import BandColourTestEmbedder
-from engine.gallery.importer import import_sources
-from engine.gallery.store import Gallery
+from interreid.engine.gallery.importer import import_sources
+from interreid.engine.gallery.store import Gallery
 
 class Slow(BandColourTestEmbedder):
     def embed_images(self, images):

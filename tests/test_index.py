@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.bench.synthetic_vectors import clustered_vectors
-from engine.gallery.index import ExactIndex, HnswIndex, choose_backend, top_k
+from interreid.engine.bench.synthetic_vectors import clustered_vectors
+from interreid.engine.gallery.index import ExactIndex, HnswIndex, choose_backend, top_k
 
 RECALL_BOUND = 0.95
 

@@ -7,14 +7,14 @@ import math
 import numpy as np
 import pytest
 
-from engine.casefile import CaseFile
-from engine.casefile.case import InterviewRecords
-from engine.embedder import create_embedder
-from engine.engines import build_engine
-from engine.errors import UserError
-from engine.gallery.importer import import_sources
-from engine.gallery.store import Gallery
-from engine.interview.loop import Interview, k_for_round
+from interreid.engine.casefile import CaseFile
+from interreid.engine.casefile.case import InterviewRecords
+from interreid.engine.embedder import create_embedder
+from interreid.engine.engines import build_engine
+from interreid.engine.errors import UserError
+from interreid.engine.gallery.importer import import_sources
+from interreid.engine.gallery.store import Gallery
+from interreid.engine.interview.loop import Interview, k_for_round
 from imagemaker import write_person
 
 COLOURS = ["black", "white", "grey", "red", "orange", "yellow", "green", "blue", "purple", "pink", "brown"]

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.embedder import create_embedder
-from engine.lite.colours import COLOUR_TERMS, name_rgb
-from engine.lite.embedder import LiteEmbedder
-from engine.lite.layout import DIM, REGIONS, decode
+from interreid.engine.embedder import create_embedder
+from interreid.engine.lite.colours import COLOUR_TERMS, name_rgb
+from interreid.engine.lite.embedder import LiteEmbedder
+from interreid.engine.lite.layout import DIM, REGIONS, decode
 from imagemaker import RGB, person
 
 
@@ -59,8 +59,8 @@ def test_layout_normalised_and_decodable():
 
 
 def test_bare_legs_mean_short_lower_garment():
-    from engine.synth.people import render, sample_appearance, sample_shot
-    from engine.lite.layout import cue_index
+    from interreid.engine.synth.people import render, sample_appearance, sample_shot
+    from interreid.engine.lite.layout import cue_index
 
     rng = np.random.default_rng(5)
     looks, imgs = [], []

@@ -1,7 +1,7 @@
 """Short answers borrow their question's garment for the lite parser (lite engine only)."""
 
-from engine.lite.context import contextualise
-from engine.lite.parser import parse
+from interreid.engine.lite.context import contextualise
+from interreid.engine.lite.parser import parse
 
 
 def _regions(text):
@@ -39,12 +39,12 @@ def test_full_sentences_are_left_alone():
 
 
 def test_loop_query_uses_it(tmp_path, crops_dir):
-    from engine.embedder import create_embedder
-    from engine.engines import build_engine
-    from engine.gallery.importer import import_sources
-    from engine.gallery.store import Gallery
-    from engine.interview.loop import Interview
-    from engine.interview.protocols import Turn
+    from interreid.engine.embedder import create_embedder
+    from interreid.engine.engines import build_engine
+    from interreid.engine.gallery.importer import import_sources
+    from interreid.engine.gallery.store import Gallery
+    from interreid.engine.interview.loop import Interview
+    from interreid.engine.interview.protocols import Turn
 
     emb = create_embedder("lite")
     with Gallery.create(tmp_path / "g", emb.identity) as g:

@@ -6,16 +6,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.embedder import l2_normalise
-from engine.interview.protocols import QuestionContext, Turn
-from engine.interview.query import build_query
-from engine.lite.calibration import kernel_row, satisfied
-from engine.lite.colours import COLOUR_TERMS
-from engine.lite.layout import REGIONS
-from engine.lite.parser import parse
-from engine.lite.questioners import QUESTIONERS
-from engine.lite.retriever import LiteRetriever
-from engine.retriever import relative_match
+from interreid.engine.embedder import l2_normalise
+from interreid.engine.interview.protocols import QuestionContext, Turn
+from interreid.engine.interview.query import build_query
+from interreid.engine.lite.calibration import kernel_row, satisfied
+from interreid.engine.lite.colours import COLOUR_TERMS
+from interreid.engine.lite.layout import REGIONS
+from interreid.engine.lite.parser import parse
+from interreid.engine.lite.questioners import QUESTIONERS
+from interreid.engine.lite.retriever import LiteRetriever
+from interreid.engine.retriever import relative_match
 
 
 def vec(upper: dict, lower: str = "grey", head: str = "black", feet: str = "black", short: float = 0.1):
@@ -143,8 +143,8 @@ def test_infogain_weighs_gain_by_reliability():
 def test_a_foreground_mask_replaces_the_border_guess():
     from PIL import Image
 
-    from engine.lite.embedder import LiteEmbedder
-    from engine.lite.layout import decode, region_index
+    from interreid.engine.lite.embedder import LiteEmbedder
+    from interreid.engine.lite.layout import decode, region_index
 
     # a grey person on a red background filling the crop's middle and its borders alike
     a = np.zeros((128, 64, 3), dtype=np.uint8)

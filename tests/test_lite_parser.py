@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.lite.parser import parse
+from interreid.engine.lite.parser import parse
 
 
 def colours(text):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.embedder import l2_normalise
-from engine.interview.protocols import QuestionContext, Turn
-from engine.lite.colours import COLOUR_TERMS
-from engine.lite.layout import REGIONS
-from engine.lite.questioners import ATTRIBUTES, QUESTIONERS, GENERIC, information_gain
+from interreid.engine.embedder import l2_normalise
+from interreid.engine.interview.protocols import QuestionContext, Turn
+from interreid.engine.lite.colours import COLOUR_TERMS
+from interreid.engine.lite.layout import REGIONS
+from interreid.engine.lite.questioners import ATTRIBUTES, QUESTIONERS, GENERIC, information_gain
 
 
 def fake_vectors(rows):
@@ -47,7 +47,7 @@ def test_information_gain_is_mutual_information():
 def test_infogain_asks_about_what_splits_the_candidates(monkeypatch):
     # on real footage every colour is asked openly (tested in test_lite_honest); with reliably seen
     # attributes the questioner offers the colours the candidates show
-    monkeypatch.setattr("engine.lite.questioners.OFFER_MIN_RELIABILITY", 0.0)
+    monkeypatch.setattr("interreid.engine.lite.questioners.OFFER_MIN_RELIABILITY", 0.0)
     q = QUESTIONERS["infogain"]().ask(context(SPLIT_LOWER, initial="A man."))
     assert q.attribute == "lower"
     assert q.questioner == "infogain" and "bits" in q.rationale and "lower-body colour" in q.rationale
@@ -55,7 +55,7 @@ def test_infogain_asks_about_what_splits_the_candidates(monkeypatch):
 
 
 def test_infogain_yesno_when_one_value_dominates(monkeypatch):
-    monkeypatch.setattr("engine.lite.questioners.OFFER_MIN_RELIABILITY", 0.0)
+    monkeypatch.setattr("interreid.engine.lite.questioners.OFFER_MIN_RELIABILITY", 0.0)
     rows = [("red", "black", 0.1)] * 5 + [("red", "blue", 0.1)]
     q = QUESTIONERS["infogain"]().ask(context(rows, initial="A woman in a red top.",
                                               posterior=[0.18, 0.18, 0.18, 0.18, 0.18, 0.10]))

@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.embedder import l2_normalise
-from engine.lite.embedder import LiteEmbedder
-from engine.lite.layout import DIM
-from engine.lite.calibration import TEMPERATURE
-from engine.lite.retriever import LiteRetriever
-from engine.retriever import posterior
+from interreid.engine.embedder import l2_normalise
+from interreid.engine.lite.embedder import LiteEmbedder
+from interreid.engine.lite.layout import DIM
+from interreid.engine.lite.calibration import TEMPERATURE
+from interreid.engine.lite.retriever import LiteRetriever
+from interreid.engine.retriever import posterior
 from imagemaker import person
 
 PEOPLE = [("red", "blue"), ("red", "black"), ("blue", "blue"), ("green", "grey"), ("yellow", "blue"),

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import torch
 
-from engine.errors import UserError
-from engine.full.llava_inputs import image_token_count
-from engine.full.prompt import clean_question, load_prompt_spec, render_prompt
-from engine.full.questioner import LlavaQuestioner, load_questioner, question_kind
-from engine.interview.protocols import QuestionContext, SuggestedQuestion, Turn
+from interreid.engine.errors import UserError
+from interreid.engine.full.llava_inputs import image_token_count
+from interreid.engine.full.prompt import clean_question, load_prompt_spec, render_prompt
+from interreid.engine.full.questioner import LlavaQuestioner, load_questioner, question_kind
+from interreid.engine.interview.protocols import QuestionContext, SuggestedQuestion, Turn
 from fixtures_llava import (COLOURS, TRAINED_QUESTION, person_image, random_adapter, tiny_llava_base,  # noqa: F401
                             trained_adapter)
 
@@ -99,7 +99,7 @@ def test_image_tokens_per_candidate_after_pooling(base_q):
     assert image_token_count(real) == 14 * 14 + 1  # SigLIP-so400m: 27×27 → 14×14
     ids = q.input_ids(q.prompt_text("a man", [], 4))
     assert int((ids == q.image_token_id).sum()) == 4 * 17
-    from engine.full.llava_inputs import encode_images
+    from interreid.engine.full.llava_inputs import encode_images
 
     visual = encode_images(q.base_model, q.preprocess([person_image(c) for c in COLOURS[:4]]))
     assert visual.shape == (4, 17, config.text_config.hidden_size)
@@ -109,7 +109,7 @@ def test_image_tokens_per_candidate_after_pooling(base_q):
 
 
 def test_lora_adapter_changes_outputs(base_q, tiny_llava_base, random_adapter):
-    from engine.full.llava_inputs import build_inputs_embeds, encode_images
+    from interreid.engine.full.llava_inputs import build_inputs_embeds, encode_images
 
     def logits(q):
         images = [person_image(c) for c in COLOURS[:4]]
@@ -193,7 +193,7 @@ def test_before_loading_and_background_load(tiny_llava_base):
 
 
 def test_pack_without_questioner_is_a_clear_user_error(tmp_path):
-    from engine.engines import make_questioner
+    from interreid.engine.engines import make_questioner
 
     (tmp_path / "pack").mkdir()
     with pytest.raises(UserError, match="no questioner.*infogain"):
@@ -207,7 +207,7 @@ def test_pack_without_questioner_is_a_clear_user_error(tmp_path):
 
 
 def test_load_questioner_from_a_pack_folder(tmp_path, tiny_llava_base, random_adapter):
-    from engine.full.components import add_component_files
+    from interreid.engine.full.components import add_component_files
 
     entry = add_component_files(tmp_path / "pack", "questioner", {"base": tiny_llava_base, "adapter": random_adapter},
                                 {"max_new_tokens": 5, "quantize": "none"})

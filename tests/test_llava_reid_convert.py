@@ -21,16 +21,16 @@ import torch
 from fixtures_llava_reid import TRAINED_QUESTION, authors_checkpoint, their_prompt  # noqa: F401
 from PIL import Image
 
-from engine.errors import UserError
-from engine.full.convert import keymaps
-from engine.interview.protocols import Turn
+from interreid.engine.errors import UserError
+from interreid.engine.full.convert import keymaps
+from interreid.engine.interview.protocols import Turn
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::FutureWarning")
 
 
 def run(*args, stdin: str | None = None):
-    return subprocess.run([sys.executable, "-m", "engine.cli.main", *map(str, args)], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "interreid.engine.cli.main", *map(str, args)], capture_output=True,
                           text=True, input=stdin, cwd=ROOT, env=dict(os.environ), timeout=600, check=False)
 
 
@@ -43,7 +43,7 @@ def crops() -> list[Image.Image]:
 
 @pytest.fixture(scope="module")
 def converted(authors_checkpoint, tmp_path_factory):
-    from engine.full.convert.llava_reid import llava_reid_components
+    from interreid.engine.full.convert.llava_reid import llava_reid_components
 
     ck = authors_checkpoint
     scratch = tmp_path_factory.mktemp("converted")
@@ -52,7 +52,7 @@ def converted(authors_checkpoint, tmp_path_factory):
 
 
 def _questioner(base: Path, adapter: Path | None, settings: dict):
-    from engine.full.questioner import LlavaQuestioner
+    from interreid.engine.full.questioner import LlavaQuestioner
 
     q = LlavaQuestioner(base, adapter, settings={**settings, "quantize": "none"}, device="cpu")
     with pytest.warns(RuntimeWarning, match="CPU"):
@@ -61,7 +61,7 @@ def _questioner(base: Path, adapter: Path | None, settings: dict):
 
 
 def _compare_stages(q, theirs, images):
-    from engine.full.llava_inputs import (
+    from interreid.engine.full.llava_inputs import (
         build_inputs_embeds,
         encode_images_llava_reid,
         vision_features,
@@ -118,7 +118,7 @@ def test_key_maps_name_every_part():
 
 def test_finds_the_jointly_trained_pair_in_their_output_folder(tmp_path):
     """Their stages share one output folder; the joint stage's adapter + selector.pth win."""
-    from engine.full.convert.llava_reid import find_parts
+    from interreid.engine.full.convert.llava_reid import find_parts
 
     root = tmp_path / "Interactive-PEDES_LLaVA-ReID"
     for rel in ("retrieval_model_mix_IRRA/checkpoint.pth", "adapter_config.json",  # train_questioner
@@ -141,7 +141,7 @@ def test_finds_the_jointly_trained_pair_in_their_output_folder(tmp_path):
 
 
 def test_selector_scores_and_picks_match_theirs(authors_checkpoint, converted):
-    from engine.full.selector import LearnedSelector, load_selector_net
+    from interreid.engine.full.selector import LearnedSelector, load_selector_net
 
     net = load_selector_net(converted["scratch"] / "selector").eval()
     assert net.config["normalize_inputs"] is False and net.config["layers"] == 2 and net.config["heads"] == 8
@@ -173,7 +173,7 @@ def test_adapter_checkpoint_forward_matches_theirs(authors_checkpoint, converted
 
 
 def test_merged_checkpoint_forward_matches_theirs(authors_checkpoint, tmp_path):
-    from engine.full.convert.llava_reid import QUESTIONER_SETTINGS, convert_questioner
+    from interreid.engine.full.convert.llava_reid import QUESTIONER_SETTINGS, convert_questioner
 
     ck = authors_checkpoint
     record = convert_questioner(ck["merged"], ck["siglip"], tmp_path / "base")
@@ -187,9 +187,9 @@ def test_vision_tower_from_siglip_when_the_checkpoint_has_none(authors_checkpoin
     from safetensors.torch import load_file, save_file
     from transformers import SiglipVisionModel
 
-    from engine.full.convert.llava_reid import convert_questioner
-    from engine.full.llava_inputs import vision_features
-    from engine.full.questioner import LlavaQuestioner
+    from interreid.engine.full.convert.llava_reid import convert_questioner
+    from interreid.engine.full.llava_inputs import vision_features
+    from interreid.engine.full.questioner import LlavaQuestioner
 
     ck = authors_checkpoint
     src = tmp_path / "no-tower"
@@ -228,10 +228,10 @@ def test_pack_build_verify_interview_and_bench(authors_checkpoint, crops_dir, tm
     installed = json.loads(out.stdout)["folder"]
 
     # the retriever: the pack's ONNX towers give the IRRA checkpoint's CLIP embeddings
-    from engine.full.clip_model import encode_images, encode_tokens
-    from engine.full.preprocess import preprocess_batch
-    from engine.full.providers import CPU, make_session
-    from engine.full.tokenizer import ClipTokenizer
+    from interreid.engine.full.clip_model import encode_images, encode_tokens
+    from interreid.engine.full.preprocess import preprocess_batch
+    from interreid.engine.full.providers import CPU, make_session
+    from interreid.engine.full.tokenizer import ClipTokenizer
 
     cfg = manifest["components"]["retriever"]["config"]
     pixels = preprocess_batch(crops(), cfg["preprocess"])
@@ -258,7 +258,7 @@ def test_pack_build_verify_interview_and_bench(authors_checkpoint, crops_dir, tm
     assert transcript["rounds"][0]["asked"] == TRAINED_QUESTION  # generated by the converted questioner
 
     # bench interactive with the converted questioner and selector (a few queries)
-    from engine.synth.dataset import generate
+    from interreid.engine.synth.dataset import generate
 
     synth = tmp_path / "synth"
     generate(synth, ids=6, images_per_id=2, seed=3, test_fraction=1.0)
@@ -273,7 +273,7 @@ def test_pack_build_verify_interview_and_bench(authors_checkpoint, crops_dir, tm
 def test_errors_name_the_missing_or_unexpected_part(authors_checkpoint, tmp_path):
     import shutil
 
-    from engine.full.convert.llava_reid import (
+    from interreid.engine.full.convert.llava_reid import (
         convert_selector,
         find_parts,
         llava_reid_components,
@@ -310,7 +310,7 @@ def test_converted_questioner_loads_in_nf4_and_asks(converted, device, capsys):
     import time
 
     bnb = pytest.importorskip("bitsandbytes")
-    from engine.full.questioner import LlavaQuestioner
+    from interreid.engine.full.questioner import LlavaQuestioner
 
     comps = converted["components"]["questioner"]
     files = comps["files"]

@@ -1,6 +1,6 @@
 from PIL import Image
 
-from engine.gallery.metadata import camera_from_path, timestamp_from_exif, timestamp_from_path
+from interreid.engine.gallery.metadata import camera_from_path, timestamp_from_exif, timestamp_from_path
 
 
 def test_camera_patterns():

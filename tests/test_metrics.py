@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from engine.evaluation.metrics import (average_precision, best_ranks, bri, correct_positions, first_rank,
+from interreid.engine.evaluation.metrics import (average_precision, best_ranks, bri, correct_positions, first_rank,
                                        inverse_negative_penalty, ranking_from_scores, recall_at, round_metrics)
 
 
@@ -85,7 +85,7 @@ def test_bri_rejects_bad_input():
 
 
 def test_training_retrieval_metrics_share_the_definitions():
-    from engine.training.metrics import retrieval_metrics
+    from interreid.engine.training.metrics import retrieval_metrics
 
     sim = np.array([[0.9, 0.1, 0.5, 0.2], [0.1, 0.2, 0.3, 0.4], [0.5, 0.5, 0.1, 0.0]])
     out = retrieval_metrics(sim, np.array([1, 2, 9]), np.array([1, 2, 1, 2]))

@@ -10,10 +10,10 @@ import pytest
 
 from fixtures_full import TINY, person_images, tiny_pack  # noqa: F401
 
-from engine.embedder import EmbedderIdentity
-from engine.errors import ModelPackError, UserError
-from engine.full import pack as packs
-from engine.hashing import sha256_file
+from interreid.engine.embedder import EmbedderIdentity
+from interreid.engine.errors import ModelPackError, UserError
+from interreid.engine.full import pack as packs
+from interreid.engine.hashing import sha256_file
 
 
 @pytest.fixture
@@ -45,7 +45,7 @@ def test_build_verify_install_round_trip(tiny_pack):
     assert packs.resolve_pack("tiny-test") == dest == packs.resolve_pack("tiny-test-1.0")
     assert not [p for p in packs.packs_dir().iterdir() if p.name.startswith(".")]
 
-    from engine.full import load_retriever
+    from interreid.engine.full import load_retriever
 
     retriever = load_retriever("tiny-test")
     assert retriever.encode_text(["a man in red"]).shape == (1, 512)
@@ -131,8 +131,8 @@ def test_different_pack_same_name_version_not_overwritten(pack_copy, tiny_pack):
 
 def test_offline_build_verify_install_load(tmp_path, monkeypatch):
     """With every socket refused, the CLI builds a pack; it verifies, installs, loads and embeds."""
-    from engine.cli.main import main
-    from engine.full import load_embedder, load_retriever
+    from interreid.engine.cli.main import main
+    from interreid.engine.full import load_embedder, load_retriever
 
     def no_network(*args, **kwargs):
         raise OSError("network access attempted")
@@ -150,7 +150,7 @@ def test_offline_build_verify_install_load(tmp_path, monkeypatch):
 
 
 def test_cli_pack_commands(tiny_pack, tmp_path, capsys):
-    from engine.cli.main import main
+    from interreid.engine.cli.main import main
 
     assert main(["pack", "verify", str(tiny_pack), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
@@ -172,7 +172,7 @@ class _FakeGallery:
 
 
 def test_pack_for_gallery_finds_the_installed_pack(tiny_pack, pack_copy):
-    from engine.full import pack_for_gallery, pack_identity
+    from interreid.engine.full import pack_for_gallery, pack_identity
 
     ident = pack_identity(packs.read_manifest(tiny_pack))
     gallery = _FakeGallery(EmbedderIdentity(ident.name, ident.version, ident.dim, extra=dict(ident.extra)))

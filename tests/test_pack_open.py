@@ -8,7 +8,7 @@ import pytest
 
 from fixtures_full import TINY, tiny_pack  # noqa: F401
 
-from engine.errors import ModelPackError
+from interreid.engine.errors import ModelPackError
 
 
 class _FakeGallery:
@@ -24,7 +24,7 @@ def pack_copy(tiny_pack, tmp_path):  # noqa: F811
 
 
 def test_open_pack_verifies_once_until_a_file_changes(pack_copy, monkeypatch):
-    from engine.full import pack as packmod
+    from interreid.engine.full import pack as packmod
 
     calls = []
     real = packmod.verify_pack
@@ -46,10 +46,10 @@ def test_open_pack_verifies_once_until_a_file_changes(pack_copy, monkeypatch):
 
 
 def test_build_engine_twice_hashes_the_pack_once(pack_copy, monkeypatch):
-    from engine.embedder import EmbedderIdentity
-    from engine.engines import build_engine
-    from engine.full import manifest as manifestmod
-    from engine.full import pack as packmod
+    from interreid.engine.embedder import EmbedderIdentity
+    from interreid.engine.engines import build_engine
+    from interreid.engine.full import manifest as manifestmod
+    from interreid.engine.full import pack as packmod
 
     opened = packmod.open_pack(pack_copy, verify=False)
     ident = opened.identity()

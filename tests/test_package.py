@@ -56,20 +56,22 @@ def test_wheel_ships_resources_and_finds_them_away_from_the_checkout(tmp_path):
     assert out.returncode == 0, out.stderr
     wheel = next((tmp_path / "dist").glob("interreid-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
-    expected = {"engine/resources/" + p.relative_to(ROOT / "resources").as_posix()
+    expected = {"interreid/engine/resources/" + p.relative_to(ROOT / "resources").as_posix()
                 for p in (ROOT / "resources").rglob("*") if p.is_file()}
     assert expected and not expected - names, sorted(expected - names)[:5]
-    assert "engine/cli/main.py" in names and "desktop/app.py" in names
+    assert "interreid/engine/cli/main.py" in names and "interreid/desktop/app.py" in names
+    # The installed import names live under interreid: no bare top-level engine/ or desktop/.
+    assert not any(n.startswith(("engine/", "desktop/")) for n in names)
     assert not any(n.startswith(("tests/", "scripts/", "resources/")) for n in names)
     entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
-    assert "interreid = engine.cli.main:main" in entry_points and "desktop.app:run_app" in entry_points
+    assert "interreid = interreid.engine.cli.main:main" in entry_points and "interreid.desktop.app:run_app" in entry_points
 
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
-    code = ("import engine.paths as p, engine.training.config as c\n"
+    code = ("import interreid.engine.paths as p, interreid.engine.training.config as c\n"
             "print(p.resources_dir())\nprint(c.default_config_path('retriever').is_file())\n")
     env = {"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin", "INTERREID_DATA": str(tmp_path / "data")}
     got = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env=env)
     assert got.returncode == 0, got.stderr
     resources, found = got.stdout.split()
-    assert Path(resources) == site / "engine" / "resources" and found == "True"
+    assert Path(resources) == site / "interreid" / "engine" / "resources" and found == "True"

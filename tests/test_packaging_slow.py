@@ -70,7 +70,7 @@ def pack(tmp_path_factory) -> Path:
     """A random-weight model pack, as it would arrive on removable media (built with torch here)."""
     out = tmp_path_factory.mktemp("media") / "test-pack"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "INTERREID_DATA": str(out.parent / "builder")}
-    _run([sys.executable, "-m", "engine.cli.main", "pack", "build", out, "--random-weights",
+    _run([sys.executable, "-m", "interreid.engine.cli.main", "pack", "build", out, "--random-weights",
           "--config", "clip-reid-tiny", "--name", "media-pack"], ROOT, env)
     return out
 

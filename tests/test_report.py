@@ -16,15 +16,15 @@ import numpy as np
 import pytest
 
 from rawcase import raw_connect
-from engine.casefile import CaseFile
-from engine.casefile.case import InterviewRecords
-from engine.embedder import create_embedder
-from engine.engines import build_engine
-from engine.errors import UserError
-from engine.gallery.importer import import_sources
-from engine.gallery.store import Gallery
-from engine.interview.loop import Interview
-from engine.report import write_report
+from interreid.engine.casefile import CaseFile
+from interreid.engine.casefile.case import InterviewRecords
+from interreid.engine.embedder import create_embedder
+from interreid.engine.engines import build_engine
+from interreid.engine.errors import UserError
+from interreid.engine.gallery.importer import import_sources
+from interreid.engine.gallery.store import Gallery
+from interreid.engine.interview.loop import Interview
+from interreid.engine.report import write_report
 from fake_embedders import BandColourTestEmbedder
 from imagemaker import write_person
 
@@ -259,7 +259,7 @@ def test_unicode_title_and_random_weights_pack(small_gallery, tmp_path):
     assert "Zeugin Müller" in first and "Kommissarin Ærø & <Team 2>" in first
     assert "random weights — untrained, for testing only" in first and "test-pack" in first
     assert "ab" * 32 in first
-    from engine.report.pdf_report import FALLBACK_FONT_FILES
+    from interreid.engine.report.pdf_report import FALLBACK_FONT_FILES
 
     if any(Path(f).is_file() for f in FALLBACK_FONT_FILES):  # a CJK font is installed: 東京 prints
         assert "Zeugin Müller — 東京" in first
@@ -282,7 +282,7 @@ def test_bad_output_names_are_user_errors(small_gallery, tmp_path):
 
 
 def test_cli_case_report_prints_path_and_hash(small_gallery, tmp_path, capsys):
-    from engine.cli.main import main
+    from interreid.engine.cli.main import main
 
     path = tmp_path / "c.case"
     CaseFile.create(path, "CLI case", "i", small_gallery, {"kind": "test"}).close()
@@ -299,7 +299,7 @@ def test_cli_case_report_prints_path_and_hash(small_gallery, tmp_path, capsys):
 def test_rank_chart_is_a_png_and_handles_wide_ranks():
     from PIL import Image
 
-    from engine.report.chart import rank_chart_png
+    from interreid.engine.report.chart import rank_chart_png
 
     assert rank_chart_png({"a" * 64: []}, {}) is None
     png = rank_chart_png({"a" * 64: [(0, 950), (1, 120), (2, 3)], "b" * 64: [(0, 1), (1, 40), (2, 700)]},

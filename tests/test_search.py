@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.bench.synthetic_vectors import clustered_vectors
-from engine.embedder import EmbedderIdentity
-from engine.retriever import contextualiser, text_encoder
-from engine.search import Searcher, rank_by_counting
+from interreid.engine.bench.synthetic_vectors import clustered_vectors
+from interreid.engine.embedder import EmbedderIdentity
+from interreid.engine.retriever import contextualiser, text_encoder
+from interreid.engine.search import Searcher, rank_by_counting
 
 
 class VectorGallery:
@@ -67,7 +67,7 @@ def full_sort(scores):
 
 
 def test_capabilities_are_declared_not_probed():
-    from engine.lite.retriever import LiteRetriever
+    from interreid.engine.lite.retriever import LiteRetriever
 
     assert text_encoder(CosineRetriever()) is not None and text_encoder(TiedRetriever()) is None
     assert contextualiser(LiteRetriever()) is not None and contextualiser(CosineRetriever()) is None
@@ -109,9 +109,9 @@ def test_cosine_retrievers_are_answered_by_the_index():
 def test_interview_keeps_its_depth_and_ranks_any_row(tmp_path, crops_dir):
     """A lite interview keeps the top ``depth`` rows (shown, stored in the case) and ranks the rest on
     demand exactly as the full sort did; the ranks survive a resume from the case file."""
-    from engine.casefile.case import InterviewRecords
-    from engine.interview.loop import Interview
-    from engine.session import import_into, new_case, open_case
+    from interreid.engine.casefile.case import InterviewRecords
+    from interreid.engine.interview.loop import Interview
+    from interreid.engine.session import import_into, new_case, open_case
 
     import_into(tmp_path / "g", [crops_dir])
     with new_case(tmp_path / "a.case", "Search", None, tmp_path / "g") as s:

@@ -1,6 +1,6 @@
 import numpy as np
 
-from engine.interview.selectors import KMeansSelector, TopSelector, UniformSelector
+from interreid.engine.interview.selectors import KMeansSelector, TopSelector, UniformSelector
 
 
 def _clusters():

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import pytest
 
-from engine.errors import UserError
+from interreid.engine.errors import UserError
 
 
 def add_one_crop(gallery, tmp_path):
     """Import one more crop into the gallery: its images now differ from a case made before."""
     from imagemaker import write_person
 
-    from engine.session import import_into
+    from interreid.engine.session import import_into
 
     write_person(tmp_path / "more" / "cam09" / "2024-05-01T13-00-00_extra.jpg", "green", "red", seed=99)
     assert import_into(gallery, [tmp_path / "more"]).imported == 1
 
 
 def test_new_case_then_open_case_gives_the_same_engine(lite_gallery, tmp_path):
-    from engine.session import new_case, open_case
+    from interreid.engine.session import new_case, open_case
 
     with new_case(tmp_path / "a.case", "Theft", "j.doe", lite_gallery, selector="top",
                   questioner="template") as s:
@@ -33,7 +33,7 @@ def test_new_case_then_open_case_gives_the_same_engine(lite_gallery, tmp_path):
 
 
 def test_open_case_warns_when_the_gallery_changed(lite_gallery, tmp_path):
-    from engine.session import FINGERPRINT_WARNING, new_case, open_case
+    from interreid.engine.session import FINGERPRINT_WARNING, new_case, open_case
 
     new_case(tmp_path / "a.case", "Theft", None, lite_gallery).close()
     add_one_crop(lite_gallery, tmp_path)
@@ -44,9 +44,9 @@ def test_open_case_warns_when_the_gallery_changed(lite_gallery, tmp_path):
 
 
 def test_new_case_refuses_an_empty_gallery_or_a_bad_choice_and_writes_nothing(tmp_path):
-    from engine.embedder import create_embedder
-    from engine.gallery.store import Gallery
-    from engine.session import new_case
+    from interreid.engine.embedder import create_embedder
+    from interreid.engine.gallery.store import Gallery
+    from interreid.engine.session import new_case
 
     Gallery.create(tmp_path / "empty", create_embedder("lite").identity).close()
     with pytest.raises(UserError, match="holds no images"):
@@ -55,7 +55,7 @@ def test_new_case_refuses_an_empty_gallery_or_a_bad_choice_and_writes_nothing(tm
 
 
 def test_new_case_refuses_an_unknown_selector_before_writing(lite_gallery, tmp_path):
-    from engine.session import new_case
+    from interreid.engine.session import new_case
 
     with pytest.raises(UserError, match="Unknown selector"):
         new_case(tmp_path / "a.case", "Theft", None, lite_gallery, selector="nonsense")
@@ -63,8 +63,8 @@ def test_new_case_refuses_an_unknown_selector_before_writing(lite_gallery, tmp_p
 
 
 def test_import_into_resumes_and_sets_the_index_backend(lite_gallery, crops_dir):
-    from engine.gallery.store import Gallery
-    from engine.session import import_into
+    from interreid.engine.gallery.store import Gallery
+    from interreid.engine.session import import_into
 
     again = import_into(lite_gallery, [crops_dir], index="exact")
     assert (again.imported, again.already) == (0, 12)
@@ -77,8 +77,8 @@ def test_import_into_resumes_and_sets_the_index_backend(lite_gallery, crops_dir)
 def test_cli_interview_warns_on_a_changed_gallery(lite_gallery, tmp_path, capsys, monkeypatch):
     import io
 
-    from engine.cli.main import main
-    from engine.session import new_case
+    from interreid.engine.cli.main import main
+    from interreid.engine.session import new_case
 
     new_case(tmp_path / "a.case", "Theft", None, lite_gallery).close()
     add_one_crop(lite_gallery, tmp_path)
@@ -91,8 +91,8 @@ def test_desktop_warns_on_a_changed_gallery(qtbot, lite_gallery, tmp_path):
     pytest.importorskip("pytestqt")
     from PySide6.QtCore import QSettings
 
-    from desktop.main_window import MainWindow
-    from engine.session import new_case
+    from interreid.desktop.main_window import MainWindow
+    from interreid.engine.session import new_case
 
     new_case(tmp_path / "a.case", "Theft", None, lite_gallery).close()
     add_one_crop(lite_gallery, tmp_path)

@@ -10,8 +10,8 @@ from fixtures_full import tiny_pack  # noqa: F401
 
 
 def test_similar_ranks_by_the_images_own_vectors(lite_gallery):
-    from engine.gallery.store import Gallery
-    from engine.similar import find_similar, resolve_image
+    from interreid.engine.gallery.store import Gallery
+    from interreid.engine.similar import find_similar, resolve_image
 
     with Gallery.open(lite_gallery) as g:
         rows = {g.image(r).path.rsplit("_", 1)[1]: r for r in range(len(g))}
@@ -27,10 +27,10 @@ def test_similar_ranks_by_the_images_own_vectors(lite_gallery):
 
 
 def test_similar_cli_records_the_side_search_in_the_case(lite_gallery, tmp_path, capsys):
-    from engine.casefile import CaseFile
-    from engine.cli.main import main
-    from engine.engines import build_engine
-    from engine.gallery.store import Gallery
+    from interreid.engine.casefile import CaseFile
+    from interreid.engine.cli.main import main
+    from interreid.engine.engines import build_engine
+    from interreid.engine.gallery.store import Gallery
 
     with Gallery.open(lite_gallery) as g:
         CaseFile.create(tmp_path / "c.case", "Case", "tester", g, build_engine(g).identity()).close()
@@ -51,9 +51,9 @@ def test_find_similar_from_a_candidate_in_the_window(qtbot, tmp_path, lite_galle
     pytest.importorskip("pytestqt")
     from test_desktop_interview import WAIT, idle, make_window, open_and_wait
 
-    from engine.casefile import CaseFile
-    from engine.engines import build_engine
-    from engine.gallery.store import Gallery
+    from interreid.engine.casefile import CaseFile
+    from interreid.engine.engines import build_engine
+    from interreid.engine.gallery.store import Gallery
 
     with Gallery.open(lite_gallery) as g:
         CaseFile.create(tmp_path / "w.case", "Case", "tester", g, build_engine(g).identity()).close()
@@ -66,7 +66,7 @@ def test_find_similar_from_a_candidate_in_the_window(qtbot, tmp_path, lite_galle
     before = np.array(window.session.state.rows)
     card = window.interview_page.candidates.cards[0]
     card.similar_requested.emit(card.row)
-    from desktop.widgets.similar_view import SimilarView
+    from interreid.desktop.widgets.similar_view import SimilarView
 
     qtbot.waitUntil(lambda: any(isinstance(v, SimilarView) for v in window.detail_views) and idle(window),
                     timeout=WAIT)
@@ -81,10 +81,10 @@ def test_find_similar_from_a_candidate_in_the_window(qtbot, tmp_path, lite_galle
 
 
 def test_similar_on_a_full_engine_gallery_uses_the_image_embedding(crops_dir, tmp_path, tiny_pack):  # noqa: F811
-    from engine.embedder import create_embedder
-    from engine.gallery.importer import import_sources
-    from engine.gallery.store import Gallery
-    from engine.similar import find_similar
+    from interreid.engine.embedder import create_embedder
+    from interreid.engine.gallery.importer import import_sources
+    from interreid.engine.gallery.store import Gallery
+    from interreid.engine.similar import find_similar
 
     embedder = create_embedder("full", pack=str(tiny_pack))
     with Gallery.create(tmp_path / "full", embedder.identity) as g:

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.errors import UserError
-from engine.evaluation.annotations import REQUIRED_FIELDS, load_annotations, write_annotations
-from engine.synth.colours import BASIC_COLOURS, COLOUR_NAMES, colour_margin, nearest_colour, sample_shade
-from engine.synth.dataset import generate, load_attributes
-from engine.synth.people import UPPER_PROBE
+from interreid.engine.errors import UserError
+from interreid.engine.evaluation.annotations import REQUIRED_FIELDS, load_annotations, write_annotations
+from interreid.engine.synth.colours import BASIC_COLOURS, COLOUR_NAMES, colour_margin, nearest_colour, sample_shade
+from interreid.engine.synth.dataset import generate, load_attributes
+from interreid.engine.synth.people import UPPER_PROBE
 
 IDS, PER_ID, SEED = 24, 2, 11
 
@@ -192,7 +192,7 @@ def test_generate_refuses_bad_input(dataset, tmp_path):
 
 
 def test_cli_data_synth(tmp_path, capsys):
-    from engine.cli.main import main
+    from interreid.engine.cli.main import main
 
     out = tmp_path / "cli"
     assert main(["data", "synth", str(out), "--ids", "4", "--images-per-id", "2", "--seed", "5",

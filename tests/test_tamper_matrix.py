@@ -18,11 +18,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.casefile import CaseFile
-from engine.casefile.audit import entry_hash
-from engine.casefile.case import InterviewRecords, _row_hash
-from engine.gallery.importer import import_sources
-from engine.gallery.store import Gallery
+from interreid.engine.casefile import CaseFile
+from interreid.engine.casefile.audit import entry_hash
+from interreid.engine.casefile.case import InterviewRecords, _row_hash
+from interreid.engine.gallery.importer import import_sources
+from interreid.engine.gallery.store import Gallery
 from fake_embedders import BandColourTestEmbedder
 from imagemaker import write_person
 from rawcase import raw_connect
@@ -176,8 +176,8 @@ def recompute_with_own_key(path):
     """Edit an answer, then re-sign the whole recomputed chain with a key of the tamperer's own."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from engine.casefile.case import signed_message
-    from engine.storage.keys import public_key_hex
+    from interreid.engine.casefile.case import signed_message
+    from interreid.engine.storage.keys import public_key_hex
 
     mine = Ed25519PrivateKey.generate()
     pub = public_key_hex(mine)
@@ -305,7 +305,7 @@ def test_untouched_copy_verifies(case):
 
 def test_cli_verify_on_a_damaged_case_reports_without_a_traceback(case):
     sql(case, "DROP TABLE audit", "DROP TABLE marks")
-    out = subprocess.run([sys.executable, "-m", "engine.cli.main", "case", "verify", str(case)], cwd=ROOT,
+    out = subprocess.run([sys.executable, "-m", "interreid.engine.cli.main", "case", "verify", str(case)], cwd=ROOT,
                          capture_output=True, text=True, timeout=120,
                          env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert out.returncode == 1, out.stderr

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.full.pack import read_manifest
+from interreid.engine.full.pack import read_manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.timeout(1800)
 def test_script_trains_installs_and_beats_untrained(tmp_path):
     data_home = tmp_path / "home"
-    env = {**os.environ, "INTERREID": f"{sys.executable} -m engine.cli.main", "INTERREID_DATA": str(data_home),
+    env = {**os.environ, "INTERREID": f"{sys.executable} -m interreid.engine.cli.main", "INTERREID_DATA": str(data_home),
            "IDS": "48", "RET_EPOCHS": "20", "RET_BATCH": "16", "SEL_EPOCHS": "2", "SFT_LIMIT": "24",
            "JOINT_LIMIT": "16", "BENCH_LIMIT": "12", "BENCH_ROUNDS": "2", "LLAVA_LIMIT": "1"}
     out = tmp_path / "run"
@@ -53,7 +53,7 @@ def test_script_trains_installs_and_beats_untrained(tmp_path):
 
     # the installed pack, by name, drives an interview on a gallery it embedded
     def run(*args, stdin=None):
-        return subprocess.run([sys.executable, "-m", "engine.cli.main", *map(str, args)], env=env, input=stdin,
+        return subprocess.run([sys.executable, "-m", "interreid.engine.cli.main", *map(str, args)], env=env, input=stdin,
                               capture_output=True, text=True, timeout=600)
 
     gallery = tmp_path / "gallery"

@@ -9,7 +9,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from engine.full.selector import load_selector_net, random_selector, save_selector
+from interreid.engine.full.selector import load_selector_net, random_selector, save_selector
 from fixtures_llava import tiny_llava_base  # noqa: F401
 from train_fixtures import prepared_file, run_cli, synth_annotations, tiny_retriever  # noqa: F401
 
@@ -67,7 +67,7 @@ def test_joint_continues_an_adapter_and_resumes_identically(synth_annotations, p
 
 
 def test_joint_without_a_retriever_is_one_sentence(synth_annotations, prepared_file, tiny_llava_base, capsys):
-    from engine.cli.main import main
+    from interreid.engine.cli.main import main
 
     rc = main(["train", "joint", "--set", f"data.annotations={synth_annotations}", "--set",
                f"data.prepared={prepared_file}", "--set", f"model.base={tiny_llava_base}"])

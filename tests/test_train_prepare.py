@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from engine.cli.main import main
-from engine.training.prepare import read_prepared
+from interreid.engine.cli.main import main
+from interreid.engine.training.prepare import read_prepared
 from train_fixtures import synth_annotations  # noqa: F401
 
 

@@ -9,8 +9,8 @@ import numpy as np
 import torch
 from safetensors.torch import load_file
 
-from engine.full.questioner import LlavaQuestioner
-from engine.interview.protocols import QuestionContext
+from interreid.engine.full.questioner import LlavaQuestioner
+from interreid.engine.interview.protocols import QuestionContext
 from fixtures_llava import tiny_llava_base  # noqa: F401
 from train_fixtures import prepared_file, run_cli, synth_annotations  # noqa: F401
 

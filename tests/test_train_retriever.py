@@ -27,7 +27,7 @@ def test_short_training_beats_untrained_and_chance_and_packs(synth_annotations_l
     assert (out / "curve.png").stat().st_size > 0
 
     # the checkpoint is what `pack build --irra` accepts, and the pack retrieves like the training model
-    from engine.full.pack import build_pack
+    from interreid.engine.full.pack import build_pack
 
     manifest = build_pack(tmp_path / "pack", irra_ckpt=out / "best.pth", config="clip-reid-tiny", name="trained")
     assert manifest.weights == "trained"
@@ -62,7 +62,7 @@ def _same_numbers(p, q) -> bool:
 
 
 def test_config_too_big_for_the_device_is_one_sentence(synth_annotations, tmp_path, capsys):
-    from engine.cli.main import main
+    from interreid.engine.cli.main import main
 
     argv = ["train", "retriever", "--out", str(tmp_path / "big"), "--set", f"data.annotations={synth_annotations}",
             "--set", "model.config=clip-reid-tiny", "--set", "train.batch_size=100000000"]
@@ -73,10 +73,10 @@ def test_config_too_big_for_the_device_is_one_sentence(synth_annotations, tmp_pa
 
 
 def test_dialogue_text_is_the_interview_query_after_every_answer(synth_annotations):
-    from engine.interview.protocols import Turn
-    from engine.interview.query import build_query
-    from engine.training.data import load_split
-    from engine.training.retriever import texts_of
+    from interreid.engine.interview.protocols import Turn
+    from interreid.engine.interview.query import build_query
+    from interreid.engine.training.data import load_split
+    from interreid.engine.training.retriever import texts_of
 
     ds = load_split(synth_annotations, None, "train")
     texts = texts_of(ds, "dialogue")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from engine.full.selector import load_selector_net
+from interreid.engine.full.selector import load_selector_net
 from train_fixtures import prepared_file, run_cli, synth_annotations  # noqa: F401
 
 SMALL = ["retriever.config=clip-reid-tiny", "model={layers: 1, ffn: 256, dropout: 0.1}", "train.batch_size=32",

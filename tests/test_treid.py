@@ -17,18 +17,18 @@ import numpy as np
 import pytest
 from fixtures_full import tiny_pack  # noqa: F401  (fixture)
 
-from engine.cli.main import main
-from engine.errors import UserError
-from engine.evaluation.annotations import load_annotations
-from engine.evaluation.runner import BenchSettings, run_benchmark, treid_summary
-from engine.treid import GalleryTreid, check_weight, fuse
+from interreid.engine.cli.main import main
+from interreid.engine.errors import UserError
+from interreid.engine.evaluation.annotations import load_annotations
+from interreid.engine.evaluation.runner import BenchSettings, run_benchmark, treid_summary
+from interreid.engine.treid import GalleryTreid, check_weight, fuse
 
 TINY = "clip-reid-tiny"
 
 
 @pytest.fixture(scope="module")
 def synth(tmp_path_factory) -> Path:
-    from engine.synth.dataset import generate
+    from interreid.engine.synth.dataset import generate
 
     root = tmp_path_factory.mktemp("synth-treid")
     generate(root, ids=20, images_per_id=2, seed=5, test_fraction=1.0)
@@ -97,7 +97,7 @@ def test_a_better_treid_model_lifts_the_fused_ranking(synth, cache, monkeypatch)
             ids[row] = path_id[path]
         return GalleryTreid("perfect", {"kind": "test"}, Perfect(ids), np.zeros((len(gallery), 1), np.float32))
 
-    monkeypatch.setattr("engine.treid.load_treid", load)
+    monkeypatch.setattr("interreid.engine.treid.load_treid", load)
     res = _run(synth, cache, methods=("infogain",), rounds=2, treid=("perfect",))
     summary = treid_summary(res)[0]
     own = res.runs[0].per_round()[-1]
@@ -108,7 +108,7 @@ def test_a_better_treid_model_lifts_the_fused_ranking(synth, cache, monkeypatch)
 @pytest.fixture(scope="module")
 def two_packs(tiny_pack, tmp_path_factory):
     """The session's tiny random pack (seed 0) and a second one with other random weights (seed 1)."""
-    from engine.full.pack import build_pack
+    from interreid.engine.full.pack import build_pack
 
     b = build_pack(tmp_path_factory.mktemp("treid-pack") / "b", random_weights=True, config=TINY, name="treid-b",
                    version="1.0", seed=1)
@@ -116,7 +116,7 @@ def two_packs(tiny_pack, tmp_path_factory):
 
 
 def test_two_random_packs_through_the_cli(two_packs, tmp_path, capsys):
-    from engine.synth.dataset import generate
+    from interreid.engine.synth.dataset import generate
 
     synth = tmp_path / "synth"
     generate(synth, ids=8, images_per_id=2, seed=5, test_fraction=1.0)
@@ -139,8 +139,8 @@ def test_two_random_packs_through_the_cli(two_packs, tmp_path, capsys):
     fused = [p["treid_positions"][summary["name"]] for p in q]
     assert any(f != p["correct_positions"] for f, p in zip(fused, q))
     # the T-ReID model's gallery vectors were computed once and kept beside the gallery
-    from engine.gallery.store import Gallery
-    from engine.treid import load_treid
+    from interreid.engine.gallery.store import Gallery
+    from interreid.engine.treid import load_treid
 
     (cached,) = list((tmp_path / "cache").glob("*/treid/pack-*.npz"))
     stamp = cached.stat().st_mtime_ns
@@ -161,7 +161,7 @@ def test_interview_cli_records_and_resumes_the_treid_model(tmp_path, crops_dir, 
                  "a man in a red top and blue trousers", "--treid", "lite", "--treid-weight", "0.3"]) == 0
     out = capsys.readouterr().out
     assert "re-ranked with the T-ReID model lite colour scorer (weight 0.3)" in out
-    from engine.casefile import CaseFile
+    from interreid.engine.casefile import CaseFile
 
     with CaseFile.open(case) as cf:
         recorded = cf.metadata()["engine"]["treid"]
@@ -181,10 +181,10 @@ def test_unknown_treid_pack_is_one_sentence(synth, cache, capsys):
 def test_interview_ranks_with_the_fused_scores(tmp_path, crops_dir):
     """The interview's rankings are the fused ones: weight 1 ranks by the T-ReID model's match to
     the initial description at every round, weight 0 is the interview without it."""
-    from engine.engines import build_engine
-    from engine.gallery.store import Gallery
-    from engine.interview.loop import Interview
-    from engine.treid import attach_treid
+    from interreid.engine.engines import build_engine
+    from interreid.engine.gallery.store import Gallery
+    from interreid.engine.interview.loop import Interview
+    from interreid.engine.treid import attach_treid
 
     assert main(["gallery", "import", str(crops_dir), "--gallery", str(tmp_path / "g")]) == 0
     with Gallery.open(tmp_path / "g") as gallery:

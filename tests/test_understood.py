@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.casefile import CaseFile
-from engine.engines import build_engine
-from engine.errors import UserError
-from engine.gallery.store import Gallery
-from engine.interview.loop import Interview
+from interreid.engine.casefile import CaseFile
+from interreid.engine.engines import build_engine
+from interreid.engine.errors import UserError
+from interreid.engine.gallery.store import Gallery
+from interreid.engine.interview.loop import Interview
 
 
 def test_a_query_that_constrains_nothing_says_so(lite_gallery):
@@ -53,7 +53,7 @@ def test_correction_is_audited_used_for_ranking_and_resumed(lite_gallery, tmp_pa
 def test_cli_lists_and_corrects_constraints(lite_gallery, tmp_path, monkeypatch, capsys):
     import io
 
-    from engine.cli.main import main
+    from interreid.engine.cli.main import main
 
     monkeypatch.setattr("sys.stdin", io.StringIO(":drop 1\n:quit\n"))
     rc = main(["interview", "--gallery", str(lite_gallery), "--case", str(tmp_path / "cli.case"), "--title", "t",
@@ -70,7 +70,7 @@ def test_desktop_chips_show_and_remove_a_constraint(qtbot, lite_gallery, tmp_pat
     pytest.importorskip("pytestqt")
     from PySide6.QtCore import QSettings
 
-    from desktop.main_window import MainWindow
+    from interreid.desktop.main_window import MainWindow
 
     with Gallery.open(lite_gallery) as g:
         CaseFile.create(tmp_path / "d.case", "t", "tester", g, build_engine(g).identity()).close()
@@ -103,7 +103,7 @@ def test_desktop_chips_show_and_remove_a_constraint(qtbot, lite_gallery, tmp_pat
 
 
 def test_cli_search_warns_when_the_description_constrains_nothing(lite_gallery, capsys):
-    from engine.cli.main import main
+    from interreid.engine.cli.main import main
 
     assert main(["search", "--gallery", str(lite_gallery), "a tall person walking fast", "--top", "2"]) == 0
     err = capsys.readouterr().err

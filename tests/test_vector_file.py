@@ -8,8 +8,8 @@ import numpy as np
 
 
 def _gallery(folder, n, seed=0):
-    from engine.embedder import EmbedderIdentity
-    from engine.gallery.store import Gallery
+    from interreid.engine.embedder import EmbedderIdentity
+    from interreid.engine.gallery.store import Gallery
 
     g = Gallery.create(folder, EmbedderIdentity("test", "1", 8))
     _add(g, n, 0, seed)
@@ -23,7 +23,7 @@ def _add(g, n, start, seed):
 
 
 def test_vectors_are_memory_mapped_appended_and_repaired(tmp_path):
-    from engine.gallery.store import VECTOR_FILE, Gallery
+    from interreid.engine.gallery.store import VECTOR_FILE, Gallery
 
     g = _gallery(tmp_path / "g", 50)
     first = np.array(g.vectors())
@@ -50,7 +50,7 @@ def test_vectors_are_memory_mapped_appended_and_repaired(tmp_path):
 
 
 def test_a_read_only_open_writes_no_vector_file(tmp_path):
-    from engine.gallery.store import VECTOR_FILE, Gallery
+    from interreid.engine.gallery.store import VECTOR_FILE, Gallery
 
     g = _gallery(tmp_path / "g", 20)
     g.close()

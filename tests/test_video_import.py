@@ -27,12 +27,12 @@ from videomaker import (
     write_walkers,
 )
 
-from engine.embedder import create_embedder
-from engine.gallery.importer import import_sources
-from engine.gallery.store import Gallery
-from engine.video.decode import Reader, probe
-from engine.video.importer import VideoOptions, _Candidate, choose_crops
-from engine.video.query import list_images, list_tracks, one_per_track, track_of_rows
+from interreid.engine.embedder import create_embedder
+from interreid.engine.gallery.importer import import_sources
+from interreid.engine.gallery.store import Gallery
+from interreid.engine.video.decode import Reader, probe
+from interreid.engine.video.importer import VideoOptions, _Candidate, choose_crops
+from interreid.engine.video.query import list_images, list_tracks, one_per_track, track_of_rows
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -126,7 +126,7 @@ def test_a_short_video_reports_progress_from_its_first_frame_to_its_end(tmp_path
 
 def test_crops_carry_detector_and_mask(tmp_path, walkers):
     g, _ = run_import(tmp_path, [walkers])
-    from engine.video.query import crop_provenance
+    from interreid.engine.video.query import crop_provenance
 
     prov = crop_provenance(g, g.shas()[0])
     assert prov["detector"]["name"] == "test-blobs"
@@ -151,8 +151,8 @@ def test_one_per_track():
 
 
 def test_interview_never_shows_two_crops_of_one_track(tmp_path, walkers):
-    from engine.engines import build_engine
-    from engine.interview.loop import Interview
+    from interreid.engine.engines import build_engine
+    from interreid.engine.interview.loop import Interview
 
     g, _ = run_import(tmp_path, [walkers])
     state = Interview(g, build_engine(g)).start("a man in a red top")
@@ -189,10 +189,10 @@ KILL_SCRIPT = """
 import sys, time
 sys.path.insert(0, {tests!r})
 from videomaker import BlobDetector
-from engine.embedder import create_embedder
-from engine.gallery.importer import import_sources
-from engine.gallery.store import Gallery
-from engine.video.importer import VideoOptions
+from interreid.engine.embedder import create_embedder
+from interreid.engine.gallery.importer import import_sources
+from interreid.engine.gallery.store import Gallery
+from interreid.engine.video.importer import VideoOptions
 
 class Slow(BlobDetector):
     def detect(self, rgb):
@@ -281,7 +281,7 @@ def test_bad_videos_each_get_one_sentence_and_the_rest_imports(tmp_path, walkers
 
 
 def test_huge_resolution_is_refused(tmp_path, walkers, monkeypatch):
-    monkeypatch.setattr("engine.video.decode.MAX_PIXELS", 320 * 240 - 1)
+    monkeypatch.setattr("interreid.engine.video.decode.MAX_PIXELS", 320 * 240 - 1)
     g, report = run_import(tmp_path, [walkers])
     assert "megapixel limit" in _skips(report)["walk.avi"] and len(g) == 0
 
@@ -323,12 +323,12 @@ def test_old_gallery_needs_migration_and_migrate_says_what_it_did(tmp_path, walk
         for t in ("crops", "pending", "track_boxes", "tracks", "videos"):
             g.conn.execute(f"DROP TABLE {t}")
         g.set_meta("schema_version", "1")
-    from engine.errors import GalleryError
+    from interreid.engine.errors import GalleryError
 
     with pytest.raises(GalleryError, match="gallery migrate"):
         import_sources(g, emb, [walkers], video_options=opts())
     g.close()
-    out = subprocess.run([sys.executable, "-m", "engine.cli.main", "gallery", "migrate", str(tmp_path / "old")],
+    out = subprocess.run([sys.executable, "-m", "interreid.engine.cli.main", "gallery", "migrate", str(tmp_path / "old")],
                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert out.returncode == 0 and "format 1 -> 2" in out.stdout, out.stderr
     with Gallery.open(tmp_path / "old") as g2:
@@ -338,7 +338,7 @@ def test_old_gallery_needs_migration_and_migrate_says_what_it_did(tmp_path, walk
 
 
 def test_lite_embedder_uses_the_mask():
-    from engine.lite.embedder import LiteEmbedder
+    from interreid.engine.lite.embedder import LiteEmbedder
 
     rgb = np.zeros((64, 32, 3), np.uint8)
     rgb[:, :] = (128, 128, 128)  # grey background
@@ -353,8 +353,8 @@ def test_lite_embedder_uses_the_mask():
     plain, with_mask = e.embed_images([im, masked])
     assert np.abs(plain - with_mask).max() > 1e-3
     # with the mask the background's green hardly counts
-    from engine.lite.colours import COLOUR_TERMS
-    from engine.lite.layout import REGIONS
+    from interreid.engine.lite.colours import COLOUR_TERMS
+    from interreid.engine.lite.layout import REGIONS
 
     green = [i * 11 + COLOUR_TERMS.index("green") for i in range(len(REGIONS))]
     red = [i * 11 + COLOUR_TERMS.index("red") for i in range(len(REGIONS))]
@@ -390,11 +390,11 @@ def test_hog_and_bytetrack_on_real_footage(vtest_gallery):
 def test_cli_list_and_tracks_json(vtest_gallery):
     folder, clip, _ = vtest_gallery
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    out = subprocess.run([sys.executable, "-m", "engine.cli.main", "gallery", "list", str(folder), "--json"],
+    out = subprocess.run([sys.executable, "-m", "interreid.engine.cli.main", "gallery", "list", str(folder), "--json"],
                          capture_output=True, text=True, env=env, check=True)
     items = json.loads(out.stdout)
     assert items and all({"sha256", "video", "video_sha256", "frame", "pts", "bbox", "track"} <= set(i) for i in items)
-    out = subprocess.run([sys.executable, "-m", "engine.cli.main", "gallery", "tracks", str(folder), "--json"],
+    out = subprocess.run([sys.executable, "-m", "interreid.engine.cli.main", "gallery", "tracks", str(folder), "--json"],
                          capture_output=True, text=True, env=env, check=True)
     tracks = json.loads(out.stdout)
     rows = sorted(r for t in tracks for r in t["rows"])
@@ -403,10 +403,10 @@ def test_cli_list_and_tracks_json(vtest_gallery):
 
 
 def test_report_and_verify_name_the_source_video(tmp_path, walkers):
-    from engine.casefile import CaseFile
-    from engine.engines import build_engine
-    from engine.interview.loop import Interview
-    from engine.report import write_report
+    from interreid.engine.casefile import CaseFile
+    from interreid.engine.engines import build_engine
+    from interreid.engine.interview.loop import Interview
+    from interreid.engine.report import write_report
 
     g, _ = run_import(tmp_path, [walkers])
     engine = build_engine(g)
@@ -415,7 +415,7 @@ def test_report_and_verify_name_the_source_video(tmp_path, walkers):
         state = Interview(g, engine, case=case).start("a person in red")
         shown = state.candidates[0]
         case.mark(shown.sha256, "possible", "walks left to right")
-    from engine.video.query import crop_provenance
+    from interreid.engine.video.query import crop_provenance
 
     prov = crop_provenance(g, shown.sha256)
     g.close()
@@ -464,7 +464,7 @@ def _export_random_detector(path: Path) -> Path:
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_pack_person_detector_contract(tmp_path, walkers):
-    from engine.video.detect import pack_detector
+    from interreid.engine.video.detect import pack_detector
 
     pack = tmp_path / "pack"
     model = _export_random_detector(pack / "detector" / "person.onnx")
@@ -487,7 +487,7 @@ def test_pack_person_detector_contract(tmp_path, walkers):
     for (d,) in g.conn.execute("SELECT detector FROM crops"):
         assert json.loads(d)["model_sha256"] == sha
     model.write_bytes(model.read_bytes() + b"\0")  # altered after the manifest was written
-    from engine.video.decode import VideoError
+    from interreid.engine.video.decode import VideoError
 
     with pytest.raises(VideoError, match="does not match its manifest"):
         pack_detector(pack)
@@ -496,7 +496,7 @@ def test_pack_person_detector_contract(tmp_path, walkers):
 def test_moving_regions_cover_the_people_and_little_else():
     from videomaker import H, W, background, draw
 
-    from engine.video.importer import moving_regions
+    from interreid.engine.video.importer import moving_regions
 
     frame = draw(20)
     regions = moving_regions(frame, background(), 20)

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli.main import main
-from engine.gallery.store import Gallery
-from engine.storage import blobs
+from interreid.engine.cli.main import main
+from interreid.engine.gallery.store import Gallery
+from interreid.engine.storage import blobs
 
 PNG = b"\x89PNG\r\n\x1a\n"
 JPEG = b"\xff\xd8\xff"
@@ -90,7 +90,7 @@ def test_encrypted_video_import_seals_every_image_and_crops_still_verify(tmp_pat
     assert v["ok"] and v["images_checked"] == len(shas) and v["videos_checked"] == 1
 
     # the report draws the marked crop from its sealed thumbnail and names its source video
-    from engine.casefile import CaseFile
+    from interreid.engine.casefile import CaseFile
 
     with CaseFile.open(case) as c:
         c.mark(shas[0], "possible", "walks past the camera")
@@ -110,7 +110,7 @@ def test_encrypted_video_import_seals_every_image_and_crops_still_verify(tmp_pat
 
 
 def test_rekey_reseals_video_images(tmp_path, footage, capsys):
-    from engine.storage import keys
+    from interreid.engine.storage import keys
 
     g = tmp_path / "g"
     assert main(["gallery", "import", str(footage), "--gallery", str(g)]) == 0
@@ -132,13 +132,13 @@ def test_details_view_shows_a_sealed_crop(qtbot, tmp_path):
     pytest.importorskip("pytestqt")
     from videomaker import BlobDetector, write_walkers
 
-    from desktop.session import ImageDetails
-    from desktop.widgets.detail_view import DetailView
-    from engine.embedder import create_embedder
-    from engine.gallery.importer import import_sources
-    from engine.video.frames import track_boxes
-    from engine.video.importer import VideoOptions
-    from engine.video.query import crop_provenance
+    from interreid.desktop.session import ImageDetails
+    from interreid.desktop.widgets.detail_view import DetailView
+    from interreid.engine.embedder import create_embedder
+    from interreid.engine.gallery.importer import import_sources
+    from interreid.engine.video.frames import track_boxes
+    from interreid.engine.video.importer import VideoOptions
+    from interreid.engine.video.query import crop_provenance
 
     video = write_walkers(tmp_path / "cam02" / "walk.avi")
     emb = create_embedder("lite")
@@ -165,10 +165,10 @@ def test_details_view_shows_a_sealed_crop(qtbot, tmp_path):
 def test_encrypted_import_resumes_from_its_sealed_background(tmp_path):
     from videomaker import BlobDetector, write_walkers
 
-    from engine.embedder import create_embedder
-    from engine.gallery.importer import import_sources
-    from engine.video.importer import VideoOptions
-    from engine.video.query import list_tracks
+    from interreid.engine.embedder import create_embedder
+    from interreid.engine.gallery.importer import import_sources
+    from interreid.engine.video.importer import VideoOptions
+    from interreid.engine.video.query import list_tracks
 
     video = write_walkers(tmp_path / "footage" / "cam02" / "walk.avi")
     options = VideoOptions(detector=BlobDetector(), min_height=20, sample_fps=10, commit_every_s=1.0)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from engine.evaluation.witnesses import DONT_KNOW, question_attributes, settle
-from engine.interview.answers import DONT_KNOW as ENGINE_DONT_KNOW
-from engine.lite.vocabulary import BAG_WORDS, GARMENTS, HAT_WORDS, region_words
+from interreid.engine.evaluation.witnesses import DONT_KNOW, question_attributes, settle
+from interreid.engine.interview.answers import DONT_KNOW as ENGINE_DONT_KNOW
+from interreid.engine.lite.vocabulary import BAG_WORDS, GARMENTS, HAT_WORDS, region_words
 
 
 @pytest.mark.parametrize("reply, expected", [

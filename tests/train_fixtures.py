@@ -13,7 +13,7 @@ def synth_dataset(tmp_path_factory, ids: int = 30, images_per_id: int = 2, test_
     """``annotations.json`` of an engine.synth dataset (64x32 crops), generated once per arguments."""
     key = f"{ids}-{images_per_id}-{test_fraction}"
     if key not in _BUILT:
-        from engine.synth.dataset import generate
+        from interreid.engine.synth.dataset import generate
 
         out = tmp_path_factory.mktemp(f"synth-{key}")
         generate(out, ids, images_per_id, seed=0, size=(64, 32), test_fraction=test_fraction)
@@ -36,7 +36,7 @@ def synth_annotations_large(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def prepared_file(synth_annotations, tmp_path_factory) -> Path:
     """``prepared.jsonl`` of a lite looking-forward run on :func:`synth_annotations`."""
-    from engine.cli.main import main
+    from interreid.engine.cli.main import main
 
     out = tmp_path_factory.mktemp("prepared") / "run"
     assert main(["train", "prepare", "--set", f"data.annotations={synth_annotations}", "--out", str(out),
@@ -48,7 +48,7 @@ def run_cli(stage: str, out: Path, sets: list[str], resume: bool = False) -> dic
     """``interreid train STAGE --set ... --out OUT --json`` -> the result dict."""
     import json
 
-    from engine.cli.main import main
+    from interreid.engine.cli.main import main
 
     argv = ["train", stage, "--out", str(out), "--json", str(out) + ".json"]
     for s in sets:

@@ -90,7 +90,7 @@ class BlobDetector:
     def detect(self, rgb: np.ndarray):
         import cv2
 
-        from engine.video.detect import Detection
+        from interreid.engine.video.detect import Detection
 
         sat = rgb.max(axis=2).astype(int) - rgb.min(axis=2).astype(int)
         mask = (sat > 40).astype(np.uint8)

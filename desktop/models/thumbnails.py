@@ -45,8 +45,8 @@ class ThumbnailCache:
 
 def _read(path) -> QImage:
     """A thumbnail file as a QImage, unsealed when its gallery is encrypted (a null image if unreadable)."""
-    from engine.errors import UserError
-    from engine.storage import read_image_bytes
+    from interreid.engine.errors import UserError
+    from interreid.engine.storage import read_image_bytes
 
     try:
         return QImage.fromData(read_image_bytes(path))
@@ -57,8 +57,8 @@ def _read(path) -> QImage:
 def load_original(sources: list[str]) -> QPixmap:
     """The first readable original of a gallery image (its recorded sources, in order), unsealed when
     it is a video crop of an encrypted gallery; a null pixmap when none can be read."""
-    from engine.errors import UserError
-    from engine.storage.blobs import MAGIC, unseal
+    from interreid.engine.errors import UserError
+    from interreid.engine.storage.blobs import MAGIC, unseal
 
     pixmap = QPixmap()
     for src in sources:

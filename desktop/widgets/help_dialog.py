@@ -22,7 +22,7 @@ TOPICS = ("guide", "shortcuts", "numbers")
 
 
 def guide_text() -> str:
-    from engine.paths import resources_dir
+    from interreid.engine.paths import resources_dir
 
     path = resources_dir() / "help" / "desktop-guide.md"
     if not path.is_file():

@@ -109,7 +109,7 @@ class ImportDialog(QDialog):
         options = {"pack": self.pack} if self.pack is not None else {}
 
         def work(job):
-            from engine.session import import_into
+            from interreid.engine.session import import_into
 
             last = [0.0]
 
@@ -120,7 +120,7 @@ class ImportDialog(QDialog):
                     last[0] = now
                     job.report(p)
 
-            from engine.storage.keys import passphrase_available
+            from interreid.engine.storage.keys import passphrase_available
 
             # a new gallery is encrypted at rest when the workstation passphrase is known (the window
             # asks first); the demo's gallery is plain

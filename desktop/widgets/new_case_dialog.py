@@ -40,7 +40,7 @@ class NewCaseRequest:
 
 def installed_packs() -> list[tuple[str, str]]:
     """(label, folder) of every installed model pack (manifests only: nothing heavy is imported)."""
-    from engine.full.pack import list_installed_packs
+    from interreid.engine.full.pack import list_installed_packs
 
     out = []
     for m in list_installed_packs():
@@ -52,7 +52,7 @@ def installed_packs() -> list[tuple[str, str]]:
 
 
 def default_case_path(title: str) -> Path:
-    from engine.paths import data_dir
+    from interreid.engine.paths import data_dir
 
     slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:40] or "case"
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -172,7 +172,7 @@ class NewCaseDialog(QDialog):
             self.sources.addItem(str(s))
         (self.use_new if sources else self.use_existing).setChecked(True)
         if sources and not self.new_gallery.text():
-            from engine.paths import data_dir
+            from interreid.engine.paths import data_dir
 
             self.new_gallery.setText(str(data_dir() / "galleries" / Path(sources[0]).name))
 
@@ -195,7 +195,7 @@ class NewCaseDialog(QDialog):
             self.use_new.setChecked(True)
 
     def _add_videos(self) -> None:
-        from engine.video import VIDEO_EXTENSIONS
+        from interreid.engine.video import VIDEO_EXTENSIONS
 
         pattern = " ".join(f"*{e}" for e in sorted(VIDEO_EXTENSIONS))
         paths, _ = QFileDialog.getOpenFileNames(self, "Video files (CCTV exports)", "",

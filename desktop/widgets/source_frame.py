@@ -55,8 +55,8 @@ class SourceFrameView(QWidget):
         self._load()
 
     def _load(self) -> None:
-        from engine.video.decode import VideoError
-        from engine.video.frames import frames_around
+        from interreid.engine.video.decode import VideoError
+        from interreid.engine.video.frames import frames_around
 
         try:
             self.frames = frames_around(self.video["video_path"], self.video["pts"], SCRUB_SECONDS)

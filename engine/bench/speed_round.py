@@ -141,7 +141,7 @@ def _peak_rss_mb() -> float:
 def _child(args: list[str]) -> dict:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[2]),
                                                                       os.environ.get("PYTHONPATH")]))}
-    out = subprocess.run([sys.executable, "-m", "engine.bench.speed_round", *args], capture_output=True,
+    out = subprocess.run([sys.executable, "-m", "interreid.engine.bench.speed_round", *args], capture_output=True,
                          text=True, env=env, check=False)
     if out.returncode != 0:
         raise RuntimeError(f"round benchmark step failed: {out.stderr.strip()[-2000:]}")

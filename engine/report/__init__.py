@@ -1,7 +1,7 @@
 """Case reports: one self-contained PDF or HTML file a supervisor, prosecutor or defence counsel can
 read and check.
 
-    from engine.report import write_report
+    from interreid.engine.report import write_report
     path = write_report("Fall 42.case", "Fall 42.pdf")   # or .html
 
 The report shows the case, engine and gallery identities, the whole interview (suggested and asked
