@@ -581,7 +581,21 @@ class MainWindow(QMainWindow):
         self._smi.start("nvidia-smi", ["-L"])
 
     def _set_device(self, text: str) -> None:
-        self.device_label.setText(f"device: {text}")
+        import shiboken6
+
+        if shiboken6.isValid(self.device_label):  # the probe may finish while the window closes
+            self.device_label.setText(f"device: {text}")
+
+    def _stop_device_probe(self) -> None:
+        """Stop ``nvidia-smi`` if it still runs, so its callback never reaches a closed window."""
+        smi = getattr(self, "_smi", None)
+        if smi is None:
+            return
+        smi.finished.disconnect()
+        smi.errorOccurred.disconnect()
+        if smi.state() != QProcess.ProcessState.NotRunning:
+            smi.kill()
+            smi.waitForFinished(1000)
 
     # -- drag and drop ----------------------------------------------------------------------
     def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt)
@@ -619,6 +633,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.settings.sync()
+        self._stop_device_probe()
         self.session.close()
         self.side.wait()
         super().closeEvent(event)

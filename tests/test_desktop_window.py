@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_window_starts_without_heavy_imports(tmp_path):
-    code = ("import sys\nfrom desktop.app import create_application\nfrom desktop.main_window import MainWindow\n"
+    code = ("import sys\nfrom interreid.desktop.app import create_application\n"
+            "from interreid.desktop.main_window import MainWindow\n"
             "app = create_application(['t'])\nw = MainWindow(detect_device=False)\nw.show()\napp.processEvents()\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'onnxruntime', 'cv2', "
             "'transformers')))\nw.close()\n")
@@ -63,3 +64,35 @@ def test_report_action_follows_the_report_writer(qtbot, lite_case, tmp_path):  #
     else:
         assert window.report_action.isEnabled()
     window.close()
+
+
+def test_closing_the_window_stops_the_gpu_probe(qtbot, tmp_path, monkeypatch):
+    """Closing right after opening must not leave `nvidia-smi` running to call back into a closed window."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "nvidia-smi"
+    fake.write_text("#!/bin/sh\nsleep 3\necho 'GPU 0: Test GPU (UUID: GPU-0)'\n", encoding="utf-8")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    window = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: getattr(window, "_smi", None) is not None and window._smi.processId() > 0, timeout=WAIT)
+    label = window.device_label.text()
+    window.close()
+    assert window._smi.state() == window._smi.ProcessState.NotRunning
+    qtbot.wait(200)
+    assert window.device_label.text() == label  # the killed probe reported nothing
+
+
+def test_gpu_probe_names_the_gpu(qtbot, tmp_path, monkeypatch):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "nvidia-smi"
+    fake.write_text("#!/bin/sh\necho 'GPU 0: Test GPU (UUID: GPU-0)'\n", encoding="utf-8")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    window = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.device_label.text() == "device: GPU: Test GPU", timeout=WAIT)

@@ -246,7 +246,7 @@ def test_onnx_runtime_path_does_not_import_torch(tiny_pack):
     import sys
     from pathlib import Path
 
-    code = ("import sys\nfrom PIL import Image\nfrom engine.full import load_embedder, load_retriever\n"
+    code = ("import sys\nfrom PIL import Image\nfrom interreid.engine.full import load_embedder, load_retriever\n"
             f"e = load_embedder({str(tiny_pack)!r})\nr = load_retriever({str(tiny_pack)!r})\n"
             "v = e.embed_images([Image.new('RGB', (40, 100), 'red')])\nr.score('a man in red', v)\n"
             "print('TORCH', 'torch' in sys.modules, 'open_clip' in sys.modules)\n")
