@@ -176,6 +176,10 @@ def test_html_report_is_self_contained_and_complete(interview_case, tmp_path):
     assert "trousers/legs: blue (hedged)" in text  # "Blue jeans, I think."
     assert "match 100%" in text and "it is not the probability that an image shows the person" in text
     assert raw.index('id="witness-views"') < raw.index('id="interview"')
+    # the body speaks to a court reader; the command that checks the report is in the appendix only
+    body = raw[:raw.index('id="evidence"')]
+    assert "case verify" not in body and "the appendix says how" in body
+    assert "interreid case verify CASE-FILE --report THIS-REPORT" in raw[raw.index('id="evidence"'):]
     # self-contained: images are data: URIs, nothing external, no scripts
     images = [a for t, a in parsed.tags if t == "img"]
     assert len(images) >= len(facts["shas"])

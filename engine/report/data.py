@@ -116,8 +116,15 @@ class ReportData:
     def head_line(self) -> str:
         if not self.head:
             return "The case's audit log is empty."
-        return (f"Case head at export: audit row {self.head['seq']}, SHA-256 {self.head['hash']}. "
-                "'interreid case verify CASE --report THIS-REPORT' checks the case still holds it.")
+        return (f"When this report was made, the case's audit log ended at entry {self.head['seq']} "
+                f"(fingerprint {self.head['hash']}). Anyone holding the case file can check that it still holds "
+                "everything recorded up to that entry: the appendix says how.")
+
+    #: the technical instruction behind ``head_line`` and ``_capped`` (printed in the report's appendix)
+    VERIFY_HOW = ("How to check this report against its case file: on a workstation with interreid installed, run "
+                  "'interreid case verify CASE-FILE --report THIS-REPORT'. It re-checks the audit log's chain and "
+                  "signatures, re-hashes every gallery image the case searched, lists every problem found, and "
+                  "confirms that the case still holds the audit entry this report names.")
     #: what the software understood from each statement (lite engine): {"who", "said", "constraints", "unused"}
     understood: list[dict] = field(default_factory=list)
 
@@ -288,7 +295,7 @@ def _capped(lines: list[str], limit: int = 60) -> list[str]:
     """At most ``limit`` verification lines (a gallery can have thousands of missing files)."""
     if len(lines) <= limit:
         return lines
-    return lines[:limit] + [f"  … and {len(lines) - limit} more lines: run 'interreid case verify' for all of them"]
+    return lines[:limit] + [f"  … and {len(lines) - limit} more lines; verifying the case file lists them all (see the appendix)"]
 
 
 def _sections(case, rec, entries) -> list[RoundSection]:

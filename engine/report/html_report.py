@@ -238,6 +238,7 @@ class _Html:
 
     def appendix(self) -> None:
         self.w('<h2 id="evidence">Evidence appendix: every image in this report</h2>',
+               f'<p class="small" id="verify-how">{_e(self.d.VERIFY_HOW)}</p>',
                "<table><tr><th>Image</th><th>SHA-256</th><th>Source path(s)</th><th>Camera</th>"
                "<th>Timestamp</th><th>Status at export</th></tr>")
         for sha, info in self.d.images.items():

@@ -430,7 +430,8 @@ class _Pdf:
 
         out = [PageBreak(), self.p("Evidence appendix: every image in this report", "h1"),
                self.p("Each image is identified by the SHA-256 of its file as imported; the status column gives "
-                      "the result of re-hashing the file when this report was written.", "small")]
+                      "the result of re-hashing the file when this report was written.", "small"),
+               self.p(self.d.VERIFY_HOW, "small")]
         rows = [[self.p(h, "label") for h in ("Image", "SHA-256 and source path(s)", "Camera", "Timestamp",
                                               "Status")]]
         for sha, info in self.d.images.items():
