@@ -44,10 +44,21 @@ def test_correction_is_audited_used_for_ranking_and_resumed(lite_gallery, tmp_pa
             assert len(events) == 1
             params = events[0].params
             assert params["removed"] == "top: red (firm)" and params["replacement"] == "Top: green."
+            # the corrected ranking and candidates are what the case now holds; the first ones are kept,
+            # marked superseded
+            records = iv.records
+            assert [c["gallery_row"] for c in records.candidates(1)] == [c.row for c in state.candidates]
+            assert np.array_equal(records.ranking(0)[1], state.scores[:len(records.ranking(0)[1])])
+            assert len(records.rankings()) == 1
+            states = case.conn.execute("SELECT state, COUNT(*) FROM candidates GROUP BY state").fetchall()
+            assert dict(states) == {"active": len(state.candidates), "superseded": len(state.candidates)}
+            assert any(e.event == "candidates.superseded" for e in case.audit_entries())
             query = state.query
+            shown = [c.row for c in state.candidates]
         with CaseFile.open(tmp_path / "c.case") as case:
             state = Interview(g, build_engine(g), case=case).resume()
             assert state.query == query  # the correction survives reopening the case
+            assert [c.row for c in state.candidates] == shown
 
 
 def test_cli_lists_and_corrects_constraints(lite_gallery, tmp_path, monkeypatch, capsys):

@@ -752,6 +752,20 @@ class InterviewRecords:
                                                  "state": "active"},
                                   "selector", "candidates.shown", {"round": round_index, "position": pos})
 
+    def supersede(self, round_index: int) -> None:
+        """A correction re-ranked round ``round_index``: its active ranking (after the round before) and
+        candidates are marked superseded (kept, audited) before the new ones are saved."""
+        conn = self.case.conn
+        with self.case.transaction():
+            for (rid,) in conn.execute("SELECT id FROM rankings WHERE after_round = ? AND state = 'active'",
+                                       (round_index - 1,)).fetchall():
+                self.case._update("rankings", rid, {"state": "superseded"}, "interview", "ranking.superseded",
+                                  {"after_round": round_index - 1})
+            for (cid,) in conn.execute("SELECT id FROM candidates WHERE round = ? AND state = 'active'",
+                                       (round_index,)).fetchall():
+                self.case._update("candidates", cid, {"state": "superseded"}, "interview",
+                                  "candidates.superseded", {"round": round_index})
+
     def save_round(self, values: dict) -> int:
         """A completed round: round, suggested, asked, answer, questioner, rationale, attribute, kind, k, times."""
         with self.case.transaction():

@@ -185,6 +185,8 @@ class Interview:
             self.case.log_event("interview", "constraint.corrected",
                                 {"round": state.round_index, "removed": known[key], "replacement": add})
             self.case.set_meta("corrections", json.dumps(self.corrections))
+        if self.records is not None:  # the corrected ranking and candidates replace this round's (kept, marked)
+            self.records.supersede(state.round_index)
         return self._next_round(record=True)
 
     def rank(self, query: str, depth: int | None = None) -> Ranking:
