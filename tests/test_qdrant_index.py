@@ -189,3 +189,43 @@ def test_a_collection_from_another_gallery_is_refused(tmp_path, data):
     index.shas = [f"{i:064x}" for i in range(100)]
     index.limit_rows = 40  # a server ahead of this workstation's gallery: only the rows it holds come back
     assert index.search(queries[0], 100).rows.max() < 40
+
+
+def test_server_api_key_comes_from_the_environment_and_is_never_saved(lite_gallery, capsys, monkeypatch):
+    """A local HTTP endpoint that refuses every request: the client sends the key from the environment,
+    the refusal is one sentence naming the variable, and the key is written nowhere in the gallery."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen: list[dict] = []
+
+    class Refuse(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            seen.append({k.lower(): v for k, v in self.headers.items()} | {"path": self.path})
+            body = b'{"status": {"error": "Must provide an API key or an Authorization bearer token"}}'
+            self.send_response(401)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Refuse)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        monkeypatch.setenv("INTERREID_QDRANT_API_KEY", "regional-key-123")
+        code, out, err = run_cli(capsys, "gallery", "index", lite_gallery, "--backend", "qdrant", "--qdrant-url", url)
+    finally:
+        server.shutdown()
+    assert code == 2 and "not authorised" in err and "INTERREID_QDRANT_API_KEY" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert seen and seen[0]["path"].startswith("/collections") and seen[0]["api-key"] == "regional-key-123"
+    for f in lite_gallery.rglob("*"):
+        assert not f.is_file() or b"regional-key-123" not in f.read_bytes()
+    # a key is never sent over plain http to another machine: refused before any connection
+    code, out, err = run_cli(capsys, "gallery", "index", lite_gallery, "--backend", "qdrant", "--qdrant-url",
+                             "http://qdrant.invalid:6333")
+    assert code == 2 and "unencrypted" in err and "https://" in err

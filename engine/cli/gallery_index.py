@@ -40,7 +40,7 @@ def cmd_index(args) -> int:
     import json
 
     from ..gallery.index import open_index
-    from ..gallery.qdrant_index import META_URL, open_qdrant, set_server
+    from ..gallery.qdrant_index import EMBEDDED_ADVISED_MAX, META_URL, open_qdrant, set_server
     from ..gallery.store import Gallery
 
     check_index_options(args.backend, args.qdrant_url)
@@ -65,6 +65,10 @@ def cmd_index(args) -> int:
             where = gallery.meta(META_URL) or "the store beside the gallery (this computer only)"
             text = (f"{gallery.folder}: {n} images searched through Qdrant collection {index.collection} on "
                     f"{where}; it holds {out['points']} points.")
+            if not gallery.meta(META_URL) and n > EMBEDDED_ADVISED_MAX:
+                text += (" The store beside the gallery checks results, it is not built for speed: above "
+                         f"{EMBEDDED_ADVISED_MAX:,} images each search takes seconds; use the force's Qdrant "
+                         "server (--qdrant-url) for a gallery this size.")
         else:
             gallery.set_index_backend(args.backend)
             index = open_index(gallery)

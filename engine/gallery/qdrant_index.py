@@ -24,6 +24,7 @@ import atexit
 import json
 import os
 import secrets
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +37,8 @@ STORE_DIR = "qdrant"  # the embedded store, beside gallery.db
 META_URL = "qdrant_url"
 META_COLLECTION = "qdrant_collection"
 BATCH = 1000
+HNSW_EF = 800  # the server's graph search breadth (as the hnswlib backend's ef: recall@200 >= 0.95 there)
+EMBEDDED_ADVISED_MAX = 20_000  # above this the embedded store's searches take seconds: a server is the tool
 TIMEOUT_S = 10
 
 _LOCAL: dict[str, object] = {}  # resolved store folder -> its one open client (local mode locks the folder)
@@ -89,7 +92,8 @@ class QdrantIndex:
             return SearchResult(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
         found = self._call(self.client.query_points, self.collection,
                            query=np.asarray(query, dtype=np.float32).tolist(), limit=int(k),
-                           query_filter=models.Filter(must=must) if must else None, with_payload=["sha256"])
+                           query_filter=models.Filter(must=must) if must else None, with_payload=["sha256"],
+                           search_params=models.SearchParams(hnsw_ef=max(HNSW_EF, int(k))) if self.url else None)
         points = found.points
         rows = np.array([int(p.id) for p in points], dtype=np.int64)
         scores = np.array([p.score for p in points], dtype=np.float32)
@@ -143,7 +147,9 @@ class QdrantIndex:
     def _call(self, fn, *args, **kwargs):
         """Run a client call; a server that cannot be reached or refuses is one sentence, not a traceback."""
         try:
-            return fn(*args, **kwargs)
+            with warnings.catch_warnings():  # its advice to use a server above 20,000 points: said in our words
+                warnings.filterwarnings("ignore", message="Local mode is not recommended", category=UserWarning)
+                return fn(*args, **kwargs)
         except (GalleryError, UserError):
             raise
         except Exception as exc:  # noqa: BLE001  (the client raises many kinds; all mean the same to a user)
@@ -180,6 +186,9 @@ def check_url(url: str) -> str:
     if parts.username or parts.password:
         raise UserError(f"--qdrant-url carries a user name or password; give the address alone and the API key "
                         f"in the environment variable {API_KEY_ENV}.")
+    if parts.scheme == "http" and os.environ.get(API_KEY_ENV) and host not in ("127.0.0.1", "localhost", "::1"):
+        raise UserError(f"The API key would cross the network unencrypted to {host}; use the server's https:// "
+                        "address (TLS).")
     return url.strip().rstrip("/")
 
 
@@ -188,8 +197,10 @@ def _client(path: Path | None, url: str | None):
 
     if url:
         try:
-            return QdrantClient(url=url, api_key=os.environ.get(API_KEY_ENV) or None, timeout=TIMEOUT_S,
-                                prefer_grpc=False, check_compatibility=False)
+            with warnings.catch_warnings():  # a key over plain http is refused by check_url, except to this machine
+                warnings.filterwarnings("ignore", message="Api key is used with an insecure connection")
+                return QdrantClient(url=url, api_key=os.environ.get(API_KEY_ENV) or None, timeout=TIMEOUT_S,
+                                    prefer_grpc=False, check_compatibility=False)
         except Exception as exc:  # noqa: BLE001
             raise GalleryError(server_problem(url, exc)) from None
     key = str(Path(path).resolve())
@@ -261,6 +272,7 @@ def open_qdrant(gallery, vectors: np.ndarray, progress=None) -> QdrantIndex:
     """The gallery's Qdrant collection, brought up to date with its rows (pushed from the first missing one)."""
     n, dim = vectors.shape[0], gallery.embedder_identity.dim
     url = gallery.meta(META_URL)
+    url = check_url(url) if url else None  # the key's environment may have changed since it was saved
     index = QdrantIndex(dim, collection_name(gallery), None if url else gallery.folder / STORE_DIR, url)
     done = len(index)
     if done > n and not url:  # the embedded store is from another state of this gallery: rebuild it
