@@ -99,9 +99,13 @@ def run_cli(capsys, *args) -> tuple[int, str, str]:
     return code, out.out, out.err
 
 
-def test_gallery_served_from_qdrant_through_cli_and_interview(crops_dir, tmp_path, tiny_pack, capsys):  # noqa: F811
+def test_gallery_served_from_qdrant_through_cli_and_interview(crops_dir, tmp_path, tiny_pack, capsys,  # noqa: F811
+                                                             monkeypatch):
     """import --index qdrant, search (with camera/time filters) equals exact search, 'gallery index' switches
     backends, and an interview's case file records every ranking it showed, plus which collection it searched."""
+    from interreid.engine.gallery import qdrant_index
+
+    monkeypatch.setattr(qdrant_index, "PUSH_CHUNK", 5)  # 12 rows pushed in 3 chunks, each with its own payloads
     from interreid.engine.casefile.case import InterviewRecords
     from interreid.engine.gallery.store import Gallery
     from interreid.engine.interview.loop import Interview

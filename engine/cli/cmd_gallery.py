@@ -180,6 +180,10 @@ def cmd_info(args) -> int:
             print(f"  {v['path']}: {v['status']}, camera {v['camera']}, clock from the {v['time_from']}")
     print(f"embedder     {emb['name']} version {emb['version']} ({emb['dim']}-d)")
     print(f"index        {idx['backend']} (setting {idx['setting']}; exact below {idx['exact_threshold']})")
+    if idx["backend"] == "qdrant":
+        server = idx["qdrant"]["server"]
+        print(f"  Qdrant collection {idx['qdrant']['collection']} on "
+              f"{'the store beside the gallery' if server == 'embedded' else server}")
     print(f"fingerprint  {info['fingerprint']}")
     print(f"encrypted    {'yes (database and thumbnails)' if info.get('encrypted') else 'no'}")
     print(f"skipped      {info['skipped']} files")

@@ -37,6 +37,7 @@ STORE_DIR = "qdrant"  # the embedded store, beside gallery.db
 META_URL = "qdrant_url"
 META_COLLECTION = "qdrant_collection"
 BATCH = 1000
+PUSH_CHUNK = 50_000  # rows whose payloads are read from the gallery at once
 HNSW_EF = 800  # the server's graph search breadth (as the hnswlib backend's ef: recall@200 >= 0.95 there)
 EMBEDDED_ADVISED_MAX = 20_000  # above this the embedded store's searches take seconds: a server is the tool
 TIMEOUT_S = 10
@@ -207,7 +208,9 @@ def _client(path: Path | None, url: str | None):
     client = _LOCAL.get(key)
     if client is None:
         try:
-            client = QdrantClient(path=key)
+            with warnings.catch_warnings():  # its advice to use a server above 20,000 points: see EMBEDDED_ADVISED_MAX
+                warnings.filterwarnings("ignore", message="Local mode is not recommended", category=UserWarning)
+                client = QdrantClient(path=key)
         except RuntimeError as exc:
             if "already accessed" in str(exc):
                 raise GalleryError(f"The gallery's vector store ({key}) is open in another interreid program; "
@@ -262,10 +265,10 @@ def set_server(gallery, url: str | None) -> None:
 
 def payloads(gallery, start: int, stop: int) -> list[dict]:
     """The payload of rows ``start .. stop - 1``: row, SHA-256, camera, capture time (a number)."""
-    shas = gallery.shas()
-    cameras, stamps = gallery.row_metadata()
-    return [{"row": r, "sha256": shas[r], "camera": cameras[r], "time": time_number(stamps[r])}
-            for r in range(start, stop)]
+    return [{"row": r, "sha256": sha, "camera": camera, "time": time_number(stamp)}
+            for r, sha, camera, stamp in gallery.conn.execute(
+                "SELECT row, sha256, camera, timestamp FROM images WHERE row >= ? AND row < ? ORDER BY row",
+                (start, stop))]
 
 
 def open_qdrant(gallery, vectors: np.ndarray, progress=None) -> QdrantIndex:
@@ -279,7 +282,10 @@ def open_qdrant(gallery, vectors: np.ndarray, progress=None) -> QdrantIndex:
         index.recreate()
         done = 0
     if done < n:
-        index.add(vectors[done:], done, payloads(gallery, done, n), progress=progress)
+        for s in range(done, n, PUSH_CHUNK):  # the payloads of one chunk at a time, not of the whole gallery
+            e = min(n, s + PUSH_CHUNK)
+            index.add(vectors[s:e], s, payloads(gallery, s, e),
+                      progress=None if progress is None else (lambda d, _t, s=s: progress(s - done + d, n - done)))
         if not gallery.read_only:
             gallery.save_meta("index_state", json.dumps({"backend": "qdrant", "count": n}))
     index.limit_rows = n
