@@ -233,3 +233,23 @@ def test_server_api_key_comes_from_the_environment_and_is_never_saved(lite_galle
     code, out, err = run_cli(capsys, "gallery", "index", lite_gallery, "--backend", "qdrant", "--qdrant-url",
                              "http://qdrant.invalid:6333")
     assert code == 2 and "unencrypted" in err and "https://" in err
+
+
+def test_search_filters_on_a_lite_gallery_mask_rows_locally(lite_gallery, capsys):
+    """The lite engine scores every row itself: --camera/--from/--to mask the rows, same order as unfiltered."""
+    def search(*extra):
+        code, out, err = run_cli(capsys, "search", "a man in a red top", "--gallery", lite_gallery, "--top", 12,
+                                 "--json", *extra)
+        assert code == 0, err
+        return json.loads(out)["results"]
+
+    every = search()
+    cam = search("--camera", "cam02")
+    assert [r["sha256"] for r in cam] == [r["sha256"] for r in every if r["camera"] == "cam02"] and len(cam) == 4
+    timed = search("--from", "2024-05-01T12:30:04", "--to", "2024-05-01T12:30:09")
+    assert [r["sha256"] for r in timed] == [r["sha256"] for r in every
+                                            if "12:30:04" <= r["timestamp"][-8:] <= "12:30:09"]
+    assert len(timed) == 6 and [r["rank"] for r in timed] == list(range(1, 7))
+    code, out, err = run_cli(capsys, "search", "red", "--gallery", lite_gallery, "--from", "2024-05-02",
+                             "--to", "2024-05-01")
+    assert code == 2 and "--from is later than --to" in err
