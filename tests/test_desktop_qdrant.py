@@ -52,3 +52,18 @@ def test_window_interview_on_a_qdrant_gallery_records_every_ranking(qtbot, crops
     assert [r["after_round"] for r in stored] == [0, 1]
     assert np.array_equal(stored[-1]["rows"], state.rows)
     assert events.count("index.opened") == 2  # when the case was made, and when the app opened it
+
+    # the gallery now names a server that does not answer: one sentence in the window, the case untouched
+    from interreid.engine.gallery.store import Gallery
+
+    with Gallery.open(tmp_path / "g") as g:
+        g.save_meta("qdrant_url", "http://127.0.0.1:9")
+    before = case_path.read_bytes()
+    again = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat), detect_device=False)
+    qtbot.addWidget(again)
+    again.show()
+    again.open_case(case_path)
+    qtbot.waitUntil(lambda: not again.session.busy and "cannot be reached" in again.banner.text(), timeout=WAIT)
+    assert again.banner.level == "error" and "Traceback" not in again.banner.text()
+    assert again.stack.currentWidget() is again.start_page and case_path.read_bytes() == before
+    again.close()
