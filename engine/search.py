@@ -121,10 +121,13 @@ class Searcher:
         """Every row's score for ``query`` (float32 (N,))."""
         return np.asarray(self.retriever.score(query, self.vectors), dtype=np.float32)
 
-    def search(self, query: str, k: int) -> Ranking:
-        """The top ``k`` rows for ``query`` (all rows when k >= N)."""
+    def search(self, query: str, k: int, where=None) -> Ranking:
+        """The top ``k`` rows for ``query`` (all rows when k >= N); ``where`` (a
+        :class:`engine.gallery.filters.RowFilter`) keeps only rows of some cameras or a time range."""
         n = len(self.vectors)
         encoder = text_encoder(self.retriever)
+        if where is not None and not where.is_empty():
+            return self._filtered(query, k, where, encoder)
         if encoder is not None:  # cosine scores: the gallery index answers
             q = np.asarray(encoder.encode_text([query]), dtype=np.float32)[0]
             result = self.index.search(q, k)
@@ -132,6 +135,24 @@ class Searcher:
             return Ranking(result.rows, result.scores, n, lambda: (vectors @ q).astype(np.float32), q)
         scores = self.scores(query)  # log-likelihoods: score every row, sort only the top k
         return Ranking.of_scores(scores, k)
+
+    def _filtered(self, query: str, k: int, where, encoder) -> Ranking:
+        """A filtered search: the index filters where it can (Qdrant: on the server), else a row mask."""
+        n = len(self.vectors)
+        q = np.asarray(encoder.encode_text([query]), dtype=np.float32)[0] if encoder is not None else None
+        keep = where.mask(*self.gallery.row_metadata())
+
+        def masked(scores: np.ndarray) -> np.ndarray:  # rows outside the filter rank after every row inside it
+            return np.where(keep, scores, -np.inf).astype(np.float32)
+
+        if q is not None and getattr(self.index, "supports_filters", False):
+            result = self.index.search(q, k, where=where)
+            vectors = self.vectors
+            return Ranking(result.rows, result.scores, n, lambda: masked(vectors @ q), q)
+        scores = masked(self._all_scores(query))
+        ranking = Ranking.of_scores(scores, min(k, int(keep.sum())))
+        ranking.query_vector = q
+        return ranking
 
     def stored(self, query: str, rows: np.ndarray, scores: np.ndarray) -> Ranking:
         """A ranking read back (e.g. from a case file): other rows' ranks are re-scored on demand."""

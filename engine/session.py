@@ -121,6 +121,9 @@ def open_case(path: str | Path, gallery: str | Path | None = None, selector: str
             treid_weight = float(recorded.get("weight", 0.5))
         engine = engine_for(opened, selector or chosen.get("selector"), questioner or chosen.get("questioner"),
                             pack, load_questioner, treid, treid_weight)
+        from .gallery.qdrant_index import record_index
+
+        record_index(case, opened)  # a Qdrant-searched gallery: which collection, server and size (audit chain)
         return CaseSession(case, opened, engine, warnings)
     except BaseException:
         case.close()
@@ -149,6 +152,9 @@ def new_case(path: str | Path, title: str, investigator: str | None, gallery: st
             raise UserError(f"Gallery {session.gallery.folder} holds no images; import some before opening a case.")
         session.case = CaseFile.create(path, title, investigator or getpass.getuser(), session.gallery,
                                        session.engine.identity(), encrypt=encrypt)
+        from .gallery.qdrant_index import record_index
+
+        record_index(session.case, session.gallery)
         return session
     except BaseException:
         session.close()
@@ -168,7 +174,7 @@ def open_embedder(engine: str = "lite", pack=None):
 
 def import_into(gallery: str | Path, sources, engine: str = "lite", pack=None, embedder=None,
                 index: str | None = None, progress: Callable | None = None, cancel: Callable[[], bool] | None = None,
-                keep_open: bool = False, video_options=None, encrypt: bool = False):
+                keep_open: bool = False, video_options=None, encrypt: bool = False, index_url: str | None = None):
     """Import folders (or files) into the gallery in ``gallery`` (created if new): embedder ->
     Gallery.create -> import. Resumable: importing the same sources again continues.
 
@@ -186,6 +192,10 @@ def import_into(gallery: str | Path, sources, engine: str = "lite", pack=None, e
     try:
         if index:
             opened.set_index_backend(index)
+        if index_url:  # a Qdrant server (index "qdrant"); the API key stays in the environment
+            from .gallery.qdrant_index import set_server
+
+            set_server(opened, index_url)
         report = import_sources(opened, embedder, [str(s) for s in sources], progress=progress, cancel=cancel,
                                 video_options=video_options)
     except BaseException:

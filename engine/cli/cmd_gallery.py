@@ -19,8 +19,11 @@ def register(sub) -> None:
     imp.add_argument("--engine", choices=("lite", "full"), default="lite",
                      help="which engine computes the vectors (default: lite, no model pack needed)")
     imp.add_argument("--pack", metavar="DIR", help="model pack folder or installed pack name (--engine full)")
-    imp.add_argument("--index", choices=("auto", "exact", "hnsw"), default=None,
-                     help="index backend (default auto: exact below 200,000 images, hnswlib above)")
+    imp.add_argument("--index", choices=("auto", "exact", "hnsw", "qdrant"), default=None,
+                     help="index backend (default auto: exact below 200,000 images, hnswlib above; qdrant: a "
+                          "Qdrant store beside the gallery, or the server named by --qdrant-url)")
+    imp.add_argument("--qdrant-url", metavar="URL", help="with --index qdrant: the force's Qdrant server "
+                     "(https://host:6333; API key from INTERREID_QDRANT_API_KEY)")
     imp.add_argument("--plain", action="store_true", help="do not encrypt a new gallery at rest (by default its "
                                                          "database and thumbnails are encrypted with the "
                                                          "workstation passphrase)")
@@ -37,6 +40,10 @@ def register(sub) -> None:
     rk.add_argument("--new-key-file", metavar="FILE", required=True,
                     help="file whose first line is the new passphrase")
     rk.set_defaults(func=cmd_rekey)
+
+    from .gallery_index import register_index_command
+
+    register_index_command(gsub)
 
     info = gsub.add_parser("info", help="counts, engine, index backend and skipped files of a gallery")
     info.add_argument("gallery", metavar="DIR")
@@ -74,10 +81,13 @@ def cmd_import(args) -> int:
         if root.is_dir() and next(find_images(root), None) is None and not collect_videos([root]):
             raise UserError(f"{printable(root)} holds no image files (.jpg, .jpeg, .png, .bmp, .webp) and no video "
                             "files; nothing was imported.")
+    from .gallery_index import check_index_options
+
+    check_index_options(args.index, args.qdrant_url)
     try:
         report, gallery = import_into(args.gallery, args.sources, engine=args.engine, pack=args.pack,
                                       index=args.index, progress=progress, keep_open=True, video_options=options,
-                                      encrypt=not args.plain)
+                                      encrypt=not args.plain, index_url=args.qdrant_url)
     except KeyboardInterrupt:
         if bar:
             bar.close()
@@ -170,6 +180,10 @@ def cmd_info(args) -> int:
             print(f"  {v['path']}: {v['status']}, camera {v['camera']}, clock from the {v['time_from']}")
     print(f"embedder     {emb['name']} version {emb['version']} ({emb['dim']}-d)")
     print(f"index        {idx['backend']} (setting {idx['setting']}; exact below {idx['exact_threshold']})")
+    if idx["backend"] == "qdrant":
+        server = idx["qdrant"]["server"]
+        print(f"  Qdrant collection {idx['qdrant']['collection']} on "
+              f"{'the store beside the gallery' if server == 'embedded' else server}")
     print(f"fingerprint  {info['fingerprint']}")
     print(f"encrypted    {'yes (database and thumbnails)' if info.get('encrypted') else 'no'}")
     print(f"skipped      {info['skipped']} files")

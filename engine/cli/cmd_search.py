@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from ..errors import UserError
 from .output import emit_json
 
 
@@ -13,13 +14,17 @@ def register(sub) -> None:
     p.add_argument("--gallery", required=True, metavar="DIR")
     p.add_argument("--top", type=int, default=10, metavar="N")
     p.add_argument("--pack", metavar="DIR", help="model pack (full-engine galleries)")
+    p.add_argument("--camera", action="append", metavar="CAM", help="only images of this camera (repeat for several)")
+    p.add_argument("--from", dest="time_from", metavar="TIME", help="only images recorded at or after TIME "
+                   "(2024-05-01 or 2024-05-01T12:30:00; images with no time are left out)")
+    p.add_argument("--to", dest="time_to", metavar="TIME", help="only images recorded at or before TIME "
+                   "(a date alone: to the end of that day)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_search)
 
 
 def cmd_search(args) -> int:
     from ..engines import build_engine
-    from ..errors import UserError
     from ..gallery.store import Gallery
     from ..retriever import understander
 
@@ -30,8 +35,13 @@ def cmd_search(args) -> int:
     with Gallery.open(args.gallery) as gallery:
         if len(gallery) == 0:
             raise UserError(f"Gallery {gallery.folder} holds no images; import some first.")
+        where = row_filter(args)
+        unknown = sorted(set(args.camera or ()) - set(gallery.cameras()))
+        if unknown:
+            raise UserError(f"Camera {unknown[0]} is not in this gallery; its cameras are "
+                            f"{', '.join(gallery.cameras()) or 'not recorded'}.")
         engine = build_engine(gallery, pack=args.pack)
-        results = search(gallery, engine, args.description, args.top)
+        results = search(gallery, engine, args.description, args.top, where)
         reader = understander(engine.retriever)
         if reader is not None:
             items, unused = reader.understand(args.description)
@@ -47,12 +57,25 @@ def cmd_search(args) -> int:
     return 0
 
 
-def search(gallery, engine, description: str, top: int) -> list[dict]:
+def row_filter(args):
+    """--camera / --from / --to as a RowFilter (None when none is given)."""
+    from ..gallery.filters import RowFilter, parse_time_bound
+
+    if not (args.camera or args.time_from or args.time_to):
+        return None
+    low = parse_time_bound(args.time_from, False, "--from") if args.time_from else None
+    high = parse_time_bound(args.time_to, True, "--to") if args.time_to else None
+    if low is not None and high is not None and low > high:
+        raise UserError("--from is later than --to; swap them.")
+    return RowFilter(frozenset(args.camera or ()), low, high)
+
+
+def search(gallery, engine, description: str, top: int, where=None) -> list[dict]:
     """Top results for a description: rank, score, path, sha256, camera, timestamp, reasons."""
     from ..search import Searcher
 
     searcher = Searcher(gallery, engine.retriever)
-    ranking = searcher.search(description, top)
+    ranking = searcher.search(description, top, where)
     out = []
     for rank, (row, score) in enumerate(zip(ranking.rows, ranking.scores), start=1):
         img = gallery.image(int(row))

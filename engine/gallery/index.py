@@ -133,8 +133,8 @@ class HnswIndex:
 
 
 def choose_backend(setting: str, n: int) -> str:
-    """``exact`` / ``hnsw`` as asked, or by size for ``auto``."""
-    if setting not in ("auto", "exact", "hnsw"):
+    """``exact`` / ``hnsw`` / ``qdrant`` as asked, or by size for ``auto``."""
+    if setting not in ("auto", "exact", "hnsw", "qdrant"):
         raise ValueError(f"unknown index backend {setting!r}")
     if setting == "auto":
         return "hnsw" if n >= EXACT_THRESHOLD else "exact"
@@ -144,7 +144,8 @@ def choose_backend(setting: str, n: int) -> str:
 def index_settings(gallery, n: int) -> dict:
     setting = gallery.meta("index_backend") or "auto"
     return {"setting": setting, "backend": choose_backend(setting, n), "exact_threshold": EXACT_THRESHOLD,
-            "hnsw": {"M": HNSW_M, "ef_construction": HNSW_EF_CONSTRUCTION, "ef": HNSW_EF_SEARCH}}
+            "hnsw": {"M": HNSW_M, "ef_construction": HNSW_EF_CONSTRUCTION, "ef": HNSW_EF_SEARCH},
+            "qdrant": {"server": gallery.meta("qdrant_url") or "embedded", "collection": gallery.meta("qdrant_collection")}}
 
 
 def open_index(gallery, backend: str | None = None) -> GalleryIndex:
@@ -152,6 +153,10 @@ def open_index(gallery, backend: str | None = None) -> GalleryIndex:
     vectors = gallery.vectors()
     n, dim = vectors.shape[0], gallery.embedder_identity.dim
     chosen = choose_backend(backend or gallery.meta("index_backend") or "auto", n)
+    if chosen == "qdrant":  # embedded store beside the gallery, or a named server (engine/gallery/qdrant_index.py)
+        from .qdrant_index import open_qdrant
+
+        return open_qdrant(gallery, vectors)
     if chosen == "exact":
         index = ExactIndex(dim)
         index.add(vectors, 0)
