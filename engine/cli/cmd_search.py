@@ -13,6 +13,10 @@ def register(sub) -> None:
     p.add_argument("--gallery", required=True, metavar="DIR")
     p.add_argument("--top", type=int, default=10, metavar="N")
     p.add_argument("--pack", metavar="DIR", help="model pack (full-engine galleries)")
+    p.add_argument("--treid", metavar="PACK", help="also rank with a text-based re-ID model (paper Table 2): a "
+                                                   "model pack or installed pack name, or 'lite'")
+    p.add_argument("--treid-weight", type=float, default=None, metavar="W",
+                   help="weight of that model's match to the description (default 0.5, a plain average)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_search)
 
@@ -31,14 +35,24 @@ def cmd_search(args) -> int:
         if len(gallery) == 0:
             raise UserError(f"Gallery {gallery.folder} holds no images; import some first.")
         engine = build_engine(gallery, pack=args.pack)
+        if args.treid_weight is not None and not args.treid:
+            raise UserError("--treid-weight needs --treid (the second model whose match it weighs).")
+        if args.treid:
+            from ..treid import DEFAULT_WEIGHT, attach_treid, check_weight
+
+            weight = check_weight(DEFAULT_WEIGHT if args.treid_weight is None else args.treid_weight)
+            attach_treid(engine, gallery, args.treid, weight)
+            print(f"Ranked with the description and {engine.treid.describe()}.", file=sys.stderr)
         results = search(gallery, engine, args.description, args.top)
         reader = understander(engine.retriever)
         if reader is not None:
             items, unused = reader.understand(args.description)
             if not items:
                 print("interreid: warning: the description names no colour or garment the lite engine can search "
-                      "on" + (f" (not used: {', '.join(unused)})" if unused else "") + "; every image matches "
-                      "equally and the order below means nothing. Describe the clothes' colours.", file=sys.stderr)
+                      "on" + (f" (not used: {', '.join(unused)})" if unused else "") + "; " +
+                      ("only the second model's match orders the images below. " if engine.treid is not None else
+                       "every image matches equally and the order below means nothing. ") +
+                      "Describe the clothes' colours.", file=sys.stderr)
     if args.json:
         emit_json({"query": args.description, "engine": engine.identity(), "results": results})
     else:
@@ -49,14 +63,22 @@ def cmd_search(args) -> int:
 
 def search(gallery, engine, description: str, top: int) -> list[dict]:
     """Top results for a description: rank, score, path, sha256, camera, timestamp, reasons."""
-    from ..search import Searcher
+    from ..search import Ranking, Searcher
 
     searcher = Searcher(gallery, engine.retriever)
-    ranking = searcher.search(description, top)
+    treid = getattr(engine, "treid", None)
+    if treid is None:
+        ranking = searcher.search(description, top)
+    else:  # paper Table 2: fused with a T-ReID model's match to the description, as an interview's first ranking
+        own = searcher.every_score(description)
+        ranking = Ranking.of_scores(treid.fuse(own, engine.retriever.temperature, description), top)
     out = []
     for rank, (row, score) in enumerate(zip(ranking.rows, ranking.scores), start=1):
         img = gallery.image(int(row))
         out.append({"rank": rank, "score": float(score), "path": img.path, "sha256": img.sha256,
                     "camera": img.camera, "timestamp": img.timestamp,
                     "reasons": engine.retriever.explain(description, searcher.vectors[int(row)])})
+        if treid is not None:  # the two scores that were fused
+            out[-1]["retriever_score"] = float(own[int(row)])
+            out[-1]["treid_score"] = float(treid.model.scores(description)[int(row)])
     return out
