@@ -110,9 +110,12 @@ def test_vlm_build_records_cache_resume_and_validation(tiny_llava_base, short_pr
     assert resumed.annotations.read_text(encoding="utf-8") == before
 
     # --invalid drop (the default): every answer fails, so no record is kept, and it says so
-    dropped = build(_settings(crops, out, tiny_llava_base, short_prompts))
-    assert dropped.calls == 0 and dropped.records == 0 and dropped.dropped_records == 2
-    assert load_annotations(dropped.annotations) == []
+    assert main(["data", "build", str(crops), str(out), "--vlm", str(tiny_llava_base), "--prompts",
+                 str(short_prompts)]) == 0
+    said = capsys.readouterr().out
+    assert "0 made" in said and "2 records were dropped" in said and "No record is left" in said
+    assert "Use it with" not in said
+    assert load_annotations(out / "annotations.json") == []
 
 
 def test_a_changed_model_is_not_answered_from_the_cache(tiny_llava_base, tmp_path):  # noqa: F811
