@@ -42,7 +42,8 @@ def cmd_search(args) -> int:
 
             weight = check_weight(DEFAULT_WEIGHT if args.treid_weight is None else args.treid_weight)
             attach_treid(engine, gallery, args.treid, weight)
-            print(f"Ranked with the description and {engine.treid.describe()}.", file=sys.stderr)
+            print(f"Each score averages this search's match with a second model's match to the description: "
+                  f"{engine.treid.model.name} (its weight {weight:g}).", file=sys.stderr)
         results = search(gallery, engine, args.description, args.top)
         reader = understander(engine.retriever)
         if reader is not None:
