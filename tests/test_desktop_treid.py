@@ -1,5 +1,6 @@
 """New case in the app with a second model matching the first description (paper Table 2): the
-choice reaches the engine, the case records it, and the case reopens with it."""
+choice reaches the engine, the case records it, the case reopens with it, and the app's Search
+ranks as `interreid search --treid` does."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from PySide6.QtCore import QSettings  # noqa: E402
 
 from interreid.desktop.main_window import MainWindow  # noqa: E402
 from interreid.desktop.widgets.new_case_dialog import NewCaseDialog  # noqa: E402
+
+from fixtures_full import tiny_pack  # noqa: E402,F401  (fixture)
 
 WAIT = 60000
 
@@ -50,3 +53,40 @@ def test_new_case_with_a_treid_model(qtbot, crops_dir, tmp_path):
     qtbot.waitUntil(lambda: window.session.is_open and not window.session.busy, timeout=WAIT)
     assert window.session.engine.treid is not None and window.session.engine.treid.weight == pytest.approx(0.3)
     window.session.close()
+
+
+def test_the_apps_search_ranks_as_search_treid(qtbot, crops_dir, tmp_path, tiny_pack, capsys):  # noqa: F811
+    """The app's Search (the first ranking of a case made with a second model) lists the images in
+    the order `interreid search --treid` gives for the same description, model and weight."""
+    import dataclasses
+    import json
+
+    from interreid.engine.cli.main import main
+
+    gallery = tmp_path / "gallery"
+    assert main(["gallery", "import", str(crops_dir), "--gallery", str(gallery)]) == 0
+    said = "a man in a red top and blue trousers"
+    capsys.readouterr()
+    assert main(["search", said, "--gallery", str(gallery), "--top", "12", "--treid", str(tiny_pack),
+                 "--treid-weight", "0.7", "--json"]) == 0
+    cli = [r["sha256"] for r in json.loads(capsys.readouterr().out)["results"]]
+    assert main(["search", said, "--gallery", str(gallery), "--top", "12", "--json"]) == 0
+    plain = [r["sha256"] for r in json.loads(capsys.readouterr().out)["results"]]
+    assert cli != plain  # the untrained pack reorders the lite engine's ranking
+
+    dialog = NewCaseDialog(gallery=str(gallery))
+    qtbot.addWidget(dialog)
+    dialog.title.setText("Search box case")
+    dialog.case_path.setText(str(tmp_path / "s.case"))
+    dialog.treid_weight.setValue(0.7)
+    request = dataclasses.replace(dialog.request(), treid=str(tiny_pack))  # the pack as if installed
+    window = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat), detect_device=False)
+    qtbot.addWidget(window)
+    window._create_case(request)
+    qtbot.waitUntil(lambda: window.session.is_open and not window.session.busy, timeout=WAIT)
+    window.session.start(said)
+    qtbot.waitUntil(lambda: window.session.state is not None and not window.session.busy, timeout=WAIT)
+    gallery_open = window.session.gallery
+    app = [gallery_open.image(int(r)).sha256 for r in window.session.state.rows[:12]]
+    window.session.close()
+    assert app == cli

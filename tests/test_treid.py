@@ -201,3 +201,56 @@ def test_interview_ranks_with_the_fused_scores(tmp_path, crops_dir):
     assert after_none.rows.tolist() == after_plain.rows.tolist()
     assert after_only.rows.tolist() == initial_only.rows.tolist()  # the answer moved nothing
     assert after_plain.rows.tolist() != initial_only.rows.tolist()  # ... where it did without the T-ReID model
+
+
+def _search_json(capsys, *args) -> dict:
+    assert main(["search", *args, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_search_fuses_like_the_interviews_first_ranking(tiny_pack, tmp_path, crops_dir, capsys):  # noqa: F811
+    """`search --treid` ranks a description as an interview with the same T-ReID model ranks its
+    initial description: the lite engine's scores fused with an (untrained) pack's, weight as given."""
+    from interreid.engine.engines import build_engine
+    from interreid.engine.gallery.store import Gallery
+    from interreid.engine.interview.loop import Interview
+    from interreid.engine.treid import attach_treid
+
+    gallery = tmp_path / "g"
+    assert main(["gallery", "import", str(crops_dir), "--gallery", str(gallery)]) == 0
+    capsys.readouterr()
+    said = "a man in a red top and blue trousers"
+    plain = _search_json(capsys, said, "--gallery", str(gallery), "--top", "12")
+    fused = _search_json(capsys, said, "--gallery", str(gallery), "--top", "12", "--treid", str(tiny_pack),
+                         "--treid-weight", "0.7")
+    assert fused["engine"]["treid"]["weight"] == 0.7 and fused["engine"]["treid"]["model"]["kind"] == "pack"
+    results = fused["results"]
+    with Gallery.open(gallery) as g:
+        engine = attach_treid(build_engine(g), g, str(tiny_pack), 0.7)
+        t_lite, t_pack = engine.retriever.temperature, engine.treid.model.temperature
+        first = Interview(g, engine).start(said)
+        interview_order = [g.image(int(r)).sha256 for r in first.rows[:12]]
+    assert [r["sha256"] for r in results] == interview_order  # the app's and the terminal interview's ranking
+    for r in results:  # each score is the weighted average of the two, on the lite engine's scale
+        assert r["score"] == pytest.approx(0.3 * r["retriever_score"] + 0.7 * r["treid_score"] * t_lite / t_pack,
+                                           rel=1e-4, abs=1e-4)
+    assert [r["score"] for r in results] == sorted((r["score"] for r in results), reverse=True)
+    # plain search has no second model; the untrained pack reorders it
+    assert "treid" not in plain["engine"] and "retriever_score" not in plain["results"][0]
+    assert [r["sha256"] for r in results] != [r["sha256"] for r in plain["results"]]
+    # weight 0 is the plain search
+    zero = _search_json(capsys, said, "--gallery", str(gallery), "--top", "12", "--treid", "lite",
+                        "--treid-weight", "0")
+    assert [r["sha256"] for r in zero["results"]] == [r["sha256"] for r in plain["results"]]
+
+
+def test_search_treid_bad_input_is_one_sentence(tmp_path, crops_dir, capsys):
+    gallery = tmp_path / "g"
+    assert main(["gallery", "import", str(crops_dir), "--gallery", str(gallery)]) == 0
+    capsys.readouterr()
+    for extra, says in ((["--treid-weight", "0.3"], "--treid-weight needs --treid"),
+                        (["--treid", "lite", "--treid-weight", "1.5"], "between 0 and 1"),
+                        (["--treid", "no-such-pack"], "No model pack 'no-such-pack'")):
+        code = main(["search", "a red top", "--gallery", str(gallery), *extra])
+        err = capsys.readouterr().err
+        assert code == 2 and says in err and "Traceback" not in err, (extra, err)

@@ -19,6 +19,10 @@ def register(sub) -> None:
                    "(2024-05-01 or 2024-05-01T12:30:00; images with no time are left out)")
     p.add_argument("--to", dest="time_to", metavar="TIME", help="only images recorded at or before TIME "
                    "(a date alone: to the end of that day)")
+    p.add_argument("--treid", metavar="PACK", help="also rank with a text-based re-ID model (paper Table 2): a "
+                                                   "model pack or installed pack name, or 'lite'")
+    p.add_argument("--treid-weight", type=float, default=None, metavar="W",
+                   help="weight of that model's match to the description (default 0.5, a plain average)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_search)
 
@@ -41,14 +45,25 @@ def cmd_search(args) -> int:
             raise UserError(f"Camera {unknown[0]} is not in this gallery; its cameras are "
                             f"{', '.join(gallery.cameras()) or 'not recorded'}.")
         engine = build_engine(gallery, pack=args.pack)
+        if args.treid_weight is not None and not args.treid:
+            raise UserError("--treid-weight needs --treid (the second model whose match it weighs).")
+        if args.treid:
+            from ..treid import DEFAULT_WEIGHT, attach_treid, check_weight
+
+            weight = check_weight(DEFAULT_WEIGHT if args.treid_weight is None else args.treid_weight)
+            attach_treid(engine, gallery, args.treid, weight)
+            print(f"Each score averages this search's match with a second model's match to the description: "
+                  f"{engine.treid.model.name} (its weight {weight:g}).", file=sys.stderr)
         results = search(gallery, engine, args.description, args.top, where)
         reader = understander(engine.retriever)
         if reader is not None:
             items, unused = reader.understand(args.description)
             if not items:
                 print("interreid: warning: the description names no colour or garment the lite engine can search "
-                      "on" + (f" (not used: {', '.join(unused)})" if unused else "") + "; every image matches "
-                      "equally and the order below means nothing. Describe the clothes' colours.", file=sys.stderr)
+                      "on" + (f" (not used: {', '.join(unused)})" if unused else "") + "; " +
+                      ("only the second model's match orders the images below. " if engine.treid is not None else
+                       "every image matches equally and the order below means nothing. ") +
+                      "Describe the clothes' colours.", file=sys.stderr)
     if args.json:
         emit_json({"query": args.description, "engine": engine.identity(), "results": results})
     else:
@@ -72,14 +87,29 @@ def row_filter(args):
 
 def search(gallery, engine, description: str, top: int, where=None) -> list[dict]:
     """Top results for a description: rank, score, path, sha256, camera, timestamp, reasons."""
-    from ..search import Searcher
+    from ..search import Ranking, Searcher
 
     searcher = Searcher(gallery, engine.retriever)
-    ranking = searcher.search(description, top, where)
+    treid = getattr(engine, "treid", None)
+    if treid is None:
+        ranking = searcher.search(description, top, where)
+    else:  # paper Table 2: fused with a T-ReID model's match to the description, as an interview's first ranking
+        own = searcher.every_score(description)
+        scores = treid.fuse(own, engine.retriever.temperature, description)
+        if where is not None and not where.is_empty():
+            import numpy as np
+
+            keep = where.mask(*gallery.row_metadata())
+            scores = np.where(keep, scores, -np.inf).astype(np.float32)
+            top = min(top, int(keep.sum()))
+        ranking = Ranking.of_scores(scores, top)
     out = []
     for rank, (row, score) in enumerate(zip(ranking.rows, ranking.scores), start=1):
         img = gallery.image(int(row))
         out.append({"rank": rank, "score": float(score), "path": img.path, "sha256": img.sha256,
                     "camera": img.camera, "timestamp": img.timestamp,
                     "reasons": engine.retriever.explain(description, searcher.vectors[int(row)])})
+        if treid is not None:  # the two scores that were fused
+            out[-1]["retriever_score"] = float(own[int(row)])
+            out[-1]["treid_score"] = float(treid.model.scores(description)[int(row)])
     return out

@@ -24,7 +24,7 @@ import urllib.request
 from pathlib import Path
 
 from ..errors import UserError
-from ..hashing import sha256_file
+from ..hashing import sha256_file, sha256_json
 
 API_KEY_ENV = "INTERREID_ENDPOINT_KEY"
 
@@ -87,11 +87,18 @@ class EndpointBackend:
         raise AssertionError("unreachable")
 
 
+# what decides a folder model's output: its config, weights, tokenizer and chat template (not its README)
+_MODEL_FILES = ("*.json", "*.safetensors", "*.bin", "*.pt", "*.pth", "*.gguf", "*.model", "*.jinja", "*.txt")
+
+
 def _model_hash(path: Path) -> str:
+    """SHA-256 of a model file, or of a folder's config, weights, tokenizer and template files
+    (name and SHA-256 of each): a fine-tuned copy of a model has the same config.json, so the config
+    alone would let the build's cache hand one model's text to another. Read once per build."""
     if path.is_file():
         return sha256_file(path)
-    config = path / "config.json"
-    return sha256_file(config) if config.is_file() else ""
+    files = sorted({f for pattern in _MODEL_FILES for f in path.glob(pattern) if f.is_file()})
+    return sha256_json([[f.name, sha256_file(f)] for f in files]) if files else ""
 
 
 class _LocalBase:
@@ -189,6 +196,7 @@ class LocalVisionBackend(_LocalBase):
             except Exception as exc:  # noqa: BLE001
                 raise UserError(f"Vision-language model {self.path} cannot be loaded ({exc.__class__.__name__}: "
                                 f"{str(exc).splitlines()[0][:120]}).") from None
+            self.completed = complete_processor(processor, model.config)
             self._loaded = (torch, processor, model)
         return self._loaded
 
@@ -223,3 +231,35 @@ class LocalVisionBackend(_LocalBase):
             token = getattr(processor, "image_token", None) or "<image>"
             flat = f"{token}\n{prompt}" if with_image else prompt
             return processor.apply_chat_template([{"role": "user", "content": flat}], add_generation_prompt=True)
+
+
+def complete_processor(processor, config) -> dict:
+    """Fill in, from the model's own config, what the processor needs to count image tokens when
+    the folder does not say it, and return what was filled in.
+
+    A folder saved as model + tokenizer + image processor, without ``processor_config.json``
+    (what ``save_pretrained`` of the parts writes, and what older exports have), gives a LLaVA-style
+    processor with ``num_image_tokens``/``patch_size``/``vision_feature_select_strategy`` of
+    ``None``: it then fails on the first image ("must be real number, not NoneType"). The model
+    config has the answers: the vision tower's patch grid and the feature strategy. The tiling of
+    any-resolution models (``image_grid_pinpoints``) is the model's: a processor left with the
+    library's defaults cuts images the model cannot put back together, so it follows the model."""
+    vision = getattr(config, "vision_config", None)
+    filled: dict = {}
+
+    def fill(obj, name, value):
+        if value is not None and hasattr(obj, name) and getattr(obj, name) is None:
+            setattr(obj, name, value)
+            filled[name] = value
+
+    fill(processor, "vision_feature_select_strategy", getattr(config, "vision_feature_select_strategy", None))
+    if vision is not None and getattr(vision, "image_size", None) and getattr(vision, "patch_size", None):
+        fill(processor, "patch_size", vision.patch_size)
+        fill(processor, "num_image_tokens", (vision.image_size // vision.patch_size) ** 2)
+    pinpoints = getattr(config, "image_grid_pinpoints", None)
+    image_processor = getattr(processor, "image_processor", None)
+    if pinpoints and image_processor is not None and hasattr(image_processor, "image_grid_pinpoints"):
+        if [list(p) for p in image_processor.image_grid_pinpoints or []] != [list(p) for p in pinpoints]:
+            image_processor.image_grid_pinpoints = [list(p) for p in pinpoints]
+            filled["image_grid_pinpoints"] = len(pinpoints)
+    return filled

@@ -383,6 +383,10 @@ def format_report(report: BuildReport) -> str:
              f"Wrote {report.annotations} ({report.records} records); images are read from {report.images_root}."]
     if report.plot:
         lines.append(f"Plot: {report.plot}")
+    if not report.records:
+        lines.append("No record is left to train or test on: every dialogue failed validation. Use a more "
+                     "capable model, or --invalid flag to keep them marked and read why they failed.")
+        return "\n".join(lines)
     lines.append(f"Use it with: interreid train retriever --set data.annotations={report.annotations} "
                  f"--set data.images={report.images_root}  or  interreid bench interactive --data "
                  f"{report.annotations} --images {report.images_root}")

@@ -30,6 +30,11 @@ def qwen_tokenizer_dir() -> Path:
     return Path(list(spec.submodule_search_locations)[0]) / "tokenizer_files"
 
 
+def _grid_pinpoints(tile: int, most: int = 6) -> list[list[int]]:
+    """LLaVA-OneVision's any-resolution grid (1..6 × 1..6 tiles) for a tower of ``tile`` pixels."""
+    return [[tile * i, tile * j] for i in range(1, most + 1) for j in range(1, most + 1)]
+
+
 def build_tiny_base(out_dir: Path, config_path: Path | None = None, seed: int = 0,
                     tokenizer_dir: Path | None = None) -> Path:
     """Write a random-weight LlavaOnevision (HF format: config, safetensors, tokenizer,
@@ -48,6 +53,9 @@ def build_tiny_base(out_dir: Path, config_path: Path | None = None, seed: int = 
         image_token_index=tok.convert_tokens_to_ids("<image>"), video_token_index=tok.convert_tokens_to_ids("<video>"),
         vision_feature_layer=spec.get("vision_feature_layer", -1),
         vision_feature_select_strategy=spec.get("vision_feature_select_strategy", "full"),
+        # any-resolution tiles are multiples of the tower's input, as the real model's 384 px ones
+        # (the library's default list assumes 384 px and cannot be tiled by a smaller tower)
+        image_grid_pinpoints=spec.get("image_grid_pinpoints") or _grid_pinpoints(spec["vision_config"]["image_size"]),
         tie_word_embeddings=spec.get("tie_word_embeddings", True))
     torch.manual_seed(seed)
     model = LlavaOnevisionForConditionalGeneration(config).eval()
