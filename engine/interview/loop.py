@@ -25,6 +25,7 @@ import numpy as np
 
 from ..casefile.case import CaseFile, InterviewRecords
 from ..errors import UserError
+from ..gallery import colour_cache
 from ..clock import utc_now
 from ..retriever import posterior, relative_match, text_encoder, understander
 from ..search import DEFAULT_DEPTH, Ranking, Searcher
@@ -359,7 +360,8 @@ class Interview:
         context = QuestionContext(self.initial, list(self.dialogue), state.round_index, topk, post,
                                   [c.row for c in state.candidates], self.vectors, self.gallery.load_image,
                                   set(self.skipped_attributes), query=state.query,
-                                  asked_questions=set(self.skipped_questions))
+                                  asked_questions=set(self.skipped_questions),
+                                  lite_vectors=lambda rows: colour_cache.vectors_of(self.gallery, rows))
         suggestion = self.engine.questioner.ask(context)
         if not suggestion.questioner:
             suggestion.questioner = self.engine.questioner.name

@@ -28,7 +28,8 @@ from .calibration import COLOUR_RELIABILITY, FLOOR, NEGATIVE_WEIGHT, RELIABILITY
 from .layout import COLOUR_DIM, DIM, N_TERMS, REGIONS, cue_index, region_index
 from .parser import Constraints
 
-CHUNK = 16_384  # rows per task: a chunk and its temporaries stay in the processor cache (~1-3 MB)
+CHUNK = 65_536  # rows per thread-pool task
+BLOCK = 2048  # rows per product: its temporaries stay in the processor cache, and BLAS stays on one thread
 #: margin on the K-th best fast score inside which rows are re-scored exactly; the fast path's
 #: float32 error is below 1e-5 for any realistic query (a few dozen constraints), so twice it is safe
 TOLERANCE = 1e-4
@@ -74,7 +75,9 @@ class _Plan:
     def score(self, v: np.ndarray) -> np.ndarray:
         """(n,) float32 for a chunk of rows: one product, then every constraint's column at once."""
         n_reg = len(REGIONS)
-        p = self.wt @ np.asarray(v, dtype=np.float32).T  # (4 + colours, n), rows contiguous
+        # (4 + colours, n), rows contiguous; the product stays small enough that BLAS runs it on the
+        # calling thread (larger ones start BLAS threads that spin against this module's own)
+        p = (np.asarray(v, dtype=np.float32) @ self.w).T.copy()
         sums = np.maximum(p[:n_reg], np.float32(1e-12))
         q = np.empty((len(self.weights), p.shape[1]), dtype=np.float32)
         nc = len(self.colours)
@@ -103,7 +106,8 @@ def fast_scores(cons: Constraints, vectors: np.ndarray, n_threads: int | None = 
     starts = range(0, n, CHUNK)
 
     def work(start: int) -> None:
-        out[start:start + CHUNK] = plan.score(vectors[start:start + CHUNK])
+        for s in range(start, min(n, start + CHUNK), BLOCK):
+            out[s:s + BLOCK] = plan.score(vectors[s:min(s + BLOCK, start + CHUNK)])
 
     workers = n_threads or threads()
     if workers == 1 or n <= CHUNK:
