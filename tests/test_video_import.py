@@ -159,6 +159,10 @@ def test_interview_never_shows_two_crops_of_one_track(tmp_path, walkers):
     tracks = track_of_rows(g)
     shown = [tracks[c.row] for c in state.candidates]
     assert len(shown) == len(set(shown)) == 2
+    from interreid.engine.video.query import TrackLookup
+
+    lookup = TrackLookup(g)  # what the interview reads by row: the same tracks as the whole map
+    assert {r: lookup.get(r) for r in range(len(g))} == {r: tracks.get(r) for r in range(len(g))}
 
 
 def test_cancel_then_resume_inside_the_video(tmp_path, walkers):

@@ -115,10 +115,12 @@ class Interview:
         self.max_rounds = max_rounds
         self.c = c
         self.vectors = gallery.vectors()
-        self.shas = gallery.shas()
-        from ..video.query import track_of_rows
+        from ..gallery.lazy import RowShas
+        from ..video.query import TrackLookup
 
-        self.track_of = track_of_rows(gallery)  # row -> person track, for crops cut from video
+        # read by row when a round needs them: opening a gallery of millions of rows reads neither
+        self.shas = RowShas(gallery)
+        self.track_of = TrackLookup(gallery)  # row -> person track, for crops cut from video
         self.depth = max(int(depth), POOL_SIZE)  # rows kept per round (shown, stored in the case)
         self.searcher = Searcher(gallery, engine.retriever, self.vectors)
         self.initial = ""
