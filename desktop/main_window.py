@@ -305,10 +305,10 @@ class MainWindow(QMainWindow):
 
     def _offer_migration(self) -> None:
         """A case made by an earlier interreid is read as it is; adding to it needs its format upgraded."""
-        from interreid.engine.casefile.case import CASE_SCHEMA_VERSION
+        from interreid.engine.casefile.case import SIGNED_FROM_VERSION
 
-        case = self.session.case
-        if case is None or getattr(case, "version", CASE_SCHEMA_VERSION) >= CASE_SCHEMA_VERSION:
+        case = self.session.case  # format 2 cases take additions as they are (format 3 changed new cases only)
+        if case is None or getattr(case, "version", SIGNED_FROM_VERSION) >= SIGNED_FROM_VERSION:
             return
         answer = QMessageBox.question(
             self, "Case made by an earlier interreid",

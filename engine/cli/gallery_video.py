@@ -133,9 +133,11 @@ def cmd_migrate(args) -> int:
 
     with Gallery.open(args.gallery) as gallery:
         steps = migrate(gallery)
-        step = colour_cache.migrate_step(gallery)
-        if step:
-            steps.append(step)
+        from ..gallery import manifest
+
+        for step in (manifest.migrate_step(gallery), colour_cache.migrate_step(gallery)):
+            if step:
+                steps.append(step)
     if not steps:
         print(f"Gallery {args.gallery} is already in the current format; nothing changed.")
     for s in steps:

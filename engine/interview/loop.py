@@ -213,6 +213,11 @@ class Interview:
         """Mask of the gallery rows the case's snapshot holds; None when there is no case or it holds all."""
         if self.case is None:
             return None
+        held = self.case.held_rows()
+        if held is not None:  # a case citing the gallery manifest searches the gallery's first rows: O(1)
+            if held >= len(self.vectors):
+                return None
+            return np.arange(len(self.vectors)) < held
         if getattr(self, "_allowed", None) is None or len(self._allowed) != len(self.vectors):
             held = {sha for _i, sha, _p in self.case.gallery_snapshot()}
             self._allowed = np.fromiter((sha in held for sha in self.gallery.shas()), dtype=bool,

@@ -444,5 +444,6 @@ def gallery_lines(data: ReportData) -> list[tuple[str, str]]:
     m = data.meta
     return [("Gallery folder", m.get("gallery_path", "")),
             ("Images in gallery (at case creation)", str(m.get("gallery_images", ""))),
-            ("Gallery fingerprint (SHA-256)", m.get("gallery_fingerprint", "")),
+            ("Gallery manifest (SHA-256 chain of the images searched)" if m.get("gallery_manifest") else
+             "Gallery fingerprint (SHA-256)", m.get("gallery_fingerprint", "")),
             ("Gallery available at export", "yes" if data.gallery_available else "NO — images unavailable")]
