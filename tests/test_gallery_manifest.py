@@ -78,7 +78,26 @@ def test_a_case_cites_the_manifest_searches_its_rows_and_verifies_synthetic_rows
 def test_gallery_migrate_records_a_manifest_once(synthetic, capsys):
     from interreid.engine.cli.main import main
 
+    conn = sqlite3.connect(synthetic / "gallery.db")  # as a gallery made before the manifest existed
+    conn.execute("DROP TABLE manifest")
+    conn.commit()
+    conn.close()
     assert main(["gallery", "migrate", str(synthetic)]) == 0
     assert "recorded a manifest of its 1500 images" in capsys.readouterr().out
     assert main(["gallery", "migrate", str(synthetic)]) == 0
     assert "nothing changed" in capsys.readouterr().out
+
+
+def test_cli_writes_a_synthetic_gallery_that_search_and_verify_read(tmp_path, capsys):
+    from interreid.engine.cli.main import main
+
+    folder = tmp_path / "syn"
+    assert main(["gallery", "synthetic", str(folder), "--rows", "3000"]) == 0
+    assert "synthetic lite-engine gallery of 3,000 rows" in capsys.readouterr().out
+    with Gallery.open(folder) as g:
+        assert len(g) == 3000 and g.vectors().shape == (3000, 46) and g.vector_file_matches()
+        assert manifest.checkpoints(g)[-1][0] == 3000
+    assert main(["search", "--gallery", str(folder), "--top", "5", "a man in a red jacket"]) == 0
+    assert capsys.readouterr().out.strip()
+    assert main(["gallery", "synthetic", str(folder), "--rows", "10"]) == 2
+    assert "already holds a gallery" in capsys.readouterr().err

@@ -43,13 +43,9 @@ def _row(name: str, value: float, unit: str, ratio: float | None = None, **extra
 
 
 def build_synthetic_gallery(folder: Path, n: int, engine: str, pack: Path | None = None) -> None:
-    """A gallery of ``n`` synthetic rows (vectors, hashes, one shared thumbnail; no image files)."""
-    import hashlib
-
-    from PIL import Image
-
-    from ..embedder import l2_normalise
-    from ..gallery.store import Gallery
+    """A gallery of ``n`` synthetic rows (vectors, ids, one shared thumbnail; no image files), as
+    ``interreid gallery synthetic`` writes it (engine/gallery/synthetic.py)."""
+    from ..gallery.synthetic import build
 
     if engine == "lite":
         from ..lite.embedder import LiteEmbedder
@@ -59,34 +55,7 @@ def build_synthetic_gallery(folder: Path, n: int, engine: str, pack: Path | None
         from ..full.pack import open_pack
 
         ident = open_pack(pack).identity()
-    gallery = Gallery.create(folder, ident)
-    thumb = "thumbs/synthetic.jpg"
-    (folder / "thumbs").mkdir(exist_ok=True)
-    Image.fromarray(np.full((64, 32, 3), (180, 40, 40), np.uint8)).save(folder / thumb)
-    rng = np.random.default_rng(n)
-    centres = l2_normalise(rng.standard_normal((max(1, n // 8 // 64), ident.dim)).astype(np.float32))
-    with gallery.transaction():
-        for start in range(0, n, CHUNK):
-            m = min(CHUNK, n - start)
-            if engine == "lite":
-                vec = l2_normalise(rng.random((m, ident.dim)).astype(np.float32))
-            else:
-                noise = rng.standard_normal((m, ident.dim)).astype(np.float32) * (0.35 / np.sqrt(ident.dim))
-                vec = l2_normalise(centres[rng.integers(0, len(centres), m)] + noise)
-            gallery.add_synthetic_rows(
-                [hashlib.sha256(b"synthetic %d" % (start + i)).hexdigest() for i in range(m)], vec, thumb)
-    gallery.set_index_backend("exact")
-    gallery.vectors()  # as an import ends: the vector file beside the database is written
-    from ..gallery import colour_cache
-
-    if colour_cache.needed(gallery):  # as an import writes them: every row's lite colours (one shared image)
-        from ..lite.embedder import LiteEmbedder
-
-        lite = LiteEmbedder().embed_images([gallery.load_image(0)])[0]
-        for start in range(0, n, CHUNK):
-            m = min(CHUNK, n - start)
-            colour_cache.store_rows(gallery, np.arange(start, start + m), np.broadcast_to(lite, (m, len(lite))))
-    gallery.close()
+    build(folder, n, ident, engine == "lite")
 
 
 def measure_round(folder: Path, pack: Path | None = None, rounds: int = 3) -> dict:
