@@ -536,9 +536,9 @@ class MainWindow(QMainWindow):
         state = self.session.state
         if state is not None:
             rows += [c.row for c in state.candidates]
-        row_of = {sha: i for i, sha in enumerate(opened.shas)}
-        rows += [row_of[s] for s, m in self.session.marks.items() if m["mark"] in ("match", "possible")
-                 and s in row_of]
+        for s, m in self.session.marks.items():
+            if m["mark"] in ("match", "possible") and s in opened.shas:
+                rows.append(opened.shas.index(s))
         if state is not None:
             rows += [int(r) for r in state.rows[:12]]
         seen, out = set(), []
