@@ -330,8 +330,9 @@ class MainWindow(QMainWindow):
     def _on_verified(self, verification) -> None:
         self.last_verification = verification
         if verification.ok:
+            fileless = next((n for n in verification.notes if "no source file" in n), "")  # synthetic rows
             self.statusBar().showMessage(f"Case verified: audit chain intact, {verification.images_checked} "
-                                         "gallery images unchanged.", 8000)
+                                         "gallery images unchanged" + (f"; {fileless}." if fileless else "."), 8000)
             return
         lines = verification.lines()
         if len(lines) > MAX_BANNER_LINES:

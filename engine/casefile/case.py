@@ -539,9 +539,10 @@ class CaseFile:
         if "audit" in tables:
             self._verify_rows(result, entries, tables)
         snapshot: list = []
+        no_source = 0
         cited = json.loads(meta["gallery_manifest"]) if meta.get("gallery_manifest") else None
         if cited is not None:
-            snapshot = self._verify_manifest(result, entries, cited, meta, rehash_images)
+            snapshot, no_source = self._verify_manifest(result, entries, cited, meta, rehash_images)
         elif "gallery_images" in tables:
             try:
                 snapshot = self.gallery_snapshot()
@@ -559,7 +560,6 @@ class CaseFile:
             from ..storage.blobs import plain_sha256
 
             unopened = 0
-            no_source = 0
             for _idx, sha, src in snapshot:
                 if src is None:  # a row imported without a file (a synthetic gallery's): its hash only
                     no_source += 1
@@ -596,9 +596,10 @@ class CaseFile:
         return result
 
     def _verify_manifest(self, result: "Verification", entries: list[AuditEntry], cited: dict, meta: dict,
-                         load: bool) -> list:
+                         load: bool) -> tuple[list, int]:
         """A format-3 case: the manifest it cites must be the one its audit log recorded, and the
-        gallery's first rows must still hash to it. Returns the rows to re-hash (when ``load``)."""
+        gallery's first rows must still hash to it. Returns the rows with a source file to re-hash
+        (when ``load``) and how many rows have none (synthetic rows), read in chunks."""
         from ..errors import GalleryError
         from ..gallery import manifest
         from ..gallery.store import Gallery
@@ -621,11 +622,15 @@ class CaseFile:
                 problem = manifest.verify(gallery, int(cited["rows"]), cited["head"])
                 if problem:
                     result.data_problems.append(problem)
-                return [r for r in gallery.snapshot() if r[0] < int(cited["rows"])] if load and not problem else []
+                if not load or problem:
+                    return [], 0
+                with_source = [r for r in gallery.snapshot() if r[0] < int(cited["rows"]) and r[2] is not None] \
+                    if gallery.query_one("SELECT 1 FROM sources LIMIT 1") else []
+                return with_source, int(cited["rows"]) - len(with_source)
         except GalleryError:
             result.notes.append("the case's gallery was not found where it was made, so its images were not "
                                 "checked; open it with 'case verify' on the workstation that holds the gallery")
-            return []
+            return [], 0
 
     def _verify_signatures(self, result: Verification, entries: list[AuditEntry], sigs: dict, meta: dict,
                            case_id: str) -> None:
