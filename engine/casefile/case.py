@@ -628,8 +628,9 @@ class CaseFile:
                     if gallery.query_one("SELECT 1 FROM sources LIMIT 1") else []
                 return with_source, int(cited["rows"]) - len(with_source)
         except GalleryError:
-            result.notes.append("the case's gallery was not found where it was made, so its images were not "
-                                "checked; open it with 'case verify' on the workstation that holds the gallery")
+            result.data_problems.append(
+                f"the gallery this case searched could not be opened at {meta.get('gallery_path')}: the "
+                f"{cited['rows']} images it searched were not checked (verify on the workstation that holds it)")
             return [], 0
 
     def _verify_signatures(self, result: Verification, entries: list[AuditEntry], sigs: dict, meta: dict,
@@ -830,7 +831,9 @@ class InterviewRecords:
     def __init__(self, case: CaseFile):
         self.case = case
 
-    def save_ranking(self, after_round: int, query: str, rows, scores) -> int:
+    def save_ranking(self, after_round: int, query: str, rows, scores, top_shas=None) -> int:
+        """``top_shas``: SHA-256 of the first rows, kept in the audit entry (signed) so that a report
+        names the best images even where the gallery (which a format-3 case cites) is gone."""
         import numpy as np
 
         rows = np.asarray(rows, dtype=np.int32)
@@ -840,7 +843,8 @@ class InterviewRecords:
                 "rankings", {"after_round": after_round, "query": query, "depth": int(len(rows)),
                              "rows": rows.tobytes(), "scores": scores.tobytes(), "created_at": utc_now(),
                              "state": "active"},
-                "retriever", "ranking.saved", {"after_round": after_round, "depth": int(len(rows))})
+                "retriever", "ranking.saved", {"after_round": after_round, "depth": int(len(rows)),
+                                               **({"top_sha256": list(top_shas)} if top_shas else {})})
 
     def save_candidates(self, round_index: int, candidates: list[dict]) -> None:
         """``candidates``: dicts with sha256, gallery_row, rank (1-based), score, reasons."""

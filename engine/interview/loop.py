@@ -36,6 +36,7 @@ from .protocols import QuestionContext, SuggestedQuestion, Turn
 DEFAULT_MAX_ROUNDS = 5
 DEFAULT_CANDIDATES = 4
 POOL_SIZE = 200
+RECORDED_TOP_SHAS = 20  # hashes of a ranking's best rows kept in its audit entry (for reports)
 
 
 def k_for_round(t: int, pool: int = POOL_SIZE) -> int:
@@ -324,7 +325,8 @@ class Interview:
         else:
             ranking = self.rank(query)
             if self.records is not None:
-                self.records.save_ranking(t - 1, query, ranking.rows, ranking.scores)
+                self.records.save_ranking(t - 1, query, ranking.rows, ranking.scores,
+                                          self.shas.many(ranking.rows[:RECORDED_TOP_SHAS]))
         rows, scores = ranking.rows, ranking.scores
         timings["retrieve"] = (time.perf_counter() - tick) * 1000
         k = min(k_for_round(t), len(rows))
