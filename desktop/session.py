@@ -455,7 +455,7 @@ class CaseSession(QObject):
             from interreid.engine.similar import find_similar, record_similar
 
             result = find_similar(gallery, row)
-            record_similar(case, result)
+            record_similar(case, result, gallery)
             return result
 
         self._run(work, callback, "Finding similar-looking images…")

@@ -101,3 +101,16 @@ def test_cli_writes_a_synthetic_gallery_that_search_and_verify_read(tmp_path, ca
     assert capsys.readouterr().out.strip()
     assert main(["gallery", "synthetic", str(folder), "--rows", "10"]) == 2
     assert "already holds a gallery" in capsys.readouterr().err
+
+
+def test_a_similar_search_is_recorded_with_the_same_hashes_either_way(synthetic, tmp_path):
+    from interreid.engine.similar import find_similar, record_similar
+
+    with Gallery.open(synthetic) as g, CaseFile.create(tmp_path / "s.case", "T", "D", g, {"kind": "lite"},
+                                                       encrypt=False) as case:
+        result = find_similar(g, 10)
+        record_similar(case, result, g)  # by row from the open gallery
+        record_similar(case, result)  # from the case's list of the gallery's images
+        logged = [e.params["results"] for e in case.audit_entries() if e.event == "similar.searched"]
+        assert len(logged) == 2 and logged[0] == logged[1]
+        assert logged[0][0] == g.shas()[int(result.rows[0])]
