@@ -305,10 +305,10 @@ class MainWindow(QMainWindow):
 
     def _offer_migration(self) -> None:
         """A case made by an earlier interreid is read as it is; adding to it needs its format upgraded."""
-        from interreid.engine.casefile.case import CASE_SCHEMA_VERSION
+        from interreid.engine.casefile.case import SIGNED_FROM_VERSION
 
-        case = self.session.case
-        if case is None or getattr(case, "version", CASE_SCHEMA_VERSION) >= CASE_SCHEMA_VERSION:
+        case = self.session.case  # format 2 cases take additions as they are (format 3 changed new cases only)
+        if case is None or getattr(case, "version", SIGNED_FROM_VERSION) >= SIGNED_FROM_VERSION:
             return
         answer = QMessageBox.question(
             self, "Case made by an earlier interreid",
@@ -330,8 +330,9 @@ class MainWindow(QMainWindow):
     def _on_verified(self, verification) -> None:
         self.last_verification = verification
         if verification.ok:
+            fileless = next((n for n in verification.notes if "no source file" in n), "")  # synthetic rows
             self.statusBar().showMessage(f"Case verified: audit chain intact, {verification.images_checked} "
-                                         "gallery images unchanged.", 8000)
+                                         "gallery images unchanged" + (f"; {fileless}." if fileless else "."), 8000)
             return
         lines = verification.lines()
         if len(lines) > MAX_BANNER_LINES:
@@ -536,9 +537,9 @@ class MainWindow(QMainWindow):
         state = self.session.state
         if state is not None:
             rows += [c.row for c in state.candidates]
-        row_of = {sha: i for i, sha in enumerate(opened.shas)}
-        rows += [row_of[s] for s, m in self.session.marks.items() if m["mark"] in ("match", "possible")
-                 and s in row_of]
+        for s, m in self.session.marks.items():
+            if m["mark"] in ("match", "possible") and s in opened.shas:
+                rows.append(opened.shas.index(s))
         if state is not None:
             rows += [int(r) for r in state.rows[:12]]
         seen, out = set(), []

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -35,7 +35,7 @@ class OpenedCase:
     gallery_size: int
     engine_text: str
     engine_kind: str
-    shas: list[str]
+    shas: Sequence[str]  # the gallery's hashes in row order, read by row (engine.gallery.lazy.RowShas)
     cameras: list[str | None]
     timestamps: list[str | None]
     marks: dict[str, dict]
@@ -195,7 +195,7 @@ class CaseSession(QObject):
             cams, stamps = load_row_metadata(gallery)
             opened = OpenedCase(path, case.meta("title") or path.stem, case.meta("investigator") or "",
                                 gallery.folder, len(gallery), engine.describe(), engine.kind,
-                                list(gallery.shas()), cams, stamps, case.current_marks(),
+                                interview.shas, cams, stamps, case.current_marks(),
                                 case.witness_views(), case.meta("initial_description") or "", state,
                                 list(engine.notes), tracks=track_of_rows(gallery),
                                 warnings=list(session.warnings))
@@ -455,7 +455,7 @@ class CaseSession(QObject):
             from interreid.engine.similar import find_similar, record_similar
 
             result = find_similar(gallery, row)
-            record_similar(case, result)
+            record_similar(case, result, gallery)
             return result
 
         self._run(work, callback, "Finding similar-looking images…")

@@ -134,7 +134,11 @@ class Searcher:
             vectors = self.vectors
             return Ranking(result.rows, result.scores, n, lambda: (vectors @ q).astype(np.float32), q)
         scores = self.scores(query)  # log-likelihoods: score every row, sort only the top k
-        return Ranking.of_scores(scores, k)
+        refine = getattr(self.retriever, "refine_top", None)
+        if refine is None:
+            return Ranking.of_scores(scores, k)
+        rows, top = refine(query, self.vectors, scores, k)  # a fast score path, exact on its top k
+        return Ranking(rows, top, n, _scores=scores)
 
     def _filtered(self, query: str, k: int, where, encoder) -> Ranking:
         """A filtered search: the index filters where it can (Qdrant: on the server), else a row mask."""

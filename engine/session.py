@@ -105,7 +105,17 @@ def open_case(path: str | Path, gallery: str | Path | None = None, selector: str
             raise CaseFileError(f"{path} names no gallery; it cannot be opened for an interview.")
         opened = Gallery.open(folder)
         warnings = []
-        if opened.fingerprint() != meta.get("gallery_fingerprint"):
+        cited = case.gallery_manifest()
+        if cited is not None:  # format 3: the gallery's checkpoint at the case's size, and how many rows since
+            from .gallery import manifest
+
+            if manifest.head_at(opened, cited["rows"]) != cited["head"]:
+                warnings.append(FINGERPRINT_WARNING)
+            elif len(opened) > cited["rows"]:
+                warnings.append(FINGERPRINT_WARNING.rstrip(".") + (
+                    f"; its {len(opened) - cited['rows']} newer image(s) are left out of this interview ('interreid "
+                    "case extend', or Extend in the app, adds them, recorded in the case)."))
+        elif opened.fingerprint() != meta.get("gallery_fingerprint"):
             held = {sha for _i, sha, _p in case.gallery_snapshot()}
             newer = sum(1 for sha in opened.shas() if sha not in held)
             warnings.append(FINGERPRINT_WARNING if not newer else FINGERPRINT_WARNING.rstrip(".") + (

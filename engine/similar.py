@@ -75,10 +75,19 @@ def find_similar(gallery, row: int, top: int | None = None) -> SimilarResult:
                          result.scores[keep])
 
 
-def record_similar(case, result: SimilarResult) -> None:
-    """Note the side search in the case's audit log (it changes nothing else in the case)."""
-    shas = case.gallery_snapshot()
-    sha_of = {idx: sha for idx, sha, _p in shas}
+def record_similar(case, result: SimilarResult, gallery=None) -> None:
+    """Note the side search in the case's audit log (it changes nothing else in the case). With the
+    open ``gallery`` of a case citing its manifest, only the recorded rows' hashes are read."""
+    top = [int(r) for r in result.rows[:RECORDED_TOP]]
+    held = case.held_rows()
+    if gallery is not None and held is not None:
+        from .gallery.lazy import RowShas
+
+        known = RowShas(gallery)
+        inside = [r for r in top if r < min(held, len(known))]
+        sha_of = dict(zip(inside, known.many(inside)))
+    else:
+        sha_of = {idx: sha for idx, sha, _p in case.gallery_snapshot()}
     case.log_event("search", "similar.searched",
                    {"sha256": result.query_sha256, "measure": result.measure,
                     "results": [sha_of.get(int(r), "") for r in result.rows[:RECORDED_TOP]]})

@@ -39,8 +39,13 @@ def test_new_case_holds_metadata_and_intact_chain(case_path, gallery):
     with CaseFile.open(case_path) as case:
         meta = case.metadata()
         assert meta["title"] == "Robbery at Main St" and meta["investigator"] == "Det. Smith"
-        assert meta["gallery_fingerprint"] == gallery.fingerprint()
-        assert len(case.gallery_snapshot()) == 12
+        from interreid.engine.gallery import manifest
+
+        cited = manifest.current(gallery)  # format 3: the case cites the gallery manifest, copies no list
+        assert case.gallery_manifest() == cited and cited["rows"] == 12
+        assert meta["gallery_fingerprint"] == cited["head"]
+        assert case.conn.execute("SELECT COUNT(*) FROM gallery_images").fetchone()[0] == 0
+        assert [r[1] for r in case.gallery_snapshot()] == gallery.shas()
         entries = case.audit_entries()
         assert entries[0].seq == 1 and all(e.actor for e in entries)
         assert any(e.event == "case.created" for e in entries)

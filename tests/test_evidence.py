@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from interreid.engine.casefile import CaseFile
+from interreid.engine.casefile.case import CASE_SCHEMA_VERSION
 from interreid.engine.casefile.audit import GENESIS, entry_hash
 from interreid.engine.errors import CaseFileError
 from interreid.engine.gallery.importer import import_sources
@@ -112,9 +113,17 @@ def test_report_anchors_the_case_and_catches_a_cut_tail_elsewhere(tmp_path, gall
 
 
 def _downgrade_to_format_1(path: Path) -> None:
-    """Rewrite a plain case as interreid wrote format 1: no signatures, no signing key, format '1'."""
+    """Rewrite a plain case as interreid wrote format 1: no signatures, no signing key, format '1', and
+    its own copy of the gallery's image list (format 3 cites the gallery manifest instead)."""
+    from interreid.engine.hashing import sha256_json
+
     conn = raw_connect(path)
-    conn.execute("DELETE FROM case_meta WHERE key IN ('signing_public_key', 'encrypted')")
+    folder = conn.execute("SELECT value FROM case_meta WHERE key = 'gallery_path'").fetchone()[0]
+    with Gallery.open(folder, read_only=True) as g:
+        listed, fingerprint = g.snapshot(), g.fingerprint()
+    conn.executemany("INSERT INTO gallery_images(idx, sha256, source_path) VALUES (?,?,?)", listed)
+    conn.execute("UPDATE case_meta SET value = ? WHERE key = 'gallery_fingerprint'", (fingerprint,))
+    conn.execute("DELETE FROM case_meta WHERE key IN ('signing_public_key', 'encrypted', 'gallery_manifest')")
     conn.execute("UPDATE case_meta SET value = '1' WHERE key = 'schema_version'")
     rows = conn.execute("SELECT seq, ts, actor, component, event, params, outcome FROM audit ORDER BY seq").fetchall()
     conn.execute("DELETE FROM audit")
@@ -124,8 +133,11 @@ def _downgrade_to_format_1(path: Path) -> None:
     kept, prev, seq = [], GENESIS, 0
     for _s, ts, actor, comp, event, params, outcome in rows:
         p = json.loads(params)
-        if p.get("key") in ("signing_public_key", "encrypted"):
+        if p.get("key") in ("signing_public_key", "encrypted", "gallery_manifest"):
             continue
+        if event == "case.created" and "gallery_manifest" in p:
+            del p["gallery_manifest"]
+            p["gallery_snapshot_sha256"] = sha256_json([list(r) for r in listed])
         if p.get("table") == "case_meta":
             cur = conn.execute("SELECT * FROM case_meta WHERE id = ?", (p["id"],))
             got = cur.fetchone()
@@ -158,7 +170,7 @@ def test_format_1_case_opens_verifies_and_migrates_with_one_command(tmp_path, ga
             case.mark(gallery.shas()[0], "match")
     out = run("case", "migrate", path)
     assert out.returncode == 0, out.stderr
-    assert "format 1 -> 2" in out.stdout and "signing key" in out.stdout
+    assert "format 1 -> 3" in out.stdout and "signing key" in out.stdout
     with CaseFile.open(path) as case:
         case.mark(gallery.shas()[0], "match")
         r = case.verify(rehash_images=False)
@@ -290,7 +302,8 @@ def test_window_offers_to_migrate_a_format_1_case(qtbot, tmp_path, crops_dir, mo
     qtbot.addWidget(window)
     window.show()
     window.open_case(path)
-    qtbot.waitUntil(lambda: window.session.is_open and window.session.case.version == 2 and not window.session.busy,
+    qtbot.waitUntil(lambda: window.session.is_open and window.session.case.version == CASE_SCHEMA_VERSION
+                    and not window.session.busy,
                     timeout=60000)
     assert asked and "earlier version" in asked[0]
     qtbot.waitUntil(lambda: window.last_verification is not None and bool(window.last_verification.key_fingerprint),

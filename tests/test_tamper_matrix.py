@@ -212,14 +212,29 @@ def swap_rows(path):
     conn.close()
 
 
+def _source(path, idx):  # a format-3 case cites the gallery manifest: the sources are the gallery's
+    with CaseFile.open(path) as c:
+        return c.gallery_snapshot()[idx][2]
+
+
 def image_replaced(path):
-    src = raw_connect(path).execute("SELECT source_path FROM gallery_images WHERE idx = 2").fetchone()[0]
-    write_person(Path(src), "white", "white", seed=99)
+    write_person(Path(_source(path, 2)), "white", "white", seed=99)
 
 
 def image_deleted(path):
-    src = raw_connect(path).execute("SELECT source_path FROM gallery_images WHERE idx = 3").fetchone()[0]
-    os.remove(src)
+    os.remove(_source(path, 3))
+
+
+def gallery_row_edited(path):
+    """The gallery's own list edited: row 4 now names another image (the case cites the manifest)."""
+    import sqlite3
+
+    with CaseFile.open(path) as c:
+        folder = Path(c.meta("gallery_path"))
+    conn = sqlite3.connect(folder / "gallery.db")
+    conn.execute("UPDATE images SET sha256 = ? WHERE row = 4", ("ab" * 32,))
+    conn.commit()
+    conn.close()
 
 
 def data_variants():
@@ -228,8 +243,7 @@ def data_variants():
              "rounds": "UPDATE rounds SET answer = 'Green.' WHERE id = 1",
              "rankings": "UPDATE rankings SET query = 'a woman' WHERE id = 1",
              "candidates": "UPDATE candidates SET score = 0.99 WHERE id = 1",
-             "case_meta": "UPDATE case_meta SET value = 'Burglary' WHERE key = 'title'",
-             "gallery_images": "UPDATE gallery_images SET sha256 = 'ab' WHERE idx = 0"}
+             "case_meta": "UPDATE case_meta SET value = 'Burglary' WHERE key = 'title'"}
     inserts = {"marks": "INSERT INTO marks(sha256, mark, note, at) VALUES ('ab', 'match', '', '')",
                "rounds": "INSERT INTO rounds(round, answer, state) VALUES (9, 'x', 'active')",
                "rankings": "INSERT INTO rankings(after_round, query, state) VALUES (9, 'x', 'active')",
@@ -238,13 +252,17 @@ def data_variants():
                "gallery_images": "INSERT INTO gallery_images VALUES (99, 'ab', '/x.jpg')"}
     deletes = {"marks": "DELETE FROM marks WHERE id = 1", "rounds": "DELETE FROM rounds WHERE id = 1",
                "rankings": "DELETE FROM rankings WHERE id = 1", "candidates": "DELETE FROM candidates WHERE id = 2",
-               "case_meta": "DELETE FROM case_meta WHERE key = 'investigator'",
-               "gallery_images": "DELETE FROM gallery_images WHERE idx = 5"}
+               "case_meta": "DELETE FROM case_meta WHERE key = 'investigator'"}
     for table in edits:
-        word = "gallery images" if table == "gallery_images" else table
-        out.append((f"edit {table}", lambda p, s=edits[table]: sql(p, s), word))
-        out.append((f"insert into {table}", lambda p, s=inserts[table]: sql(p, s), word))
-        out.append((f"delete from {table}", lambda p, s=deletes[table]: sql(p, s), word))
+        out.append((f"edit {table}", lambda p, s=edits[table]: sql(p, s), table))
+        out.append((f"insert into {table}", lambda p, s=inserts[table]: sql(p, s), table))
+        out.append((f"delete from {table}", lambda p, s=deletes[table]: sql(p, s), table))
+    # a format-3 case holds no image list of its own (it cites the gallery manifest): rows added to one
+    out.append(("insert into gallery_images", lambda p: sql(p, inserts["gallery_images"]), "gallery images"))
+    out.append(("edit the cited gallery manifest", lambda p: sql(
+        p, "UPDATE case_meta SET value = '{\"head\": \"ab\", \"rows\": 8}' WHERE key = 'gallery_manifest'"),
+        "case_meta"))
+    out.append(("gallery's own image list edited", gallery_row_edited, "gallery's images"))
     return out
 
 
@@ -277,6 +295,8 @@ def test_tamper_variant_is_caught_and_named(case, name, tamper, word):
     with CaseFile.open(case) as c:  # image variants change shared files: put them back afterwards
         for _i, _sha, src in c.gallery_snapshot():
             snapshot[src] = Path(src).read_bytes()
+        db = Path(c.meta("gallery_path")) / "gallery.db"
+        snapshot[str(db)] = db.read_bytes()
     try:
         tamper(case)
         with CaseFile.open(case) as c:

@@ -159,6 +159,10 @@ def test_interview_never_shows_two_crops_of_one_track(tmp_path, walkers):
     tracks = track_of_rows(g)
     shown = [tracks[c.row] for c in state.candidates]
     assert len(shown) == len(set(shown)) == 2
+    from interreid.engine.video.query import TrackLookup
+
+    lookup = TrackLookup(g)  # what the interview reads by row: the same tracks as the whole map
+    assert {r: lookup.get(r) for r in range(len(g))} == {r: tracks.get(r) for r in range(len(g))}
 
 
 def test_cancel_then_resume_inside_the_video(tmp_path, walkers):
@@ -331,6 +335,7 @@ def test_old_gallery_needs_migration_and_migrate_says_what_it_did(tmp_path, walk
     out = subprocess.run([sys.executable, "-m", "interreid.engine.cli.main", "gallery", "migrate", str(tmp_path / "old")],
                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert out.returncode == 0 and "format 1 -> 2" in out.stdout, out.stderr
+    assert "recorded a manifest of its 12 images" in out.stdout  # and the manifest cases cite
     with Gallery.open(tmp_path / "old") as g2:
         assert len(g2) == 12
         import_sources(g2, emb, [walkers], video_options=opts())

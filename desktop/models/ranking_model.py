@@ -56,7 +56,8 @@ class RankingModel(QAbstractListModel):
         self.marks: dict[str, str] = {}
         self.shown: set[str] = set()  # images shown to the witness
         self.ranked = True  # False: the gallery in import order, before the first search (no ranks)
-        self._row_of_sha = {sha: i for i, sha in enumerate(self.shas)}
+        # a plain list is indexed once; a gallery's lazy hash view (RowShas) answers by row lookups
+        self._row_of_sha = {sha: i for i, sha in enumerate(self.shas)} if isinstance(self.shas, list) else None
         self.track_of = np.full(len(self.shas), -1, dtype=np.int64)  # row -> person track (video crops)
         self.collapse_tracks = False
         self.more: dict[int, int] = {}  # ranking position -> other crops of its track folded into it
@@ -212,7 +213,12 @@ class RankingModel(QAbstractListModel):
         return self.camera_names[code] if code >= 0 else ""
 
     def row_of_sha(self, sha256: str) -> int | None:
-        return self._row_of_sha.get(sha256)
+        if self._row_of_sha is not None:
+            return self._row_of_sha.get(sha256)
+        try:
+            return self.shas.index(sha256)
+        except ValueError:
+            return None
 
     def view_row_of(self, gallery_row: int) -> int | None:
         hits = np.flatnonzero(self.rows[self.visible] == gallery_row)

@@ -9,7 +9,13 @@ appends an audit row carrying the SHA-256 of that data row, chained to the previ
 ``verify`` detects an edited, deleted or reordered audit row, a data row changed or added
 behind the log's back, and gallery images that were altered or are missing on disk.
 
-Format 2 (this version) adds what a keyless hash chain cannot give (docs/threat-model.md): every
+Format 3 (this version): a new case no longer copies the gallery's image list into
+``gallery_images``; it cites the gallery's manifest (``case_meta`` key ``gallery_manifest``:
+``{"rows": n, "head": ...}``, see engine/gallery/manifest.py), the chained hash of the gallery's first
+n rows, which ``verify`` recomputes from the gallery. Cases of formats 1 and 2 keep their own list and
+are read as they are.
+
+Format 2 adds what a keyless hash chain cannot give (docs/threat-model.md): every
 audit row is signed with the workstation's Ed25519 key (public key in ``case_meta``), and after every
 commit the head (row number, hash) is appended to the workstation's anchor journal
 (:mod:`.anchors`), so forged or recomputed rows, a cut-off tail and a rollback are detected. A new
@@ -34,8 +40,9 @@ from ..storage import keys
 from . import anchors
 from .audit import GENESIS, AuditEntry, entry_hash, os_user, row_to_entry, verify_chain
 
-CASE_SCHEMA_VERSION = 2
+CASE_SCHEMA_VERSION = 3  # 3: a new case cites the gallery's manifest instead of copying its image list
 SIGNED_FROM_VERSION = 2  # the first format whose audit rows are signed
+MANIFEST_FROM_VERSION = 3  # the first format whose new cases cite the gallery manifest (gallery/manifest.py)
 DATA_TABLES = ("case_meta", "gallery_images", "rounds", "rankings", "candidates", "marks", "witness_views")
 MARKS = ("match", "possible", "excluded", "cleared")
 
@@ -141,25 +148,25 @@ class CaseFile:
             case = cls(path, conn)  # the anchor journal records the final path
             case.actor = actor or os_user()
             case._create_schema()
-            shas = gallery.shas()
+            from ..gallery import manifest
+
+            cited = manifest.current(gallery)  # reads only the rows added since the gallery's last checkpoint
             case_id = str(uuid.uuid4())
             case._case_id = case_id
             meta = {"schema_version": str(CASE_SCHEMA_VERSION), "case_id": case_id, "title": title,
                     "investigator": investigator, "created": utc_now(), "software": f"interreid {__version__}",
-                    "gallery_path": str(gallery.folder), "gallery_fingerprint": gallery.fingerprint(),
-                    "gallery_images": str(len(shas)), "engine": json.dumps(engine, sort_keys=True),
+                    "gallery_path": str(gallery.folder), "gallery_fingerprint": cited["head"],
+                    "gallery_manifest": json.dumps(cited, sort_keys=True),
+                    "gallery_images": str(cited["rows"]), "engine": json.dumps(engine, sort_keys=True),
                     "signing_public_key": keys.public_key_hex(keys.signing_key()),
                     "encrypted": "yes" if encrypt else "no"}
             with case.transaction():
                 for key, value in meta.items():
                     extra = {"public_key": value} if key == "signing_public_key" else {}
                     case._insert("case_meta", {"key": key, "value": value}, "case", "case.meta", {"key": key, **extra})
-                rows = gallery.snapshot()
-                case.conn.executemany("INSERT INTO gallery_images(idx, sha256, source_path) VALUES (?,?,?)", rows)
-                snapshot_hash = sha256_json([list(r) for r in rows])
                 case._append_audit("case", "case.created", {"title": title, "investigator": investigator,
-                                                            "gallery": str(gallery.folder), "images": len(rows),
-                                                            "gallery_snapshot_sha256": snapshot_hash,
+                                                            "gallery": str(gallery.folder), "images": cited["rows"],
+                                                            "gallery_manifest": cited,
                                                             "encrypted": bool(encrypt)}, "ok")
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             conn.close()
@@ -366,11 +373,47 @@ class CaseFile:
             out["engine"] = json.loads(out["engine"])
         return out
 
-    def gallery_snapshot(self) -> list[tuple[int, str, str]]:
-        return list(self.conn.execute("SELECT idx, sha256, source_path FROM gallery_images ORDER BY idx"))
+    def gallery_manifest(self) -> dict | None:
+        """{"rows": n, "head": ...} of the gallery manifest this case cites (format 3); None for a case
+        that holds its own image list (formats 1 and 2)."""
+        value = self.meta("gallery_manifest")
+        return json.loads(value) if value else None
+
+    def held_rows(self) -> int | None:
+        """How many of the gallery's first rows the case searches (format 3: O(1)); None for a case with
+        its own image list."""
+        cited = self.gallery_manifest()
+        return None if cited is None else int(cited["rows"])
+
+    def gallery_snapshot(self, gallery=None) -> list[tuple[int, str, str]]:
+        """(row, sha256, first source path) of every image the case searches. A format-3 case reads them
+        from its gallery (``gallery``, else the one it names, opened read-only): O(N), for verification,
+        reports and 'case extend', never for opening or a round."""
+        n = self.held_rows()
+        if n is None:
+            return list(self.conn.execute("SELECT idx, sha256, source_path FROM gallery_images ORDER BY idx"))
+        if gallery is not None:
+            return [r for r in gallery.snapshot() if r[0] < n]
+        from ..gallery.store import Gallery
+
+        with Gallery.open(self.meta("gallery_path") or "", read_only=True) as opened:
+            return [r for r in opened.snapshot() if r[0] < n]
 
     def extend_snapshot(self, gallery) -> int:
         """Add the gallery's images the case does not hold yet (an audited, explicit step); return how many."""
+        if self.gallery_manifest() is not None:
+            from ..gallery import manifest
+
+            before = self.held_rows() or 0
+            cited = manifest.current(gallery)
+            if cited["rows"] <= before:
+                return 0
+            with self.transaction():
+                self._insert("case_meta", {"key": "gallery_manifest", "value": json.dumps(cited, sort_keys=True)},
+                             "case", "case.meta", {"key": "gallery_manifest"})
+                self._append_audit("case", "case.extended", {"images_added": cited["rows"] - before,
+                                                             "gallery_manifest": cited}, "ok")
+            return cited["rows"] - before
         have = {sha for _i, sha, _p in self.gallery_snapshot()}
         rows = [r for r in gallery.snapshot() if r[1] not in have]
         if not rows:
@@ -424,6 +467,16 @@ class CaseFile:
         """Upgrade a format-1 case to this format, in place and audited; return what was done (sentences)."""
         if self.version >= CASE_SCHEMA_VERSION:
             return []
+        if self.version >= SIGNED_FROM_VERSION:  # format 2: signed already; it keeps its own image list
+            with self.transaction():
+                self._append_audit("case", "case.migrated", {"from_format": self.version,
+                                                             "to_format": CASE_SCHEMA_VERSION}, "ok")
+                self._insert("case_meta", {"key": "schema_version", "value": str(CASE_SCHEMA_VERSION)}, "case",
+                             "case.meta", {"key": "schema_version"})
+            done = [f"format {self.version} -> {CASE_SCHEMA_VERSION}, recorded in the audit log (case.migrated); "
+                    "the case keeps its own list of the gallery's images (nothing else changed)"]
+            self.version = CASE_SCHEMA_VERSION
+            return done
         done = []
         rows_before = self.conn.execute("SELECT COUNT(*) FROM audit").fetchone()[0]
         old_head = self.head() or {"seq": 0, "hash": GENESIS}
@@ -486,7 +539,11 @@ class CaseFile:
         if "audit" in tables:
             self._verify_rows(result, entries, tables)
         snapshot: list = []
-        if "gallery_images" in tables:
+        no_source = 0
+        cited = json.loads(meta["gallery_manifest"]) if meta.get("gallery_manifest") else None
+        if cited is not None:
+            snapshot, no_source = self._verify_manifest(result, entries, cited, meta, rehash_images)
+        elif "gallery_images" in tables:
             try:
                 snapshot = self.gallery_snapshot()
             except storage.DatabaseError as exc:
@@ -504,6 +561,9 @@ class CaseFile:
 
             unopened = 0
             for _idx, sha, src in snapshot:
+                if src is None:  # a row imported without a file (a synthetic gallery's): its hash only
+                    no_source += 1
+                    continue
                 try:
                     found = plain_sha256(src)  # a sealed video crop: the SHA-256 of its PNG, unsealed
                 except (OSError, TypeError, ValueError):
@@ -522,15 +582,56 @@ class CaseFile:
                 result.images_checked += 1
                 if found != sha:
                     result.altered_images.append({"sha256": sha, "path": src, "found": found})
+            if no_source:
+                result.notes.append(f"{no_source} gallery images have no source file (synthetic rows): only their "
+                                    "hashes in the gallery's list were checked")
             if unopened:
                 result.notes.append(f"{unopened} encrypted gallery images were not re-hashed: they need the "
                                     f"workstation passphrase (set {keys.ENV_KEY_FILE} to a file holding it)")
             from ..video.verify import rehash_videos
 
-            result.videos_checked, altered, missing = rehash_videos([src for _i, _s, src in snapshot])
+            result.videos_checked, altered, missing = rehash_videos([src for _i, _s, src in snapshot if src is not None])
             result.altered_images += altered
             result.missing_images += missing
         return result
+
+    def _verify_manifest(self, result: "Verification", entries: list[AuditEntry], cited: dict, meta: dict,
+                         load: bool) -> tuple[list, int]:
+        """A format-3 case: the manifest it cites must be the one its audit log recorded, and the
+        gallery's first rows must still hash to it. Returns the rows with a source file to re-hash
+        (when ``load``) and how many rows have none (synthetic rows), read in chunks."""
+        from ..errors import GalleryError
+        from ..gallery import manifest
+        from ..gallery.store import Gallery
+
+        logged = None
+        for e in entries:
+            if e.event in ("case.created", "case.extended") and isinstance(e.params, dict):
+                logged = e.params.get("gallery_manifest", logged)
+        if logged != cited:
+            result.data_problems.append("the gallery manifest the case cites is not the one its audit log recorded")
+        try:
+            listed = self.conn.execute("SELECT COUNT(*) FROM gallery_images").fetchone()[0]
+        except storage.DatabaseError:
+            listed = 0
+        if listed:
+            result.data_problems.append(f"{listed} rows were added to the case's list of gallery images behind the "
+                                        "audit log's back (this case cites the gallery manifest and holds no list)")
+        try:
+            with Gallery.open(meta.get("gallery_path") or "", read_only=True) as gallery:
+                problem = manifest.verify(gallery, int(cited["rows"]), cited["head"])
+                if problem:
+                    result.data_problems.append(problem)
+                if not load or problem:
+                    return [], 0
+                with_source = [r for r in gallery.snapshot() if r[0] < int(cited["rows"]) and r[2] is not None] \
+                    if gallery.query_one("SELECT 1 FROM sources LIMIT 1") else []
+                return with_source, int(cited["rows"]) - len(with_source)
+        except GalleryError:
+            result.data_problems.append(
+                f"the gallery this case searched could not be opened at {meta.get('gallery_path')}: the "
+                f"{cited['rows']} images it searched were not checked (verify on the workstation that holds it)")
+            return [], 0
 
     def _verify_signatures(self, result: Verification, entries: list[AuditEntry], sigs: dict, meta: dict,
                            case_id: str) -> None:
@@ -730,7 +831,9 @@ class InterviewRecords:
     def __init__(self, case: CaseFile):
         self.case = case
 
-    def save_ranking(self, after_round: int, query: str, rows, scores) -> int:
+    def save_ranking(self, after_round: int, query: str, rows, scores, top_shas=None) -> int:
+        """``top_shas``: SHA-256 of the first rows, kept in the audit entry (signed) so that a report
+        names the best images even where the gallery (which a format-3 case cites) is gone."""
         import numpy as np
 
         rows = np.asarray(rows, dtype=np.int32)
@@ -740,7 +843,8 @@ class InterviewRecords:
                 "rankings", {"after_round": after_round, "query": query, "depth": int(len(rows)),
                              "rows": rows.tobytes(), "scores": scores.tobytes(), "created_at": utc_now(),
                              "state": "active"},
-                "retriever", "ranking.saved", {"after_round": after_round, "depth": int(len(rows))})
+                "retriever", "ranking.saved", {"after_round": after_round, "depth": int(len(rows)),
+                                               **({"top_sha256": list(top_shas)} if top_shas else {})})
 
     def save_candidates(self, round_index: int, candidates: list[dict]) -> None:
         """``candidates``: dicts with sha256, gallery_row, rank (1-based), score, reasons."""

@@ -161,7 +161,7 @@ def cmd_extend(args) -> int:
         folder = case.meta("gallery_path")
         with Gallery.open(folder) as gallery:
             added = case.extend_snapshot(gallery)
-            total = len(case.gallery_snapshot())
+            total = case.held_rows() or len(case.gallery_snapshot())
     if added:
         print(f"added {added} image(s) from {folder} to the case (now {total}); recorded in its audit log")
     else:

@@ -33,6 +33,9 @@ def register(sub) -> None:
     add_video_arguments(imp)
     imp.set_defaults(func=cmd_import)
     register_video_commands(gsub)
+    from .gallery_synthetic import register_synthetic_command
+
+    register_synthetic_command(gsub)
 
     rk = gsub.add_parser("rekey", help="change the passphrase an encrypted gallery (database and thumbnails) is "
                                        "encrypted with; run it with 'case rekey' so cases and galleries agree")

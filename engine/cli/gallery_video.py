@@ -129,8 +129,15 @@ def cmd_migrate(args) -> int:
     from ..gallery.store import Gallery
     from ..video.schema import migrate
 
+    from ..gallery import colour_cache
+
     with Gallery.open(args.gallery) as gallery:
         steps = migrate(gallery)
+        from ..gallery import manifest
+
+        for step in (manifest.migrate_step(gallery), colour_cache.migrate_step(gallery)):
+            if step:
+                steps.append(step)
     if not steps:
         print(f"Gallery {args.gallery} is already in the current format; nothing changed.")
     for s in steps:

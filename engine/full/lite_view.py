@@ -2,7 +2,8 @@
 
 The lite ``infogain`` questioner reads the lite colour layout from the gallery's vectors; a
 full-engine gallery holds CLIP vectors instead. :func:`lite_view` computes lite vectors for the
-best rows of the top-k from their images, so infogain can run there (as the LLaVA questioner's
+best rows of the top-k (kept per row beside the gallery, engine/gallery/colour_cache.py; else from
+their images), so infogain can run there (as the LLaVA questioner's
 fallback, or when the investigator chooses it).
 """
 
@@ -21,17 +22,21 @@ def lite_view(context: QuestionContext, limit: int = 50) -> QuestionContext:
     from ..lite.embedder import LiteEmbedder  # noqa: PLC0415
 
     dim = LiteEmbedder.identity.dim
-    if np.asarray(context.vectors).shape[1] == dim or context.load_image is None:
+    if np.asarray(context.vectors).shape[1] == dim or (context.load_image is None and context.lite_vectors is None):
         return context
     rows = [int(r) for r in np.asarray(context.topk)[:limit]]
-    lite = LiteEmbedder().embed_images([context.load_image(r) for r in rows])
+    if context.lite_vectors is not None:  # kept per row by the gallery (computed once per row)
+        lite = np.asarray(context.lite_vectors(np.asarray(rows, dtype=np.int64)), dtype=np.float32)
+    else:
+        lite = LiteEmbedder().embed_images([context.load_image(r) for r in rows])
     post = np.asarray(context.topk_posterior, dtype=np.float64)[:len(rows)]
     post = post / post.sum() if post.sum() > 0 else np.full(len(rows), 1.0 / len(rows))
     # a small view: its "gallery" is these rows, renumbered 0..n-1 in rank order
     position = {r: i for i, r in enumerate(rows)}
     return dataclasses.replace(context, topk=np.arange(len(rows)), topk_posterior=post, vectors=lite,
                                candidates=[position[int(c)] for c in context.candidates if int(c) in position],
-                               load_image=lambda i: context.load_image(rows[i]))
+                               lite_vectors=None,
+                               load_image=None if context.load_image is None else lambda i: context.load_image(rows[i]))
 
 
 class LiteViewQuestioner:

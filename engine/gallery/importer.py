@@ -19,6 +19,7 @@ from typing import Callable, Iterator
 from PIL import Image, UnidentifiedImageError
 
 from ..embedder import Embedder
+from . import colour_cache
 from ..errors import GalleryError
 from ..hashing import sha256_bytes
 from .metadata import camera_from_path, timestamp_from_exif, timestamp_from_path
@@ -219,7 +220,10 @@ def _import_locked(gallery, embedder, sources, progress, cancel, batch_size, vid
                                    d.timestamp or timestamp_from_path(rel), thumb,
                                    vectors[i].astype("float32").tobytes(),
                                    (str(d.path), d.data_sha, str(d.root), rel, d.size, d.mtime_ns)))
+        first_row = gallery.next_row()
         gallery.add_images(images, pending_dupes)  # one transaction: images + sources of this batch
+        if images and colour_cache.needed(gallery):  # a full-engine gallery keeps each row's lite colours
+            colour_cache.store_imported(gallery, first_row, [d.image for d in batch])
         batch, pending_dupes, batch_shas = [], [], set()
 
     for root, path in pairs:

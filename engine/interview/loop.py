@@ -25,6 +25,7 @@ import numpy as np
 
 from ..casefile.case import CaseFile, InterviewRecords
 from ..errors import UserError
+from ..gallery import colour_cache
 from ..clock import utc_now
 from ..retriever import posterior, relative_match, text_encoder, understander
 from ..search import DEFAULT_DEPTH, Ranking, Searcher
@@ -35,6 +36,7 @@ from .protocols import QuestionContext, SuggestedQuestion, Turn
 DEFAULT_MAX_ROUNDS = 5
 DEFAULT_CANDIDATES = 4
 POOL_SIZE = 200
+RECORDED_TOP_SHAS = 20  # hashes of a ranking's best rows kept in its audit entry (for reports)
 
 
 def k_for_round(t: int, pool: int = POOL_SIZE) -> int:
@@ -114,10 +116,12 @@ class Interview:
         self.max_rounds = max_rounds
         self.c = c
         self.vectors = gallery.vectors()
-        self.shas = gallery.shas()
-        from ..video.query import track_of_rows
+        from ..gallery.lazy import RowShas
+        from ..video.query import TrackLookup
 
-        self.track_of = track_of_rows(gallery)  # row -> person track, for crops cut from video
+        # read by row when a round needs them: opening a gallery of millions of rows reads neither
+        self.shas = RowShas(gallery)
+        self.track_of = TrackLookup(gallery)  # row -> person track, for crops cut from video
         self.depth = max(int(depth), POOL_SIZE)  # rows kept per round (shown, stored in the case)
         self.searcher = Searcher(gallery, engine.retriever, self.vectors)
         self.initial = ""
@@ -212,6 +216,11 @@ class Interview:
         """Mask of the gallery rows the case's snapshot holds; None when there is no case or it holds all."""
         if self.case is None:
             return None
+        held = self.case.held_rows()
+        if held is not None:  # a case citing the gallery manifest searches the gallery's first rows: O(1)
+            if held >= len(self.vectors):
+                return None
+            return np.arange(len(self.vectors)) < held
         if getattr(self, "_allowed", None) is None or len(self._allowed) != len(self.vectors):
             held = {sha for _i, sha, _p in self.case.gallery_snapshot()}
             self._allowed = np.fromiter((sha in held for sha in self.gallery.shas()), dtype=bool,
@@ -318,7 +327,8 @@ class Interview:
         else:
             ranking = self.rank(query)
             if self.records is not None:
-                self.records.save_ranking(t - 1, query, ranking.rows, ranking.scores)
+                self.records.save_ranking(t - 1, query, ranking.rows, ranking.scores,
+                                          self.shas.many(ranking.rows[:RECORDED_TOP_SHAS]))
         rows, scores = ranking.rows, ranking.scores
         timings["retrieve"] = (time.perf_counter() - tick) * 1000
         k = min(k_for_round(t), len(rows))
@@ -361,7 +371,8 @@ class Interview:
         context = QuestionContext(self.initial, list(self.dialogue), state.round_index, topk, post,
                                   [c.row for c in state.candidates], self.vectors, self.gallery.load_image,
                                   set(self.skipped_attributes), query=state.query,
-                                  asked_questions=set(self.skipped_questions))
+                                  asked_questions=set(self.skipped_questions),
+                                  lite_vectors=lambda rows: colour_cache.vectors_of(self.gallery, rows))
         suggestion = self.engine.questioner.ask(context)
         if not suggestion.questioner:
             suggestion.questioner = self.engine.questioner.name

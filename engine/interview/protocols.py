@@ -38,6 +38,9 @@ class QuestionContext:
     asked_attributes: set[str] = field(default_factory=set)
     query: str = ""  # the retrieval query the current ranking came from
     asked_questions: set[str] = field(default_factory=set)  # question texts skipped (never suggest again)
+    #: lite colour vectors of gallery rows (full-engine galleries keep them per row, see
+    #: gallery/colour_cache.py); None: a lite questioner computes them from ``load_image``
+    lite_vectors: Callable[[np.ndarray], np.ndarray] | None = None
 
 
 @dataclass

@@ -33,10 +33,16 @@ class LiteRetriever:
 
     def score(self, query: str, vectors: np.ndarray) -> np.ndarray:
         """Log-likelihood of ``query``'s constraints for every row of ``vectors``: float32 (N,).
-        All zeros (all equal) when the query constrains nothing."""
-        vectors = np.asarray(vectors)
-        if vectors.ndim != 2 or vectors.shape[1] != DIM:
-            raise ValueError(f"lite vectors must be (N, {DIM}), got {vectors.shape}")
+        All zeros (all equal) when the query constrains nothing. Chunked and multi-threaded
+        (``fast_score``); equal to :meth:`score_exact` up to float32 rounding."""
+        from .fast_score import fast_scores
+
+        return fast_scores(parse(query), _checked(vectors))
+
+    def score_exact(self, query: str, vectors: np.ndarray) -> np.ndarray:
+        """The reference formula (region distributions decoded first), one thread: what
+        :meth:`refine_top` ranks the top by, and what the fast path is tested against."""
+        vectors = _checked(vectors)
         cons = parse(query)
         out = np.zeros(len(vectors), dtype=np.float32)
         if not cons:
@@ -45,6 +51,15 @@ class LiteRetriever:
             dists, cues = decode(vectors[start:start + _CHUNK])
             out[start:start + _CHUNK] = _log_likelihood(cons, dists, cues)
         return out
+
+    def refine_top(self, query: str, vectors: np.ndarray, scores: np.ndarray, k: int):
+        """The exact top ``k`` rows (best first, ties by row) and their exact scores, from every row's
+        fast ``scores``: only the rows near the K-th best are re-scored (``fast_score.refine_top``)."""
+        from .fast_score import refine_top
+
+        vectors = _checked(vectors)
+        return refine_top(np.asarray(scores, dtype=np.float32),
+                          lambda rows: self.score_exact(query, vectors[rows]), k)
 
     def contextualise(self, question: str, answer: str, cleaned: str, attribute: str | None = None) -> str:
         """A short answer made self-contained with its question's garment (see ``context``)."""
@@ -79,6 +94,13 @@ class LiteRetriever:
             p = _cue_probability(cues[:, cue_index(c.cue)], c.cue, c.value)[0]
             parts.append(f"{c.cue.replace('_', ' ')}: {c.value} {p:.2f}")
         return ", ".join(parts)
+
+
+def _checked(vectors) -> np.ndarray:
+    vectors = np.asarray(vectors) if not isinstance(vectors, np.ndarray) else vectors
+    if vectors.ndim != 2 or vectors.shape[1] != DIM:
+        raise ValueError(f"lite vectors must be (N, {DIM}), got {vectors.shape}")
+    return vectors
 
 
 def _log_likelihood(cons: Constraints, dists: np.ndarray, cues: np.ndarray) -> np.ndarray:

@@ -169,7 +169,12 @@ def collect(case) -> ReportData:
     verification = case.verify()
     entries = case.audit_entries()
 
-    snapshot = case.gallery_snapshot()
+    from ..errors import GalleryError
+
+    try:  # a case citing the gallery manifest reads its images' list from the gallery
+        snapshot = case.gallery_snapshot()
+    except GalleryError:
+        snapshot = []  # the gallery is gone: verification says so; marked and shown images keep their hashes
     sha_of_row = {idx: sha for idx, sha, _src in snapshot}
     source_of = {sha: src for _idx, sha, src in snapshot}
 
@@ -178,6 +183,11 @@ def collect(case) -> ReportData:
     final = None
     if rankings:
         last = rankings[-1]
+        if not sha_of_row:  # the gallery is gone: the hashes of the best rows its audit entry kept
+            saved = [e.params for e in entries if e.event == "ranking.saved" and isinstance(e.params, dict)
+                     and e.params.get("after_round") == last["after_round"]]
+            kept = saved[-1].get("top_sha256", []) if saved else []
+            sha_of_row = {int(r): s for r, s in zip(last["rows"], kept)}
         items = []
         for i, (row, score) in enumerate(zip(last["rows"][:FINAL_TOP], last["scores"][:FINAL_TOP]), start=1):
             items.append({"rank": i, "row": int(row), "sha256": sha_of_row.get(int(row), ""), "score": float(score)})
@@ -451,5 +461,6 @@ def gallery_lines(data: ReportData) -> list[tuple[str, str]]:
     m = data.meta
     return [("Gallery folder", m.get("gallery_path", "")),
             ("Images in gallery (at case creation)", str(m.get("gallery_images", ""))),
-            ("Gallery fingerprint (SHA-256)", m.get("gallery_fingerprint", "")),
+            ("Gallery manifest (SHA-256)" if m.get("gallery_manifest") else "Gallery fingerprint (SHA-256)",
+             m.get("gallery_fingerprint", "")),
             ("Gallery available at export", "yes" if data.gallery_available else "NO — images unavailable")]

@@ -85,8 +85,41 @@ def track_of_rows(gallery) -> dict[int, int]:
     return {int(row_of[s]): int(t) for s, t in crops if s in row_of}
 
 
-def one_per_track(rows, track_of: dict[int, int]) -> list[int]:
-    """``rows`` in rank order keeping only the best-ranked row of each track (rows of no track stay)."""
+class TrackLookup:
+    """Row -> track id read on demand (``get`` like a dict's): an interview needs the tracks of a round's
+    top rows, not every row's, so opening a large gallery reads none of them."""
+
+    def __init__(self, gallery):
+        self.gallery = gallery
+        self.video = has_video_tables(gallery)
+        self._known: dict[int, int | None] = {}
+
+    def prefetch(self, rows) -> None:
+        """Read the tracks of ``rows`` not read before (one query per 500 rows)."""
+        todo = sorted({int(r) for r in rows} - self._known.keys())
+        if not self.video:
+            self._known.update(dict.fromkeys(todo))
+            return
+        for i in range(0, len(todo), 500):
+            chunk = todo[i:i + 500]
+            found = dict(self.gallery.query(
+                "SELECT i.row, c.track_id FROM images i JOIN crops c ON c.sha256 = i.sha256 "
+                f"WHERE i.row IN ({','.join('?' * len(chunk))})", chunk))
+            self._known.update({r: (int(found[r]) if r in found else None) for r in chunk})
+
+    def get(self, row: int, default=None):
+        row = int(row)
+        if row not in self._known:
+            self.prefetch([row])
+        value = self._known[row]
+        return default if value is None else value
+
+
+def one_per_track(rows, track_of) -> list[int]:
+    """``rows`` in rank order keeping only the best-ranked row of each track (rows of no track stay).
+    ``track_of``: a dict row -> track, or a :class:`TrackLookup`."""
+    if isinstance(track_of, TrackLookup):
+        track_of.prefetch(rows)
     seen: set[int] = set()
     out = []
     for r in rows:

@@ -1,0 +1,51 @@
+"""``interreid gallery synthetic``: a gallery of N synthetic rows (no image files) for trying the
+workstation at scale (engine/gallery/synthetic.py)."""
+
+from __future__ import annotations
+
+import sys
+
+from ..errors import UserError
+from .output import emit_json
+
+
+def register_synthetic_command(gsub) -> None:
+    sy = gsub.add_parser("synthetic", help="write a gallery of N synthetic rows (random vectors, no image files) "
+                                           "to try search, interviews and the app at scale")
+    sy.add_argument("gallery", metavar="DIR", help="a new or empty folder")
+    sy.add_argument("--rows", type=int, required=True, metavar="N", help="how many rows (e.g. 1000000)")
+    sy.add_argument("--engine", choices=("lite", "full"), default="lite",
+                    help="lite (46 colour values a row; default) or full (the model pack's CLIP vectors, 512 a "
+                         "row at ViT-B/16: 2 GB of vectors per million rows)")
+    sy.add_argument("--pack", metavar="DIR", help="the model pack whose vectors a full-engine gallery holds")
+    sy.add_argument("--json", action="store_true", help="print what was written as JSON")
+    sy.set_defaults(func=cmd_synthetic)
+
+
+def cmd_synthetic(args) -> int:
+    from ..gallery.synthetic import build
+
+    if args.rows < 1 or args.rows > 100_000_000:
+        raise UserError(f"--rows {args.rows} is out of range; give between 1 and 100000000 rows.")
+    if args.engine == "full":
+        if not args.pack:
+            raise UserError("A full-engine synthetic gallery needs the model pack its vectors belong to; give --pack DIR.")
+        from ..full.pack import open_pack
+
+        identity, lite = open_pack(args.pack).identity(), False
+    else:
+        from ..lite.embedder import LiteEmbedder
+
+        identity, lite = LiteEmbedder.identity, True
+
+    def progress(done: int, total: int) -> None:
+        print(f"\rwriting synthetic rows: {done:,} of {total:,}", end="", file=sys.stderr, flush=True)
+
+    out = build(args.gallery, args.rows, identity, lite, progress=progress)
+    print(file=sys.stderr)
+    if args.json:
+        emit_json(out)
+    else:
+        print(f"Wrote a synthetic {args.engine}-engine gallery of {out['rows']:,} rows to {out['folder']} in "
+              f"{out['seconds']} s. Its rows have no image files: every row shows one shared placeholder picture.")
+    return 0

@@ -1,0 +1,61 @@
+"""Per-row facts of a gallery read when a round needs them, not all at open.
+
+Opening a gallery of millions of rows must not read every hash (or every track) into memory: an
+interview round needs the hashes of a handful of candidates and the tracks of its top 200. These
+views answer by row from the database (a primary-key lookup each) and remember what they read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+_BATCH = 500
+
+
+class RowShas(Sequence):
+    """The gallery's image hashes in row order, as a read-only sequence that reads rows on demand
+    (``len`` is the gallery's size when the view was made; iteration reads them all, in order)."""
+
+    def __init__(self, gallery):
+        self.gallery = gallery
+        self._n = len(gallery)
+        self._known: dict[int, str] = {}
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, row):
+        if isinstance(row, slice):
+            return self.many(range(*row.indices(self._n)))
+        row = int(row)
+        if row < 0:
+            row += self._n
+        if not 0 <= row < self._n:
+            raise IndexError(f"no image at row {row}")
+        if row not in self._known:
+            self.many([row])
+        return self._known[row]
+
+    def many(self, rows) -> list[str]:
+        """The hashes of several rows (one query per 500 rows not read before)."""
+        rows = [int(r) for r in rows]
+        todo = sorted({r for r in rows if r not in self._known})
+        for i in range(0, len(todo), _BATCH):
+            chunk = todo[i:i + _BATCH]
+            self._known.update(self.gallery.query(
+                f"SELECT row, sha256 FROM images WHERE row IN ({','.join('?' * len(chunk))})", chunk))
+        return [self._known[r] for r in rows]
+
+    def __iter__(self) -> Iterator[str]:
+        for (sha,) in self.gallery.query("SELECT sha256 FROM images WHERE row < ? ORDER BY row", (self._n,)):
+            yield sha
+
+    def __contains__(self, sha) -> bool:
+        row = self.gallery.row_of(str(sha))
+        return row is not None and row < self._n
+
+    def index(self, sha, *_args) -> int:
+        row = self.gallery.row_of(str(sha))
+        if row is None or row >= self._n:
+            raise ValueError(f"{sha} is not in this gallery")
+        return row
