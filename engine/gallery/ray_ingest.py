@@ -100,7 +100,7 @@ def ray_runtime(options: RayOptions) -> Iterator[None]:
         else:
             temp = tempfile.mkdtemp(prefix="interreid-ray-")  # short: Ray's socket paths must fit 107 bytes
             ray.init(address="local", num_cpus=options.workers, _node_ip_address="127.0.0.1", _temp_dir=temp,
-                     object_store_memory=_store_bytes(options.workers), **quiet)
+                     object_store_memory=_store_bytes(options.workers), runtime_env=_same_code(), **quiet)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         if temp:
             shutil.rmtree(temp, ignore_errors=True)
@@ -114,6 +114,17 @@ def ray_runtime(options: RayOptions) -> Iterator[None]:
         ray.shutdown()
         if temp:
             shutil.rmtree(temp, ignore_errors=True)
+
+
+def _same_code() -> dict:
+    """The local workers import this interreid (the one this process runs), whatever their path."""
+    from .. import __file__ as engine_init
+
+    top = Path(engine_init).parents[2]  # the folder holding the interreid package
+    if not (top / "interreid").is_dir():
+        return {}  # an installed package: the workers find it as this process did
+    paths = [str(top)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    return {"env_vars": {"PYTHONPATH": os.pathsep.join(dict.fromkeys(paths))}}
 
 
 def _store_bytes(workers: int) -> int:
@@ -313,7 +324,7 @@ def _import_locked(gallery, embedder, sources, engine, pack, ray_options, progre
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # max_restarts is passed on to the actors as Ray Data documents
                 ds = ds.map(IngestWorker, fn_constructor_args=(engine, pack, options), num_cpus=1,
-                            compute=ray.data.ActorPoolStrategy(min_size=1, max_size=ray_options.workers),
+                            compute=ray.data.ActorPoolStrategy(size=min(ray_options.workers, len(items))),
                             max_restarts=0)  # a worker that dies fails the import (no silent retry)
             for row in _rows(ds):
                 bundle = pickle.loads(row["bundle"])
