@@ -156,3 +156,36 @@ def test_ray_import_after_a_single_process_one_continues_track_ids_and_skips_kno
     with Gallery.open(tmp_path / "g") as g:
         assert g.query_one("SELECT MIN(track_id) FROM tracks WHERE video_sha256 IN "
                            "(SELECT sha256 FROM videos WHERE camera = 'cam02')")[0] > top
+
+
+def test_app_setting_and_its_environment_override_choose_the_ray_import(tmp_path, monkeypatch):
+    from PySide6.QtCore import QSettings
+
+    from interreid.desktop.settings import ray_import
+
+    monkeypatch.delenv("INTERREID_RAY_WORKERS", raising=False)
+    monkeypatch.delenv("INTERREID_RAY_ADDRESS", raising=False)
+    settings = QSettings(str(tmp_path / "desktop.ini"), QSettings.Format.IniFormat)
+    assert ray_import(settings) is None  # the single-process import unless asked
+    settings.setValue("import/ray_workers", 3)
+    assert (ray_import(settings).workers, ray_import(settings).address) == (3, None)
+    monkeypatch.setenv("INTERREID_RAY_WORKERS", "0")
+    assert ray_import(settings) is None  # the environment wins
+    monkeypatch.setenv("INTERREID_RAY_ADDRESS", "ray://head:10001")
+    assert (ray_import(settings).workers, ray_import(settings).address) == (2, "ray://head:10001")
+
+
+@SLOW
+def test_import_dialog_with_ray_workers_imports_the_clips(qtbot, tmp_path, footage, ray_local):
+    from interreid.desktop.widgets.import_dialog import ImportDialog
+
+    dialog = ImportDialog(tmp_path / "gallery", [footage], ray=ray_local, encrypt=False)
+    qtbot.addWidget(dialog)
+    assert "2 parallel workers" in dialog.heading.text()
+    dialog.show()
+    dialog.start()
+    qtbot.waitUntil(lambda: dialog.report is not None or bool(dialog.error), timeout=300000)
+    assert not dialog.error
+    single = import_into(tmp_path / "single", [footage])
+    assert content(tmp_path / "gallery")["crops"] == content(tmp_path / "single")["crops"]
+    assert dialog.report.imported == single.imported and dialog.skipped.rowCount() == 1
