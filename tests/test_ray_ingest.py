@@ -189,3 +189,25 @@ def test_import_dialog_with_ray_workers_imports_the_clips(qtbot, tmp_path, foota
     single = import_into(tmp_path / "single", [footage])
     assert content(tmp_path / "gallery")["crops"] == content(tmp_path / "single")["crops"]
     assert dialog.report.imported == single.imported and dialog.skipped.rowCount() == 1
+
+
+@SLOW
+def test_local_ray_import_connects_to_nothing_but_this_machine(tmp_path, footage):
+    """Traced: every connect() of the import and of every Ray process it starts goes to 127.0.0.1
+    (Ray alone would also ask the cloud-metadata address and look up its outward address)."""
+    strace = shutil.which("strace")
+    if strace is None:
+        pytest.skip("strace is not installed")
+    code = ("import sys\nfrom interreid.engine.session import import_into\n"
+            "from interreid.engine.gallery.ray_ingest import RayOptions\n"
+            "r = import_into(sys.argv[1], [sys.argv[2]], ray=RayOptions(2))\nprint('IMPORTED', r.imported)\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / ".dev"), os.environ.get("PYTHONPATH", "")])}
+    log = tmp_path / "trace.log"
+    out = subprocess.run([strace, "-f", "-qq", "-e", "trace=connect", "-o", str(log), sys.executable, "-c", code,
+                          str(tmp_path / "g"), str(footage / "cam02")], capture_output=True, text=True, env=env)
+    assert "IMPORTED" in out.stdout, out.stderr[-2000:]
+    import re
+
+    addresses = set(re.findall(r'inet_addr\("([0-9.]+)"\)', log.read_text()))
+    addresses |= set(re.findall(r'inet_pton\(AF_INET6, "([^"]+)"', log.read_text()))
+    assert addresses and addresses <= {"127.0.0.1", "::ffff:127.0.0.1", "::1"}, addresses

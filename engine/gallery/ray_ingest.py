@@ -99,8 +99,9 @@ def ray_runtime(options: RayOptions) -> Iterator[None]:
             ray.init(address=options.address, **quiet)
         else:
             temp = tempfile.mkdtemp(prefix="interreid-ray-")  # short: Ray's socket paths must fit 107 bytes
-            ray.init(address="local", num_cpus=options.workers, _node_ip_address="127.0.0.1", _temp_dir=temp,
-                     object_store_memory=_store_bytes(options.workers), runtime_env=_same_code(), **quiet)
+            with _offline_env():
+                ray.init(address="local", num_cpus=options.workers, _node_ip_address="127.0.0.1", _temp_dir=temp,
+                         object_store_memory=_store_bytes(options.workers), runtime_env=_same_code(), **quiet)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         if temp:
             shutil.rmtree(temp, ignore_errors=True)
@@ -114,6 +115,29 @@ def ray_runtime(options: RayOptions) -> Iterator[None]:
         ray.shutdown()
         if temp:
             shutil.rmtree(temp, ignore_errors=True)
+
+
+@contextmanager
+def _offline_env() -> Iterator[None]:
+    """The environment Ray's processes start with on this machine alone: every address the loopback
+    one (Ray otherwise looks up the address other machines would reach it at), and web requests sent
+    to a closed local port (Ray's start-up asks the cloud-metadata address which cloud it runs in,
+    even with its usage report off). Only Ray's processes keep it; this process's is restored."""
+    from ray._private import ray_constants
+
+    saved = {k: os.environ.get(k) for k in ("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "HTTP_PROXY", "HTTPS_PROXY")}
+    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # "no cluster": Ray's single-machine mode
+    os.environ["HTTP_PROXY"] = os.environ["HTTPS_PROXY"] = "http://127.0.0.1:9"  # discard port: refused at once
+    cluster, ray_constants.ENABLE_RAY_CLUSTER = ray_constants.ENABLE_RAY_CLUSTER, False  # read when imported
+    try:
+        yield
+    finally:
+        ray_constants.ENABLE_RAY_CLUSTER = cluster
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def _same_code() -> dict:
