@@ -83,6 +83,7 @@ def ray_rows(clips: int = 4, frames_per_clip: int | None = None, workers: int = 
         same = _content(Path(tmp) / "single") == _content(Path(tmp) / "ray")
     busy = sum(v.get("worker_seconds") or 0.0 for v in ray.videos)  # the workers' own time on the videos
     alone = sum(v.get("seconds") or 0.0 for v in single.videos)  # the same videos' time in one process
+    commit = sum(v.get("commit_seconds") or 0.0 for v in ray.videos)  # the serial part: this process's writes
     ref = frames / t_single
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     common = dict(reference=f"single-process import: {ref:.2f} frames/s ({t_single:.1f} s)",
@@ -90,7 +91,7 @@ def ray_rows(clips: int = 4, frames_per_clip: int | None = None, workers: int = 
                   frames=frames, workers=workers, cpus=os.cpu_count(),
                   load_average=None if load is None else round(load, 2),
                   ray_start_s=round(t_start, 1), ray_import_s=round(t_ray, 1), single_import_s=round(t_single, 1),
-                  worker_busy_s=round(busy, 1), single_video_s=round(alone, 1),
+                  worker_busy_s=round(busy, 1), single_video_s=round(alone, 1), commit_s=round(commit, 2),
                   overlap=round(busy / t_ray, 2) if t_ray else None)  # > 1: the workers ran at the same time
     name = f"Ray Data ingest, {workers} local workers, {clips} clips x {per} frames"
     return [_row("ray", f"{name} (Ray running)", frames / t_ray, "frames/s", t_single / t_ray, **common),

@@ -496,6 +496,7 @@ def _commit_video(gallery, root: Path, path: Path, bundle: dict, report: ImportR
                               "status": "already imported (same SHA-256 as an imported video)"})
         report.already += 1
         return
+    tick = time.perf_counter()
     folder, salt = gallery.folder, gallery.thumb_salt
     tables = bundle["tables"]
     for rel, data in bundle["files"].items():
@@ -530,7 +531,8 @@ def _commit_video(gallery, root: Path, path: Path, bundle: dict, report: ImportR
         gallery.executemany(f"INSERT INTO crops({', '.join(crops_cols)}) VALUES "
                             f"({', '.join('?' * len(crops_cols))})", kept)
     gallery.invalidate()
-    result.update(crops=len(new_images), worker_seconds=round(bundle["worker_s"], 2))
+    result.update(crops=len(new_images), worker_seconds=round(bundle["worker_s"], 2),
+                  commit_seconds=round(time.perf_counter() - tick, 3))
     report.videos.append(result)
     report.imported += len(new_images)
     if result.get("note"):
