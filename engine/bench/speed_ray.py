@@ -36,11 +36,15 @@ def _cut(src: Path, out: Path, start: int, frames: int) -> int:
 
 
 def _content(folder: Path) -> tuple:
+    """What must be the same in both galleries: image hashes and vectors in row order, every crop's
+    provenance, every track with its boxes."""
     from ..gallery.store import Gallery
+    from ..video.query import crop_provenance, list_tracks
 
     with Gallery.open(folder) as g:
-        return (g.query("SELECT sha256, vector FROM images ORDER BY row"),
-                g.query("SELECT * FROM crops ORDER BY sha256"), g.query("SELECT * FROM tracks ORDER BY track_id"))
+        shas = list(g.shas())
+        provenance = [crop_provenance(g, sha) for sha in shas]
+        return shas, g.vectors().tobytes(), provenance, list_tracks(g)
 
 
 def ray_rows(clips: int = 4, frames_per_clip: int | None = None, workers: int = 2, progress=print) -> list[dict]:

@@ -31,7 +31,6 @@ see the source files under the same paths (a shared mount) and have interreid in
 
 from __future__ import annotations
 
-import io
 import os
 import pickle
 import shutil
@@ -56,7 +55,6 @@ from .importer import (
 
 #: image files sent to a worker at a time (one Ray task each)
 IMAGE_BATCH = 64
-_VIDEO_TABLES = ("videos", "tracks", "track_boxes", "crops")
 
 
 @dataclass
@@ -210,7 +208,9 @@ class IngestWorker:
             except (VideoError, CamerasCsvError) as exc:
                 return {"skip": str(exc)}
             try:
-                return _export(gallery, result, time.perf_counter() - start)
+                from ..video.transfer import export_video
+
+                return {"result": result, **export_video(gallery), "worker_s": time.perf_counter() - start}
             finally:
                 gallery.close()
         finally:
@@ -249,26 +249,6 @@ class IngestWorker:
             for (entry, _), v in zip(decoded, vectors):
                 entry["vector"] = v.astype("float32").tobytes()
         return out
-
-
-def _export(gallery, result: dict, seconds: float) -> dict:
-    """What the scratch import wrote, as plain data."""
-    folder = gallery.folder
-    tables = {}
-    for table in _VIDEO_TABLES:
-        cols = [r[1] for r in gallery.query(f"PRAGMA table_info({table})")]
-        tables[table] = (cols, gallery.query(f"SELECT {', '.join(cols)} FROM {table} ORDER BY rowid"))
-    images = gallery.query("SELECT sha256, size_bytes, width, height, format, camera, timestamp, vector "
-                           "FROM images ORDER BY row")
-    files = {}
-    for png, mask in gallery.query("SELECT png, mask FROM crops"):
-        for rel in (png, mask):
-            if rel:
-                files[rel] = (folder / rel).read_bytes()
-    for (bg,) in gallery.query("SELECT background FROM videos WHERE background IS NOT NULL"):
-        files[bg] = (folder / bg).read_bytes()
-    return {"result": result, "tables": tables, "images": images, "files": files, "worker_s": seconds,
-            "worker": os.getpid()}
 
 
 def _read_image_file(path: Path):
@@ -458,6 +438,8 @@ def _commit_images(gallery, entries: list[dict], report: ImportReport) -> None:
 
 def _videos_to_import(gallery, videos, report: ImportReport):
     """(for the workers, to finish in this process): videos already imported are counted, not sent."""
+    from ..video.transfer import known_video
+
     todo, resume = [], []
     for root, path in videos:
         try:
@@ -465,8 +447,7 @@ def _videos_to_import(gallery, videos, report: ImportReport):
         except OSError:
             todo.append((root, path))  # the worker says why it cannot be read
             continue
-        known = gallery.query_one("SELECT sha256, status FROM videos WHERE path = ? AND size_bytes = ? AND "
-                                  "mtime_ns = ?", (str(path), st.st_size, st.st_mtime_ns))
+        known = known_video(gallery, path, st.st_size, st.st_mtime_ns)
         if known and known[1] != "importing":
             report.videos.append({"path": str(path), "sha256": known[0], "status": "already imported"})
             report.already += 1
@@ -478,62 +459,25 @@ def _videos_to_import(gallery, videos, report: ImportReport):
 
 
 def _commit_video(gallery, root: Path, path: Path, bundle: dict, report: ImportReport) -> None:
-    """Write what a worker's scratch import wrote into the gallery, its tracks renumbered into the
-    gallery's id range, in one transaction (the files first, as the single-process importer does)."""
-    from ..video.importer import _record_skip, _write_once
-    from .importer import _write_thumbnail
-    from .store import NewImage
+    """A worker's video import into the gallery (engine/video/transfer.py), reported as the
+    single-process import reports it."""
+    from ..video.importer import _record_skip
+    from ..video.transfer import commit_video
 
     if "skip" in bundle:
         report.skipped.append((str(path), bundle["skip"]))
         _record_skip(gallery, path, bundle["skip"])
         return
     result = dict(bundle["result"])
-    sha = result["sha256"]
-    known = gallery.query_one("SELECT status FROM videos WHERE sha256 = ?", (sha,))
-    if known is not None:  # the same footage under another name, imported before or in this run
-        report.videos.append({"path": str(path), "sha256": sha,
+    done = commit_video(gallery, bundle)
+    if done is None:  # the same footage under another name, imported before or in this run
+        report.videos.append({"path": str(path), "sha256": result["sha256"],
                               "status": "already imported (same SHA-256 as an imported video)"})
         report.already += 1
         return
-    tick = time.perf_counter()
-    folder, salt = gallery.folder, gallery.thumb_salt
-    tables = bundle["tables"]
-    for rel, data in bundle["files"].items():
-        _write_once(folder, rel, data, salt)
-    base = gallery.query_one("SELECT COALESCE(MAX(track_id), 0) FROM tracks")[0]  # scratch ids start at 1
-    crops_cols, crop_rows = tables["crops"]
-    crop_of = {r[crops_cols.index("sha256")]: r for r in crop_rows}
-    from PIL import Image
-
-    with gallery.transaction():
-        for table in _VIDEO_TABLES[:3]:
-            cols, rows = tables[table]
-            if "track_id" in cols:
-                k = cols.index("track_id")
-                rows = [(*r[:k], r[k] + base, *r[k + 1:]) for r in rows]
-            gallery.executemany(f"INSERT INTO {table}({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-                                rows)
-        new_images, kept = [], []
-        for crop_sha, size, width, height, fmt, camera, when, vector in bundle["images"]:
-            if gallery.row_of(crop_sha) is not None:
-                continue  # an identical crop (same pixels) is already in the gallery
-            crop = crop_of[crop_sha]
-            rel = crop[crops_cols.index("png")]
-            with Image.open(io.BytesIO(bundle["files"][rel])) as im:
-                thumb = _write_thumbnail(folder, crop_sha, im.convert("RGB"), salt)
-            st = (folder / rel).stat()  # the file as stored (sealed in an encrypted gallery)
-            new_images.append(NewImage(crop_sha, size, width, height, fmt, camera, when, thumb, vector,
-                                       (str(folder / rel), crop_sha, str(folder), rel, st.st_size, st.st_mtime_ns)))
-            k = crops_cols.index("track_id")
-            kept.append((*crop[:k], crop[k] + base, *crop[k + 1:]))
-        gallery.add_images(new_images)  # joins this transaction
-        gallery.executemany(f"INSERT INTO crops({', '.join(crops_cols)}) VALUES "
-                            f"({', '.join('?' * len(crops_cols))})", kept)
-    gallery.invalidate()
-    result.update(crops=len(new_images), worker_seconds=round(bundle["worker_s"], 2),
-                  commit_seconds=round(time.perf_counter() - tick, 3))
+    _, added, seconds = done
+    result.update(crops=added, worker_seconds=round(bundle["worker_s"], 2), commit_seconds=round(seconds, 3))
     report.videos.append(result)
-    report.imported += len(new_images)
+    report.imported += added
     if result.get("note"):
         report.skipped.append((str(path), result["note"]))
