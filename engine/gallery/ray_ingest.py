@@ -97,7 +97,7 @@ def ray_runtime(options: RayOptions) -> Iterator[None]:
             ray.init(address=options.address, **quiet)
         else:
             temp = tempfile.mkdtemp(prefix="interreid-ray-")  # short: Ray's socket paths must fit 107 bytes
-            with _offline_env():
+            with _local_env():
                 ray.init(address="local", num_cpus=options.workers, _node_ip_address="127.0.0.1", _temp_dir=temp,
                          object_store_memory=_store_bytes(options.workers), runtime_env=_same_code(), **quiet)
     except (ConnectionError, RuntimeError, ValueError) as exc:
@@ -116,15 +116,20 @@ def ray_runtime(options: RayOptions) -> Iterator[None]:
 
 
 @contextmanager
-def _offline_env() -> Iterator[None]:
+def _local_env() -> Iterator[None]:
     """The environment Ray's processes start with on this machine alone: every address the loopback
     one (Ray otherwise looks up the address other machines would reach it at), and web requests sent
     to a closed local port (Ray's start-up asks the cloud-metadata address which cloud it runs in,
-    even with its usage report off). Only Ray's processes keep it; this process's is restored."""
+    even with its usage report off), and no memory monitor of its own. Only Ray's processes keep it;
+    this process's environment is restored."""
     from ray._private import ray_constants
 
-    saved = {k: os.environ.get(k) for k in ("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "HTTP_PROXY", "HTTPS_PROXY")}
+    saved = {k: os.environ.get(k) for k in ("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "HTTP_PROXY", "HTTPS_PROXY",
+                                            "RAY_memory_monitor_refresh_ms")}
     os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # "no cluster": Ray's single-machine mode
+    # Ray's memory monitor kills workers when the whole machine is nearly full, whoever fills it; on a
+    # shared workstation the import then behaves as without Ray (the system decides)
+    os.environ["RAY_memory_monitor_refresh_ms"] = "0"
     os.environ["HTTP_PROXY"] = os.environ["HTTPS_PROXY"] = "http://127.0.0.1:9"  # discard port: refused at once
     cluster, ray_constants.ENABLE_RAY_CLUSTER = ray_constants.ENABLE_RAY_CLUSTER, False  # read when imported
     try:
@@ -162,8 +167,8 @@ def _quiet_ray_data() -> None:
     ctx.execution_options.preserve_order = True  # committed in the single-process import's order
     ctx.enable_progress_bars = False
     ctx.print_on_execution_start = False
-    for name in ("ray", "ray.data"):
-        logging.getLogger(name).setLevel(logging.ERROR)
+    for name in ("ray", "ray.data"):  # a failure is reported once, in one sentence (_rows)
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 # -- the workers --------------------------------------------------------------------------------
@@ -362,6 +367,9 @@ def _rows(ds) -> Iterator[dict]:
     try:
         yield from ds.iter_rows()
     except (ray.exceptions.RayError, ray.exceptions.RaySystemError) as exc:
+        if "out of memory" in str(exc).lower() or isinstance(exc, ray.exceptions.OutOfMemoryError):
+            raise GalleryError("A Ray worker ran out of memory during the import; everything committed before it "
+                               "is kept: run the same command again with fewer --workers, or without --ray.") from exc
         first = str(exc).strip().splitlines()[-1][:160] if str(exc).strip() else type(exc).__name__
         raise GalleryError(f"A Ray worker failed during the import ({first}); everything committed before it "
                            "is kept, run the same command again to continue, or import without --ray to see "
