@@ -84,14 +84,17 @@ def ray_rows(clips: int = 4, frames_per_clip: int | None = None, workers: int = 
             t0 = time.perf_counter()
             ray = import_into(Path(tmp) / "ray", [footage], ray=options)
             t_ray = time.perf_counter() - t0
-        same = _content(Path(tmp) / "single") == _content(Path(tmp) / "ray")
+        a, b = _content(Path(tmp) / "single"), _content(Path(tmp) / "ray")
+        differs = [name for name, x, y in zip(("image hashes", "vectors", "crop provenance", "tracks"), a, b)
+                   if x != y]
+        same = not differs
     busy = sum(v.get("worker_seconds") or 0.0 for v in ray.videos)  # the workers' own time on the videos
     alone = sum(v.get("seconds") or 0.0 for v in single.videos)  # the same videos' time in one process
     commit = sum(v.get("commit_seconds") or 0.0 for v in ray.videos)  # the serial part: this process's writes
     ref = frames / t_single
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     common = dict(reference=f"single-process import: {ref:.2f} frames/s ({t_single:.1f} s)",
-                  same_gallery=same, crops=ray.imported, crops_single=single.imported, clips=clips,
+                  same_gallery=same, differs=differs, crops=ray.imported, crops_single=single.imported, clips=clips,
                   frames=frames, workers=workers, cpus=os.cpu_count(),
                   load_average=None if load is None else round(load, 2),
                   ray_start_s=round(t_start, 1), ray_import_s=round(t_ray, 1), single_import_s=round(t_single, 1),
