@@ -386,7 +386,10 @@ class MainWindow(QMainWindow):
     def _run_import(self, gallery: Path, sources: list[Path], engine: str = "lite",
                     pack: str | None = None) -> ImportDialog:
         ensure_passphrase(self, new=True)  # cancelled: a new gallery is imported unencrypted
-        dialog = ImportDialog(gallery, sources, engine=engine, parent=self, pack=pack)
+        from .settings import open_settings, ray_import
+
+        dialog = ImportDialog(gallery, sources, engine=engine, parent=self, pack=pack,
+                              ray=ray_import(open_settings()))
         dialog.start()
         dialog.exec()
         return dialog

@@ -46,3 +46,21 @@ def add_recent_case(settings: QSettings, path: str | Path, title: str = "") -> l
     settings.setValue("recent_titles", titles)
     settings.sync()
     return items[:MAX_RECENT]
+
+
+def ray_import(settings: QSettings):
+    """The Ray workers imports use (engine/gallery/ray_ingest.py), or None for the single-process import.
+
+    Set in the settings file (``[import]`` ``ray_workers = 2``, ``ray_address = ray://head:10001``) or
+    by INTERREID_RAY_WORKERS / INTERREID_RAY_ADDRESS, which win; 0 workers and no address: off."""
+    address = os.environ.get("INTERREID_RAY_ADDRESS") or str(settings.value("import/ray_address", "") or "")
+    text = os.environ.get("INTERREID_RAY_WORKERS") or str(settings.value("import/ray_workers", "") or "")
+    try:
+        workers = int(text) if text.strip() else 0
+    except ValueError:
+        workers = 0
+    if workers < 1 and not address:
+        return None
+    from interreid.engine.gallery.ray_ingest import RayOptions
+
+    return RayOptions(workers=max(workers, 1) if workers else 2, address=address or None)

@@ -184,14 +184,16 @@ def open_embedder(engine: str = "lite", pack=None):
 
 def import_into(gallery: str | Path, sources, engine: str = "lite", pack=None, embedder=None,
                 index: str | None = None, progress: Callable | None = None, cancel: Callable[[], bool] | None = None,
-                keep_open: bool = False, video_options=None, encrypt: bool = False, index_url: str | None = None):
+                keep_open: bool = False, video_options=None, encrypt: bool = False, index_url: str | None = None,
+                ray=None):
     """Import folders (or files) into the gallery in ``gallery`` (created if new): embedder ->
     Gallery.create -> import. Resumable: importing the same sources again continues.
 
     ``embedder`` (an open embedder) is used instead of ``engine``/``pack`` when given; ``index``
     sets the gallery's index backend (auto | exact | hnsw); ``encrypt`` encrypts a new
     gallery at rest (the CLI and the app ask for it unless told not to; the demo's and a
-    benchmark's galleries are plain). Returns the ImportReport, or
+    benchmark's galleries are plain); ``ray`` (a RayOptions) spreads the per-file work over Ray
+    workers (engine/gallery/ray_ingest.py), the gallery written the same. Returns the ImportReport, or
     (report, open gallery) with ``keep_open`` (the caller closes it). A KeyboardInterrupt leaves
     the imported part saved."""
     from .gallery.importer import import_sources
@@ -206,8 +208,14 @@ def import_into(gallery: str | Path, sources, engine: str = "lite", pack=None, e
             from .gallery.qdrant_index import set_server
 
             set_server(opened, index_url)
-        report = import_sources(opened, embedder, [str(s) for s in sources], progress=progress, cancel=cancel,
-                                video_options=video_options)
+        if ray is not None:
+            from .gallery.ray_ingest import import_sources_ray
+
+            report = import_sources_ray(opened, embedder, [str(s) for s in sources], engine, pack, ray,
+                                        progress=progress, cancel=cancel, video_options=video_options)
+        else:
+            report = import_sources(opened, embedder, [str(s) for s in sources], progress=progress,
+                                    cancel=cancel, video_options=video_options)
     except BaseException:
         opened.close()
         raise

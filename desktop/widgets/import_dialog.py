@@ -50,8 +50,10 @@ class ImportDialog(QDialog):
     imported = Signal(object)  # ImportReport (also when cancelled)
 
     def __init__(self, gallery_folder: str | Path, sources: list[str | Path], engine: str = "lite",
-                 parent: QWidget | None = None, pack: str | Path | None = None, encrypt: bool | None = None):
+                 parent: QWidget | None = None, pack: str | Path | None = None, encrypt: bool | None = None,
+                 ray=None):
         super().__init__(parent)
+        self.ray = ray  # RayOptions: the work spread over Ray workers (the gallery is the same)
         self.encrypt = encrypt  # a new gallery encrypted at rest; None: when the workstation passphrase is known
         self.gallery_folder = Path(gallery_folder)
         self.sources = [Path(s) for s in sources]
@@ -65,7 +67,11 @@ class ImportDialog(QDialog):
         self.setMinimumWidth(720)
         layout = QVBoxLayout(self)
         layout.setSpacing(10)
-        self.heading = QLabel(f"Importing {len(self.sources)} folder(s) into {self.gallery_folder}")
+        spread = ""
+        if ray is not None:
+            spread = (f" on the computing cluster {ray.address}" if ray.address else
+                      f" with {ray.workers} parallel workers")
+        self.heading = QLabel(f"Importing {len(self.sources)} folder(s) into {self.gallery_folder}{spread}")
         self.heading.setWordWrap(True)
         layout.addWidget(self.heading)
         self.bar = QProgressBar()
@@ -107,6 +113,8 @@ class ImportDialog(QDialog):
     def start(self) -> None:
         folder, sources, engine_name, encrypt = self.gallery_folder, list(self.sources), self.engine, self.encrypt
         options = {"pack": self.pack} if self.pack is not None else {}
+        if self.ray is not None:
+            options["ray"] = self.ray
 
         def work(job):
             from interreid.engine.session import import_into

@@ -16,6 +16,9 @@ def register(sub) -> None:
     sp.add_argument("--round-sizes", metavar="N,N", default=None,
                     help="gallery sizes for the interview-round rows, e.g. 100000,1000000 "
                          "(default 10000; 2000 with --quick; 0 leaves them out)")
+    sp.add_argument("--ray", action="store_true",
+                    help="add the Ray Data ingest rows: 4 clips of the demo video through 2 local Ray workers "
+                         "against the single-process import (several minutes on 2 cores)")
     sp.set_defaults(func=cmd_speed)
     try:
         from .cmd_bench_interactive import register_interactive
@@ -37,6 +40,10 @@ def cmd_speed(args) -> int:
         return 2
     rows = run_speed(sizes, include_clip=not args.quick, progress=lambda m: print(m, file=sys.stderr),
                      video_frames=20 if args.quick else 200, round_sizes=round_sizes)
+    if args.ray:
+        from ..bench.speed_ray import ray_rows
+
+        rows += ray_rows(progress=lambda m: print(m, file=sys.stderr))
     print(format_table(rows))
     if args.json:
         emit_json({"rows": rows}, args.json)

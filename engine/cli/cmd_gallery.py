@@ -28,6 +28,14 @@ def register(sub) -> None:
                                                          "database and thumbnails are encrypted with the "
                                                          "workstation passphrase)")
     imp.add_argument("--json", action="store_true", help="print the import report as JSON")
+    imp.add_argument("--ray", action="store_true",
+                     help="spread the work over Ray workers on this workstation (one video or batch of images "
+                          "per worker at a time; the gallery is the same as without it)")
+    imp.add_argument("--workers", type=int, default=None, metavar="N",
+                     help="Ray workers with --ray (default 2), or at most N on the cluster of --ray-address")
+    imp.add_argument("--ray-address", metavar="ADDR",
+                     help="run the workers on an existing Ray cluster (e.g. ray://head:10001); its workers must "
+                          "see the source files under the same paths")
     from .gallery_video import add_video_arguments, register_video_commands
 
     add_video_arguments(imp)
@@ -87,10 +95,11 @@ def cmd_import(args) -> int:
     from .gallery_index import check_index_options
 
     check_index_options(args.index, args.qdrant_url)
+    ray = _ray_options(args)
     try:
         report, gallery = import_into(args.gallery, args.sources, engine=args.engine, pack=args.pack,
                                       index=args.index, progress=progress, keep_open=True, video_options=options,
-                                      encrypt=not args.plain, index_url=args.qdrant_url)
+                                      encrypt=not args.plain, index_url=args.qdrant_url, ray=ray)
     except KeyboardInterrupt:
         if bar:
             bar.close()
@@ -117,6 +126,20 @@ def cmd_import(args) -> int:
         for path, reason in report.skipped:
             print(f"skipped {printable(path)}: {reason}")
     return 0
+
+
+def _ray_options(args):
+    """RayOptions for --ray/--ray-address (None: the single-process import)."""
+    if not (args.ray or args.ray_address):
+        if args.workers is not None:
+            raise UserError("--workers sets the number of Ray workers; add --ray (or --ray-address ADDR).")
+        return None
+    workers = 2 if args.workers is None else args.workers
+    if workers < 1:
+        raise UserError(f"--workers {workers} is too few; give at least 1.")
+    from ..gallery.ray_ingest import RayOptions
+
+    return RayOptions(workers=workers, address=args.ray_address)
 
 
 def cmd_rekey(args) -> int:

@@ -328,10 +328,15 @@ def _write_thumbnail(folder: Path, sha: str, image: Image.Image, salt: bytes | N
     out = folder / rel
     if not out.exists():
         out.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        thumb = image.copy()
-        thumb.thumbnail(THUMB_SIZE)
-        buf = io.BytesIO()
-        thumb.save(buf, "JPEG", quality=85)
-        data = buf.getvalue()
+        data = thumbnail_jpeg(image)
         write_private(out, seal(data, salt) if salt else data)
     return rel.as_posix()
+
+
+def thumbnail_jpeg(image: Image.Image) -> bytes:
+    """The JPEG bytes of an image's thumbnail (plain)."""
+    thumb = image.copy()
+    thumb.thumbnail(THUMB_SIZE)
+    buf = io.BytesIO()
+    thumb.save(buf, "JPEG", quality=85)
+    return buf.getvalue()
