@@ -19,8 +19,12 @@ def register(sub) -> None:
     imp.add_argument("--engine", choices=("lite", "full"), default="lite",
                      help="which engine computes the vectors (default: lite, no model pack needed)")
     imp.add_argument("--pack", metavar="DIR", help="model pack folder or installed pack name (--engine full)")
-    imp.add_argument("--index", choices=("auto", "exact", "hnsw"), default=None,
-                     help="index backend (default auto: exact below 200,000 images, hnswlib above)")
+    imp.add_argument("--index", choices=("auto", "exact", "hnsw", "usearch", "faiss-ivfpq"), default=None,
+                     help="index backend (default auto: exact below 200,000 images, hnswlib above; usearch and "
+                          "faiss-ivfpq compress the index, see docs/scale.md)")
+    imp.add_argument("--vectors", choices=("fp32", "fp16", "int8"), default=None,
+                     help="precision of a new gallery's vector file (default fp32; fp16 halves it, int8 quarters "
+                          "it; chosen when the gallery is created)")
     imp.add_argument("--plain", action="store_true", help="do not encrypt a new gallery at rest (by default its "
                                                          "database and thumbnails are encrypted with the "
                                                          "workstation passphrase)")
@@ -76,8 +80,8 @@ def cmd_import(args) -> int:
                             "files; nothing was imported.")
     try:
         report, gallery = import_into(args.gallery, args.sources, engine=args.engine, pack=args.pack,
-                                      index=args.index, progress=progress, keep_open=True, video_options=options,
-                                      encrypt=not args.plain)
+                                      index=args.index, vectors=args.vectors, progress=progress, keep_open=True,
+                                      video_options=options, encrypt=not args.plain)
     except KeyboardInterrupt:
         if bar:
             bar.close()
@@ -170,6 +174,7 @@ def cmd_info(args) -> int:
             print(f"  {v['path']}: {v['status']}, camera {v['camera']}, clock from the {v['time_from']}")
     print(f"embedder     {emb['name']} version {emb['version']} ({emb['dim']}-d)")
     print(f"index        {idx['backend']} (setting {idx['setting']}; exact below {idx['exact_threshold']})")
+    print(f"vectors      {info.get('vector_format', 'fp32')} precision")
     print(f"fingerprint  {info['fingerprint']}")
     print(f"encrypted    {'yes (database and thumbnails)' if info.get('encrypted') else 'no'}")
     print(f"skipped      {info['skipped']} files")
