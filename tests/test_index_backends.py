@@ -159,3 +159,18 @@ def test_import_cli_takes_the_precision_and_the_index(tmp_path, crops_dir):
     with pytest.raises(SystemExit) as exc:
         main(["gallery", "import", str(crops_dir), "--gallery", str(tmp_path / "h"), "--vectors", "fp8"])
     assert exc.value.code == 2
+
+
+def test_bench_rows_report_recall_size_and_ratios():
+    pytest.importorskip("usearch")
+    pytest.importorskip("faiss")
+    from interreid.engine.bench.speed_index import index_backend_rows
+
+    rows = {r["name"]: r for r in index_backend_rows((2000,), dim=DIM, k=20, n_queries=5,
+                                                      backends=("hnsw", "usearch", "faiss-ivfpq"), progress=lambda m: None)}
+    label = f"2k x {DIM}-d, top-20"
+    assert rows[f"fp16 vector file ({label})"]["ratio_vs_reference"] == 2.0
+    assert rows[f"int8 vector file ({label})"]["ratio_vs_reference"] == pytest.approx(4 * DIM / (DIM + 4), abs=1e-3)
+    for name in ("exact fp16", "exact int8", "hnswlib", "usearch int8", "FAISS IVF-PQ"):
+        assert rows[f"{name} recall@20 vs fp32 exact ({label})"]["value"] >= 0.9, name
+    assert rows[f"usearch int8 build ({label})"]["value"] > 0 and rows[f"FAISS IVF-PQ index file ({label})"]["value"] > 0
