@@ -81,7 +81,6 @@ def index_backend_rows(sizes=(10_000,), dim: int = 512, k: int = 200, n_queries:
             rows += [_row(group, f"exact search, {fmt} vector file ({label})", ms, "ms", ref_ms / ms),
                      _row(group, f"exact {fmt} recall@{k} vs fp32 exact ({label})", recall, "fraction"),
                      _row(group, f"{fmt} vector file ({label})", raw.nbytes / 1e6, "MB", ref_bytes / raw.nbytes)]
-            del compact, raw, blob
         for backend in backends:
             if backend == "hnsw" and n > HNSW_MAX_ROWS:
                 progress(f"bench: hnswlib left out at {n} rows (build too slow; see docs/scale.md)")
@@ -109,5 +108,4 @@ def index_backend_rows(sizes=(10_000,), dim: int = 512, k: int = 200, n_queries:
                          _row(group, f"{name} search ({label})", ms, "ms", ref_ms / ms),
                          _row(group, f"{name} recall@{k} vs fp32 exact ({label})", recall, "fraction"),
                          _row(group, f"{name} index file ({label})", size / 1e6, "MB", ref_bytes / size)]
-                del index
     return list(rows)
