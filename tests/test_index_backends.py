@@ -174,3 +174,18 @@ def test_bench_rows_report_recall_size_and_ratios():
     for name in ("exact fp16", "exact int8", "hnswlib", "usearch int8", "FAISS IVF-PQ"):
         assert rows[f"{name} recall@20 vs fp32 exact ({label})"]["value"] >= 0.9, name
     assert rows[f"usearch int8 build ({label})"]["value"] > 0 and rows[f"FAISS IVF-PQ index file ({label})"]["value"] > 0
+
+
+def test_an_interview_runs_on_an_int8_lite_gallery(tmp_path, crops_dir):
+    from interreid.engine.engines import build_engine
+    from interreid.engine.gallery.store import Gallery
+    from interreid.engine.interview.loop import Interview
+    from interreid.engine.session import import_into
+
+    import_into(tmp_path / "g8", [crops_dir], engine="lite", vectors="int8")
+    import_into(tmp_path / "g32", [crops_dir], engine="lite")
+    with Gallery.open(tmp_path / "g8") as g8, Gallery.open(tmp_path / "g32") as g32:
+        assert g8.vector_format == "int8" and len(g8) == len(g32) == 12
+        first = Interview(g8, build_engine(g8)).start("A person wearing a red top.")
+        reference = Interview(g32, build_engine(g32)).start("A person wearing a red top.")
+        assert set(first.rows[:3].tolist()) & set(reference.rows[:3].tolist())  # the int8 ranking keeps the best
