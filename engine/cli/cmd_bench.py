@@ -18,7 +18,7 @@ def register(sub) -> None:
                          "(default 10000; 2000 with --quick; 0 leaves them out)")
     sp.add_argument("--index-sizes", metavar="N,N", default=None,
                     help="sizes for the vector precision and index backend rows (fp16/int8 files, hnswlib, usearch, "
-                         "FAISS IVF-PQ), e.g. 100000,1000000 (default 10000; 5000 with --quick; 0 leaves them out)")
+                         "FAISS IVF-PQ), e.g. 100000,1000000 (default 10000; left out with --quick; 0 leaves them out)")
     sp.add_argument("--index-backends", metavar="B,B", default="hnsw,usearch,faiss-ivfpq",
                     help="which index backends those rows build (default hnsw,usearch,faiss-ivfpq; hnswlib is "
                          "left out above 200,000 rows)")
@@ -41,7 +41,7 @@ def cmd_speed(args) -> int:
         print(f"--round-sizes takes whole numbers separated by commas (e.g. 100000,1000000), not '{text}'.",
               file=sys.stderr)
         return 2
-    index_text = args.index_sizes if args.index_sizes is not None else ("5000" if args.quick else "10000")
+    index_text = args.index_sizes if args.index_sizes is not None else ("0" if args.quick else "10000")
     try:
         index_sizes = tuple(int(s.replace("_", "")) for s in index_text.split(",") if s.strip() and int(s) > 0)
     except ValueError:
