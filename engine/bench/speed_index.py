@@ -35,6 +35,34 @@ def _median_ms(fn, queries) -> float:
     return float(np.median(out))
 
 
+def _clustered_file(folder: Path, n: int, dim: int, seed: int) -> np.ndarray:
+    """``n`` clustered vectors (as synthetic_vectors.clustered_vectors: clusters of 8 around random
+    centres) written block by block to a file in ``folder`` and memory-mapped, so 1M x 512 rows need
+    2 GB of disk, not 10 GB of memory while they are made."""
+    from ..embedder import l2_normalise
+
+    rng = np.random.default_rng(seed)
+    centres = l2_normalise(rng.standard_normal((max(1, n // 8), dim)).astype(np.float32))
+    out = np.lib.format.open_memmap(folder / "vectors.npy", mode="w+", dtype=np.float32, shape=(n, dim))
+    for start in range(0, n, 65_536):
+        m = min(n, start + 65_536) - start
+        noise = rng.standard_normal((m, dim)).astype(np.float32) * (0.35 / np.sqrt(dim))
+        out[start:start + m] = l2_normalise(centres[rng.integers(0, len(centres), m)] + noise)
+    out.flush()
+    return np.load(folder / "vectors.npy", mmap_mode="r")
+
+
+def _encoded_file(folder: Path, base: np.ndarray, fmt: str):
+    """``base`` at precision ``fmt``, encoded block by block into a file and memory-mapped."""
+    from ..gallery.vector_format import encode, open_mapped
+
+    path = folder / f"vectors.{fmt}"
+    with open(path, "wb") as f:
+        for start in range(0, len(base), 65_536):
+            f.write(encode(base[start:start + 65_536], fmt))
+    return open_mapped(path, fmt, len(base), base.shape[1])
+
+
 def _recall(found: list, truth: list[set], k: int) -> float:
     return float(np.mean([len(set(np.asarray(f.rows).tolist()) & t) / k for f, t in zip(found, truth)]))
 
@@ -44,9 +72,7 @@ def index_backend_rows(sizes=(10_000,), dim: int = 512, k: int = 200, n_queries:
     """The rows above; ``on_rows`` (if given) also receives each batch as it is measured."""
     from ..gallery import ann
     from ..gallery.index import ExactIndex, HnswIndex
-    from ..gallery.vector_format import QuantisedVectors, encode, record_dtype
     from .speed import _row
-    from .synthetic_vectors import clustered_vectors
 
     class _Rows(list):
         def __iadd__(self, batch):
@@ -56,56 +82,58 @@ def index_backend_rows(sizes=(10_000,), dim: int = 512, k: int = 200, n_queries:
 
     rows = _Rows()
     for n in sizes:
-        label = f"{n // 1000}k x {dim}-d, top-{k}"
-        group = "index backends"
-        data = clustered_vectors(n + n_queries, dim, seed=n)
-        base, queries = data[:n], data[n:]
-        del data
-        exact = ExactIndex(dim)
-        exact.add(base, 0)
-        truth = [set(exact.search(q, k).rows.tolist()) for q in queries]
-        ref_ms = _median_ms(lambda q: exact.search(q, k), queries)
-        ref_bytes = base.nbytes
-        rows += [_row(group, f"exact search, fp32 vector file, reference ({label})", ref_ms, "ms", 1.0),
-                 _row(group, f"fp32 vector file ({label})", ref_bytes / 1e6, "MB", 1.0)]
-        for fmt in ("fp16", "int8"):
-            progress(f"bench: exact search on the {fmt} vector file at {n} rows...")
-            dtype = record_dtype(fmt, dim)
-            blob = encode(base, fmt)
-            raw = np.frombuffer(blob, dtype=dtype) if fmt == "int8" else \
-                np.frombuffer(blob, dtype=dtype.base).reshape(n, dim)
-            compact = ExactIndex(dim)
-            compact.add(QuantisedVectors(raw, fmt, dim), 0)
-            ms = _median_ms(lambda q: compact.search(q, k), queries)
-            recall = _recall([compact.search(q, k) for q in queries], truth, k)
-            rows += [_row(group, f"exact search, {fmt} vector file ({label})", ms, "ms", ref_ms / ms),
-                     _row(group, f"exact {fmt} recall@{k} vs fp32 exact ({label})", recall, "fraction"),
-                     _row(group, f"{fmt} vector file ({label})", raw.nbytes / 1e6, "MB", ref_bytes / raw.nbytes)]
-        for backend in backends:
-            if backend == "hnsw" and n > HNSW_MAX_ROWS:
-                progress(f"bench: hnswlib left out at {n} rows (build too slow; see docs/scale.md)")
-                continue
-            progress(f"bench: {backend} build and search at {n} rows...")
-            with tempfile.TemporaryDirectory() as tmp:
-                path = Path(tmp) / f"index.{backend}"
-                t0 = time.perf_counter()
-                if backend == "hnsw":
-                    index = HnswIndex(dim, path, capacity=n)
-                    index.add(base, 0)
-                    index.save()
-                else:
-                    index = ann.build(backend, base, dim, path)
-                build_s = time.perf_counter() - t0
-                size = path.stat().st_size
-                if backend == "usearch":  # searched as the gallery opens it: a memory-mapped view
-                    index = ann.UsearchIndex(dim, base, path, view=True)
-                elif backend == "faiss-ivfpq":
-                    index = ann.IvfPqIndex(dim, base, path, mmap=True)
-                ms = _median_ms(lambda q: index.search(q, k), queries)
-                recall = _recall([index.search(q, k) for q in queries], truth, k)
-                name = {"hnsw": "hnswlib", "usearch": "usearch int8", "faiss-ivfpq": "FAISS IVF-PQ"}[backend]
-                rows += [_row(group, f"{name} build ({label})", build_s, "s"),
-                         _row(group, f"{name} search ({label})", ms, "ms", ref_ms / ms),
-                         _row(group, f"{name} recall@{k} vs fp32 exact ({label})", recall, "fraction"),
-                         _row(group, f"{name} index file ({label})", size / 1e6, "MB", ref_bytes / size)]
+        with tempfile.TemporaryDirectory() as work:
+            _one_size(Path(work), n, dim, k, n_queries, backends, progress, rows, ann, ExactIndex, HnswIndex, _row)
     return list(rows)
+
+
+def _one_size(work: Path, n, dim, k, n_queries, backends, progress, rows, ann, ExactIndex, HnswIndex, _row):
+    label = f"{n // 1000}k x {dim}-d, top-{k}"
+    group = "index backends"
+    data = _clustered_file(work, n + n_queries, dim, seed=n)
+    base, queries = data[:n], np.array(data[n:])
+    exact = ExactIndex(dim)
+    exact.add(base, 0)
+    truth = [set(exact.search(q, k).rows.tolist()) for q in queries]
+    ref_ms = _median_ms(lambda q: exact.search(q, k), queries)
+    ref_bytes = base.nbytes
+    rows += [_row(group, f"exact search, fp32 vector file, reference ({label})", ref_ms, "ms", 1.0),
+             _row(group, f"fp32 vector file ({label})", ref_bytes / 1e6, "MB", 1.0)]
+    for fmt in ("fp16", "int8"):
+        progress(f"bench: exact search on the {fmt} vector file at {n} rows...")
+        mapped = _encoded_file(work, base, fmt)
+        raw = mapped.raw
+        compact = ExactIndex(dim)
+        compact.add(mapped, 0)
+        ms = _median_ms(lambda q: compact.search(q, k), queries)
+        recall = _recall([compact.search(q, k) for q in queries], truth, k)
+        rows += [_row(group, f"exact search, {fmt} vector file ({label})", ms, "ms", ref_ms / ms),
+                 _row(group, f"exact {fmt} recall@{k} vs fp32 exact ({label})", recall, "fraction"),
+                 _row(group, f"{fmt} vector file ({label})", raw.nbytes / 1e6, "MB", ref_bytes / raw.nbytes)]
+    for backend in backends:
+        if backend == "hnsw" and n > HNSW_MAX_ROWS:
+            progress(f"bench: hnswlib left out at {n} rows (build too slow; see docs/scale.md)")
+            continue
+        progress(f"bench: {backend} build and search at {n} rows...")
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / f"index.{backend}"
+            t0 = time.perf_counter()
+            if backend == "hnsw":
+                index = HnswIndex(dim, path, capacity=n)
+                index.add(base, 0)
+                index.save()
+            else:
+                index = ann.build(backend, base, dim, path)
+            build_s = time.perf_counter() - t0
+            size = path.stat().st_size
+            if backend == "usearch":  # searched as the gallery opens it: a memory-mapped view
+                index = ann.UsearchIndex(dim, base, path, view=True)
+            elif backend == "faiss-ivfpq":
+                index = ann.IvfPqIndex(dim, base, path, mmap=True)
+            ms = _median_ms(lambda q: index.search(q, k), queries)
+            recall = _recall([index.search(q, k) for q in queries], truth, k)
+            name = {"hnsw": "hnswlib", "usearch": "usearch int8", "faiss-ivfpq": "FAISS IVF-PQ"}[backend]
+            rows += [_row(group, f"{name} build ({label})", build_s, "s"),
+                     _row(group, f"{name} search ({label})", ms, "ms", ref_ms / ms),
+                     _row(group, f"{name} recall@{k} vs fp32 exact ({label})", recall, "fraction"),
+                     _row(group, f"{name} index file ({label})", size / 1e6, "MB", ref_bytes / size)]
