@@ -51,7 +51,9 @@ class UsearchIndex:
     backend = "usearch"
 
     def __init__(self, dim: int, vectors, path: Path | None = None, dtype: str = USEARCH_DTYPE, view: bool = False):
-        from usearch.index import Index  # lazy: a compiled extension
+        from .vector_format import import_usearch
+
+        Index = import_usearch().Index  # lazy: a compiled extension (FAISS, where installed, loads first)
 
         self.dim, self.vectors, self.path, self.dtype = dim, vectors, path, dtype
         self._index = Index(ndim=dim, metric="cos", dtype=dtype, connectivity=USEARCH_CONNECTIVITY,

@@ -26,6 +26,19 @@ FILE_NAMES = {"fp32": "vectors.f32", "fp16": "vectors.f16", "int8": "vectors.i8"
 _BLOCK = 16_384  # rows decoded at a time by QuantisedVectors @ q (32 MB of float32 at 512-d)
 
 
+def import_usearch():
+    """usearch's index module, with FAISS loaded first where it is installed: FAISS's first index
+    build segfaults in a process that loaded usearch before it (faiss-cpu 1.15 with usearch 2.26;
+    seen in ``bench speed``), while the other order works."""
+    try:
+        import faiss  # noqa: F401  (see above: load order only)
+    except ImportError:
+        pass
+    import usearch.index
+
+    return usearch.index
+
+
 def check_format(name: str) -> str:
     if name not in FORMATS:
         raise ValueError(f"unknown vector precision {name!r}; choose one of {', '.join(FORMATS)}")
@@ -137,7 +150,8 @@ class QuantisedVectors:
         query = np.asarray(query, dtype=np.float32)
         n = len(self.raw)
         try:
-            from usearch.index import MetricKind, search
+            usearch = import_usearch()
+            search, MetricKind = usearch.search, usearch.MetricKind
         except ImportError:
             search = None
         if search is None or n == 0 or k <= 0:
