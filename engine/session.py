@@ -185,12 +185,13 @@ def open_embedder(engine: str = "lite", pack=None):
 def import_into(gallery: str | Path, sources, engine: str = "lite", pack=None, embedder=None,
                 index: str | None = None, progress: Callable | None = None, cancel: Callable[[], bool] | None = None,
                 keep_open: bool = False, video_options=None, encrypt: bool = False, index_url: str | None = None,
-                ray=None):
+                ray=None, vectors: str | None = None):
     """Import folders (or files) into the gallery in ``gallery`` (created if new): embedder ->
     Gallery.create -> import. Resumable: importing the same sources again continues.
 
     ``embedder`` (an open embedder) is used instead of ``engine``/``pack`` when given; ``index``
-    sets the gallery's index backend (auto | exact | hnsw); ``encrypt`` encrypts a new
+    sets the gallery's index backend (auto | exact | hnsw | usearch | faiss-ivfpq); ``vectors`` the
+    precision of a new gallery's vector file (fp32 | fp16 | int8); ``encrypt`` encrypts a new
     gallery at rest (the CLI and the app ask for it unless told not to; the demo's and a
     benchmark's galleries are plain); ``ray`` (a RayOptions) spreads the per-file work over Ray
     workers (engine/gallery/ray_ingest.py), the gallery written the same. Returns the ImportReport, or
@@ -200,7 +201,7 @@ def import_into(gallery: str | Path, sources, engine: str = "lite", pack=None, e
     from .gallery.store import Gallery
 
     embedder = embedder if embedder is not None else open_embedder(engine, pack)
-    opened = Gallery.create(gallery, embedder.identity, encrypt=encrypt)
+    opened = Gallery.create(gallery, embedder.identity, encrypt=encrypt, vector_format=vectors)
     try:
         if index:
             opened.set_index_backend(index)

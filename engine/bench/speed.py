@@ -200,7 +200,7 @@ def index_rows(sizes=(10_000, 100_000), dim: int = 512, k: int = 200, n_queries:
 
 
 def run_speed(sizes=(10_000, 100_000), include_clip: bool = True, progress=print,
-              video_frames: int = 200, round_sizes=()) -> list[Row]:
+              video_frames: int = 200, round_sizes=(), index_sizes=(), index_backends=None) -> list[Row]:
     """All speed rows. ``ratio_vs_reference`` > 1 means faster than the reference path."""
     rows: list[Row] = []
     progress("bench: import throughput...")
@@ -215,6 +215,11 @@ def run_speed(sizes=(10_000, 100_000), include_clip: bool = True, progress=print
     rows += lite_rows()
     progress("bench: index latency (exact vs hnswlib)...")
     rows += index_rows(sizes)
+    if index_sizes:
+        from .speed_index import BACKENDS, index_backend_rows
+
+        progress("bench: vector precision (fp16, int8) and index backends (usearch, FAISS IVF-PQ)...")
+        rows += index_backend_rows(tuple(index_sizes), backends=index_backends or BACKENDS, progress=progress)
     if round_sizes:
         from .speed_round import round_rows
 

@@ -19,6 +19,12 @@ def register(sub) -> None:
     sp.add_argument("--ray", action="store_true",
                     help="add the Ray Data ingest rows: 4 clips of the demo video through 2 local Ray workers "
                          "against the single-process import (several minutes on 2 cores)")
+    sp.add_argument("--index-sizes", metavar="N,N", default=None,
+                    help="sizes for the vector precision and index backend rows (fp16/int8 files, hnswlib, usearch, "
+                         "FAISS IVF-PQ), e.g. 100000,1000000 (default 10000; left out with --quick; 0 leaves them out)")
+    sp.add_argument("--index-backends", metavar="B,B", default="hnsw,usearch,faiss-ivfpq",
+                    help="which index backends those rows build (default hnsw,usearch,faiss-ivfpq; hnswlib is "
+                         "left out above 200,000 rows)")
     sp.set_defaults(func=cmd_speed)
     try:
         from .cmd_bench_interactive import register_interactive
@@ -38,8 +44,21 @@ def cmd_speed(args) -> int:
         print(f"--round-sizes takes whole numbers separated by commas (e.g. 100000,1000000), not '{text}'.",
               file=sys.stderr)
         return 2
+    index_text = args.index_sizes if args.index_sizes is not None else ("0" if args.quick else "10000")
+    try:
+        index_sizes = tuple(int(s.replace("_", "")) for s in index_text.split(",") if s.strip() and int(s) > 0)
+    except ValueError:
+        print(f"--index-sizes takes whole numbers separated by commas (e.g. 100000,1000000), not '{index_text}'.",
+              file=sys.stderr)
+        return 2
+    backends = tuple(b.strip() for b in args.index_backends.split(",") if b.strip())
+    unknown = [b for b in backends if b not in ("hnsw", "usearch", "faiss-ivfpq")]
+    if unknown:
+        print(f"--index-backends takes hnsw, usearch and faiss-ivfpq, not '{unknown[0]}'.", file=sys.stderr)
+        return 2
     rows = run_speed(sizes, include_clip=not args.quick, progress=lambda m: print(m, file=sys.stderr),
-                     video_frames=20 if args.quick else 200, round_sizes=round_sizes)
+                     video_frames=20 if args.quick else 200, round_sizes=round_sizes, index_sizes=index_sizes,
+                     index_backends=backends)
     if args.ray:
         from ..bench.speed_ray import ray_rows
 

@@ -19,11 +19,15 @@ def register(sub) -> None:
     imp.add_argument("--engine", choices=("lite", "full"), default="lite",
                      help="which engine computes the vectors (default: lite, no model pack needed)")
     imp.add_argument("--pack", metavar="DIR", help="model pack folder or installed pack name (--engine full)")
-    imp.add_argument("--index", choices=("auto", "exact", "hnsw", "qdrant"), default=None,
-                     help="index backend (default auto: exact below 200,000 images, hnswlib above; qdrant: a "
-                          "Qdrant store beside the gallery, or the server named by --qdrant-url)")
+    imp.add_argument("--index", choices=("auto", "exact", "hnsw", "usearch", "faiss-ivfpq", "qdrant"), default=None,
+                     help="index backend (default auto: exact below 200,000 images, hnswlib above; usearch and "
+                          "faiss-ivfpq compress the index, see docs/scale.md; qdrant: a Qdrant store beside the "
+                          "gallery, or the server named by --qdrant-url)")
     imp.add_argument("--qdrant-url", metavar="URL", help="with --index qdrant: the force's Qdrant server "
                      "(https://host:6333; API key from INTERREID_QDRANT_API_KEY)")
+    imp.add_argument("--vectors", choices=("fp32", "fp16", "int8"), default=None,
+                     help="precision of a new gallery's vector file (default fp32; fp16 halves it, int8 quarters "
+                          "it; chosen when the gallery is created)")
     imp.add_argument("--plain", action="store_true", help="do not encrypt a new gallery at rest (by default its "
                                                          "database and thumbnails are encrypted with the "
                                                          "workstation passphrase)")
@@ -98,8 +102,9 @@ def cmd_import(args) -> int:
     ray = _ray_options(args)
     try:
         report, gallery = import_into(args.gallery, args.sources, engine=args.engine, pack=args.pack,
-                                      index=args.index, progress=progress, keep_open=True, video_options=options,
-                                      encrypt=not args.plain, index_url=args.qdrant_url, ray=ray)
+                                      index=args.index, vectors=args.vectors, progress=progress, keep_open=True,
+                                      video_options=options, encrypt=not args.plain, index_url=args.qdrant_url,
+                                      ray=ray)
     except KeyboardInterrupt:
         if bar:
             bar.close()
@@ -210,6 +215,7 @@ def cmd_info(args) -> int:
         server = idx["qdrant"]["server"]
         print(f"  Qdrant collection {idx['qdrant']['collection']} on "
               f"{'the store beside the gallery' if server == 'embedded' else server}")
+    print(f"vectors      {info.get('vector_format', 'fp32')} precision")
     print(f"fingerprint  {info['fingerprint']}")
     print(f"encrypted    {'yes (database and thumbnails)' if info.get('encrypted') else 'no'}")
     print(f"skipped      {info['skipped']} files")

@@ -1,4 +1,5 @@
-"""The gallery index: one interface, two backends (exact numpy, hnswlib cosine).
+"""The gallery index: one interface, four backends (exact numpy, hnswlib, and the compressed
+usearch and FAISS IVF-PQ of ann.py).
 
 The backend is a setting: ``auto`` (the default) uses exact search below
 ``EXACT_THRESHOLD`` images and hnswlib above it. hnswlib's parameters (M, ef_construction, ef)
@@ -57,11 +58,16 @@ class ExactIndex:
     def add(self, vectors: np.ndarray, start_row: int) -> None:
         if start_row != len(self._data):
             raise ValueError(f"rows must be added in order: expected {len(self._data)}, got {start_row}")
-        vectors = np.asarray(vectors, dtype=np.float32)
+        from .vector_format import QuantisedVectors
+
+        if not isinstance(vectors, QuantisedVectors) or len(self._data):  # fp16/int8 rows: scored block by block
+            vectors = np.asarray(vectors, dtype=np.float32)
         # The first block is kept as given (the gallery's memory-mapped vectors: no second copy).
-        self._data = vectors if len(self._data) == 0 else np.concatenate([self._data, vectors])
+        self._data = vectors if len(self._data) == 0 else np.concatenate([np.asarray(self._data), vectors])
 
     def search(self, query: np.ndarray, k: int) -> SearchResult:
+        if not isinstance(self._data, np.ndarray):  # fp16 / int8 vector file (vector_format.QuantisedVectors)
+            return SearchResult(*self._data.top(query, k))
         scores = self._data @ np.asarray(query, dtype=np.float32)
         return top_k(scores, k)
 
@@ -132,9 +138,12 @@ class HnswIndex:
         return self._index.get_current_count()
 
 
+BACKENDS = ("auto", "exact", "hnsw", "usearch", "faiss-ivfpq", "qdrant")
+
+
 def choose_backend(setting: str, n: int) -> str:
-    """``exact`` / ``hnsw`` / ``qdrant`` as asked, or by size for ``auto``."""
-    if setting not in ("auto", "exact", "hnsw", "qdrant"):
+    """The backend as asked, or by size for ``auto``."""
+    if setting not in BACKENDS:
         raise ValueError(f"unknown index backend {setting!r}")
     if setting == "auto":
         return "hnsw" if n >= EXACT_THRESHOLD else "exact"
@@ -161,6 +170,10 @@ def open_index(gallery, backend: str | None = None) -> GalleryIndex:
         index = ExactIndex(dim)
         index.add(vectors, 0)
         return index
+    if chosen in ("usearch", "faiss-ivfpq"):
+        from .ann import open_compressed
+
+        return open_compressed(gallery, chosen, vectors, dim)
     path = gallery.folder / INDEX_FILE
     index = HnswIndex(dim, path, capacity=n)
     done = len(index)

@@ -5,7 +5,9 @@ Layout of a gallery folder::
     gallery.db        images, sources, skipped files, embeddings, settings
     thumbs/ab/<sha>.jpg
     index.hnsw        (only when the hnswlib backend is in use)
-    vectors.f32       the vectors again, one float32 row per image, memory-mapped (see vectors())
+    vectors.f32       the vectors again, one float32 row per image, memory-mapped (see vectors());
+                      vectors.f16 / vectors.i8 instead in a gallery created at that precision
+                      (vector_format.py)
 
 Images are referenced, never copied or modified: each is identified by its SHA-256 and keeps
 every source path it was imported from. Rows are append-only, so a row's position in
@@ -116,8 +118,12 @@ class Gallery:
 
     # -- opening -------------------------------------------------------------------------
     @classmethod
-    def create(cls, folder: str | Path, embedder: EmbedderIdentity, encrypt: bool = False) -> "Gallery":
+    def create(cls, folder: str | Path, embedder: EmbedderIdentity, encrypt: bool = False,
+               vector_format: str | None = None) -> "Gallery":
         """Open the gallery in ``folder``, creating it if needed, for vectors of ``embedder``.
+
+        ``vector_format`` (fp32 | fp16 | int8; None = fp32 for a new gallery, as it is for an existing
+        one) is the precision of the memory-mapped vector file, fixed when the gallery is created.
 
         ``encrypt`` applies to a new gallery: its database (SQLCipher) and thumbnails (sealed) are then
         encrypted with the workstation passphrase. New galleries are private (folder 0700, files 0600)."""
@@ -142,6 +148,7 @@ class Gallery:
                 if new and encrypt:
                     with gallery.conn:
                         gallery.set_meta("thumb_salt", os.urandom(16).hex())
+                gallery._set_vector_format(vector_format, new)
             except BaseException:
                 gallery.close()
                 raise
@@ -282,13 +289,33 @@ class Gallery:
         self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
 
     def set_index_backend(self, backend: str) -> None:
-        """Choose the index backend (auto | exact | hnsw) for this gallery (saved at once)."""
+        """Choose the index backend (auto | exact | hnsw | usearch | faiss-ivfpq) for this gallery (saved at once)."""
         self.save_meta("index_backend", backend)
 
     def save_meta(self, key: str, value: str) -> None:
         """Set one setting in its own transaction."""
         with self.transaction():
             self.set_meta(key, value)
+
+    @property
+    def vector_format(self) -> str:
+        """The precision of the vector file: fp32 (also every gallery made before the setting), fp16, int8."""
+        return self.meta("vector_format") or "fp32"
+
+    def _set_vector_format(self, fmt: str | None, new: bool) -> None:
+        from .vector_format import check_format
+
+        if fmt is None or fmt == self.vector_format:
+            return
+        try:
+            check_format(fmt)
+        except ValueError as exc:
+            raise GalleryError(f"{exc}.") from None
+        if not new and len(self):
+            raise GalleryError(f"Gallery {self.folder} keeps its vectors at {self.vector_format} precision; "
+                               f"the precision is chosen when a gallery is created: import into a new folder "
+                               f"for {fmt}.")
+        self.save_meta("vector_format", fmt)
 
     @property
     def embedder_identity(self) -> EmbedderIdentity:
@@ -314,10 +341,12 @@ class Gallery:
         that did not commit) is cut back, and a missing file is rebuilt. A read-only open that finds
         the file out of date reads the database instead and writes nothing."""
         if self._vectors is None:
+            from .vector_format import open_mapped, row_bytes as format_row_bytes
+
             dim = self.embedder_identity.dim
             n = len(self)
-            path = self.folder / VECTOR_FILE
-            row_bytes = 4 * dim
+            path, fmt = self.vector_file, self.vector_format
+            row_bytes = format_row_bytes(fmt, dim)
             size = path.stat().st_size if path.exists() else -1
             if size != n * row_bytes and not self.read_only and self._depth == 0:
                 self._sync_vector_file(path, n, dim, max(size, 0) // row_bytes)
@@ -325,7 +354,7 @@ class Gallery:
             if n == 0:
                 self._vectors = np.zeros((0, dim), dtype=np.float32)
             elif size == n * row_bytes:
-                self._vectors = np.memmap(path, dtype=np.float32, mode="r", shape=(n, dim))
+                self._vectors = open_mapped(path, fmt, n, dim)
             else:  # read-only, or inside an import's transaction: the database is the source
                 self._vectors = self._vectors_from_db(0, n, dim)
         return self._vectors
@@ -341,7 +370,10 @@ class Gallery:
         opening one gallery take turns (a lock on the file) and write each row at its own offset."""
         import fcntl
 
-        row_bytes = 4 * dim
+        from .vector_format import encode, row_bytes as format_row_bytes
+
+        fmt = self.vector_format
+        row_bytes = format_row_bytes(fmt, dim)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
@@ -352,23 +384,34 @@ class Gallery:
                 os.ftruncate(fd, have * row_bytes)  # drop a partly written row
                 for start in range(have, n, _SYNC_CHUNK):
                     block = self._vectors_from_db(start, min(n, start + _SYNC_CHUNK), dim)
-                    os.pwrite(fd, block.tobytes(), start * row_bytes)
+                    os.pwrite(fd, encode(block, fmt), start * row_bytes)
             os.fsync(fd)
         finally:
             os.close(fd)  # releases the lock
 
+    @property
+    def vector_file(self) -> Path:
+        """The memory-mapped vector file (its name says its precision)."""
+        from .vector_format import FILE_NAMES
+
+        return self.folder / FILE_NAMES.get(self.vector_format, VECTOR_FILE)
+
     def vector_file_matches(self) -> bool:
-        """True when ``vectors.f32`` holds exactly the database's vectors (reads both: O(N))."""
+        """True when the vector file holds exactly the database's vectors at the gallery's precision
+        (reads both: O(N))."""
+        from .vector_format import encode, row_bytes as format_row_bytes
+
         dim = self.embedder_identity.dim
         n = len(self)
-        path = self.folder / VECTOR_FILE
-        if not path.exists() or path.stat().st_size != n * 4 * dim:
+        path, fmt = self.vector_file, self.vector_format
+        size = format_row_bytes(fmt, dim)
+        if not path.exists() or path.stat().st_size != n * size:
             return False
-        mapped = np.memmap(path, dtype=np.float32, mode="r", shape=(n, dim)) if n else np.zeros((0, dim))
-        for start in range(0, n, _SYNC_CHUNK):
-            stop = min(n, start + _SYNC_CHUNK)
-            if not np.array_equal(mapped[start:stop], self._vectors_from_db(start, stop, dim)):
-                return False
+        with open(path, "rb") as f:
+            for start in range(0, n, _SYNC_CHUNK):
+                stop = min(n, start + _SYNC_CHUNK)
+                if f.read((stop - start) * size) != encode(self._vectors_from_db(start, stop, dim), fmt):
+                    return False
         return True
 
     def shas(self) -> list[str]:
@@ -554,6 +597,7 @@ class Gallery:
             "cameras": self.cameras(),
             "embedder": self.embedder_identity.as_dict(),
             "index": index_settings(self, len(self)),
+            "vector_format": self.vector_format,
             "fingerprint": self.fingerprint(),
             "encrypted": self.encrypted,
             "schema_version": int(self.meta("schema_version") or 0),
