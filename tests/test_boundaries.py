@@ -41,7 +41,7 @@ def test_engine_runs_with_qt_blocked():
 def test_help_does_not_import_heavy_libraries():
     code = ("import sys\nfrom interreid.engine.cli.main import main\n"
             "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-            "heavy = [m for m in ('torch', 'onnxruntime', 'transformers', 'cv2', 'PySide6', 'hnswlib', 'qdrant_client') "
-            "if m in sys.modules]\nprint('HEAVY', heavy)\n")
+            "heavy = [m for m in ('torch', 'onnxruntime', 'transformers', 'cv2', 'PySide6', 'hnswlib', 'qdrant_client', "
+            "'ray', 'usearch', 'faiss') if m in sys.modules]\nprint('HEAVY', heavy)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert "HEAVY []" in out.stdout, out.stdout + out.stderr
