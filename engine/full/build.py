@@ -66,6 +66,9 @@ def _check_export(model, cfg: dict, paths: dict) -> dict:
     return result
 
 
+INT8_CROP_FLOOR = 0.99
+
+
 def _check_int8_on_crops(cfg: dict, paths: dict, calibration) -> dict:
     """Min and mean cosine of the int8 image tower to the fp32 one on real crops (the calibration folder's)."""
     import numpy as np  # noqa: PLC0415
@@ -136,9 +139,18 @@ def build_pack(out: str | Path, clip_ckpt: str | Path | None = None, irra_ckpt: 
             paths["image_int8_onnx"], int8_info = quantize_tower(int8_method, paths["image_onnx"],
                                                                  rdir / "image_int8.onnx", cfg["preprocess"],
                                                                  calibration)
-        export_check = _check_export(model, cfg, paths)
+        # A static tower is calibrated on real crops and is checked on them (random pixels fall
+        # outside its calibrated ranges); the others against PyTorch on random pixels as before.
+        static = int8_info is not None and int8_info["method"] == "static-qdq"
+        export_check = _check_export(model, cfg, {k: v for k, v in paths.items()
+                                                  if not (static and k == "image_int8_onnx")})
         if int8_info is not None:
-            int8_info["cosine_to_fp32_on_crops"] = _check_int8_on_crops(cfg, paths, calibration)
+            crops = _check_int8_on_crops(cfg, paths, calibration)
+            int8_info["cosine_to_fp32_on_crops"] = crops
+            if crops["min"] < INT8_CROP_FLOOR:
+                raise UserError(f"The int8 image tower differs too much from the fp32 one on the calibration crops "
+                                f"(lowest cosine {crops['min']:.4f}, below {INT8_CROP_FLOOR}); build with "
+                                "--int8-method dynamic, or calibrate on other crops with --calibration DIR.")
         shutil.copyfile(default_bpe_path(), rdir / BPE_FILENAME)
         (rdir / "config.json").write_text(json.dumps(cfg, indent=2) + "\n", encoding="utf-8")
         entry: dict = {"dir": RETRIEVER, "config": cfg, "checkpoint": checkpoint, "export_check": export_check,
