@@ -179,3 +179,42 @@ def test_pack_embedder_uses_the_cache_keyed_by_the_manifest_hash(tiny_pack, tmp_
     monkeypatch.setenv("INTERREID_ORT_CACHE", "off")
     assert cache_state(path, sha) == "off"
     assert pack.embedder("int8").embed_images(_held_out_crops(1)).shape == (1, 512)
+
+
+def test_cpu_runtime_choice(monkeypatch):
+    from interreid.engine.errors import ModelPackError
+    from interreid.engine.full import openvino_runtime as ovr
+
+    monkeypatch.setattr(ovr, "openvino_available", lambda: False)
+    monkeypatch.delenv(ovr.ENV_RUNTIME, raising=False)
+    assert not ovr.use_openvino(CPU)
+    monkeypatch.setenv(ovr.ENV_RUNTIME, "openvino")
+    with pytest.raises(ModelPackError, match="not installed"):
+        ovr.use_openvino(CPU)
+    monkeypatch.setenv(ovr.ENV_RUNTIME, "fastest")
+    with pytest.raises(ModelPackError, match="auto, openvino or onnxruntime"):
+        ovr.use_openvino(CPU)
+    monkeypatch.setattr(ovr, "openvino_available", lambda: True)
+    monkeypatch.setenv(ovr.ENV_RUNTIME, "auto")
+    assert ovr.use_openvino(CPU)
+    assert not ovr.use_openvino(["CUDAExecutionProvider", "CPUExecutionProvider"])  # the GPU stays onnxruntime's
+    monkeypatch.setenv(ovr.ENV_RUNTIME, "onnxruntime")
+    assert not ovr.use_openvino(CPU)
+
+
+def test_openvino_runtime_matches_onnxruntime_when_installed(tiny_pack, tmp_path, monkeypatch):  # noqa: F811
+    """Runs only where the optional openvino package is installed (it is not a dependency)."""
+    pytest.importorskip("openvino")
+    from interreid.engine.full.pack import open_pack
+
+    monkeypatch.setenv("INTERREID_ORT_CACHE", str(tmp_path / "c"))
+    pack = open_pack(tiny_pack)
+    monkeypatch.setenv("INTERREID_CPU_RUNTIME", "onnxruntime")
+    ref = pack.embedder("fp32", provider="cpu")
+    monkeypatch.setenv("INTERREID_CPU_RUNTIME", "auto")
+    ov = pack.embedder("fp32", provider="cpu")
+    assert ov.provider.startswith("OpenVINO CPU") and ref.provider == "CPUExecutionProvider"
+    assert ov.identity == ref.identity
+    crops = _held_out_crops(4)
+    assert np.sum(ov.embed_images(crops) * ref.embed_images(crops), axis=1).min() >= 0.995
+    assert (tmp_path / "c" / "openvino").is_dir()  # OpenVINO's compiled-model cache

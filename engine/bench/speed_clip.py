@@ -73,18 +73,20 @@ def _real_crops(n: int):
     return [crops[i % len(crops)] for i in range(n)], "real crops"
 
 
-def _openvino_runner(path, threads: int | None):
-    """A callable pixels -> features on OpenVINO's CPU plugin (fp32 inference precision), or None
-    when the ``openvino`` package is not installed (it is an optional, separate runtime)."""
-    try:
-        import openvino as ov  # noqa: PLC0415
-    except ImportError:
+def _openvino_runner(path, threads: int | None, precision: str = "f32"):
+    """A callable pixels -> features on OpenVINO's CPU plugin, or None when the ``openvino``
+    package is not installed (an optional, separate runtime; see ``engine.full.openvino_runtime``)."""
+    from ..full.openvino_runtime import OpenVinoSession, openvino_available  # noqa: PLC0415
+
+    if not openvino_available():
         return None
-    config = {"INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY"}
-    if threads:
-        config["INFERENCE_NUM_THREADS"] = str(threads)
-    request = ov.Core().compile_model(str(path), "CPU", config).create_infer_request()
-    return lambda pixels: request.infer({0: pixels})[0].copy()
+    session = OpenVinoSession(path, threads=threads, precision=precision)
+
+    def run(pixels):
+        return session.run(None, {"pixels": pixels})[0]
+
+    run.provider = session.get_providers()[0]
+    return run
 
 
 def clip_speed_rows(n_images: int = 64, tiny: bool = False, batch_size: int = 32, text_repeats: int = 10,
@@ -151,14 +153,17 @@ def clip_speed_rows(n_images: int = 64, tiny: bool = False, batch_size: int = 32
         cosines = {}
         for name, key, batch in variants:
             say(f"bench clip: {name}, batch {batch}...")
-            emb = OnnxClipEmbedder(paths[key], ident, pre, batch_size=batch, providers=providers, cache=False)
+            emb = OnnxClipEmbedder(paths[key], ident, pre, batch_size=batch, providers=providers, cache=False,
+                                   runtime="onnxruntime")
             emb.embed_images(images[:batch])  # warm-up
             t, vec = _timed(lambda e=emb: e.embed_images(images))
             rows.append(_row(f"CLIP gallery embedding, {name} ({label}, batch {batch})", n_images / t, "images/s",
                              t_ref / t, provider=emb.provider, threads=threads))
             cosines[name] = vec
-        for runtime, key in (("OpenVINO fp32", "image_onnx"), ("OpenVINO static int8 (QDQ)", "image_static_onnx")):
-            run = _openvino_runner(paths[key], intra_op_threads())
+        for runtime, key, precision in (("OpenVINO fp32", "image_onnx", "f32"),
+                                        ("OpenVINO fp32 graph, CPU's own precision", "image_onnx", "auto"),
+                                        ("OpenVINO static int8 (QDQ)", "image_static_onnx", "auto")):
+            run = _openvino_runner(paths[key], intra_op_threads(), precision)
             if run is None:
                 break
             say(f"bench clip: {runtime}...")
@@ -170,7 +175,7 @@ def clip_speed_rows(n_images: int = 64, tiny: bool = False, batch_size: int = 32
             embed(images[:batch_size])  # warm-up
             t, vec = _timed(lambda e=embed: e(images))
             rows.append(_row(f"CLIP gallery embedding, {runtime} ({label}, batch {batch_size})", n_images / t,
-                             "images/s", t_ref / t, provider="openvino runtime", threads=threads))
+                             "images/s", t_ref / t, provider=run.provider, threads=threads))
             cosines[runtime] = vec
         for name, vec in cosines.items():
             cos = np.sum(vec * ref, axis=1)
