@@ -65,7 +65,8 @@ class OpenVinoSession:
             cache_dir.mkdir(parents=True, exist_ok=True)
             config["CACHE_DIR"] = str(cache_dir)
         self.compiled = core.compile_model(str(path), "CPU", config)
-        self.precision = str(self.compiled.get_property("INFERENCE_PRECISION_HINT"))
+        chosen = self.compiled.get_property("INFERENCE_PRECISION_HINT")  # an ov.Type, e.g. bf16
+        self.precision = chosen.get_type_name() if hasattr(chosen, "get_type_name") else str(chosen)
         self._request = self.compiled.create_infer_request()
 
     def get_providers(self) -> list[str]:
