@@ -3,8 +3,8 @@
 Measured in docs/scale.md ("CPU embedding"): on a CPU with bfloat16 matrix units (Intel AMX /
 AVX-512 BF16) OpenVINO runs the fp32 ViT-B/16 graph in bfloat16 by its own choice, several times
 faster than onnxruntime's int8, at a cosine above 0.9999 to fp32. It is not a dependency: install
-the optional extra ``interreid[openvino]`` (or the ``openvino`` package) on a workstation to use it
-(never ``onnxruntime-openvino``, which replaces the onnxruntime the rest of the application uses). When it is importable, the full engine's image
+the ``openvino`` package on a workstation to use it (never ``onnxruntime-openvino``, which replaces
+the onnxruntime the rest of the application uses). When it is importable, the full engine's image
 embedder runs on it on CPU-only machines; ``INTERREID_CPU_RUNTIME=onnxruntime`` keeps
 onnxruntime, ``INTERREID_CPU_RUNTIME=openvino`` insists (and says so when it is missing).
 OpenVINO keeps its compiled model in ``<ort-cache>/openvino`` (its own ``CACHE_DIR``).
