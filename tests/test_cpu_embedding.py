@@ -169,6 +169,7 @@ def test_pack_embedder_uses_the_cache_keyed_by_the_manifest_hash(tiny_pack, tmp_
     from interreid.engine.full.pack import open_pack
 
     monkeypatch.setenv("INTERREID_ORT_CACHE", str(tmp_path / "c"))
+    monkeypatch.setenv("INTERREID_CPU_RUNTIME", "onnxruntime")  # where OpenVINO is installed too
     pack = open_pack(tiny_pack)
     sha = pack.file_sha256("image_int8_onnx")
     path = pack.manifest.file("retriever", "image_int8_onnx")
