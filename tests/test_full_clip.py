@@ -229,13 +229,19 @@ def test_full_embedder_registered_with_pack_identity(tiny_pack):
 def test_speed_rows_tiny():
     from interreid.engine.bench.speed_clip import clip_speed_rows
 
-    rows = clip_speed_rows(n_images=8, tiny=True, batch_size=4, text_repeats=2)
+    rows = clip_speed_rows(n_images=8, tiny=True, batch_size=4, text_repeats=2, batch_sizes=(1, 4))
     names = [r["name"] for r in rows]
-    assert any("PyTorch fp32 reference" in n for n in names) and any("ONNX int8" in n for n in names)
+    assert any("PyTorch fp32 reference" in n for n in names) and any("ONNX dynamic int8" in n for n in names)
+    static = [r for r in rows if "ONNX static int8" in r["name"] and r["unit"] == "images/s"]
+    assert [r["name"].rsplit("batch ", 1)[1] for r in static] == ["1)", "4)"] and all(r["value"] > 0 for r in static)
+    assert all("real crops" in n for n in names if n.startswith("CLIP gallery embedding"))
     for r in rows:
         assert set(r) >= {"name", "value", "unit", "ratio_vs_reference"}
     cos = {r["name"]: r["value"] for r in rows if r["unit"] == "cosine"}
-    assert min(v for n, v in cos.items() if "fp32" in n) >= 0.9999
+    assert min(v for n, v in cos.items() if n.startswith("CLIP ONNX fp32")) >= 0.9999
+    assert min(v for n, v in cos.items() if "int8" in n) >= 0.995  # both int8 towers, on real crops
+    opens = [r for r in rows if "session open" in r["name"] and "saved optimised graph" in r["name"]]
+    assert len(opens) == 2 and all(r["how"] == "cached" for r in opens)
     cut = [r for r in rows if "cut at end-of-text" in r["name"]]  # vs the fixed-192 graph of older packs
     assert len(cut) == 2 and all(r["cosine_vs_fixed_192"] >= 0.9999 and r["ratio_vs_reference"] > 0 for r in cut)
 

@@ -32,7 +32,11 @@ def register(subparsers) -> None:
     b.add_argument("--selector-heads", type=int, default=8, help=argparse.SUPPRESS)
     b.add_argument("--config", default="clip-reid-vit-b-16",
                    help="model config name in resources/models or a JSON path (default clip-reid-vit-b-16)")
-    b.add_argument("--int8", action="store_true", help="also write a dynamic-int8 image tower")
+    b.add_argument("--int8", action="store_true", help="also write an int8 image tower (faster on a CPU)")
+    b.add_argument("--int8-method", choices=("static", "dynamic"), default="static",
+                   help="with --int8: static (calibrated on real crops, the faster; default) or dynamic")
+    b.add_argument("--calibration", metavar="DIR", help="with --int8 static: folder of person crops to calibrate "
+                   "on (default the bundled demo crops)")
     b.add_argument("--selector", metavar="DIR", help="add a selector component from this folder")
     b.add_argument("--questioner", metavar="DIR", help="add a questioner component from this folder "
                    "(holding base/ and adapter/)")
@@ -144,8 +148,10 @@ def cmd_build(args) -> int:
         components["selector"] = _component_from_folder(args.selector, "selector")
     if args.questioner:
         components["questioner"] = _component_from_folder(args.questioner, "questioner")
+    if args.calibration and not (args.int8 and args.int8_method == "static"):
+        raise UserError("--calibration goes with --int8 (static): it is the crops the int8 tower is calibrated on.")
     print(f"building model pack {args.name} {args.version} in {args.out} (export to ONNX"
-          f"{' + int8' if args.int8 else ''}; this takes a minute)...", file=sys.stderr)
+          f"{f' + {args.int8_method} int8' if args.int8 else ''}; this takes a minute)...", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="interreid-components-") as scratch:
         irra, source = args.irra, args.source
         if args.from_llava_reid:
@@ -155,6 +161,7 @@ def cmd_build(args) -> int:
         else:
             components.update(_llava_components(args, Path(scratch)))
         manifest = build_pack(args.out, clip_ckpt=args.clip, irra_ckpt=irra, int8=args.int8,
+                              int8_method=args.int8_method, calibration=args.calibration,
                               random_weights=args.random_weights, config=args.config, name=args.name,
                               version=args.version, licence=args.licence, source=source,
                               components=components or None)

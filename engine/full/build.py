@@ -66,18 +66,39 @@ def _check_export(model, cfg: dict, paths: dict) -> dict:
     return result
 
 
+INT8_CROP_FLOOR = 0.99
+
+
+def _check_int8_on_crops(cfg: dict, paths: dict, calibration) -> dict:
+    """Min and mean cosine of the int8 image tower to the fp32 one on real crops (the calibration folder's)."""
+    import numpy as np  # noqa: PLC0415
+
+    from .providers import CPU, make_session  # noqa: PLC0415
+    from .quantize import calibration_files, calibration_pixels  # noqa: PLC0415
+
+    pixels = calibration_pixels(calibration_files(calibration, limit=16), cfg["preprocess"])
+    outs = []
+    for key in ("image_onnx", "image_int8_onnx"):
+        out = make_session(paths[key], [CPU]).run(None, {"pixels": pixels})[0]
+        outs.append(out / np.linalg.norm(out, axis=1, keepdims=True))
+    cos = np.sum(outs[0] * outs[1], axis=1)
+    return {"images": len(pixels), "min": round(float(cos.min()), 6), "mean": round(float(cos.mean()), 6)}
+
+
 def build_pack(out: str | Path, clip_ckpt: str | Path | None = None, irra_ckpt: str | Path | None = None,
                int8: bool = False, random_weights: bool = False, config: str = "clip-reid-vit-b-16",
                name: str = "clip-reid", version: str = "0.1.0", licence: str | None = None,
                source: str | None = None, components: dict[str, dict] | None = None,
-               seed: int = 0) -> Manifest:
+               seed: int = 0, int8_method: str = "static", calibration: str | Path | None = None) -> Manifest:
     """Assemble a model pack in the new folder ``out`` from local files only.
 
     Weights: exactly one of ``clip_ckpt`` (open_clip/OpenAI CLIP state dict; text positions are
     interpolated 77 -> 192), ``irra_ckpt`` (IRRA / LLaVA-ReID checkpoint, ``base_model.`` prefix) or
     ``random_weights`` (seeded; for tests). ``config`` is a model config name or JSON path.
     ``components`` adds other components: ``{"selector": {"files": {relpath: source}, "config": {...}}}``
-    (relpaths inside the component folder). Returns the written pack's Manifest (verified).
+    (relpaths inside the component folder). ``int8`` adds an int8 image tower made by ``int8_method``
+    (``static``: QDQ calibrated on the crops in ``calibration``, default the demo crops; or
+    ``dynamic``; see ``quantize.py``). Returns the written pack's Manifest (verified).
     Raises UserError/ModelPackError on bad input; ``out`` is never left half-written.
     """
     set_offline()
@@ -110,12 +131,32 @@ def build_pack(out: str | Path, clip_ckpt: str | Path | None = None, irra_ckpt: 
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
     try:
         rdir = tmp / RETRIEVER
-        paths = export_towers(model, rdir, tuple(cfg["vision_cfg"]["image_size"]), int8=int8)
-        export_check = _check_export(model, cfg, paths)
+        paths = export_towers(model, rdir, tuple(cfg["vision_cfg"]["image_size"]))
+        int8_info = None
+        if int8:
+            from .quantize import quantize_tower  # noqa: PLC0415
+
+            paths["image_int8_onnx"], int8_info = quantize_tower(int8_method, paths["image_onnx"],
+                                                                 rdir / "image_int8.onnx", cfg["preprocess"],
+                                                                 calibration)
+        # A static tower is calibrated on real crops and is checked on them (random pixels fall
+        # outside its calibrated ranges); the others against PyTorch on random pixels as before.
+        static = int8_info is not None and int8_info["method"] == "static-qdq"
+        export_check = _check_export(model, cfg, {k: v for k, v in paths.items()
+                                                  if not (static and k == "image_int8_onnx")})
+        if int8_info is not None:
+            crops = _check_int8_on_crops(cfg, paths, calibration)
+            int8_info["cosine_to_fp32_on_crops"] = crops
+            if crops["min"] < INT8_CROP_FLOOR:
+                raise UserError(f"The int8 image tower differs too much from the fp32 one on the calibration crops "
+                                f"(lowest cosine {crops['min']:.4f}, below {INT8_CROP_FLOOR}); build with "
+                                "--int8-method dynamic, or calibrate on other crops with --calibration DIR.")
         shutil.copyfile(default_bpe_path(), rdir / BPE_FILENAME)
         (rdir / "config.json").write_text(json.dumps(cfg, indent=2) + "\n", encoding="utf-8")
         entry: dict = {"dir": RETRIEVER, "config": cfg, "checkpoint": checkpoint, "export_check": export_check,
                        "config_file": f"{RETRIEVER}/config.json", "tokenizer": f"{RETRIEVER}/{BPE_FILENAME}"}
+        if int8_info is not None:
+            entry["int8"] = int8_info
         for key, path in paths.items():
             entry[key] = path.relative_to(tmp).as_posix()
         rels = sorted(p.relative_to(tmp).as_posix() for p in rdir.rglob("*") if p.is_file())

@@ -16,6 +16,8 @@ from PIL import Image
 from ..embedder import EmbedderIdentity, l2_normalise
 from .export import IMAGE_INPUT, TEXT_INPUT
 from .preprocess import preprocess_batch
+from .openvino_runtime import OpenVinoSession, use_openvino
+from .ort_cache import cache_dir, intra_op_threads
 from .providers import choose_providers, make_session
 from .tokenizer import ClipTokenizer, trim_padding
 
@@ -24,15 +26,27 @@ CLIP_TEMPERATURE = 0.02  # IRRA's logit scale 1/0.02
 
 
 class OnnxClipEmbedder:
-    """Images -> (N, 512) float32 L2-normalised, via the exported image tower (fp32 or int8)."""
+    """Images -> (N, 512) float32 L2-normalised, via the exported image tower (fp32 or int8).
+
+    ``runtime``: ``"auto"`` runs on OpenVINO when it is installed and the session is CPU-only
+    (``openvino_runtime.py``), else onnxruntime; ``"onnxruntime"`` always onnxruntime.
+    """
 
     def __init__(self, image_onnx: str | Path, identity: EmbedderIdentity, preprocess: dict | None = None,
-                 batch_size: int = 32, providers: list[str] | None = None):
+                 batch_size: int = 32, providers: list[str] | None = None, source_sha256: str | None = None,
+                 cache: bool = True, runtime: str = "auto"):
         self.identity = identity
         self.batch_size = int(batch_size)
         self.preprocess = dict(preprocess or {})
         self.providers = providers or choose_providers()
-        self.session = make_session(image_onnx, self.providers)
+        if runtime != "onnxruntime" and use_openvino(self.providers):
+            # The optional OpenVINO runtime, when installed (openvino_runtime.py); same graph and identity.
+            folder = cache_dir() if cache else None
+            self.session = OpenVinoSession(image_onnx, threads=intra_op_threads(),
+                                           cache_dir=folder / "openvino" if folder else None)
+        else:
+            # The image tower's optimised graph is saved once per workstation (see ort_cache.py).
+            self.session = make_session(image_onnx, self.providers, source_sha256, cache=cache)
         self.provider = self.session.get_providers()[0]
 
     def embed_pixels(self, pixels: np.ndarray) -> np.ndarray:
@@ -56,11 +70,12 @@ class OnnxClipRetriever:
     temperature: float = CLIP_TEMPERATURE
 
     def __init__(self, text_onnx: str | Path, identity: EmbedderIdentity, bpe_path: str | Path | None = None,
-                 context_length: int = 192, providers: list[str] | None = None, cache_size: int = 64):
+                 context_length: int = 192, providers: list[str] | None = None, cache_size: int = 64,
+                 source_sha256: str | None = None, cache: bool = True):
         self.identity = identity
         self.tokenizer = ClipTokenizer(bpe_path, context_length=context_length)
         self.providers = providers or choose_providers()
-        self.session = make_session(text_onnx, self.providers)
+        self.session = make_session(text_onnx, self.providers, source_sha256, cache=cache)
         self.provider = self.session.get_providers()[0]
         # Packs built before the dynamic-length export take exactly context_length tokens.
         self.dynamic_length = text_length_is_dynamic(self.session)

@@ -73,6 +73,12 @@ class ModelPack:
     def identity(self, precision: str = "fp32") -> EmbedderIdentity:
         return pack_identity(self.manifest, precision)
 
+    def file_sha256(self, key: str) -> str | None:
+        """The manifest's SHA-256 of the retriever file named under ``key`` (e.g. ``image_onnx``)."""
+        entry = self.manifest.component(RETRIEVER)
+        expected = (entry.get("files") or {}).get(entry.get(key) or "")
+        return expected.get("sha256") if isinstance(expected, dict) else expected
+
     def has(self, component: str) -> bool:
         return component in self.manifest.components
 
@@ -87,7 +93,8 @@ class ModelPack:
             return OnnxClipRetriever(self.manifest.file(RETRIEVER, "text_onnx"), self.identity(),
                                      bpe_path=self.manifest.file(RETRIEVER, "tokenizer"),
                                      context_length=int(entry["config"]["text_cfg"]["context_length"]),
-                                     providers=choose_providers(provider))
+                                     providers=choose_providers(provider),
+                                     source_sha256=self.file_sha256("text_onnx"))
         except Exception as exc:  # noqa: BLE001
             raise ModelPackError(f"The retriever of model pack {self.folder} cannot be loaded ({exc}); "
                                  "rebuild the pack.") from None
@@ -108,7 +115,8 @@ class ModelPack:
         config = self.manifest.component(RETRIEVER)["config"]
         try:
             return OnnxClipEmbedder(path, self.identity(precision), config.get("preprocess"),
-                                    batch_size=batch_size, providers=choose_providers(provider))
+                                    batch_size=batch_size, providers=choose_providers(provider),
+                                    source_sha256=self.file_sha256(key))
         except Exception as exc:  # noqa: BLE001
             raise ModelPackError(f"{path.name} in model pack {self.folder} cannot be loaded ({exc}); "
                                  "rebuild the pack.") from None

@@ -72,11 +72,24 @@ def choose_providers(preference: str | None = None) -> list[str]:
     return [CPU]
 
 
-def make_session(path, providers: list[str]):
-    """An InferenceSession on ``path`` with exactly ``providers``; warnings not shown."""
+def make_session(path, providers: list[str], source_sha256: str | None = None, cache: bool = False):
+    """An InferenceSession on ``path`` with exactly ``providers``; warnings not shown; full graph
+    optimisation; ``INTERREID_ORT_THREADS`` operator threads when set.
+
+    ``cache``: on the CPU provider, keep the optimised graph on disk and load it next time instead
+    of optimising again (``ort_cache.py``; ``source_sha256`` is the file's hash from the pack's
+    manifest, which decides when the saved graph is stale).
+    """
+    from .ort_cache import intra_op_threads, optimised_session  # noqa: PLC0415
+
+    if cache:
+        return optimised_session(path, providers, source_sha256)[0]
     import onnxruntime as ort  # noqa: PLC0415
 
     options = ort.SessionOptions()
     options.log_severity_level = 3
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    threads = intra_op_threads()
+    if threads:
+        options.intra_op_num_threads = threads
     return ort.InferenceSession(str(path), sess_options=options, providers=providers)
