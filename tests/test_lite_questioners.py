@@ -8,7 +8,8 @@ from interreid.engine.embedder import l2_normalise
 from interreid.engine.interview.protocols import QuestionContext, Turn
 from interreid.engine.lite.colours import COLOUR_TERMS
 from interreid.engine.lite.layout import REGIONS
-from interreid.engine.lite.questioners import ATTRIBUTES, QUESTIONERS, GENERIC, information_gain
+from interreid.engine.lite.questioners import (ATTRIBUTES, GENERIC, QUESTIONERS, answer_model, information_gain,
+                                              ranking_gain)
 
 
 def fake_vectors(rows):
@@ -100,3 +101,38 @@ def test_template_order_skips_asked_and_described():
     assert order == ["upper", "lower", "lower_length", "feet", "head", "sleeves"]
     assert t.ask(context(SPLIT_LOWER, initial="A woman in a red top.")).attribute == "lower"
     assert t.ask(context(SPLIT_LOWER, initial="A woman.")).text == "What colour was her top?"
+
+
+def test_ranking_gain_weighs_reliability_and_near_colours():
+    """The gain is what the answer will do to the ranking as the retriever scores it: nothing when the
+    candidates look alike, less for an unreliable region than for a reliable one with the same
+    pixels, and less for near colours (navy/black) than for far ones (blue/red)."""
+    w = np.ones(4)
+
+    def dists(a, b):
+        d = np.full((4, 11), 0.01)
+        for i, term in enumerate((a, a, b, b)):
+            d[i, COLOUR_TERMS.index(term)] = 0.9
+        return d / d.sum(1, keepdims=True)
+
+    same = dists("red", "red")
+    assert ranking_gain(w, same, *answer_model("upper", same)) < 1e-9
+    far, near = dists("blue", "red"), dists("blue", "black")
+    assert ranking_gain(w, far, *answer_model("lower", far)) > ranking_gain(w, near, *answer_model("lower", near)) > 0
+    assert ranking_gain(w, far, *answer_model("lower", far)) > ranking_gain(w, far, *answer_model("feet", far))
+
+
+def test_infogain_prefers_the_reliable_region_when_both_split_the_candidates():
+    """Trousers and shoes split the candidates equally in pixels: the trousers are asked (the shoes
+    are a few pixels mixed with the pavement)."""
+    rows = [("red", "black", 0.1), ("red", "blue", 0.1)] * 3
+    vectors = fake_vectors(rows)
+    from interreid.engine.lite.layout import decode
+
+    d, c = decode(vectors)
+    d[:, REGIONS.index("feet")] = d[:, REGIONS.index("lower")]  # shoes split exactly like the trousers
+    raw = np.concatenate([d.reshape(len(rows), -1), c], axis=1)
+    ctx = context(rows, initial="A man in a red top.")
+    ctx = QuestionContext(ctx.initial_description, [], 1, ctx.topk, ctx.topk_posterior, ctx.candidates,
+                          l2_normalise(raw.astype(np.float32)), None, set())
+    assert QUESTIONERS["infogain"]().ask(ctx).attribute == "lower"
