@@ -6,11 +6,12 @@ For a constraint on attribute a with firmness w (1 firm, 0.5 hedged) and reliabi
 colour distribution seen through the colour's neighbourhood and shade family
 (``calibration.satisfied``); for a cue, the cue's probability. Then
 
-score_i = Σ_pos w ρ_a log(F + (1 - F) q_i) + Σ_neg ½ w ρ_a log(F + (1 - F)(1 - q_i))
+score_i = Σ_pos s_a w ρ_a log(F + (1 - F) q_i) + Σ_neg ½ w ρ_a log(F + (1 - F)(1 - q_i))
 
 with the floor F = ``calibration.FLOOR``: one misread region never vetoes an image, and a "not red"
-excludes softly. ``temperature`` (``calibration.TEMPERATURE``) tempers the posterior the questioners
-and the match percentage read from these scores.
+excludes softly. s_a (``region_shares``) makes a region one observation however many colours are said
+of it: max(w) / Σ w over the region's positive colours. ``temperature`` (``calibration.TEMPERATURE``)
+tempers the posterior the questioners and the match percentage read from these scores.
 """
 
 from __future__ import annotations
