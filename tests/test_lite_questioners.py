@@ -8,8 +8,7 @@ from interreid.engine.embedder import l2_normalise
 from interreid.engine.interview.protocols import QuestionContext, Turn
 from interreid.engine.lite.colours import COLOUR_TERMS
 from interreid.engine.lite.layout import REGIONS
-from interreid.engine.lite.questioners import (ATTRIBUTES, GENERIC, QUESTIONERS, answer_model, information_gain,
-                                              ranking_gain)
+from interreid.engine.lite.questioners import ATTRIBUTES, GENERIC, QUESTIONERS, information_gain
 
 
 def fake_vectors(rows):
@@ -101,25 +100,6 @@ def test_template_order_skips_asked_and_described():
     assert order == ["upper", "lower", "lower_length", "feet", "head", "sleeves"]
     assert t.ask(context(SPLIT_LOWER, initial="A woman in a red top.")).attribute == "lower"
     assert t.ask(context(SPLIT_LOWER, initial="A woman.")).text == "What colour was her top?"
-
-
-def test_ranking_gain_weighs_reliability_and_near_colours():
-    """The gain is what the answer will do to the ranking as the retriever scores it: nothing when the
-    candidates look alike, less for an unreliable region than for a reliable one with the same
-    pixels, and less for near colours (navy/black) than for far ones (blue/red)."""
-    w = np.ones(4)
-
-    def dists(a, b):
-        d = np.full((4, 11), 0.01)
-        for i, term in enumerate((a, a, b, b)):
-            d[i, COLOUR_TERMS.index(term)] = 0.9
-        return d / d.sum(1, keepdims=True)
-
-    same = dists("red", "red")
-    assert ranking_gain(w, same, *answer_model("upper", same)) < 1e-9
-    far, near = dists("blue", "red"), dists("blue", "black")
-    assert ranking_gain(w, far, *answer_model("lower", far)) > ranking_gain(w, near, *answer_model("lower", near)) > 0
-    assert ranking_gain(w, far, *answer_model("lower", far)) > ranking_gain(w, far, *answer_model("feet", far))
 
 
 def test_infogain_prefers_the_reliable_region_when_both_split_the_candidates():

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..interview.answers import clean_answer
 from ..interview.protocols import QuestionContext, SuggestedQuestion
-from .calibration import COLOUR_RELIABILITY, FLOOR, RELIABILITY, TEMPERATURE, kernel_row, satisfied
+from .calibration import RELIABILITY, satisfied
 from .colours import COLOUR_TERMS
 from .layout import CUE_VALUES, REGIONS, cue_index, decode, region_index
 from .parser import Constraints, parse
@@ -26,7 +26,7 @@ YESNO_SHARE = 0.6  # one value holding this much of the mass: ask yes/no about i
 CHOICE_SHARE = 0.75  # 2-4 values (each >= CHOICE_MIN) holding this much: multiple choice
 CHOICE_MIN = 0.08
 DISAGREE_BELOW = 0.2  # a settled attribute is asked again only when the top candidates match it less than this
-MIN_GAIN = 0.002  # bits the answer is expected to bring to the ranking: below this it is not worth the witness's time
+MIN_GAIN = 0.02  # bits (after weighing by reliability): below this a question is not worth the witness's time
 #: below this reliability a colour question names no colours ("What colour were his trousers?"): offering
 #: colours read from noisy pixels leads the witness. With the reliabilities fitted on real crops
 #: (all below 0.7) every colour question is open; choices are offered on clean (synthetic) crops only.
@@ -50,41 +50,6 @@ def information_gain(weights: np.ndarray, dists: np.ndarray) -> tuple[float, np.
     w = w / w.sum()
     mix = w @ dists
     return float(_entropy(mix) - w @ _entropy(dists)), mix
-
-
-def answer_model(attribute: str, dists: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For each candidate (k, V) and possible answer value: how far the candidate satisfies that answer
-    as the retriever will score it (q, through the colour neighbourhoods), and the exponent the
-    retriever gives the answer's evidence (reliability of the attribute and of the colour, over the
-    temperature), (V,)."""
-    if attribute in REGIONS:
-        kernel = np.stack([kernel_row(t) for t in COLOUR_TERMS], axis=1).astype(np.float64)  # (11, V)
-        q = np.minimum(np.asarray(dists, dtype=np.float64) @ kernel, 1.0)
-        exponent = np.array([RELIABILITY[attribute] * COLOUR_RELIABILITY.get(t, 1.0) for t in COLOUR_TERMS])
-    else:
-        q = np.asarray(dists, dtype=np.float64)
-        exponent = np.full(q.shape[1], RELIABILITY[attribute])
-    return q, exponent / TEMPERATURE
-
-
-def ranking_gain(weights: np.ndarray, dists: np.ndarray, q: np.ndarray, exponent: np.ndarray) -> float:
-    """Expected information, in bits, that an answer will actually bring to the ranking: the answer
-    value v drawn from the candidates' mixture (``dists``, (k, V)), the candidate weights updated the
-    way the retriever scores it (× (F + (1 − F) q_iv) ** exponent_v), and the Kullback-Leibler
-    divergence of the updated weights from the current ones, averaged over v.
-
-    Unlike the plain mutual information of the pixels' colour names, this weighs each attribute by
-    how reliably the engine sees it (a noisy region's answer moves the ranking little) and by how
-    well the answer separates the current top candidates through the colour neighbourhoods (navy and
-    black are near: an answer of either separates a navy jacket from a black one only a little)."""
-    w = np.asarray(weights, dtype=np.float64)
-    w = w / w.sum()
-    mix = w @ np.asarray(dists, dtype=np.float64)
-    loglik = exponent[None, :] * np.log(FLOOR + (1.0 - FLOOR) * q)  # (k, V)
-    post = w[:, None] * np.exp(loglik - loglik.max(0, keepdims=True))
-    post /= np.maximum(post.sum(0, keepdims=True), 1e-300)
-    kl = (post * np.log2(np.maximum(post, 1e-300) / np.maximum(w[:, None], 1e-300))).sum(0)  # (V,)
-    return float(mix @ kl)
 
 
 def _entropy(p: np.ndarray) -> np.ndarray:
@@ -241,8 +206,8 @@ class InfoGainQuestioner:
                 why = (f" (the witness described the {LABELS[attribute]}, but the top candidates do not look like "
                        f"it — {100 * agree:.0f}% match — so this asks to confirm)")
             values, dists = attribute_values(attribute, vectors)
-            mix = weights @ dists / weights.sum()
-            gain = ranking_gain(weights, dists, *answer_model(attribute, dists))
+            gain, mix = information_gain(weights, dists)
+            gain *= RELIABILITY[attribute]
             if gain < MIN_GAIN:
                 continue
             kind, offered = question_kind(values, mix, attribute)
