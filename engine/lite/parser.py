@@ -9,7 +9,10 @@ Rules, in order of application:
 * a negator ("not", "no", "without", "...n't") negates colours up to the end of its clause (a
   comma, a full stop, "but", ...), so "No, it was blue" is a positive blue and "not red" a negative;
 * shorts and skirts mean a short lower garment, trousers, jeans and pants a long one; "jeans" with no
-  colour given for the lower body suggests blue, weakly; sleeve words give the sleeves cue.
+  colour given for the lower body suggests blue, weakly; sleeve words give the sleeves cue;
+* a colour said of a part ("red on the shoulders", "white stripes") is a detail (``DETAIL_WEIGHT``);
+  "a black man" says the skin, not the clothes; a bald or shaved head has no hair colour; a colour
+  given to a bag or papers reaches no garment; a long coat also colours the legs (``LONG_COAT_LOWER``).
 
 Regions and attributes are those of ``layout``: head, upper, lower, feet, lower_length, sleeves.
 """
