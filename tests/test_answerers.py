@@ -134,6 +134,23 @@ def test_llm_answerer_with_a_stub_model():
     assert tidy_generation("  \n") == DONT_KNOW
 
 
+def test_llm_answerer_generates_once_per_prompt():
+    """The benchmark asks the same question of the same memory for every crop of a person: one
+    generation serves them all; another question or another memory generates again."""
+    prompts = []
+
+    def generate(prompt):
+        prompts.append(prompt)
+        return f"Answer {len(prompts)}."
+
+    llm = LLMAnswerer("stub", generate=generate)
+    first = llm.answer("What colour were her shoes?", _record())
+    assert llm.answer("What colour were her shoes?", _record()) == first
+    assert len(prompts) == 1
+    other = llm.answer("What colour was her jacket?", _record())
+    assert other != first and len(prompts) == 2
+
+
 class _Chat(BaseHTTPRequestHandler):
     seen: list = []
 

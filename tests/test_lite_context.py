@@ -54,3 +54,8 @@ def test_loop_query_uses_it(tmp_path, crops_dir):
         iv.dialogue = [Turn("Were his shoes A) grey or B) white?", "B) White.", "feet"),
                        Turn("What colour was his hat?", "I don't know.", None)]
         assert iv.query() == "A man in dark trousers. Shoes: White."
+
+
+def test_a_bare_colour_for_a_bag_is_not_a_garment_colour():
+    out = contextualise("What colour was her bag?", "Brown.", "Brown.", None)
+    assert out == "Bag: Brown." and _regions(out) == set()

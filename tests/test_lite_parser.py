@@ -78,3 +78,46 @@ def test_readable_str_and_attributes():
     text = str(cons)
     assert "upper: red" in text and "lower: black" in text and "feet: not white" in text and "lower_length: short" in text
     assert cons.attributes() == {"upper", "lower", "lower_length"}  # a negation leaves the feet open
+
+
+# -- real-footage wording (resources/devsets/vtest) ----------------------------------------------
+def test_colour_of_a_part_is_a_detail_that_does_not_settle_the_garment():
+    cons = parse("A young man in a dark puffy jacket with red on the shoulders.")
+    red = next(c for c in cons.colours if c.colour == "red")
+    assert red.detail and red.weight == 0.25 and red.label() == "top: red (detail)"
+    assert "upper" not in cons.attributes()  # "dark" + a red detail: the jacket's colour is still open
+    assert {c.colour for c in parse("a jacket with red upper sleeves").colours if c.detail} == {"red"}
+    assert {c.colour for c in parse("a blue jacket with white stripes").colours if c.detail} == {"white"}
+    plain = parse("a red jacket with long sleeves").colours
+    assert [c.detail for c in plain] == [False] and plain[0].weight == 1.0
+    # said both ways: the main colour wins
+    both = parse("A red jacket. Red on the shoulders.").colours
+    assert [(c.colour, c.detail, c.weight) for c in both] == [("red", False, 1.0)]
+
+
+def test_skin_words_are_not_clothes():
+    cons = parse("A black man in a dark striped jumper and jeans.")
+    assert ("upper", "black", True) not in colours("A black man in a dark striped jumper and jeans.")
+    assert "black man" in cons.unused
+    assert colours("A white woman in a red coat.") == {("upper", "red", True)}
+
+
+def test_a_bald_head_has_no_hair_colour():
+    assert not any(c.region == "head" for c in parse("He was bald, maybe a little dark stubble.").colours)
+    assert colours("He had a shaved head and a black jacket.") == {("upper", "black", True)}
+    assert ("head", "black", True) in colours("He had short black hair.")
+
+
+def test_carried_papers_take_no_garment_colour():
+    assert colours("Some white papers.") == set()
+    assert colours("Something white in his hand, maybe a paper.") == set()
+    assert colours("Bag: Brown.") == set()
+    assert colours("He had a bag. Black jacket.") == {("upper", "black", True)}
+
+
+def test_a_long_coat_colours_the_legs_too():
+    cons = parse("A woman wearing a long black coat.")
+    lower = [c for c in cons.colours if c.region == "lower"]
+    assert [(c.colour, c.weight) for c in lower] == [("black", 0.5)]
+    assert ("upper", "black", True) in colours("A woman wearing a long black coat.")
+    assert {c.region for c in parse("a black coat").colours} == {"upper"}  # not said to be long

@@ -8,7 +8,7 @@ from interreid.engine.embedder import l2_normalise
 from interreid.engine.interview.protocols import QuestionContext, Turn
 from interreid.engine.lite.colours import COLOUR_TERMS
 from interreid.engine.lite.layout import REGIONS
-from interreid.engine.lite.questioners import ATTRIBUTES, QUESTIONERS, GENERIC, information_gain
+from interreid.engine.lite.questioners import ATTRIBUTES, GENERIC, QUESTIONERS, information_gain
 
 
 def fake_vectors(rows):
@@ -100,3 +100,19 @@ def test_template_order_skips_asked_and_described():
     assert order == ["upper", "lower", "lower_length", "feet", "head", "sleeves"]
     assert t.ask(context(SPLIT_LOWER, initial="A woman in a red top.")).attribute == "lower"
     assert t.ask(context(SPLIT_LOWER, initial="A woman.")).text == "What colour was her top?"
+
+
+def test_infogain_prefers_the_reliable_region_when_both_split_the_candidates():
+    """Trousers and shoes split the candidates equally in pixels: the trousers are asked (the shoes
+    are a few pixels mixed with the pavement)."""
+    rows = [("red", "black", 0.1), ("red", "blue", 0.1)] * 3
+    vectors = fake_vectors(rows)
+    from interreid.engine.lite.layout import decode
+
+    d, c = decode(vectors)
+    d[:, REGIONS.index("feet")] = d[:, REGIONS.index("lower")]  # shoes split exactly like the trousers
+    raw = np.concatenate([d.reshape(len(rows), -1), c], axis=1)
+    ctx = context(rows, initial="A man in a red top.")
+    ctx = QuestionContext(ctx.initial_description, [], 1, ctx.topk, ctx.topk_posterior, ctx.candidates,
+                          l2_normalise(raw.astype(np.float32)), None, set())
+    assert QUESTIONERS["infogain"]().ask(ctx).attribute == "lower"

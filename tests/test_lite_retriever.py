@@ -70,3 +70,20 @@ def test_scoring_100k_rows_in_chunks_matches_row_by_row():
     assert s.shape == (100_000,) and np.isfinite(s).all()
     assert np.allclose(s[[0, 65_535, 65_536, 99_999]], [r.score(q, v[i:i + 1])[0] for i in (0, 65_535, 65_536, 99_999)],
                        atol=1e-5)
+
+
+def test_one_region_counts_as_one_observation(vectors):
+    """Two colours said of the same jacket refine it; they do not double its weight against the
+    trousers."""
+    from interreid.engine.lite.parser import parse
+    from interreid.engine.lite.retriever import region_shares
+
+    assert region_shares(parse("A dark jacket. Navy blue jacket. Black trousers.")) == \
+        pytest.approx({"upper": 1.0 / (1.0 + 0.7), "lower": 1.0})
+    r = LiteRetriever()
+    once = r.score("a red jacket", vectors)
+    twice = r.score("a red jacket. The jacket was crimson.", vectors)  # the same colour again: no change
+    assert np.allclose(once, twice)
+    # red top said twice in other words weighs no more than once against grey trousers
+    a = r.score("a red top, a scarlet jacket, grey trousers", vectors)
+    assert int(np.argmax(a)) == PEOPLE.index(("red", "grey"))

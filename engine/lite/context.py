@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from .parser import parse
+from .vocabulary import GARMENTS
 
 _YES = re.compile(r"^\s*yes\b", re.IGNORECASE)
 _NO = re.compile(r"^\s*no\b", re.IGNORECASE)
@@ -41,7 +42,9 @@ def contextualise(question: str, answer: str, cleaned: str, attribute: str | Non
             return (". ".join(parts) + ".").capitalize() if parts else cleaned
         return cleaned
     if region is None:
-        return cleaned
+        # "Brown." to "What colour was her bag?": the bag's colour, not a garment's
+        thing = next((t for t in re.findall(r"[a-z]+", question.lower()) if GARMENTS.get(t) == ()), None)
+        return f"{thing.capitalize()}: {cleaned.rstrip(' .!')}." if thing else cleaned
     noun = asked.nouns.get(region, DEFAULT_NOUNS[region])
     # the garment first: "Shoes: brownish, I think." (a garment after a trailing clause is not reached)
     return f"{noun.capitalize()}: {cleaned.rstrip(' .!')}."

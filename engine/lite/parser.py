@@ -9,7 +9,10 @@ Rules, in order of application:
 * a negator ("not", "no", "without", "...n't") negates colours up to the end of its clause (a
   comma, a full stop, "but", ...), so "No, it was blue" is a positive blue and "not red" a negative;
 * shorts and skirts mean a short lower garment, trousers, jeans and pants a long one; "jeans" with no
-  colour given for the lower body suggests blue, weakly; sleeve words give the sleeves cue.
+  colour given for the lower body suggests blue, weakly; sleeve words give the sleeves cue;
+* a colour said of a part ("red on the shoulders", "white stripes") is a detail (``DETAIL_WEIGHT``);
+  "a black man" says the skin, not the clothes; a bald or shaved head has no hair colour; a colour
+  given to a bag or papers reaches no garment; a long coat also colours the legs (``LONG_COAT_LOWER``).
 
 Regions and attributes are those of ``layout``: head, upper, lower, feet, lower_length, sleeves.
 """
@@ -20,13 +23,20 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from .vocabulary import (COLOUR_WORDS, DONT_KNOW, GARMENTS, HEDGE_PHRASES, HEDGES, INTENSIFIERS, KNOWN_WORDS,
-                         LENGTH_NOUNS, LONG_SLEEVE_PHRASES, MODIFIERS, NEGATORS, REGION_WORDS, SCOPE_ENDS, SHADE_ONLY,
-                         SHADE_WORDS, SHORT_SLEEVE_PHRASES, STOPWORDS)
+from .vocabulary import (BALD_WORDS, COLOUR_WORDS, DETAIL_WORDS, DONT_KNOW, GARMENTS, HEDGE_PHRASES, HEDGES,
+                         INTENSIFIERS, KNOWN_WORDS, LENGTH_NOUNS, LONG_SLEEVE_PHRASES, MODIFIERS, NEGATORS,
+                         PERSON_WORDS, REGION_WORDS, SCOPE_ENDS, SHADE_ONLY, SHADE_WORDS, SHORT_SLEEVE_PHRASES,
+                         STOPWORDS)
 
 LONG_SLEEVE_GARMENTS = frozenset("jacket coat sweater hoodie jumper cardigan sweatshirt parka blazer pullover".split())
 SHORT_SLEEVE_GARMENTS = frozenset("tshirt tshirts tee".split())
 JEANS_BLUE_WEIGHT = 0.3
+#: a colour said of a part of a garment ("red on the shoulders") covers perhaps a quarter of its region
+DETAIL_WEIGHT = 0.25
+#: a long coat ("a long black coat", "knee-length coat") hides about half of the legs' region: its
+#: colour also counts there, at this weight
+LONG_COAT_LOWER = 0.5
+COATS = frozenset("coat coats overcoat raincoat trenchcoat mac parka".split())
 DENIM = frozenset("jeans denim".split())
 _CLAUSE_PUNCT = frozenset(",;:")
 _TOKEN = re.compile(r"[a-z']+|[.,;:!?]")
@@ -41,6 +51,7 @@ class ColourConstraint:
     positive: bool
     weight: float
     shade: str = ""  # "dark", "light" or "": widens the colour towards that family
+    detail: bool = False  # said of a part of the garment ("red on the shoulders"): weighs DETAIL_WEIGHT
 
     @property
     def firm(self) -> bool:
@@ -55,8 +66,8 @@ class ColourConstraint:
         plain = self.colour in ("dark", "light") or self.shade not in ("dark", "light") or \
             (self.shade, self.colour) in (("dark", "black"), ("light", "white"))
         colour = self.colour if plain else f"{self.shade} {self.colour}"
-        return f"{REGION_WORDS[self.region]}: {'' if self.positive else 'not '}{colour} " \
-               f"({'firm' if self.firm else 'hedged'})"
+        how = "detail" if self.detail else "firm" if self.firm else "hedged"
+        return f"{REGION_WORDS[self.region]}: {'' if self.positive else 'not '}{colour} ({how})"
 
 
 @dataclass(frozen=True)
@@ -145,6 +156,7 @@ def parse(text: str) -> Constraints:
 @lru_cache(maxsize=256)
 def _parse_cached(text: str) -> Constraints:
     colours: dict[tuple[str, str, bool, str], float] = {}
+    details: set[tuple[str, str, bool, str]] = set()  # keys said only of a part of a garment
     cues: dict[tuple[str, str], float] = {}
     nouns: dict[str, str] = {}
     unused: list[str] = []
@@ -152,6 +164,8 @@ def _parse_cached(text: str) -> Constraints:
     saw_jeans = False
     for sentence in _sentences(text):
         toks = _TOKEN.findall(sentence)
+        if last == ():
+            last = None  # a bag named in an earlier sentence does not take this one's colours
         has_colour = any(t in COLOUR_WORDS or t in SHADE_ONLY for t in toks)
         if any(p in sentence for p in DONT_KNOW):
             if not has_colour:
@@ -160,6 +174,7 @@ def _parse_cached(text: str) -> Constraints:
         else:
             hedge = 0.5 if any(t in HEDGES for t in toks) or any(p in sentence for p in HEDGE_PHRASES) else 1.0
         _sleeve_phrases(sentence, hedge, cues)
+        bald = any(t in BALD_WORDS for t in toks)  # the head shows skin: no hair colour from this sentence
         negated = False
         garment_seen = False  # a garment was named earlier in this sentence
         i = 0
@@ -171,6 +186,11 @@ def _parse_cached(text: str) -> Constraints:
                 negated = True
             elif tok in COLOUR_WORDS or (tok in SHADE_ONLY and not _next_is_colour(toks, i)):
                 end, terms, alternatives, shade = _colour_group(toks, i)
+                if end < len(toks) and toks[end] in PERSON_WORDS:
+                    unused.append(f"{' '.join(toks[i:end])} {toks[end]}")  # "a black man": skin, not clothes
+                    i = end
+                    continue
+                detail = _is_detail(toks, end)
                 garment = toks[end] if end < len(toks) and toks[end] in GARMENTS else None
                 if garment is None and not garment_seen:
                     # "Black, short hair.": the garment comes later in the sentence
@@ -179,18 +199,27 @@ def _parse_cached(text: str) -> Constraints:
                     regions = GARMENTS[garment]
                 else:
                     regions = last if last is not None else ("upper",)
-                weight = hedge * (0.5 if alternatives and not negated else 1.0)
+                weight = hedge * (0.5 if alternatives and not negated else 1.0) * (DETAIL_WEIGHT if detail else 1.0)
                 if garment in DENIM and not shade:
                     shade = "denim"  # blue jeans: denim reads grey or dark on camera
+                if garment in COATS and not negated and any(t in ("long", "knee", "ankle")
+                                                            for t in toks[max(0, i - 2):end]):
+                    for term, w in terms:  # the coat covers the upper legs too
+                        key = ("lower", term, True, "" if term in ("dark", "light") else shade)
+                        colours[key] = max(colours.get(key, 0.0), w * weight * LONG_COAT_LOWER)
                 for region in regions:
+                    if bald and region == "head":
+                        continue
                     for term, w in terms:
                         key = (region, term, not negated, "" if term in ("dark", "light") else shade)
-                        colours[key] = max(colours.get(key, 0.0), w * weight)
+                        if w * weight > colours.get(key, 0.0):
+                            colours[key] = w * weight
+                            (details.add if detail else details.discard)(key)
                 i = end
                 continue
             elif tok in GARMENTS:
                 garment_seen = True
-                last = GARMENTS[tok] or last
+                last = GARMENTS[tok]  # () for a bag or papers: a colour after it is not a garment's
                 if not GARMENTS[tok]:
                     unused.append(tok)  # a bag, glasses: not a body region the engine reads
                 for region in GARMENTS[tok]:
@@ -213,7 +242,8 @@ def _parse_cached(text: str) -> Constraints:
         short, long_ = cues.get((cue, "short"), 0.0), cues.get((cue, "long"), 0.0)
         if short and long_:
             cues.pop((cue, "long") if short >= long_ else (cue, "short"))
-    return Constraints([ColourConstraint(r, c, p, w, sh) for (r, c, p, sh), w in colours.items()],
+    return Constraints([ColourConstraint(r, c, p, w, sh, (r, c, p, sh) in details)
+                        for (r, c, p, sh), w in colours.items()],
                        [CueConstraint(c, v, w) for (c, v), w in cues.items()], nouns,
                        list(dict.fromkeys(unused)))
 
@@ -233,6 +263,17 @@ def _until_scope_end(toks: list[str], start: int) -> list[str]:
             break
         out.append(t)
     return out
+
+
+def _is_detail(toks: list[str], end: int) -> bool:
+    """Whether the colour group ending before ``end`` is said of a part of a garment: a detail word
+    ("shoulders", "stripes", "sleeves") follows within a few words, before any other garment."""
+    for t in toks[end:end + 4]:
+        if t in DETAIL_WORDS:
+            return True
+        if t in _CLAUSE_PUNCT or t in {".", "!", "?"} or t in COLOUR_WORDS or (t in GARMENTS and t not in ("upper", "lower")):
+            return False
+    return False
 
 
 def _next_is_colour(toks: list[str], i: int) -> bool:

@@ -6,11 +6,12 @@ For a constraint on attribute a with firmness w (1 firm, 0.5 hedged) and reliabi
 colour distribution seen through the colour's neighbourhood and shade family
 (``calibration.satisfied``); for a cue, the cue's probability. Then
 
-score_i = Σ_pos w ρ_a log(F + (1 - F) q_i) + Σ_neg ½ w ρ_a log(F + (1 - F)(1 - q_i))
+score_i = Σ_pos s_a w ρ_a log(F + (1 - F) q_i) + Σ_neg ½ w ρ_a log(F + (1 - F)(1 - q_i))
 
 with the floor F = ``calibration.FLOOR``: one misread region never vetoes an image, and a "not red"
-excludes softly. ``temperature`` (``calibration.TEMPERATURE``) tempers the posterior the questioners
-and the match percentage read from these scores.
+excludes softly. s_a (``region_shares``) makes a region one observation however many colours are said
+of it: max(w) / Σ w over the region's positive colours. ``temperature`` (``calibration.TEMPERATURE``)
+tempers the posterior the questioners and the match percentage read from these scores.
 """
 
 from __future__ import annotations
@@ -106,15 +107,27 @@ def _checked(vectors) -> np.ndarray:
 def _log_likelihood(cons: Constraints, dists: np.ndarray, cues: np.ndarray) -> np.ndarray:
     """(N,) float32 from region distributions (N, 4, 11) and cue probabilities (N, C)."""
     total = np.zeros(len(dists), dtype=np.float32)
+    share = region_shares(cons)
     for c in cons.colours:
         q = satisfied(dists[:, region_index(c.region)], c.colour, c.shade)
         w = c.weight * RELIABILITY[c.region] * COLOUR_RELIABILITY.get(c.colour, 1.0) * \
-            (1.0 if c.positive else NEGATIVE_WEIGHT)
+            (share[c.region] if c.positive else NEGATIVE_WEIGHT)
         total += np.float32(w) * np.log(FLOOR + (1.0 - FLOOR) * (q if c.positive else 1.0 - q))
     for c in cons.cues:
         q = _cue_probability(cues[:, cue_index(c.cue)], c.cue, c.value)
         total += np.float32(c.weight * RELIABILITY[c.cue]) * np.log(FLOOR + (1.0 - FLOOR) * q)
     return total
+
+
+def region_shares(cons: Constraints) -> dict[str, float]:
+    """Per region, the factor on each positive colour's weight so that the region counts as one
+    observation: max(weights) / sum(weights). "Dark jacket" then "navy blue" about the same jacket
+    say more precisely what one region looks like; they are not two independent pieces of evidence."""
+    weights: dict[str, list[float]] = {}
+    for c in cons.colours:
+        if c.positive:
+            weights.setdefault(c.region, []).append(c.weight)
+    return {r: max(ws) / sum(ws) for r, ws in weights.items()}
 
 
 def _cue_probability(p_first: np.ndarray, cue: str, value: str) -> np.ndarray:

@@ -27,7 +27,7 @@ for _words, _regions in (
      "slippers socks", ("feet",)),
     ("dress dresses suit overalls jumpsuit outfit clothes clothing", ("upper", "lower")),
     (" ".join(sorted(BAG_WORDS)) + " umbrella glasses sunglasses phone bicycle bike car skin scarf "
-     "gloves belt watch mask box suitcase case luggage", ()),
+     "gloves belt watch mask box suitcase case luggage paper papers newspaper folder file bottle cup", ()),
 ):
     for _w in _words.split():
         GARMENTS[_w] = _regions
@@ -37,6 +37,17 @@ def region_words(region: str) -> frozenset[str]:
     """The garment nouns that colour exactly ``region`` (e.g. "upper": top, jacket, ...)."""
     return frozenset(w for w, regions in GARMENTS.items() if regions == (region,))
 
+
+#: parts of a garment: a colour said of one ("red on the shoulders", "white stripes") covers a small part
+#: of its region, so it counts as a detail (``parser.DETAIL_WEIGHT``) and does not settle the colour
+DETAIL_WORDS = frozenset("shoulder shoulders stripe stripes collar collars cuff cuffs trim trims logo logos "
+                         "pattern patterns print prints panel panels pocket pockets zip zipper buttons sleeve "
+                         "sleeves lining hem".split())
+#: people: "a black man", "a white woman" say the skin, not the clothes
+PERSON_WORDS = frozenset("man men woman women person people guy guys lady ladies girl girls boy boys male "
+                         "female gentleman lad".split())
+#: a bald or shaved head shows skin: a colour said about it is not a hair colour
+BALD_WORDS = frozenset("bald shaved shaven".split())
 
 #: garment noun -> lower_length value it implies
 LENGTH_NOUNS: dict[str, str] = {"shorts": "short", "skirt": "short", "skirts": "short", "trousers": "long",
