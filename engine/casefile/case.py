@@ -625,7 +625,7 @@ class CaseFile:
                 if not load or problem:
                     return [], 0
                 with_source = [r for r in gallery.snapshot() if r[0] < int(cited["rows"]) and r[2] is not None] \
-                    if gallery.query_one("SELECT 1 FROM sources LIMIT 1") else []
+                    if gallery.has_sources() else []
                 return with_source, int(cited["rows"]) - len(with_source)
         except GalleryError:
             result.data_problems.append(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-_BATCH = 500
 
 
 class RowShas(Sequence):
@@ -40,15 +39,11 @@ class RowShas(Sequence):
         """The hashes of several rows (one query per 500 rows not read before)."""
         rows = [int(r) for r in rows]
         todo = sorted({r for r in rows if r not in self._known})
-        for i in range(0, len(todo), _BATCH):
-            chunk = todo[i:i + _BATCH]
-            self._known.update(self.gallery.query(
-                f"SELECT row, sha256 FROM images WHERE row IN ({','.join('?' * len(chunk))})", chunk))
+        self._known.update(self.gallery.shas_of_rows(todo))
         return [self._known[r] for r in rows]
 
     def __iter__(self) -> Iterator[str]:
-        for (sha,) in self.gallery.query("SELECT sha256 FROM images WHERE row < ? ORDER BY row", (self._n,)):
-            yield sha
+        yield from self.gallery.iter_shas(self._n)
 
     def __contains__(self, sha) -> bool:
         row = self.gallery.row_of(str(sha))

@@ -34,7 +34,7 @@ def _extend(gallery, head: str, start: int, stop: int) -> str:
     digest = hashlib.sha256(head.encode())
     for a in range(start, stop, _CHUNK):
         b = min(stop, a + _CHUNK)
-        rows = gallery.query("SELECT row, sha256 FROM images WHERE row >= ? AND row < ? ORDER BY row", (a, b))
+        rows = gallery.rows_between(a, b)
         if len(rows) != b - a or (rows and (rows[0][0] != a or rows[-1][0] != b - 1)):
             raise ValueError("the gallery's rows are not contiguous")
         digest.update("".join(f"\n{r}\t{s}" for r, s in rows).encode())

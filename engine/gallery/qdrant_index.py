@@ -260,15 +260,13 @@ def set_server(gallery, url: str | None) -> None:
         if url:
             gallery.set_meta(META_URL, check_url(url))
         else:
-            gallery.conn.execute("DELETE FROM meta WHERE key = ?", (META_URL,))
+            gallery.delete_meta(META_URL)
 
 
 def payloads(gallery, start: int, stop: int) -> list[dict]:
     """The payload of rows ``start .. stop - 1``: row, SHA-256, camera, capture time (a number)."""
     return [{"row": r, "sha256": sha, "camera": camera, "time": time_number(stamp)}
-            for r, sha, camera, stamp in gallery.conn.execute(
-                "SELECT row, sha256, camera, timestamp FROM images WHERE row >= ? AND row < ? ORDER BY row",
-                (start, stop))]
+            for r, sha, camera, stamp in gallery.rows_between(start, stop, details=True)]
 
 
 def open_qdrant(gallery, vectors: np.ndarray, progress=None) -> QdrantIndex:

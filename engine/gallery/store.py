@@ -272,6 +272,42 @@ class Gallery:
         """:meth:`execute` for many parameter rows."""
         self.conn.executemany(sql, rows)
 
+    # -- rows by number (lazy readers, the manifest, index payloads, synthetic galleries) ------------
+    def has_sources(self) -> bool:
+        """Whether any image came from a file (synthetic galleries have none)."""
+        return self.conn.execute("SELECT 1 FROM sources LIMIT 1").fetchone() is not None
+
+    def shas_of_rows(self, rows) -> dict[int, str]:
+        """{row: SHA-256} of the given rows (read 500 at a time; rows not in the gallery are left out)."""
+        rows = [int(r) for r in rows]
+        out: dict[int, str] = {}
+        for i in range(0, len(rows), 500):
+            chunk = rows[i:i + 500]
+            out.update(self.conn.execute(
+                f"SELECT row, sha256 FROM images WHERE row IN ({','.join('?' * len(chunk))})", chunk).fetchall())
+        return out
+
+    def iter_shas(self, below: int) -> Iterator[str]:
+        """Every SHA-256 of rows ``0 .. below - 1``, in row order, streamed."""
+        for (sha,) in self.conn.execute("SELECT sha256 FROM images WHERE row < ? ORDER BY row", (int(below),)):
+            yield sha
+
+    def rows_between(self, start: int, stop: int, details: bool = False) -> list[tuple]:
+        """(row, sha256) of rows ``start .. stop - 1`` in order; with ``details`` (row, sha256, camera,
+        timestamp)."""
+        cols = "row, sha256, camera, timestamp" if details else "row, sha256"
+        return self.conn.execute(f"SELECT {cols} FROM images WHERE row >= ? AND row < ? ORDER BY row",
+                                 (int(start), int(stop))).fetchall()
+
+    def bulk_writes(self, fast: bool) -> None:
+        """Trade durability for speed while a new gallery is filled (a crash leaves nothing anyone relies
+        on); ``fast=False`` puts the normal settings back."""
+        if fast:
+            self.conn.execute("PRAGMA synchronous=OFF")
+            self.conn.execute("PRAGMA cache_size=-262144")
+        else:
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+
     def has_table(self, name: str) -> bool:
         return self.query_one("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)) is not None
 
@@ -287,6 +323,9 @@ class Gallery:
 
     def set_meta(self, key: str, value: str) -> None:
         self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    def delete_meta(self, key: str) -> None:
+        self.conn.execute("DELETE FROM meta WHERE key = ?", (key,))
 
     def set_index_backend(self, backend: str) -> None:
         """Choose the index backend (auto | exact | hnsw | usearch | faiss-ivfpq) for this gallery (saved at once)."""

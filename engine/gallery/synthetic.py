@@ -60,19 +60,14 @@ def build(folder: str | Path, n: int, identity: EmbedderIdentity, lite: bool, pr
         dim = identity.dim
         centres = None if lite else l2_normalise(
             rng.standard_normal((max(1, n // 8 // 64), dim)).astype(np.float32))
-        conn = gallery.conn
-        conn.execute("PRAGMA synchronous=OFF")  # a new folder: a crash leaves nothing anyone relies on
-        conn.execute("PRAGMA cache_size=-262144")
+        gallery.bulk_writes(True)  # a new folder: a crash leaves nothing anyone relies on
         fd = os.open(folder / VECTOR_FILE, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
             for start in range(0, n, CHUNK):
                 m = min(CHUNK, n - start)
                 vec = synthetic_vectors(rng, m, dim, centres)
                 with gallery.transaction():
-                    gallery.executemany(
-                        "INSERT INTO images(row, sha256, size_bytes, width, height, format, camera, timestamp,"
-                        " thumb, imported_at, vector) VALUES (?,?,0,32,64,'JPEG',NULL,NULL,?,'',?)",
-                        ((start + i, synthetic_id(start + i), THUMB, vec[i].tobytes()) for i in range(m)))
+                    gallery.add_synthetic_rows([synthetic_id(start + i) for i in range(m)], vec, THUMB)
                 os.pwrite(fd, vec.tobytes(), start * 4 * dim)
                 if progress is not None:
                     progress(start + m, n)
@@ -91,7 +86,7 @@ def build(folder: str | Path, n: int, identity: EmbedderIdentity, lite: bool, pr
                 m = min(CHUNK, n - start)
                 colour_cache.store_rows(gallery, np.arange(start, start + m), np.broadcast_to(one, (m, len(one))))
         cited = manifest.current(gallery)
-        conn.execute("PRAGMA synchronous=NORMAL")
+        gallery.bulk_writes(False)
         gallery.checkpoint()
     finally:
         gallery.close()

@@ -102,10 +102,12 @@ class TrackLookup:
             return
         for i in range(0, len(todo), 500):
             chunk = todo[i:i + 500]
-            found = dict(self.gallery.query(
-                "SELECT i.row, c.track_id FROM images i JOIN crops c ON c.sha256 = i.sha256 "
-                f"WHERE i.row IN ({','.join('?' * len(chunk))})", chunk))
-            self._known.update({r: (int(found[r]) if r in found else None) for r in chunk})
+            shas = self.gallery.shas_of_rows(chunk)
+            wanted = list(shas.values())
+            track = dict(self.gallery.query(
+                f"SELECT sha256, track_id FROM crops WHERE sha256 IN ({','.join('?' * len(wanted))})", wanted)) \
+                if wanted else {}
+            self._known.update({r: (int(track[shas[r]]) if shas.get(r) in track else None) for r in chunk})
 
     def get(self, row: int, default=None):
         row = int(row)
