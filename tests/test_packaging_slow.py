@@ -101,7 +101,7 @@ def test_offline_bundle_installs_with_no_index_and_runs_outside_the_checkout(bun
           f"environment {_du(venv)}")
 
     # The core is torch-free, and the resources come from the installed package, not the checkout.
-    probe = _run([venv / "bin" / "python", "-c", "import importlib.util, engine.paths as p; "
+    probe = _run([venv / "bin" / "python", "-c", "import importlib.util, interreid.engine.paths as p; "
                   "print(importlib.util.find_spec('torch') is None, p.resources_dir())"], outside, env)
     no_torch, resources = probe.stdout.split()
     assert no_torch == "True"

@@ -33,23 +33,24 @@ def register(sub) -> None:
     register_interactive(bsub)
 
 
+def _sizes(text: str | None, default: str, flag: str) -> tuple[int, ...] | None:
+    """Gallery sizes from 'N,N' (0 leaves the rows out); None, after one sentence, when they are not numbers."""
+    text = default if text is None else text
+    try:
+        return tuple(int(s.replace("_", "")) for s in text.split(",") if s.strip() and int(s.replace("_", "")) > 0)
+    except ValueError:
+        print(f"{flag} takes whole numbers separated by commas (e.g. 100000,1000000), not '{text}'.",
+              file=sys.stderr)
+        return None
+
+
 def cmd_speed(args) -> int:
     from ..bench.speed import format_table, run_speed
 
     sizes = (10_000,) if args.quick else (10_000, 100_000)
-    text = args.round_sizes if args.round_sizes is not None else ("2000" if args.quick else "10000")
-    try:
-        round_sizes = tuple(int(s.replace("_", "")) for s in text.split(",") if s.strip() and int(s) > 0)
-    except ValueError:
-        print(f"--round-sizes takes whole numbers separated by commas (e.g. 100000,1000000), not '{text}'.",
-              file=sys.stderr)
-        return 2
-    index_text = args.index_sizes if args.index_sizes is not None else ("0" if args.quick else "10000")
-    try:
-        index_sizes = tuple(int(s.replace("_", "")) for s in index_text.split(",") if s.strip() and int(s) > 0)
-    except ValueError:
-        print(f"--index-sizes takes whole numbers separated by commas (e.g. 100000,1000000), not '{index_text}'.",
-              file=sys.stderr)
+    round_sizes = _sizes(args.round_sizes, "2000" if args.quick else "10000", "--round-sizes")
+    index_sizes = _sizes(args.index_sizes, "0" if args.quick else "10000", "--index-sizes")
+    if round_sizes is None or index_sizes is None:
         return 2
     backends = tuple(b.strip() for b in args.index_backends.split(",") if b.strip())
     unknown = [b for b in backends if b not in ("hnsw", "usearch", "faiss-ivfpq")]

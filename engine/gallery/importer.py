@@ -175,6 +175,30 @@ def _decode(path: Path, data: bytes) -> tuple[Image.Image, str, str | None]:
     return image, fmt, exif_time
 
 
+def needs_reading(path: Path, known: dict, known_skipped: dict, report: ImportReport):
+    """The file's stat when it must be read; None when it was imported or skipped unchanged before, or
+    cannot be imported at all (each recorded in ``report``)."""
+    try:
+        st = path.stat()
+    except OSError as exc:
+        report.skipped.append((printable(path), f"cannot read the file ({exc.strerror})"))
+        return None
+    key = str(path)
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError:
+        report.skipped.append((printable(path), "the file name is not valid text (UTF-8); rename the file to "
+                                                "import it"))
+        return None
+    if known.get(key) == (st.st_size, st.st_mtime_ns):
+        report.already += 1
+    elif key in known_skipped and known_skipped[key][:2] == (st.st_size, st.st_mtime_ns):
+        report.skipped.append((key, known_skipped[key][2]))
+    else:
+        return st
+    return None
+
+
 def import_sources(gallery: Gallery, embedder: Embedder, sources: list[str | Path],
                    progress: Callable[[ImportProgress], None] | None = None,
                    cancel: Callable[[], bool] | None = None, batch_size: int | None = None,
@@ -231,23 +255,8 @@ def _import_locked(gallery, embedder, sources, progress, cancel, batch_size, vid
             report.cancelled = True
             break
         done += 1
-        try:
-            st = path.stat()
-        except OSError as exc:
-            report.skipped.append((printable(path), f"cannot read the file ({exc.strerror})"))
-            continue
-        key = str(path)
-        try:
-            key.encode("utf-8")
-        except UnicodeEncodeError:
-            report.skipped.append((printable(path), "the file name is not valid text (UTF-8); rename the file to "
-                                                    "import it"))
-            continue
-        if known.get(key) == (st.st_size, st.st_mtime_ns):
-            report.already += 1
-        elif key in known_skipped and known_skipped[key][:2] == (st.st_size, st.st_mtime_ns):
-            report.skipped.append((key, known_skipped[key][2]))
-        else:
+        st = needs_reading(path, known, known_skipped, report)
+        if st is not None:
             _import_one(gallery, root, path, st, report, batch, pending_dupes, batch_shas)
         if len(batch) >= batch_size:
             flush()

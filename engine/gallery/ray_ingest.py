@@ -50,7 +50,7 @@ from .importer import (
     _decode,
     _ImportLock,
     collect_sources,
-    printable,
+    needs_reading,
 )
 
 #: image files sent to a worker at a time (one Ray task each)
@@ -380,27 +380,7 @@ def _images_to_read(gallery, pairs, report: ImportReport) -> list:
     """The image files a worker must read: not those already imported or already skipped unchanged."""
     known = gallery.known_sources()
     known_skipped = gallery.known_skipped()
-    todo = []
-    for root, path in pairs:
-        try:
-            st = path.stat()
-        except OSError as exc:
-            report.skipped.append((printable(path), f"cannot read the file ({exc.strerror})"))
-            continue
-        key = str(path)
-        try:
-            key.encode("utf-8")
-        except UnicodeEncodeError:
-            report.skipped.append((printable(path), "the file name is not valid text (UTF-8); rename the file to "
-                                                    "import it"))
-            continue
-        if known.get(key) == (st.st_size, st.st_mtime_ns):
-            report.already += 1
-        elif key in known_skipped and known_skipped[key][:2] == (st.st_size, st.st_mtime_ns):
-            report.skipped.append((key, known_skipped[key][2]))
-        else:
-            todo.append((root, path))
-    return todo
+    return [(root, path) for root, path in pairs if needs_reading(path, known, known_skipped, report) is not None]
 
 
 def _commit_images(gallery, entries: list[dict], report: ImportReport) -> None:
