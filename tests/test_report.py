@@ -311,3 +311,31 @@ def test_rank_chart_is_a_png_and_handles_wide_ranks():
                          {"a" * 64: {"mark": "match"}, "b" * 64: {"mark": "excluded"}})
     with Image.open(io.BytesIO(png)) as im:
         assert im.format == "PNG" and im.width > 400 and im.convert("L").getextrema()[0] < 100
+
+
+def test_a_marked_image_below_the_kept_top_is_said_in_the_report(tmp_path):
+    """The case keeps the top N of each round; a marked image ranked below it has no point on the chart,
+    and the report says so in words instead of leaving a silent gap."""
+    from interreid.engine.bench.speed_round import build_synthetic_gallery
+    from interreid.engine.casefile import CaseFile
+    from interreid.engine.engines import build_engine
+    from interreid.engine.gallery.store import Gallery
+    from interreid.engine.interview.loop import Interview
+
+    folder = tmp_path / "g"
+    build_synthetic_gallery(folder, 600, "lite")
+    with Gallery.open(folder) as g:
+        engine = build_engine(g)
+        with CaseFile.create(tmp_path / "c.case", "t", "tester", g, engine.identity()) as case:
+            state = Interview(g, engine, case=case, depth=250).start("A person in a red top and blue trousers.")
+            kept = len(state.rows)
+            assert kept < len(g)
+            outside = next(r for r in range(len(g)) if r not in set(int(x) for x in state.rows))
+            inside = int(state.rows[0])
+            case.mark(g.image(outside).sha256, "possible", "far down")
+            case.mark(g.image(inside).sha256, "match", "top")
+    out = write_report(tmp_path / "c.case", tmp_path / "r.html")
+    text = " ".join(" ".join(_parse_html(out).text).split())
+    assert f"ranked below the {kept:,} best-ranked images the case keeps, in the ranking after the initial " \
+        "description" in text
+    assert text.count("ranked below the") == 1  # the top-ranked marked image has its point on the chart

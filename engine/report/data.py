@@ -110,7 +110,22 @@ class ReportData:
     images: dict[str, ImageInfo]  # in order of first appearance
     source_videos: list[dict] = field(default_factory=list)  # videos the shown crops were cut from
     head: dict = field(default_factory=dict)  # {"seq", "hash"}: the audit log's last row at export
+    #: marked sha -> [(after_round, N)] for the rounds where it ranked below the top N the case keeps
+    rank_beyond: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     head_tag: str = ""  # machine-readable head (``case verify --report`` reads it back)
+
+    def beyond_lines(self) -> list[str]:
+        """One sentence per marked image that fell below the kept top N in some round (the chart has no
+        point there)."""
+        out = []
+        for sha, items in self.rank_beyond.items():
+            rounds = ", ".join("the initial description" if a == 0 else f"answer {a}" for a, _n in items)
+            depth = max(n for _a, n in items)
+            which = "ranking" if len(items) == 1 else "rankings"
+            out.append(f"Image {sha[:12]}… ({self.marks.get(sha, {}).get('mark', 'marked')}) ranked below the "
+                       f"{depth:,} best-ranked images the case keeps, in the {which} after {rounds}; the chart has "
+                       "no point there.")
+        return out
 
     @property
     def head_line(self) -> str:
@@ -208,6 +223,7 @@ def collect(case) -> ReportData:
     for i, v in enumerate(views):
         v["by"] = shown_by[i] if i < len(shown_by) else ""
     rank_history = {}
+    rank_beyond: dict[str, list[tuple[int, int]]] = {}
     for sha in marks:
         row = next((idx for idx, s in sha_of_row.items() if s == sha), None)
         points = []
@@ -216,6 +232,8 @@ def collect(case) -> ReportData:
                 hit = (r["rows"] == row).nonzero()[0]
                 if len(hit):
                     points.append((int(r["after_round"]), int(hit[0]) + 1))
+                else:  # below the top N the case keeps for that round
+                    rank_beyond.setdefault(sha, []).append((int(r["after_round"]), len(r["rows"])))
         rank_history[sha] = points
 
     # every image the report shows, in order of first appearance
@@ -238,6 +256,7 @@ def collect(case) -> ReportData:
         gallery_available=gallery_available, gallery_note=gallery_note,
         initial_description=meta.get("initial_description", ""), sections=sections, final_ranking=final,
         marks=marks, mark_history=mark_history, witness_views=views, rank_history=rank_history,
+        rank_beyond=rank_beyond,
         verification=verification.as_dict(), verification_lines=_capped(verification.lines()),
         audit_summary=_audit_summary(entries), images=images, source_videos=_source_videos(meta, images),
         head=verification.head,

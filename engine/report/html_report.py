@@ -211,6 +211,8 @@ class _Html:
                 uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
                 self.w(f'<div class="chart"><img src="{uri}" alt="rank of the marked images over the rounds">'
                        "</div>")
+            for line in d.beyond_lines():
+                self.w(f'<p class="small beyond">{_e(line)}</p>')
         if len(d.mark_history) > len(d.marks):
             self.w("<h3>Mark history (every change, oldest first)</h3>",
                    "<table><tr><th>At</th><th>Image</th><th>Mark</th><th>Note</th></tr>")

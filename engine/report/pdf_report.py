@@ -386,6 +386,7 @@ class _Pdf:
                 w = self.width
                 out.append(KeepTogether([self.p("Rank over rounds", "h2"),
                                          Image(io.BytesIO(png), width=w, height=w * 3.2 / 7.0)]))
+            out += [self.p(line, "small") for line in d.beyond_lines()]
         if len(d.mark_history) > len(d.marks):
             rows = [[self.p(h, "label") for h in ("At", "Image SHA-256", "Mark", "Note")]]
             for mk in d.mark_history:
