@@ -82,6 +82,8 @@ def measure_round(folder: Path, pack: Path | None = None, rounds: int = 3) -> di
         parts.append(dict(state.timings_ms))
     query = interview.query()
     vectors = interview.vectors
+    # the reference scores float32 vectors; a gallery kept at fp16/int8 is decoded once, untimed
+    dense = vectors if isinstance(vectors, np.ndarray) else vectors[:]
     encoder = text_encoder(engine.retriever)
 
     def reference() -> np.ndarray:
@@ -89,9 +91,9 @@ def measure_round(folder: Path, pack: Path | None = None, rounds: int = 3) -> di
             import torch
 
             q = torch.from_numpy(np.asarray(encoder.encode_text([query]), dtype=np.float32)[0])
-            scores = torch.from_numpy(vectors) @ q
+            scores = torch.from_numpy(np.ascontiguousarray(dense)) @ q
             return torch.sort(scores, descending=True, stable=True).indices.numpy()
-        scores = np.asarray(engine.retriever.score_exact(query, vectors), dtype=np.float32)
+        scores = np.asarray(engine.retriever.score_exact(query, dense), dtype=np.float32)
         return np.lexsort((np.arange(len(scores)), -scores))
 
     reference()
@@ -121,13 +123,15 @@ def measure_round(folder: Path, pack: Path | None = None, rounds: int = 3) -> di
                 engine.questioner.ask(c)
             times[name] = (time.perf_counter() - tick) * 1000 / rounds
         ask_ours, ask_ref = times["file"], times["images"]
-    same_top = bool(np.array_equal(order[:len(state.rows)][:200], interview.rank(query).rows[:200]))
+    top = interview.rank(query).rows[:200]
+    same_top = bool(np.array_equal(order[:len(state.rows)][:200], top))
+    recall = len(set(order[:200].tolist()) & set(top.tolist())) / max(1, min(200, len(top)))
     select_ask = float(np.median([p.get("select", 0) + p.get("ask", 0) for p in parts]))
     return {"open_ms": open_ms, "round_ms": float(np.median(ours)), "ref_search_ms": float(np.median(ref)),
             "select_ask_ms": select_ask, "ask_file_ms": ask_ours, "ask_images_ms": ask_ref,
             "retrieve_ms": float(np.median([p.get("retrieve", 0) for p in parts])),
             "peak_rss_mb": _peak_rss_mb(),
-            "vector_mb": vectors.nbytes / 2**20, "same_top200": same_top}
+            "vector_mb": vectors.nbytes / 2**20, "same_top200": same_top, "recall_at_200": recall}
 
 
 def _peak_rss_mb() -> float:

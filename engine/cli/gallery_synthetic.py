@@ -18,6 +18,8 @@ def register_synthetic_command(gsub) -> None:
                     help="lite (46 colour values a row; default) or full (the model pack's CLIP vectors, 512 a "
                          "row at ViT-B/16: 2 GB of vectors per million rows)")
     sy.add_argument("--pack", metavar="DIR", help="the model pack whose vectors a full-engine gallery holds")
+    sy.add_argument("--vectors", choices=("fp32", "fp16", "int8"), default=None,
+                    help="precision of the vector file (default fp32; as for gallery import)")
     sy.add_argument("--json", action="store_true", help="print what was written as JSON")
     sy.set_defaults(func=cmd_synthetic)
 
@@ -41,7 +43,7 @@ def cmd_synthetic(args) -> int:
     def progress(done: int, total: int) -> None:
         print(f"\rwriting synthetic rows: {done:,} of {total:,}", end="", file=sys.stderr, flush=True)
 
-    out = build(args.gallery, args.rows, identity, lite, progress=progress)
+    out = build(args.gallery, args.rows, identity, lite, progress=progress, vector_format=args.vectors)
     print(file=sys.stderr)
     if args.json:
         emit_json(out)

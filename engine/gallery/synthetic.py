@@ -24,7 +24,7 @@ import numpy as np
 
 from ..embedder import EmbedderIdentity, l2_normalise
 from ..errors import GalleryError
-from .store import VECTOR_FILE, Gallery
+from .store import Gallery
 
 CHUNK = 200_000
 THUMB = "thumbs/synthetic.jpg"
@@ -42,8 +42,10 @@ def synthetic_vectors(rng: np.random.Generator, m: int, dim: int, centres: np.nd
     return l2_normalise(centres[rng.integers(0, len(centres), m)] + noise)
 
 
-def build(folder: str | Path, n: int, identity: EmbedderIdentity, lite: bool, progress=None) -> dict:
-    """Write a new gallery of ``n`` synthetic rows to ``folder`` (refused if it holds a gallery)."""
+def build(folder: str | Path, n: int, identity: EmbedderIdentity, lite: bool, progress=None,
+          vector_format: str | None = None) -> dict:
+    """Write a new gallery of ``n`` synthetic rows to ``folder`` (refused if it holds a gallery);
+    ``vector_format`` (fp32 | fp16 | int8) is the precision of its vector file."""
     from PIL import Image
 
     folder = Path(folder).expanduser().absolute()
@@ -52,7 +54,10 @@ def build(folder: str | Path, n: int, identity: EmbedderIdentity, lite: bool, pr
     if n <= 0:
         raise GalleryError("A synthetic gallery needs at least one row; give --rows 1 or more.")
     start_t = time.perf_counter()
-    gallery = Gallery.create(folder, identity)
+    from .vector_format import DEFAULT_FORMAT, FILE_NAMES, check_format, encode, row_bytes
+
+    fmt = check_format(vector_format or DEFAULT_FORMAT)
+    gallery = Gallery.create(folder, identity, vector_format=vector_format)
     try:
         (folder / "thumbs").mkdir(exist_ok=True)
         Image.fromarray(np.full((64, 32, 3), (180, 40, 40), np.uint8)).save(folder / THUMB)
@@ -61,14 +66,14 @@ def build(folder: str | Path, n: int, identity: EmbedderIdentity, lite: bool, pr
         centres = None if lite else l2_normalise(
             rng.standard_normal((max(1, n // 8 // 64), dim)).astype(np.float32))
         gallery.bulk_writes(True)  # a new folder: a crash leaves nothing anyone relies on
-        fd = os.open(folder / VECTOR_FILE, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd = os.open(folder / FILE_NAMES[fmt], os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
             for start in range(0, n, CHUNK):
                 m = min(CHUNK, n - start)
                 vec = synthetic_vectors(rng, m, dim, centres)
                 with gallery.transaction():
                     gallery.add_synthetic_rows([synthetic_id(start + i) for i in range(m)], vec, THUMB)
-                os.pwrite(fd, vec.tobytes(), start * 4 * dim)
+                os.pwrite(fd, encode(vec, fmt), start * row_bytes(fmt, dim))
                 if progress is not None:
                     progress(start + m, n)
             os.fsync(fd)
