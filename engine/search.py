@@ -43,9 +43,14 @@ class Ranking:
     _scores: np.ndarray | None = field(default=None, repr=False)
 
     @classmethod
-    def of_scores(cls, scores: np.ndarray, k: int) -> "Ranking":
-        """The top ``k`` of every row's scores (``k`` 0: none kept; every rank is counted on demand)."""
+    def of_scores(cls, scores: np.ndarray, k: int, keep: np.ndarray | None = None) -> "Ranking":
+        """The top ``k`` of every row's scores (``k`` 0: none kept; every rank is counted on demand).
+        ``keep`` (bool (N,)) limits the top to those rows: the others score -inf, ranking after every
+        kept row, and at most ``keep.sum()`` rows are kept."""
         scores = np.asarray(scores, dtype=np.float32)
+        if keep is not None:
+            scores = np.where(keep, scores, -np.inf).astype(np.float32)
+            k = min(k, int(np.count_nonzero(keep)))
         rows, top = top_rows(scores, k) if k > 0 else (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
         return cls(rows, top, len(scores), _scores=scores)
 
@@ -145,16 +150,13 @@ class Searcher:
         n = len(self.vectors)
         q = np.asarray(encoder.encode_text([query]), dtype=np.float32)[0] if encoder is not None else None
         keep = where.mask(*self.gallery.row_metadata())
-
-        def masked(scores: np.ndarray) -> np.ndarray:  # rows outside the filter rank after every row inside it
-            return np.where(keep, scores, -np.inf).astype(np.float32)
-
         if q is not None and getattr(self.index, "supports_filters", False):
             result = self.index.search(q, k, where=where)
             vectors = self.vectors
-            return Ranking(result.rows, result.scores, n, lambda: masked(vectors @ q), q)
-        scores = masked(self._all_scores(query))
-        ranking = Ranking.of_scores(scores, min(k, int(keep.sum())))
+            # rows outside the filter rank after every row inside it
+            return Ranking(result.rows, result.scores, n,
+                           lambda: np.where(keep, vectors @ q, -np.inf).astype(np.float32), q)
+        ranking = Ranking.of_scores(self._all_scores(query), k, keep)
         ranking.query_vector = q
         return ranking
 

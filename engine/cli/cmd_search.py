@@ -95,14 +95,8 @@ def search(gallery, engine, description: str, top: int, where=None) -> list[dict
         ranking = searcher.search(description, top, where)
     else:  # paper Table 2: fused with a T-ReID model's match to the description, as an interview's first ranking
         own = searcher.every_score(description)
-        scores = treid.fuse(own, engine.retriever.temperature, description)
-        if where is not None and not where.is_empty():
-            import numpy as np
-
-            keep = where.mask(*gallery.row_metadata())
-            scores = np.where(keep, scores, -np.inf).astype(np.float32)
-            top = min(top, int(keep.sum()))
-        ranking = Ranking.of_scores(scores, top)
+        keep = where.mask(*gallery.row_metadata()) if where is not None and not where.is_empty() else None
+        ranking = Ranking.of_scores(treid.fuse(own, engine.retriever.temperature, description), top, keep)
     out = []
     for rank, (row, score) in enumerate(zip(ranking.rows, ranking.scores), start=1):
         img = gallery.image(int(row))

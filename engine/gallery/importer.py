@@ -271,12 +271,16 @@ def _import_locked(gallery, embedder, sources, progress, cancel, batch_size, vid
                                         len(report.skipped), time.perf_counter() - start, video=v))
 
         import_video_files(gallery, embedder, videos, report, video_options, video_progress, cancel)
-    if len(gallery) == 0 and report.total_files == 0:
-        report.elapsed_s = time.perf_counter() - start
-        return report
-    from .index import open_index
+    return finish_import(gallery, report, start)
 
-    open_index(gallery)  # extend a persisted hnswlib index with the new rows
+
+def finish_import(gallery: Gallery, report: ImportReport, start: float) -> ImportReport:
+    """The end of an import (single-process or Ray): bring the index up to date with the new rows
+    (a persisted hnswlib index is extended) and time the whole import."""
+    if len(gallery) > 0 or report.total_files > 0:
+        from .index import open_index
+
+        open_index(gallery)
     report.elapsed_s = time.perf_counter() - start
     return report
 

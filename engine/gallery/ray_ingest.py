@@ -50,6 +50,7 @@ from .importer import (
     _decode,
     _ImportLock,
     collect_sources,
+    finish_import,
     needs_reading,
 )
 
@@ -350,14 +351,7 @@ def _import_locked(gallery, embedder, sources, engine, pack, ray_options, progre
                     break
     if resume_here and not report.cancelled:  # half-imported by an interrupted single-process import
         import_video_files(gallery, embedder, resume_here, report, options, None, cancel)
-    if len(gallery) == 0 and report.total_files == 0:
-        report.elapsed_s = time.perf_counter() - start
-        return report
-    from .index import open_index
-
-    open_index(gallery)  # extend a persisted hnswlib index with the new rows
-    report.elapsed_s = time.perf_counter() - start
-    return report
+    return finish_import(gallery, report, start)
 
 
 def _rows(ds) -> Iterator[dict]:

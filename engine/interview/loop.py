@@ -207,10 +207,7 @@ class Interview:
         scores = self.searcher.every_score(query)
         if fuse:
             scores = treid.fuse(scores, self.engine.retriever.temperature, self.initial)
-        if allowed is not None:
-            scores = np.where(allowed, scores, -np.inf).astype(np.float32)
-            k = min(k, int(allowed.sum()))
-        return Ranking.of_scores(scores, k)
+        return Ranking.of_scores(scores, k, allowed)
 
     def _case_rows(self) -> np.ndarray | None:
         """Mask of the gallery rows the case's snapshot holds; None when there is no case or it holds all."""
