@@ -66,17 +66,23 @@ def test_report_action_follows_the_report_writer(qtbot, lite_case, tmp_path):  #
     window.close()
 
 
-def test_closing_the_window_stops_the_gpu_probe(qtbot, tmp_path, monkeypatch):
-    """Closing right after opening must not leave `nvidia-smi` running to call back into a closed window."""
+def _window_with_fake_gpu_probe(qtbot, tmp_path, monkeypatch, delay: int = 0) -> MainWindow:
+    """A window whose device probe runs a fake `nvidia-smi` naming "Test GPU" after ``delay`` seconds."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     fake = bin_dir / "nvidia-smi"
-    fake.write_text("#!/bin/sh\nsleep 3\necho 'GPU 0: Test GPU (UUID: GPU-0)'\n", encoding="utf-8")
+    fake.write_text(f"#!/bin/sh\nsleep {delay}\necho 'GPU 0: Test GPU (UUID: GPU-0)'\n", encoding="utf-8")
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
     window = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(window)
     window.show()
+    return window
+
+
+def test_closing_the_window_stops_the_gpu_probe(qtbot, tmp_path, monkeypatch):
+    """Closing right after opening must not leave `nvidia-smi` running to call back into a closed window."""
+    window = _window_with_fake_gpu_probe(qtbot, tmp_path, monkeypatch, delay=3)
     qtbot.waitUntil(lambda: getattr(window, "_smi", None) is not None and window._smi.processId() > 0, timeout=WAIT)
     label = window.device_label.text()
     window.close()
@@ -86,13 +92,5 @@ def test_closing_the_window_stops_the_gpu_probe(qtbot, tmp_path, monkeypatch):
 
 
 def test_gpu_probe_names_the_gpu(qtbot, tmp_path, monkeypatch):
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    fake = bin_dir / "nvidia-smi"
-    fake.write_text("#!/bin/sh\necho 'GPU 0: Test GPU (UUID: GPU-0)'\n", encoding="utf-8")
-    fake.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
-    window = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(window)
-    window.show()
+    window = _window_with_fake_gpu_probe(qtbot, tmp_path, monkeypatch)
     qtbot.waitUntil(lambda: window.device_label.text() == "device: GPU: Test GPU", timeout=WAIT)
