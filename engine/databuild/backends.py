@@ -115,6 +115,10 @@ class _LocalBase:
         self._lock = threading.Lock()
         self._loaded = None
 
+    def ready(self) -> None:
+        """Load the model now, so a model that cannot be loaded is said before any work starts."""
+        self._load()
+
     def _sample_kwargs(self) -> dict:
         extra = {"repetition_penalty": self.repetition_penalty} if self.repetition_penalty else {}
         if self.temperature <= 0:
@@ -140,7 +144,7 @@ class LocalTextBackend(_LocalBase):
                 import torch
                 from transformers import AutoModelForCausalLM, AutoTokenizer
             except ImportError:
-                raise UserError("Local models need torch and transformers; install them or give --endpoint.") from None
+                raise UserError("Local models need torch and transformers; install them or use an http:// endpoint.") from None
             if self.path.is_file():
                 folder, kw = str(self.path.parent), {"gguf_file": self.path.name}
             else:
@@ -189,7 +193,7 @@ class LocalVisionBackend(_LocalBase):
                 import torch
                 from transformers import AutoModelForImageTextToText, AutoProcessor
             except ImportError:
-                raise UserError("Local models need torch and transformers; install them or give --endpoint.") from None
+                raise UserError("Local models need torch and transformers; install them or use an http:// endpoint.") from None
             try:
                 processor = AutoProcessor.from_pretrained(str(self.path), local_files_only=True)
                 model = AutoModelForImageTextToText.from_pretrained(str(self.path), local_files_only=True).eval()

@@ -7,10 +7,7 @@ model folder (through transformers), or an OpenAI-compatible HTTP endpoint on th
 
 from __future__ import annotations
 
-import json
 import re
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Callable
 
@@ -99,77 +96,29 @@ class LLMAnswerer:
             self._answers[prompt] = settle(tidy_generation(self._generate(prompt)))
         return self._answers[prompt]
 
-    # backends
+    # backends: the same clients as the data-construction pipeline (engine/databuild/backends.py)
     def _http_backend(self, target: str) -> Generate:
-        url, _, model = target.partition("#")
-        url = url.rstrip("/")
-        if not url.endswith("/chat/completions"):
-            url += "/chat/completions" if url.endswith("/v1") else "/v1/chat/completions"
+        from ...databuild.backends import EndpointBackend  # noqa: PLC0415
+
+        backend = EndpointBackend(target, temperature=self.temperature, top_p=self.top_p, timeout=120, retries=0)
 
         def generate(prompt: str) -> str:
-            body = {"model": model or "default", "messages": [{"role": "user", "content": prompt}],
-                    "temperature": self.temperature, "top_p": self.top_p, "max_tokens": self.max_new_tokens,
-                    "seed": self.seed}
-            req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                         headers={"Content-Type": "application/json"})
-            try:
-                with urllib.request.urlopen(req, timeout=120) as resp:
-                    data = json.loads(resp.read().decode("utf-8"))
-                return data["choices"][0]["message"]["content"] or ""
-            except urllib.error.HTTPError as exc:
-                raise UserError(f"The answerer endpoint {url} refused the request (HTTP {exc.code}); "
-                                "check that it serves an OpenAI-compatible chat API.") from None
-            except (urllib.error.URLError, TimeoutError, OSError) as exc:
-                reason = getattr(exc, "reason", exc)
-                raise UserError(f"The answerer endpoint {url} cannot be reached ({reason}); "
-                                "check the address and that the server is running.") from None
-            except (KeyError, IndexError, TypeError, ValueError):
-                raise UserError(f"The answerer endpoint {url} did not answer like an OpenAI-compatible "
-                                "chat API (no choices[0].message.content).") from None
+            return backend.generate(prompt, None, self.max_new_tokens, self.seed)
         return generate
 
     def _local_backend(self, target: str) -> Generate:
+        from ...databuild.backends import LocalTextBackend  # noqa: PLC0415
+
         path = Path(target).expanduser()
         if not path.exists():
             raise UserError(f"Answerer model {path} does not exist; give a .gguf file, a model folder, "
                             "or an http:// endpoint after 'llm:'.")
-        try:
-            import torch  # noqa: PLC0415
-            from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: PLC0415
-        except ImportError:
-            raise UserError("The local LLM answerer needs torch and transformers; install them or use an "
-                            "http:// endpoint.") from None
-        try:
-            if path.is_file():
-                if path.suffix.lower() != ".gguf":
-                    raise UserError(f"Answerer model {path} is a file but not a .gguf model; give a .gguf "
-                                    "file or a model folder.")
-                kw = {"gguf_file": path.name}
-                folder = str(path.parent)
-            else:
-                kw = {"local_files_only": True}
-                folder = str(path)
-            tokenizer = AutoTokenizer.from_pretrained(folder, **kw)
-            model = AutoModelForCausalLM.from_pretrained(folder, **kw).eval()
-        except UserError:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            raise UserError(f"Answerer model {path} cannot be loaded ({exc.__class__.__name__}: "
-                            f"{str(exc).splitlines()[0][:120]}).") from None
-        chat = getattr(tokenizer, "chat_template", None) is not None
+        backend = LocalTextBackend(str(path), temperature=self.temperature, top_p=self.top_p)
+        backend.ready()  # a model that cannot be loaded is said before the benchmark starts
         state = {"calls": 0}
 
         def generate(prompt: str) -> str:
-            if chat:
-                ids = tokenizer.apply_chat_template([{"role": "user", "content": prompt}], add_generation_prompt=True,
-                                                    return_tensors="pt", return_dict=True)
-            else:
-                ids = tokenizer(prompt, return_tensors="pt")
-            torch.manual_seed(self.seed * 1_000_003 + state["calls"])  # deterministic given --seed
+            seed = self.seed * 1_000_003 + state["calls"]  # deterministic given --seed
             state["calls"] += 1
-            with torch.no_grad():
-                out = model.generate(**ids, max_new_tokens=self.max_new_tokens, do_sample=True,
-                                     temperature=self.temperature, top_p=self.top_p,
-                                     pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id)
-            return tokenizer.decode(out[0][ids["input_ids"].shape[1]:], skip_special_tokens=True)
+            return backend.generate(prompt, None, self.max_new_tokens, seed)
         return generate
