@@ -35,31 +35,19 @@ def gui_entry_point():
 
 def cmd_demo(args) -> int:
     from ..demo import ensure_demo_gallery, new_demo_case
-    from .output import ProgressBar
 
     if not args.terminal and _has_display():
         run_app = gui_entry_point()
         if run_app is not None:  # the window appears at once and builds the gallery inside it
             return run_app(demo=True)
 
-    bar = None
-    from .gallery_video import VideoBars
+    from .gallery_video import ImportBars
 
-    vbars = VideoBars()
-
-    def progress(p):
-        nonlocal bar
-        if p.video is not None:
-            vbars.update(p.video)
-            return
-        if bar is None:
-            bar = ProgressBar("building demo gallery", p.total)
-        bar.update(p.done)
-
-    gallery = ensure_demo_gallery(progress)
-    if bar:
-        bar.close()
-    vbars.close()
+    progress = ImportBars("building demo gallery", counts=False)
+    try:
+        gallery = ensure_demo_gallery(progress)
+    finally:
+        progress.close()
     case = new_demo_case(gallery)
     print(f"demo gallery: {gallery}\nnew case: {case}")
     if not args.terminal:

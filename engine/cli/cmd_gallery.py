@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from ..errors import UserError
-from .output import ProgressBar, emit_json
+from .output import emit_json
 
 
 def register(sub) -> None:
@@ -69,20 +69,10 @@ def register(sub) -> None:
 def cmd_import(args) -> int:
     from ..gallery.store import Gallery
     from ..session import import_into
-    from .gallery_video import VideoBars, video_options
+    from .gallery_video import ImportBars, video_options
 
-    bar = None
     options = video_options(args)
-    vbars = VideoBars()
-
-    def progress(p) -> None:
-        nonlocal bar
-        if p.video is not None:
-            vbars.update(p.video)
-            return
-        if bar is None:
-            bar = ProgressBar("importing", p.total)
-        bar.update(p.done, f"new {p.imported} dup {p.duplicates} skipped {p.skipped}")
+    progress = ImportBars("importing")
 
     from pathlib import Path
 
@@ -106,17 +96,13 @@ def cmd_import(args) -> int:
                                       video_options=options, encrypt=not args.plain, index_url=args.qdrant_url,
                                       ray=ray)
     except KeyboardInterrupt:
-        if bar:
-            bar.close()
-        vbars.close()
+        progress.close()
         with Gallery.open(args.gallery) as gallery:
             saved, folder = len(gallery), gallery.folder
         print(f"interreid: import interrupted; {saved} images are saved in {folder}; "
               "run the same command again to resume.", file=sys.stderr)
         return 130
-    if bar:
-        bar.close()
-    vbars.close()
+    progress.close()
     with gallery:
         total = len(gallery)
     if args.json:

@@ -59,6 +59,29 @@ class VideoBars:
             self.bar = None
 
 
+class ImportBars:
+    """An import's progress callback: a bar per video file (VideoBars) and one for the images."""
+
+    def __init__(self, label: str, counts: bool = True):
+        self.label, self.counts = label, counts
+        self.videos = VideoBars()
+        self.bar = None
+
+    def __call__(self, p) -> None:
+        if p.video is not None:
+            self.videos.update(p.video)
+            return
+        if self.bar is None:
+            self.bar = ProgressBar(self.label, p.total)
+        self.bar.update(p.done, f"new {p.imported} dup {p.duplicates} skipped {p.skipped}" if self.counts else "")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+        self.videos.close()
+
+
 def print_videos(report) -> None:
     for v in report.videos:
         name = v.get("path")
