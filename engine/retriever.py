@@ -69,9 +69,24 @@ class Understander(Protocol):
         ...
 
 
+@runtime_checkable
+class TopRefiner(Protocol):
+    """Optional: a retriever whose ``score`` is a fast approximation, made exact on the top rows (the
+    lite engine's block-scored log-likelihood, engine/lite/fast_score.py)."""
+
+    def refine_top(self, query: str, vectors: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, scores) of the best ``k`` rows, best first, scored exactly; ``scores`` are the fast ones."""
+        ...
+
+
 def text_encoder(retriever) -> TextEncoder | None:
     """The retriever as a :class:`TextEncoder`, or None when it has no text embedding."""
     return retriever if isinstance(retriever, TextEncoder) else None
+
+
+def top_refiner(retriever) -> TopRefiner | None:
+    """The retriever as a :class:`TopRefiner`, or None when its scores are exact already."""
+    return retriever if isinstance(retriever, TopRefiner) else None
 
 
 def contextualiser(retriever) -> Contextualiser | None:

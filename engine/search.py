@@ -23,7 +23,7 @@ from typing import Callable
 
 import numpy as np
 
-from .retriever import text_encoder
+from .retriever import text_encoder, top_refiner
 
 _INDEXES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # open gallery -> (rows, its index)
 
@@ -139,10 +139,10 @@ class Searcher:
             vectors = self.vectors
             return Ranking(result.rows, result.scores, n, lambda: (vectors @ q).astype(np.float32), q)
         scores = self.scores(query)  # log-likelihoods: score every row, sort only the top k
-        refine = getattr(self.retriever, "refine_top", None)
-        if refine is None:
+        refiner = top_refiner(self.retriever)
+        if refiner is None:
             return Ranking.of_scores(scores, k)
-        rows, top = refine(query, self.vectors, scores, k)  # a fast score path, exact on its top k
+        rows, top = refiner.refine_top(query, self.vectors, scores, k)  # a fast score path, exact on its top k
         return Ranking(rows, top, n, _scores=scores)
 
     def _filtered(self, query: str, k: int, where, encoder) -> Ranking:

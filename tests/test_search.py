@@ -9,7 +9,7 @@ import pytest
 
 from interreid.engine.bench.synthetic_vectors import clustered_vectors
 from interreid.engine.embedder import EmbedderIdentity
-from interreid.engine.retriever import contextualiser, text_encoder
+from interreid.engine.retriever import contextualiser, text_encoder, top_refiner
 from interreid.engine.search import Searcher, rank_by_counting
 
 
@@ -72,6 +72,8 @@ def test_capabilities_are_declared_not_probed():
     assert text_encoder(CosineRetriever()) is not None and text_encoder(TiedRetriever()) is None
     assert contextualiser(LiteRetriever()) is not None and contextualiser(CosineRetriever()) is None
     assert text_encoder(LiteRetriever()) is None
+    assert top_refiner(LiteRetriever()) is not None  # its fast block scores are made exact on the top
+    assert top_refiner(CosineRetriever()) is None and top_refiner(TiedRetriever()) is None
 
 
 def test_top_k_and_ranks_beyond_it_match_a_full_sort_with_ties():
