@@ -149,14 +149,15 @@ class Searcher:
         """A filtered search: the index filters where it can (Qdrant: on the server), else a row mask."""
         n = len(self.vectors)
         q = np.asarray(encoder.encode_text([query]), dtype=np.float32)[0] if encoder is not None else None
-        keep = where.mask(*self.gallery.row_metadata())
         if q is not None and getattr(self.index, "supports_filters", False):
             result = self.index.search(q, k, where=where)
-            vectors = self.vectors
-            # rows outside the filter rank after every row inside it
-            return Ranking(result.rows, result.scores, n,
-                           lambda: np.where(keep, vectors @ q, -np.inf).astype(np.float32), q)
-        ranking = Ranking.of_scores(self._all_scores(query), k, keep)
+            vectors, gallery = self.vectors, self.gallery
+
+            def every_score() -> np.ndarray:  # only when a rank beyond the top is asked for
+                keep = where.mask(*gallery.row_metadata())  # rows outside the filter rank after every row inside
+                return np.where(keep, vectors @ q, -np.inf).astype(np.float32)
+            return Ranking(result.rows, result.scores, n, every_score, q)
+        ranking = Ranking.of_scores(self._all_scores(query), k, where.mask(*self.gallery.row_metadata()))
         ranking.query_vector = q
         return ranking
 

@@ -135,3 +135,39 @@ def test_interview_keeps_its_depth_and_ranks_any_row(tmp_path, crops_dir):
         resumed = Interview(s.gallery, s.engine, case=s.case).resume()
         assert np.array_equal(resumed.rows, order[:5])
         assert [resumed.rank_of(int(r)) for r in order] == list(range(1, 13))
+
+
+def test_server_filtered_search_reads_row_metadata_only_for_ranks_beyond_the_top():
+    """Qdrant filters on its side: the camera/time of every row is read only if a rank beyond the top is asked."""
+    from interreid.engine.gallery.filters import RowFilter
+    from interreid.engine.gallery.index import ExactIndex
+
+    vectors = clustered_vectors(500, 16, seed=3)
+    cameras = ["cam01" if i % 2 else "cam02" for i in range(len(vectors))]
+
+    class FilteringIndex(ExactIndex):
+        supports_filters = True
+
+        def search(self, query, k, where=None):
+            scores = np.where(np.array(cameras) == "cam02", self._data @ query, -np.inf)
+            from interreid.engine.gallery.index import top_k
+            return top_k(scores.astype(np.float32), min(k, cameras.count("cam02")))
+
+    class MetadataGallery(VectorGallery):
+        reads = 0
+
+        def row_metadata(self):
+            MetadataGallery.reads += 1
+            return cameras, [None] * len(cameras)
+
+    searcher = Searcher(MetadataGallery(vectors), CosineRetriever())
+    searcher._index = FilteringIndex(16)
+    searcher._index.add(vectors, 0)
+    ranking = searcher.search("a man in red", 10, where=RowFilter(frozenset({"cam02"})))
+    assert MetadataGallery.reads == 0 and all(cameras[r] == "cam02" for r in ranking.rows)
+    outside = next(i for i in range(len(vectors)) if cameras[i] == "cam01")
+    inside_far = int(np.argsort(-np.where(np.array(cameras) == "cam02", vectors @ CosineRetriever().q, -np.inf),
+                                kind="stable")[200])
+    assert ranking.rank_of(inside_far) == 201
+    assert ranking.rank_of(outside) > 250  # rows outside the filter rank after every row inside it
+    assert MetadataGallery.reads >= 1
