@@ -331,8 +331,9 @@ class MainWindow(QMainWindow):
         self.last_verification = verification
         if verification.ok:
             fileless = next((n for n in verification.notes if "no source file" in n), "")  # synthetic rows
-            self.statusBar().showMessage(f"Case verified: audit chain intact, {verification.images_checked} "
-                                         "gallery images unchanged" + (f"; {fileless}." if fileless else "."), 8000)
+            self.statusBar().showMessage(f"Case verified: its record is complete and unaltered, and the "
+                                         f"{verification.images_checked} gallery images are unchanged"
+                                         + (f"; {fileless}." if fileless else "."), 8000)
             return
         lines = verification.lines()
         if len(lines) > MAX_BANNER_LINES:

@@ -240,6 +240,8 @@ def test_window_asks_for_the_passphrase_and_shows_verification(qtbot, tmp_path, 
     window.open_case(path)  # asked again (the wrong one is forgotten), and it opens
     qtbot.waitUntil(lambda: window.session.is_open and window.last_verification is not None, timeout=60000)
     assert window.last_verification.ok and window.last_verification.key_fingerprint and not answers
+    said = window.statusBar().currentMessage()  # plain words for the investigator, no "audit chain"
+    assert said.startswith("Case verified: its record is complete and unaltered") and "chain" not in said
     window.session.close()
     keys.set_passphrase(None)
 
