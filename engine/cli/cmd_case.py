@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from ..errors import UserError
 from .output import emit_json
 
@@ -225,6 +227,7 @@ def cmd_rekey(args) -> int:
 
 def cmd_mark(args) -> int:
     from ..casefile import CaseFile
+    from ..casefile.case import InterviewRecords
 
     with CaseFile.open(args.file) as case:
         if args.image.strip() == "":
@@ -233,8 +236,33 @@ def cmd_mark(args) -> int:
         if len(matches) != 1:
             raise UserError(f"'{args.image}' matches {len(matches)} images of this case; give more of the SHA-256.")
         case.mark(matches[0], args.mark, args.note)
+        ranked = bool(InterviewRecords(case).rankings()) and args.mark != "cleared"
+        pending, old = ranked and case.stores_ranks(), ranked and not case.stores_ranks()
     print(f"marked {matches[0][:16]}… as {args.mark}")
+    if pending:
+        _count_ranks(args.file)
+    elif old:
+        print("this case was made by an earlier interreid: its rank below the top rows the case keeps is not "
+              "stored until 'interreid case migrate' upgrades it", file=sys.stderr)
     return 0
+
+
+def _count_ranks(path) -> None:
+    """The newly marked image's rank in each round already recorded, counted and stored in the case (for
+    the report's rank chart), when the case's gallery and engine can be opened here."""
+    from ..interview.loop import Interview
+    from ..session import open_case
+
+    try:
+        with open_case(path, load_questioner=False) as session:
+            stored = Interview(session.gallery, session.engine, case=session.case).record_ranks()
+    except UserError as exc:
+        print(f"its rank in the rounds already recorded was not counted ({exc}); it is counted when the "
+              "interview is next continued", file=sys.stderr)
+        return
+    if stored:
+        print(f"stored {stored} counted rank(s) of marked or shown images in the recorded rounds (for the "
+              "report's rank chart)")
 
 
 def cmd_report(args) -> int:

@@ -1,0 +1,173 @@
+"""Counted ranks of marked and shown images per round (case format 4): a case keeps only the top N of each
+ranking, so the rank of every marked and every shown image is counted over the whole gallery and stored
+(audited) with each round; the report's rank chart and its text use them beyond N. Older cases keep working,
+say what they lack, and 'case migrate' adds the table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rawcase import raw_connect
+from interreid.engine.bench.speed_round import build_synthetic_gallery
+from interreid.engine.casefile import CaseFile
+from interreid.engine.casefile import case as case_module
+from interreid.engine.casefile.case import InterviewRecords
+from interreid.engine.cli.main import main
+from interreid.engine.engines import build_engine
+from interreid.engine.gallery.store import Gallery
+from interreid.engine.interview.loop import Interview
+from interreid.engine.report import write_report
+from interreid.engine.report.data import collect
+
+from test_report import _parse_html
+
+DESCRIPTION = "A person in a red top and blue trousers."
+DEPTH = 250  # rows a round keeps (the interview keeps at least its 200-row pool)
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("ranks") / "g"
+    build_synthetic_gallery(folder, 600, "lite")
+    return folder
+
+
+def full_sort_rank(iv: Interview, query: str, row: int) -> int:
+    """The rank a full stable sort of every row's score gives (the reference for the counted rank)."""
+    order = np.argsort(-iv.searcher.every_score(query), kind="stable")
+    return int(np.flatnonzero(order == row)[0]) + 1
+
+
+def far_row(state, n: int) -> int:
+    kept = {int(r) for r in state.rows}
+    return next(r for r in range(n) if r not in kept)
+
+
+def test_a_marked_image_below_the_kept_top_gets_counted_ranks_in_the_case_and_the_report(tmp_path, synthetic):
+    with Gallery.open(synthetic) as g:
+        engine = build_engine(g)
+        with CaseFile.create(tmp_path / "c.case", "t", "tester", g, engine.identity()) as case:
+            iv = Interview(g, engine, case=case, depth=DEPTH)
+            state = iv.start(DESCRIPTION)
+            assert len(state.rows) == DEPTH < len(g)
+            far, top = far_row(state, len(g)), int(state.rows[0])
+            far_sha = g.image(far).sha256
+            expected0 = full_sort_rank(iv, state.query, far)
+            case.mark(far_sha, "possible", "far down")  # marked after round 0 was ranked (as 'case mark' does)
+            case.mark(g.image(top).sha256, "match", "top")
+            state = iv.answer("Black shoes.")  # the next ranking also fills the ranks of round 0
+            expected1 = full_sort_rank(iv, state.query, far)
+            points = {(p["after_round"], p["sha256"]): p for p in InterviewRecords(case).rank_points()}
+            assert expected0 > DEPTH and expected1 > DEPTH
+            assert points[(0, far_sha)]["rank"] == expected0 and points[(0, far_sha)]["counted"] == "later"
+            assert points[(1, far_sha)]["rank"] == expected1 and points[(1, far_sha)]["counted"] == "with the round"
+            assert points[(1, far_sha)]["kept"] == DEPTH and points[(1, far_sha)]["why"] == "marked"
+            assert points[(0, g.image(top).sha256)]["rank"] == 1
+            assert sum(e.event == "rank.counted" for e in case.audit_entries()) == len(points)
+            assert case.verify(rehash_images=False).ok
+            data = collect(case)
+    assert data.rank_history[far_sha] == [(0, expected0), (1, expected1)]  # chart points beyond N
+    assert data.beyond_points() == {far_sha: {0, 1}} and data.kept_top() == DEPTH
+    out = write_report(tmp_path / "c.case", tmp_path / "r.html")
+    parsed = _parse_html(out)
+    text = " ".join(" ".join(parsed.text).split())
+    assert (f"ranked below the {DEPTH:,} best-ranked images the case keeps: it was at rank {expected0:,} in the "
+            f"initial ranking and {expected1:,} after answer 1, counted among all 600 images the case searched "
+            "and stored in the case") in text
+    assert "open circles below the dashed line" in text and "the chart has no point there" not in text
+    assert any(t == "img" and a.get("alt", "").startswith("rank of the marked images") for t, a in parsed.tags)
+
+
+def test_a_shown_images_rank_is_stored_every_round_and_reported(tmp_path, synthetic):
+    with Gallery.open(synthetic) as g:
+        engine = build_engine(g)
+        with CaseFile.create(tmp_path / "c.case", "t", "tester", g, engine.identity()) as case:
+            iv = Interview(g, engine, case=case, depth=DEPTH)
+            state = iv.start(DESCRIPTION)
+            far = far_row(state, len(g))
+            sha = g.image(far).sha256
+            case.record_witness_view(sha, "line-up")
+            assert iv.record_ranks() == 1  # the app and 'case mark' count it at once for the rounds so far
+            assert iv.record_ranks() == 0  # stored once
+            state = iv.answer("Black shoes.")
+            ranks = {p["after_round"]: p for p in InterviewRecords(case).rank_points() if p["sha256"] == sha}
+            assert ranks[0]["why"] == "shown" and ranks[0]["rank"] == full_sort_rank(iv, DESCRIPTION, far)
+            assert ranks[1]["rank"] == full_sort_rank(iv, state.query, far)
+            iv.undo()  # an undone round's ranking no longer counts, nor do its ranks
+            assert [p["after_round"] for p in InterviewRecords(case).rank_points()] == [0]
+    text = " ".join(" ".join(_parse_html(write_report(tmp_path / "c.case", tmp_path / "r.html")).text).split())
+    assert f"Image {sha[:12]}… was at rank {ranks[0]['rank']:,} in the initial ranking (below the {DEPTH:,} the " \
+        "case keeps)." in text
+
+
+def test_a_changed_counted_rank_is_found_by_verify(tmp_path, synthetic):
+    with Gallery.open(synthetic) as g:
+        engine = build_engine(g)
+        with CaseFile.create(tmp_path / "c.case", "t", "tester", g, engine.identity()) as case:
+            iv = Interview(g, engine, case=case, depth=DEPTH)
+            state = iv.start(DESCRIPTION)
+            case.mark(g.image(far_row(state, len(g))).sha256, "match")
+            iv.record_ranks()
+    conn = raw_connect(tmp_path / "c.case")
+    conn.execute("UPDATE ranks SET rank = 3")
+    conn.commit()
+    conn.close()
+    with CaseFile.open(tmp_path / "c.case") as case:
+        problems = case.verify(rehash_images=False).data_problems
+    assert any(p.startswith("ranks row 1 was altered") for p in problems), problems
+
+
+def test_a_format_3_case_says_what_it_lacks_and_migrates_to_store_ranks(tmp_path, synthetic, monkeypatch, capsys):
+    with Gallery.open(synthetic) as g:
+        engine = build_engine(g)
+        monkeypatch.setattr(case_module, "CASE_SCHEMA_VERSION", 3)  # made as interreid wrote format 3
+        CaseFile.create(tmp_path / "old.case", "t", "tester", g, engine.identity()).close()
+        monkeypatch.undo()
+        with CaseFile.open(tmp_path / "old.case") as case:
+            assert case.version == 3 and not case.stores_ranks()
+            assert case.verify(rehash_images=False).ok  # no 'ranks' table is not a dropped table here
+            iv = Interview(g, engine, case=case, depth=DEPTH)
+            state = iv.start(DESCRIPTION)  # an old case still takes the interview
+            far_sha = g.image(far_row(state, len(g))).sha256
+            case.mark(far_sha, "possible")
+            assert iv.record_ranks() == 0 and InterviewRecords(case).rank_points() == []
+    text = " ".join(" ".join(_parse_html(write_report(tmp_path / "old.case", tmp_path / "r.html")).text).split())
+    assert f"ranked below the {DEPTH:,} best-ranked images the case keeps, in the ranking after the initial " \
+        "description; the case holds no counted rank for it there" in text
+
+    capsys.readouterr()
+    assert main(["case", "migrate", str(tmp_path / "old.case")]) == 0
+    said = capsys.readouterr().out
+    assert "format 3 -> 4" in said and "added a table for the rank of every marked image" in said
+    with Gallery.open(synthetic) as g:
+        engine = build_engine(g)
+        with CaseFile.open(tmp_path / "old.case") as case:
+            assert case.version == 4 and case.stores_ranks()
+            assert case.verify(rehash_images=False).ok
+            migrated = [e for e in case.audit_entries() if e.event == "case.migrated"]
+            assert migrated[-1].params["added_tables"] == ["ranks"] and migrated[-1].params["from_format"] == 3
+            iv = Interview(g, engine, case=case, depth=DEPTH)
+            iv.resume()
+            assert iv.record_ranks() == 1  # the round recorded before the upgrade, counted now
+    assert "format 3 -> 4" not in main_out(["case", "migrate", str(tmp_path / "old.case")], capsys)
+
+
+def test_case_mark_counts_the_rank_in_the_rounds_already_recorded(tmp_path, synthetic, capsys):
+    with Gallery.open(synthetic) as g:
+        engine = build_engine(g)
+        with CaseFile.create(tmp_path / "c.case", "t", "tester", g, engine.identity()) as case:
+            state = Interview(g, engine, case=case, depth=DEPTH).start(DESCRIPTION)
+            far = int(np.setdiff1d(np.arange(len(g)), state.rows)[0])
+            sha = g.image(far).sha256
+    out = main_out(["case", "mark", str(tmp_path / "c.case"), sha[:20], "possible"], capsys)
+    assert "stored 1 counted rank(s)" in out
+    with CaseFile.open(tmp_path / "c.case") as case:
+        (point,) = InterviewRecords(case).rank_points()
+    assert point["sha256"] == sha and point["rank"] > len(state.rows) and point["counted"] == "later"
+
+
+def main_out(argv, capsys) -> str:
+    capsys.readouterr()
+    assert main(argv) == 0
+    return capsys.readouterr().out
