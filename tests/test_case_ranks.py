@@ -171,3 +171,32 @@ def main_out(argv, capsys) -> str:
     capsys.readouterr()
     assert main(argv) == 0
     return capsys.readouterr().out
+
+
+def test_report_mark_and_extend_of_a_manifest_case_read_no_image_list(tmp_path, synthetic, monkeypatch, capsys):
+    """A case citing the gallery manifest names its images by row: the report, 'case mark' (a SHA-256
+    prefix, looked up in the gallery's hash index) and 'case extend' never read the whole image list."""
+    with Gallery.open(synthetic) as g:
+        engine = build_engine(g)
+        with CaseFile.create(tmp_path / "c.case", "t", "tester", g, engine.identity()) as case:
+            state = Interview(g, engine, case=case, depth=DEPTH).start(DESCRIPTION)
+            top_sha, far_sha = g.image(int(state.rows[0])).sha256, g.image(far_row(state, len(g))).sha256
+
+    def whole_list(*_args, **_kwargs):
+        raise AssertionError("the whole image list was read")
+
+    for name in ("snapshot", "shas", "fingerprint"):
+        monkeypatch.setattr(Gallery, name, whole_list)
+    monkeypatch.setattr(CaseFile, "gallery_snapshot", whole_list)
+    out = main_out(["case", "mark", str(tmp_path / "c.case"), far_sha[:24], "match"], capsys)
+    assert f"marked {far_sha[:16]}" in out and "stored 1 counted rank(s)" in out
+    capsys.readouterr()
+    assert main(["case", "mark", str(tmp_path / "c.case"), "0000", "match"]) == 2  # every synthetic row's prefix
+    assert "matches more than one image of this case" in capsys.readouterr().err
+    assert "already holds every image" in main_out(["case", "extend", str(tmp_path / "c.case")], capsys)
+    report = write_report(tmp_path / "c.case", tmp_path / "r.html")
+    text = " ".join(" ".join(_parse_html(report).text).split())
+    assert top_sha in text and far_sha in text  # the final ranking's best image and the marked one, by hash
+    with CaseFile.open(tmp_path / "c.case") as case:
+        data = collect(case)
+    assert data.final_ranking["items"][0]["sha256"] == top_sha and far_sha in data.rank_history

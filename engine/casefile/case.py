@@ -495,9 +495,9 @@ class CaseFile:
             with self.conn:
                 self.conn.execute(RANKS_SCHEMA)
             added.append("ranks")
-            done.append("added a table for the rank of every marked image and every image shown to the witness in "
-                        "each round, counted also below the top rows the case keeps; it is filled from now on, and "
-                        "for the rounds already recorded when the interview is next continued in interreid")
+            table_done = ("added a table for the rank of every marked image and every image shown to the witness "
+                          "in each round, counted also below the top rows the case keeps; it is filled from now on, "
+                          "and for the rounds already recorded when the interview is next continued in interreid")
         params: dict = {"from_format": start, "to_format": CASE_SCHEMA_VERSION, "added_tables": added}
         with self.transaction():
             if start < SIGNED_FROM_VERSION:
@@ -511,6 +511,8 @@ class CaseFile:
         if start < SIGNED_FROM_VERSION:
             done.append(f"recorded this workstation's signing key ({keys.key_fingerprint(pub)}); the "
                         f"{rows_before} earlier audit rows stay as they were, covered by the signed rows after them")
+        if added:
+            done.append(table_done)
         tail = ("; the case keeps its own list of the gallery's images" if start < MANIFEST_FROM_VERSION else "")
         done.append(f"format {start} -> {CASE_SCHEMA_VERSION}, recorded in the audit log (case.migrated){tail}; "
                     "nothing recorded earlier was changed")

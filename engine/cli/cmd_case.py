@@ -163,7 +163,8 @@ def cmd_extend(args) -> int:
         folder = case.meta("gallery_path")
         with Gallery.open(folder) as gallery:
             added = case.extend_snapshot(gallery)
-            total = case.held_rows() or len(case.gallery_snapshot())
+            held = case.held_rows()  # a case citing the gallery manifest: O(1); formats 1-2: its own list
+            total = held if held is not None else len(case.gallery_snapshot())
     if added:
         print(f"added {added} image(s) from {folder} to the case (now {total}); recorded in its audit log")
     else:
@@ -232,9 +233,10 @@ def cmd_mark(args) -> int:
     with CaseFile.open(args.file) as case:
         if args.image.strip() == "":
             raise UserError("Give the image's SHA-256 (or a unique prefix of it) to mark.")
-        matches = [sha for _i, sha, _p in case.gallery_snapshot() if sha.startswith(args.image.lower())]
+        matches = _images_with_prefix(case, args.image.strip().lower())
         if len(matches) != 1:
-            raise UserError(f"'{args.image}' matches {len(matches)} images of this case; give more of the SHA-256.")
+            raise UserError(f"'{args.image}' matches " + ("no image" if not matches else "more than one image")
+                            + " of this case; give more of the SHA-256.")
         case.mark(matches[0], args.mark, args.note)
         ranked = bool(InterviewRecords(case).rankings()) and args.mark != "cleared"
         pending, old = ranked and case.stores_ranks(), ranked and not case.stores_ranks()
@@ -245,6 +247,19 @@ def cmd_mark(args) -> int:
         print("this case was made by an earlier interreid: its rank below the top rows the case keeps is not "
               "stored until 'interreid case migrate' upgrades it", file=sys.stderr)
     return 0
+
+
+def _images_with_prefix(case, prefix: str) -> list[str]:
+    """The SHA-256 of the case's images that start with ``prefix`` (at most 2: one is a unique match). A
+    case citing the gallery manifest looks them up in its gallery's hash index, never reading its list."""
+    held = case.held_rows()
+    if held is None:
+        return [sha for _i, sha, _p in case.gallery_snapshot() if sha.startswith(prefix)]
+    from ..gallery.store import Gallery
+
+    with Gallery.open(case.meta("gallery_path") or "", read_only=True) as gallery:
+        found = gallery.rows_with_sha_prefix(prefix, below=held, limit=2)
+    return [sha for _row, sha in found]
 
 
 def _count_ranks(path) -> None:

@@ -225,17 +225,10 @@ def collect(case) -> ReportData:
     verification = case.verify()
     entries = case.audit_entries()
 
-    from ..errors import GalleryError
-
-    try:  # a case citing the gallery manifest reads its images' list from the gallery
-        snapshot = case.gallery_snapshot()
-    except GalleryError:
-        snapshot = []  # the gallery is gone: verification says so; marked and shown images keep their hashes
-    sha_of_row = {idx: sha for idx, sha, _src in snapshot}
-    source_of = {sha: src for _idx, sha, src in snapshot}
-
     sections = _sections(case, rec, entries)
     rankings = rec.rankings()
+    marks = case.current_marks()
+    sha_of_row, source_of = _rows_of_report(case, meta, rankings, marks)
     final = None
     if rankings:
         last = rankings[-1]
@@ -255,7 +248,6 @@ def collect(case) -> ReportData:
             if cs.round - 1 in best_of_round:
                 _add_match(cs.items, best_of_round[cs.round - 1], engine)
 
-    marks = case.current_marks()
     mark_history = [dict(zip(("sha256", "mark", "note", "at"), r)) for r in case.conn.execute(
         "SELECT sha256, mark, note, at FROM marks ORDER BY id")]
     views = case.witness_views()
@@ -328,6 +320,29 @@ def _format(meta: dict) -> int:
         return int(meta.get("schema_version") or 0)
     except (TypeError, ValueError):
         return 0
+
+
+def _rows_of_report(case, meta: dict, rankings: list[dict], marks: dict) -> tuple[dict[int, str], dict[str, str]]:
+    """({row: sha256}, {sha256: first source}) of the rows the report names: the final ranking's best rows
+    and the marked images. A case with its own image list (formats 1-2) reads that list; a case citing the
+    gallery manifest (format 3 on) reads only those rows from its gallery, never the whole list. Empty when
+    the gallery is gone (verification says so; marked and shown images keep their hashes)."""
+    from ..errors import GalleryError
+
+    held = case.held_rows()
+    if held is None:
+        snapshot = case.gallery_snapshot()
+        return {idx: sha for idx, sha, _src in snapshot}, {sha: src for _idx, sha, src in snapshot}
+    from ..gallery.store import Gallery
+
+    top = [int(r) for r in rankings[-1]["rows"][:FINAL_TOP]] if rankings else []
+    try:
+        with Gallery.open(meta.get("gallery_path") or "", read_only=True) as gallery:
+            sha_of_row = gallery.shas_of_rows([r for r in top if r < held])
+            sha_of_row.update({row: sha for sha, row in gallery.rows_of_shas(list(marks)).items() if row < held})
+    except GalleryError:
+        return {}, {}
+    return sha_of_row, {}  # sources: read per image from the gallery (_images)
 
 
 def _after(after_round: int) -> str:
