@@ -200,3 +200,26 @@ def test_report_mark_and_extend_of_a_manifest_case_read_no_image_list(tmp_path, 
     with CaseFile.open(tmp_path / "c.case") as case:
         data = collect(case)
     assert data.final_ranking["items"][0]["sha256"] == top_sha and far_sha in data.rank_history
+
+
+def test_the_terminal_interview_stores_the_ranks_and_case_show_lists_them(tmp_path, synthetic, capsys, monkeypatch):
+    """'interreid interview' (the terminal) records the counted ranks with each ranking: an image marked
+    with 'case mark' between two sittings is counted for the recorded round at once and for the next
+    round when the interview is continued; 'case show' lists them."""
+    import io
+
+    case = tmp_path / "c.case"
+    monkeypatch.setattr("sys.stdin", io.StringIO(":quit\n"))
+    assert main(["interview", "--gallery", str(synthetic), "--case", str(case), "--description", DESCRIPTION]) == 0
+    with CaseFile.open(case) as c:
+        (first,) = InterviewRecords(c).rankings()
+    with Gallery.open(synthetic) as g:  # the terminal keeps the top 1000: here every row, so take the last
+        sha = g.image(int(first["rows"][-1])).sha256
+    main_out(["case", "mark", str(case), sha, "possible"], capsys)
+    monkeypatch.setattr("sys.stdin", io.StringIO("\nBlack shoes.\n:quit\n"))  # asks the suggested question
+    assert main(["interview", "--case", str(case)]) == 0
+    with CaseFile.open(case) as c:
+        ranks = {p["after_round"]: p for p in InterviewRecords(c).rank_points() if p["sha256"] == sha}
+    assert sorted(ranks) == [0, 1] and ranks[0]["counted"] == "later" and ranks[1]["counted"] == "with the round"
+    out = main_out(["case", "show", str(case)], capsys)
+    assert f"{ranks[1]['rank']:>9,}" in out and "after answer 1" in out and f"{sha[:16]}… (marked)" in out

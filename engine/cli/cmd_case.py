@@ -101,7 +101,7 @@ def case_summary(case) -> dict:
                 "signing_key": key_fingerprint(key) if key else None}
     return {"metadata": meta, "security": security, "rounds": rec.rounds(include_undone=True),
             "candidates": rec.candidates(), "marks": case.current_marks(), "witness_views": case.witness_views(),
-            "audit": [e.__dict__ for e in case.audit_entries()]}
+            "ranks": rec.rank_points(), "audit": [e.__dict__ for e in case.audit_entries()]}
 
 
 def cmd_show(args) -> int:
@@ -129,6 +129,10 @@ def cmd_show(args) -> int:
         print(f"mark         {mk['mark']:<9} {sha[:16]}…  {mk['note']}")
     for v in summary["witness_views"]:
         print(f"SHOWN TO WITNESS {v['sha256'][:16]}… at {v['at']} {v['note']}")
+    for p in summary["ranks"]:  # counted among every image the case searches, also below the kept top
+        after = "initial ranking" if p["after_round"] == 0 else f"after answer {p['after_round']}"
+        below = f" (below the {p['kept']:,} kept)" if p["rank"] > p["kept"] else ""
+        print(f"rank         {p['rank']:>9,}{below} {after}: {p['sha256'][:16]}… ({p['why']})")
     sec = summary["security"]
     head = sec["head"] or {}
     print(f"audit log    {len(summary['audit'])} rows" + (f", head row {head['seq']} {head['hash'][:16]}…" if head else "")
