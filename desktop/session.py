@@ -487,7 +487,10 @@ class CaseSession(QObject):
         def work(_job):
             from interreid.engine.similar import find_similar, record_similar
 
-            result = find_similar(gallery, row)
+            from interreid.engine.search import DEFAULT_DEPTH
+
+            # the most similar images, as many as a ranking keeps (never a list of the whole gallery)
+            result = find_similar(gallery, row, top=DEFAULT_DEPTH + 1)
             record_similar(case, result, gallery)
             return result
 
