@@ -223,3 +223,42 @@ def test_the_terminal_interview_stores_the_ranks_and_case_show_lists_them(tmp_pa
     assert sorted(ranks) == [0, 1] and ranks[0]["counted"] == "later" and ranks[1]["counted"] == "with the round"
     out = main_out(["case", "show", str(case)], capsys)
     assert f"{ranks[1]['rank']:>9,}" in out and "after answer 1" in out and f"{sha[:16]}… (marked)" in out
+
+
+def test_a_past_rounds_rank_is_counted_among_the_images_the_case_searched_then(tmp_path, crops_dir):
+    """'case extend' adds the gallery's newer images to a case: a rank counted later for a round ranked
+    before that counts only the images the case searched in that round, and an image added since has no
+    rank there."""
+    from imagemaker import write_person
+
+    from interreid.engine.embedder import create_embedder
+    from interreid.engine.gallery.importer import import_sources
+
+    embedder = create_embedder("lite")
+    with Gallery.create(tmp_path / "g", embedder.identity) as g:
+        import_sources(g, embedder, [crops_dir])
+        engine = build_engine(g)
+        with CaseFile.create(tmp_path / "c.case", "t", "tester", g, engine.identity()) as case:
+            iv = Interview(g, engine, case=case)
+            iv.depth = 3  # keep only the top 3 of each ranking, so the others' ranks are counted
+            first = iv.start(DESCRIPTION)
+            for i, colour in enumerate(["red", "red", "blue", "white", "black", "green"]):
+                write_person(tmp_path / "more" / f"2024-05-01T13-00-{i:02d}_q{i}.jpg", colour, "blue", seed=50 + i)
+            import_sources(g, embedder, [tmp_path / "more"])
+            assert case.extend_snapshot(g) == 6 and len(g) == 18
+            iv = Interview(g, engine, case=case)
+            iv.depth = 3
+            iv.resume()
+            second = iv.answer("Black shoes.")
+            old = next(r for r in range(12) if r not in set(first.rows) | set(second.rows))
+            new = next(r for r in range(12, 18) if r not in set(second.rows))
+            case.mark(g.image(old).sha256, "possible")
+            case.mark(g.image(new).sha256, "possible")
+            assert iv.record_ranks() == 3  # the old image in both rankings, the new one in the second only
+            points = {(p["after_round"], p["gallery_row"]): p for p in InterviewRecords(case).rank_points()}
+            then = iv.searcher.every_score(first.query)[:12]  # the 12 images the case searched in round 0
+            assert points[(0, old)]["rank"] == int(np.flatnonzero(np.argsort(-then, kind="stable") == old)[0]) + 1
+            assert points[(0, old)]["rank"] < full_sort_rank(iv, first.query, old)  # newer red tops rank above it
+            assert (0, new) not in points
+            assert points[(1, new)]["rank"] == full_sort_rank(iv, second.query, new) > 3
+            assert points[(1, old)]["rank"] == full_sort_rank(iv, second.query, old)

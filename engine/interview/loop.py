@@ -209,16 +209,31 @@ class Interview:
             scores = treid.fuse(scores, self.engine.retriever.temperature, self.initial)
         return Ranking.of_scores(scores, k, allowed)
 
-    def case_scores(self, query: str) -> np.ndarray:
+    def case_scores(self, query: str, held: int | None = None) -> np.ndarray:
         """Every row's score for ``query`` as this interview ranks them (T-ReID fused when attached; rows the
-        case does not search at -inf), for counting ranks below the rows a case keeps."""
+        case does not search at -inf), for counting ranks below the rows a case keeps. ``held``: only the
+        gallery's first rows, as many as the case searched when an earlier ranking was made."""
         scores = self.searcher.every_score(query)
         treid = getattr(self.engine, "treid", None)
         initial = self.initial or (self.case.meta("initial_description") if self.case is not None else "") or ""
         if treid is not None and initial:
             scores = treid.fuse(scores, self.engine.retriever.temperature, initial)
         allowed = self._case_rows()
+        if held is not None and held < len(self.vectors):
+            allowed = np.arange(len(self.vectors)) < held
         return np.asarray(scores if allowed is None else np.where(allowed, scores, -np.inf), dtype=np.float32)
+
+    def _held_when_ranked(self) -> dict[int, int]:
+        """ranking id -> how many of the gallery's rows the case searched when that ranking was saved (a
+        case citing the gallery manifest; 'case extend' may have added rows since), from the audit log."""
+        held, out = None, {}
+        for e in self.case.audit_entries():
+            params = e.params if isinstance(e.params, dict) else {}
+            if e.event in ("case.created", "case.extended") and isinstance(params.get("gallery_manifest"), dict):
+                held = int(params["gallery_manifest"]["rows"])
+            elif e.event == "ranking.saved" and params.get("table") == "rankings" and held is not None:
+                out[int(params["id"])] = held
+        return out
 
     def tracked_rows(self) -> dict[str, tuple[int, str]]:
         """The images whose rank the case records in every round: each marked image (match, possible,
@@ -250,6 +265,7 @@ class Interview:
             return 0
         have = {(p["ranking_id"], p["sha256"]) for p in self.records.rank_points()}
         points = []
+        held_when: dict[int, int] | None = None
         for r in self.records.rankings():
             todo = [(sha, row, why) for sha, (row, why) in tracked.items() if (r["id"], sha) not in have]
             if not todo:
@@ -263,8 +279,12 @@ class Interview:
                 elif live is not None:
                     rank, score = live.rank_of(row), live.score_of(row)
                 else:
+                    if held_when is None:
+                        held_when = self._held_when_ranked()
+                    if row >= held_when.get(r["id"], row + 1):
+                        continue  # an image the case did not search yet when that ranking was made: no rank
                     if scores is None:
-                        scores = self.case_scores(r["query"])
+                        scores = self.case_scores(r["query"], held_when.get(r["id"]))
                     rank, score = rank_by_counting(scores, row), float(scores[row])
                 points.append({"ranking_id": r["id"], "after_round": r["after_round"], "sha256": sha,
                                "gallery_row": row, "rank": rank, "score": score, "kept": len(r["rows"]),
