@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from fixtures_full import tiny_pack  # noqa: F401
 from rawcase import raw_connect
 from interreid.engine.bench.speed_round import build_synthetic_gallery
 from interreid.engine.casefile import CaseFile
@@ -262,3 +263,28 @@ def test_a_past_rounds_rank_is_counted_among_the_images_the_case_searched_then(t
             assert (0, new) not in points
             assert points[(1, new)]["rank"] == full_sort_rank(iv, second.query, new) > 3
             assert points[(1, old)]["rank"] == full_sort_rank(iv, second.query, old)
+
+
+def test_a_full_engine_round_counts_the_rank_on_its_cosines(tmp_path, crops_dir, tiny_pack):  # noqa: F811
+    """The full engine's rounds come from the gallery index (top K only): a marked image below the kept top
+    is counted on every row's cosine, as a full sort would place it."""
+    from interreid.engine.embedder import create_embedder
+    from interreid.engine.gallery.importer import import_sources
+
+    embedder = create_embedder("full", pack=str(tiny_pack))
+    with Gallery.create(tmp_path / "full", embedder.identity) as g:
+        import_sources(g, embedder, [crops_dir])
+        engine = build_engine(g, pack=str(tiny_pack), questioner="infogain")
+        with CaseFile.create(tmp_path / "c.case", "t", "tester", g, engine.identity()) as case:
+            iv = Interview(g, engine, case=case)
+            iv.depth = 3
+            state = iv.start("a man in a red jacket")
+            far = int(np.setdiff1d(np.arange(len(g)), state.rows)[-1])
+            case.mark(g.image(far).sha256, "match")
+            state = iv.answer("Blue jeans.")
+            ranks = {p["after_round"]: p for p in InterviewRecords(case).rank_points()}
+            q = engine.retriever.encode_text([state.query])[0]
+            cosines = (np.asarray(g.vectors(), dtype=np.float32) @ q).astype(np.float32)
+            by_sort = int(np.flatnonzero(np.argsort(-cosines, kind="stable") == far)[0]) + 1
+    assert ranks[1]["counted"] == "with the round" and ranks[1]["rank"] == by_sort
+    assert ranks[0]["counted"] == "later" and ranks[0]["rank"] > 0
