@@ -36,15 +36,17 @@ class OpenedCase:
     engine_text: str
     engine_kind: str
     shas: Sequence[str]  # the gallery's hashes in row order, read by row (engine.gallery.lazy.RowShas)
-    cameras: list[str | None]
-    timestamps: list[str | None]
+    cameras: Sequence[str | None]  # camera by row, read by row (engine.gallery.lazy.RowFacts)
+    timestamps: Sequence[str | None]  # ISO time by row, read by row
     marks: dict[str, dict]
     witness_views: list[dict]
     initial_description: str
     state: Any  # RoundState or None (interview not started)
     notes: list[str] = field(default_factory=list)  # the engine's notes (e.g. a pack without a questioner)
-    tracks: dict[int, int] = field(default_factory=dict)  # gallery row -> person track (crops cut from video)
+    tracks: Any = field(default_factory=dict)  # row -> person track (crops cut from video): .get, read by row
     warnings: list[str] = field(default_factory=list)  # e.g. the gallery's images changed since the case was made
+    kept_top: int = 0  # rows of each ranking the case keeps (the interview's depth); ranks below it are counted
+    facts: Any = None  # the lazy camera/time reader behind ``cameras`` and ``timestamps``
 
 
 @dataclass
@@ -59,9 +61,25 @@ class ImageDetails:
     video: dict | None = None  # provenance of a crop cut from video, with its track's boxes
 
 
-def load_row_metadata(gallery) -> tuple[list[str | None], list[str | None]]:
-    """Camera and timestamp of every gallery row, in row order (one query)."""
-    return gallery.row_metadata()
+def load_row_metadata(gallery):
+    """Camera and timestamp of the gallery's rows, read by row when the grid lists them
+    (``engine.gallery.lazy.RowFacts``): opening a case reads none of them, whatever the gallery's size."""
+    from interreid.engine.gallery.lazy import RowFacts
+
+    return RowFacts(gallery)
+
+
+def prefetch_listed(opened: "OpenedCase", state) -> None:
+    """Read (in the worker) the camera, time and track of the rows the grid is about to list, so that the
+    window's thread finds them read: the ranking's kept top, or the gallery's first page before a search."""
+    from .models.ranking_model import UNRANKED_LIMIT
+
+    rows = ([int(r) for r in state.rows] if state is not None
+            else list(range(min(opened.gallery_size, UNRANKED_LIMIT))))
+    opened.facts.many(rows)
+    prefetch = getattr(opened.tracks, "prefetch", None)
+    if prefetch is not None:
+        prefetch(rows)
 
 
 def case_title(path: str | Path) -> str:
@@ -87,25 +105,31 @@ def remove_case_file(path: Path) -> None:
             log.warning("could not remove %s after a failed new case", p, exc_info=True)
 
 
-def rank_histories(rankings: list[dict], rows: list[int],
-                   searcher=None) -> dict[int, list[tuple[int, int, float]]]:
+def rank_histories(rankings: list[dict], rows: list[int], searcher=None,
+                   counted: list[dict] | None = None) -> dict[int, list[tuple[int, int, float]]]:
     """For each gallery row: (after_round, 1-based rank, score) in every stored ranking.
 
-    A case keeps the top of each ranking; with the engine's ``searcher`` a row ranked below it
-    gets its rank by re-scoring that round's query (else it has no point for that round)."""
+    A case keeps the top of each ranking; below it, a row's rank is the one the case counted and stored
+    (``counted``: the case's rank points, format 4), else, with the engine's ``searcher``, re-scored from
+    that round's query (else it has no point for that round)."""
+    stored = {(int(p["after_round"]), int(p["gallery_row"])): (int(p["rank"]), float(p["score"]))
+              for p in counted or []}
     out: dict[int, list[tuple[int, int, float]]] = {r: [] for r in rows}
     for ranking in rankings:
         order = ranking["rows"]
+        after = int(ranking["after_round"])
         ranked = None
         for r in rows:
             hit = np.flatnonzero(order == r)
             if len(hit):
                 pos = int(hit[0])
-                out[r].append((int(ranking["after_round"]), pos + 1, float(ranking["scores"][pos])))
+                out[r].append((after, pos + 1, float(ranking["scores"][pos])))
+            elif (after, r) in stored:
+                out[r].append((after, *stored[(after, r)]))
             elif searcher is not None and 0 <= r < searcher.vectors.shape[0]:
                 if ranked is None:
                     ranked = searcher.stored(ranking["query"], order, ranking["scores"])
-                out[r].append((int(ranking["after_round"]), ranked.rank_of(r), ranked.score_of(r)))
+                out[r].append((after, ranked.rank_of(r), ranked.score_of(r)))
     return out
 
 
@@ -181,7 +205,6 @@ class CaseSession(QObject):
         """Open a case with its gallery, engine and interview (worker thread); nothing half-open stays."""
         from interreid.engine.interview.loop import Interview
         from interreid.engine.session import open_case
-        from interreid.engine.video.query import track_of_rows
 
         # the selector, questioner and T-ReID model the case was made with; a LLaVA questioner
         # loads in the background (infogain suggests until it is ready)
@@ -192,13 +215,18 @@ class CaseSession(QObject):
             state = None
             if case.meta("initial_description"):
                 state = interview.resume()
-            cams, stamps = load_row_metadata(gallery)
+            facts = load_row_metadata(gallery)  # lazy: camera, time and track are read for the rows listed
             opened = OpenedCase(path, case.meta("title") or path.stem, case.meta("investigator") or "",
                                 gallery.folder, len(gallery), engine.describe(), engine.kind,
-                                interview.shas, cams, stamps, case.current_marks(),
+                                interview.shas, facts.cameras, facts.timestamps, case.current_marks(),
                                 case.witness_views(), case.meta("initial_description") or "", state,
-                                list(engine.notes), tracks=track_of_rows(gallery),
-                                warnings=list(session.warnings))
+                                list(engine.notes), tracks=interview.track_of,
+                                warnings=list(session.warnings), kept_top=interview.depth, facts=facts)
+            prefetch_listed(opened, state)
+            if not case.stores_ranks() and case.version >= 2:  # format 1 is offered its upgrade on opening
+                opened.notes.append("This case was made by an earlier interreid: the rank of a marked image below "
+                                    f"the {interview.depth:,} best-ranked images is not stored in it (nor shown in its "
+                                    "report) until it is upgraded with 'interreid case migrate'.")
         except BaseException:
             try:
                 session.close()
@@ -347,8 +375,12 @@ class CaseSession(QObject):
             return
         interview = self.interview  # the case open now, even if another is opened meanwhile
 
+        opened = self.opened_case
+
         def work(_job):
-            return fn(interview)
+            state = fn(interview)
+            prefetch_listed(opened, state)
+            return state
 
         def done(state):
             if interview is not self.interview:  # a different case was opened meanwhile
@@ -418,7 +450,7 @@ class CaseSession(QObject):
             return
         if not shas or not self._need_open():
             return
-        case, gallery = self.case, self.gallery
+        case, gallery, interview = self.case, self.gallery, self.interview
 
         def work(_job):
             if len(shas) > 1:
@@ -427,6 +459,7 @@ class CaseSession(QObject):
                     case.record_witness_view(sha, f"{reason} (line-up of {len(shas)}, position {i})")
             else:
                 case.record_witness_view(shas[0], reason)
+            interview.record_ranks()  # their ranks in the rounds so far, stored with the case (format 4)
             sources = []
             for sha in shas:
                 row = gallery.row_of(sha)
@@ -454,7 +487,10 @@ class CaseSession(QObject):
         def work(_job):
             from interreid.engine.similar import find_similar, record_similar
 
-            result = find_similar(gallery, row)
+            from interreid.engine.search import DEFAULT_DEPTH
+
+            # the most similar images, as many as a ranking keeps (never a list of the whole gallery)
+            result = find_similar(gallery, row, top=DEFAULT_DEPTH + 1)
             record_similar(case, result, gallery)
             return result
 
@@ -465,7 +501,8 @@ class CaseSession(QObject):
             from interreid.engine.casefile.case import InterviewRecords
 
             img = self.gallery.image(row)
-            history = rank_histories(InterviewRecords(self.case).rankings(), [row], self.interview.searcher)[row]
+            rec = InterviewRecords(self.case)
+            history = rank_histories(rec.rankings(), [row], self.interview.searcher, rec.rank_points())[row]
             from interreid.engine.gallery.neighbours import folder_neighbours
 
             views = [v for v in self.case.witness_views() if v["sha256"] == img.sha256]
@@ -484,13 +521,16 @@ class CaseSession(QObject):
         if self.case is None:
             return
         shas = [s for s, m in self.marks.items() if m["mark"] in ("match", "possible")]
-        case, gallery, searcher = self.case, self.gallery, self.interview.searcher
+        case, gallery, interview = self.case, self.gallery, self.interview
+        searcher = interview.searcher
 
         def work(_job):
             from interreid.engine.casefile.case import InterviewRecords
 
+            interview.record_ranks()  # marked and shown images' ranks not stored yet (format 4; audited)
             rows = [r for r in (gallery.row_of(s) for s in shas) if r is not None]
-            return rank_histories(InterviewRecords(case).rankings(), rows, searcher)
+            rec = InterviewRecords(case)
+            return rank_histories(rec.rankings(), rows, searcher, rec.rank_points())
 
         def done(histories):
             if case is self.case:  # never the chart of a case that has been closed meanwhile

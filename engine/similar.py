@@ -71,7 +71,7 @@ def find_similar(gallery, row: int, top: int | None = None) -> SimilarResult:
     scores[row] = -np.inf  # the image itself is not a result
     result = top_k(scores.astype(np.float32), min(top or n, n) if n > 1 else 0)
     keep = result.rows != row
-    return SimilarResult(row, gallery.shas()[row], measure_of(gallery), result.rows[keep],
+    return SimilarResult(row, gallery.shas_of_rows([row])[row], measure_of(gallery), result.rows[keep],
                          result.scores[keep])
 
 

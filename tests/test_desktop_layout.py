@@ -111,6 +111,7 @@ def test_unreadable_gallery_times_are_said_not_silently_ignored(qtbot):
 
     thumbs = ThumbnailCache(lambda _row: "")
     model = RankingModel(thumbs, ["a" * 64, "b" * 64], [None, None], ["yesterday", "12:01"])
+    model.show_unranked()  # the filter's choices come from the images listed
     grid = RankedGrid(model)
     qtbot.addWidget(grid)
     grid.show()

@@ -170,7 +170,7 @@ def test_format_1_case_opens_verifies_and_migrates_with_one_command(tmp_path, ga
             case.mark(gallery.shas()[0], "match")
     out = run("case", "migrate", path)
     assert out.returncode == 0, out.stderr
-    assert "format 1 -> 3" in out.stdout and "signing key" in out.stdout
+    assert "format 1 -> 4" in out.stdout and "signing key" in out.stdout
     with CaseFile.open(path) as case:
         case.mark(gallery.shas()[0], "match")
         r = case.verify(rehash_images=False)

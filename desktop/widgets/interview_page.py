@@ -158,7 +158,7 @@ class InterviewPage(QWidget):
                              if x) or f"image {row + 1}"
             label = f"{mark.capitalize()}: {where}" if mark else where
             series.append((label, [(r, k) for r, k, _s in points], mark))
-        self.chart.set_series(series)
+        self.chart.set_series(series, kept=getattr(self.opened, "kept_top", 0))
 
     def set_witness_views(self, views: list[dict]) -> None:
         self.shown = {v["sha256"] for v in views}

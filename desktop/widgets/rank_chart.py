@@ -1,4 +1,7 @@
-"""A small chart of rank over rounds for the marked images (QPainter; rank 1 at the top, log scale)."""
+"""A small chart of rank over rounds for the marked images (QPainter; rank 1 at the top, log scale).
+
+A case keeps the top N rows of each ranking; a marked image's rank below them is counted over the whole
+gallery and stored in the case: such points are drawn as open circles below a dashed line "top N kept"."""
 
 from __future__ import annotations
 
@@ -17,15 +20,21 @@ class RankChart(QWidget):
         super().__init__(parent)
         self.series: list[tuple[str, list[tuple[int, int]], QColor]] = []
         self.styles: list = []
+        self.kept = 0  # rows each ranking keeps: ranks below it were counted (drawn open, under a dashed line)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.setMinimumHeight(150)
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt)
         return QSize(320, 170)
 
-    def set_series(self, series: list[tuple]) -> None:
+    def set_series(self, series: list[tuple], kept: int = 0) -> None:
         """[(label, [(after_round, rank), ...], mark?), ...]: a marked image's line has its mark's colour
-        (the same as the card badges); several images with one mark differ by line style."""
+        (the same as the card badges); several images with one mark differ by line style. ``kept``: the rows
+        each ranking keeps; points ranked below it are drawn as open circles under a dashed line."""
+        self.kept = int(kept or 0)
+        below = any(rank > self.kept for _l, pts, *_r in series for _t, rank in pts) if self.kept else False
+        self.setToolTip(f"Open circles: ranks below the {self.kept:,} best-ranked images the case keeps, counted "
+                        "over the whole gallery and stored in the case." if below else "")
         from ..models.ranking_model import MARK_COLOURS
 
         out, used = [], {}
@@ -44,6 +53,16 @@ class RankChart(QWidget):
         self.styles = [s for *_x, s in out]
         self.update()
 
+    def kept_label(self) -> str:
+        """The dashed line's words: below it, ranks were counted beyond the rows the case keeps."""
+        return f"top {self.kept:,} kept in the case"
+
+    def beyond_points(self) -> list[tuple[str, int, int]]:
+        """(label, round, rank) of every point drawn open (ranked below the kept top)."""
+        if not self.kept:
+            return []
+        return [(label, rnd, rank) for label, pts, _c in self.series for rnd, rank in pts if rank > self.kept]
+
     def paintEvent(self, _event) -> None:  # noqa: N802 (Qt)
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -57,6 +76,7 @@ class RankChart(QWidget):
             return
         max_round = max(max(r for r, _ in pts) for _l, pts, _c in self.series if pts)
         max_rank = max(max(k for _, k in pts) for _l, pts, _c in self.series if pts)
+        beyond = bool(self.kept) and max_rank > self.kept
         top_rank = 10 ** math.ceil(math.log10(max(max_rank, 10)))
         side_legend = self.width() >= 380  # narrow: legend below the plot, a few lines
         shown = self.series if side_legend else self.series[:3]
@@ -91,6 +111,12 @@ class RankChart(QWidget):
         for rnd in range(max_round + 1):
             p.drawText(QRectF(x_of(rnd) - 20, plot.bottom() + 4, 40, fm.height()), Qt.AlignmentFlag.AlignHCenter,
                        str(rnd))
+        if beyond:
+            p.setPen(QPen(pal.text().color(), 1, Qt.PenStyle.DashLine))
+            p.drawLine(QPointF(plot.left(), y_of(self.kept)), QPointF(plot.right(), y_of(self.kept)))
+            p.drawText(QRectF(plot.left() + 4, y_of(self.kept) - fm.height() - 1, plot.width() - 8, fm.height()),
+                       Qt.AlignmentFlag.AlignLeft,
+                       fm.elidedText(self.kept_label(), Qt.TextElideMode.ElideRight, int(plot.width() - 8)))
         for i, (label, pts, colour) in enumerate(self.series):
             style = self.styles[i] if i < len(self.styles) else Qt.PenStyle.SolidLine
             p.setPen(QPen(colour, 2, style))
@@ -99,9 +125,10 @@ class RankChart(QWidget):
                 for rnd, rank in pts[1:]:
                     path.lineTo(x_of(rnd), y_of(rank))
                 p.drawPath(path)
-                p.setBrush(colour)
                 for rnd, rank in pts:
-                    p.drawEllipse(QPointF(x_of(rnd), y_of(rank)), 3, 3)
+                    below = beyond and rank > self.kept  # counted below the kept top: an open circle
+                    p.setBrush(pal.base() if below else colour)
+                    p.drawEllipse(QPointF(x_of(rnd), y_of(rank)), 4 if below else 3, 4 if below else 3)
                 p.setBrush(Qt.BrushStyle.NoBrush)
             if i >= len(shown):
                 continue

@@ -195,28 +195,42 @@ class RankedGrid(QWidget):
         self.model = model
         self.view.setModel(model)
         model.modelReset.connect(self._update_count)
+        facets = getattr(model, "facets_changed", None)
+        if facets is not None:  # the listed images' cameras and times change with the ranking
+            facets.connect(lambda m=model: self._refresh_facets() if self.model is m else None)
+        self.time_on.blockSignals(True)
+        self.time_on.setChecked(False)
+        self.time_on.blockSignals(False)
+        self._refresh_facets()
+
+    def _refresh_facets(self) -> None:
+        """The filter's choices: the cameras and the time span of the images listed (a camera chosen before
+        stays chosen while it is still listed)."""
+        model = self.model
+        chosen = self.camera.currentData()
         self.camera.blockSignals(True)
         self.camera.clear()
         self.camera.addItem("All cameras", "")
         for name in model.camera_names:
             self.camera.addItem(name, name)
+        if chosen:
+            if chosen not in model.camera_names:
+                self.camera.addItem(chosen, chosen)  # still the filter's choice: kept, it simply matches none
+            self.camera.setCurrentIndex(self.camera.findData(chosen))
         self.camera.blockSignals(False)
-        has_cams = bool(model.camera_names)
+        has_cams = bool(model.camera_names) or bool(chosen)
         self.camera.setVisible(has_cams)
         for w in (self.time_on, self.time_from, self.time_and, self.time_to):
-            w.setVisible(model.has_times)
-        self.time_on.blockSignals(True)
-        self.time_on.setChecked(False)
-        self.time_on.blockSignals(False)
+            w.setVisible(model.has_times or self.time_on.isChecked())
         first, last = (parse_time(t) for t in model.time_span)
         for edit in (self.time_from, self.time_to):
             edit.blockSignals(True)
-            edit.setEnabled(False)
-            if first is not None and last is not None:
+            edit.setEnabled(self.time_on.isChecked())
+            if first is not None and last is not None and not self.time_on.isChecked():
                 edit.setDateTimeRange(first, last)
             edit.blockSignals(False)
         readable = first is not None and last is not None
-        if readable:
+        if readable and not self.time_on.isChecked():  # a range being used stays as chosen
             self.time_from.setDateTime(first)
             self.time_to.setDateTime(last)
         self.time_on.setEnabled(readable)
@@ -289,6 +303,10 @@ class RankedGrid(QWidget):
             return
         shown, total = self.model.rowCount(), len(self.model.rows)
         self.count.setText(f"{shown:,} of {total:,}" if shown != total else f"{total:,} images")
+        whole = getattr(self.model, "total", total)
+        if not self.model.ranked and whole > total:  # before the first search: the gallery's first images
+            self.count.setText(f"first {shown:,} of {whole:,} images" if shown == total
+                               else f"{shown:,} of the first {total:,} of {whole:,} images")
         self.title.setText("Ranked gallery" if self.model.ranked else "Gallery (not ranked yet: search to rank it)")
 
     def _menu(self, pos) -> None:

@@ -9,7 +9,11 @@ appends an audit row carrying the SHA-256 of that data row, chained to the previ
 ``verify`` detects an edited, deleted or reordered audit row, a data row changed or added
 behind the log's back, and gallery images that were altered or are missing on disk.
 
-Format 3 (this version): a new case no longer copies the gallery's image list into
+Format 4 (this version) adds the ``ranks`` table: per round, the rank of every marked image and every
+image shown to the witness, counted over the whole gallery (a case keeps only the top N of each ranking,
+``rankings``), so that a report can plot an image that fell below N. ``migrate`` adds it to older cases.
+
+Format 3: a new case no longer copies the gallery's image list into
 ``gallery_images``; it cites the gallery's manifest (``case_meta`` key ``gallery_manifest``:
 ``{"rows": n, "head": ...}``, see engine/gallery/manifest.py), the chained hash of the gallery's first
 n rows, which ``verify`` recomputes from the gallery. Cases of formats 1 and 2 keep their own list and
@@ -40,10 +44,14 @@ from ..storage import keys
 from . import anchors
 from .audit import GENESIS, AuditEntry, entry_hash, os_user, row_to_entry, verify_chain
 
-CASE_SCHEMA_VERSION = 3  # 3: a new case cites the gallery's manifest instead of copying its image list
+CASE_SCHEMA_VERSION = 4  # 4: the counted ranks of marked and shown images per round (table ``ranks``)
 SIGNED_FROM_VERSION = 2  # the first format whose audit rows are signed
 MANIFEST_FROM_VERSION = 3  # the first format whose new cases cite the gallery manifest (gallery/manifest.py)
-DATA_TABLES = ("case_meta", "gallery_images", "rounds", "rankings", "candidates", "marks", "witness_views")
+RANKS_FROM_VERSION = 4  # the first format that stores the ranks of marked and shown images per round
+DATA_TABLES = ("case_meta", "gallery_images", "rounds", "rankings", "candidates", "marks", "witness_views", "ranks")
+RANKS_SCHEMA = ("CREATE TABLE IF NOT EXISTS ranks (id INTEGER PRIMARY KEY, ranking_id INTEGER, after_round INTEGER, "
+                "sha256 TEXT, gallery_row INTEGER, rank INTEGER, score FLOAT, kept INTEGER, why TEXT, "
+                "counted TEXT, at TEXT)")
 MARKS = ("match", "possible", "excluded", "cleared")
 
 
@@ -120,6 +128,7 @@ class CaseFile:
         self._head: tuple[int, str] | None = None
         self._case_id: str | None = None
         self._columns: set[str] | None = None
+        self._has_ranks: bool | None = None
         self.version = CASE_SCHEMA_VERSION
 
     # -- opening -------------------------------------------------------------------------
@@ -254,6 +263,8 @@ class CaseFile:
             CREATE TABLE audit (seq INTEGER PRIMARY KEY, ts TEXT, actor TEXT, component TEXT, event TEXT,
                 params TEXT, outcome TEXT, prev_hash TEXT, hash TEXT, sig TEXT);
         """)
+        if CASE_SCHEMA_VERSION >= RANKS_FROM_VERSION:
+            self.conn.execute(RANKS_SCHEMA)
 
     # -- writing (always through the audit log) -------------------------------------------
     @contextmanager
@@ -464,40 +475,56 @@ class CaseFile:
 
     # -- format migration ----------------------------------------------------------------
     def migrate(self) -> list[str]:
-        """Upgrade a format-1 case to this format, in place and audited; return what was done (sentences)."""
+        """Upgrade a case of an earlier format to this one, in place and audited; return what was done
+        (sentences). Nothing earlier is changed: format 1 gains signatures from now on, every format
+        before 4 gains the table of counted ranks (filled from now on), formats 1-2 keep their own list of
+        the gallery's images."""
         if self.version >= CASE_SCHEMA_VERSION:
             return []
-        if self.version >= SIGNED_FROM_VERSION:  # format 2: signed already; it keeps its own image list
-            with self.transaction():
-                self._append_audit("case", "case.migrated", {"from_format": self.version,
-                                                             "to_format": CASE_SCHEMA_VERSION}, "ok")
-                self._insert("case_meta", {"key": "schema_version", "value": str(CASE_SCHEMA_VERSION)}, "case",
-                             "case.meta", {"key": "schema_version"})
-            done = [f"format {self.version} -> {CASE_SCHEMA_VERSION}, recorded in the audit log (case.migrated); "
-                    "the case keeps its own list of the gallery's images (nothing else changed)"]
-            self.version = CASE_SCHEMA_VERSION
-            return done
+        start = self.version
         done = []
         rows_before = self.conn.execute("SELECT COUNT(*) FROM audit").fetchone()[0]
         old_head = self.head() or {"seq": 0, "hash": GENESIS}
-        with self.conn:
-            self.conn.execute("ALTER TABLE audit ADD COLUMN sig TEXT")
-        self._columns = None
-        done.append("added a signature column to the audit log")
-        pub = keys.public_key_hex(keys.signing_key())
+        if start < SIGNED_FROM_VERSION:
+            with self.conn:
+                self.conn.execute("ALTER TABLE audit ADD COLUMN sig TEXT")
+            self._columns = None
+            done.append("added a signature column to the audit log")
+        added = []
+        if "ranks" not in self._tables():
+            with self.conn:
+                self.conn.execute(RANKS_SCHEMA)
+            added.append("ranks")
+            table_done = ("added a table for the rank of every marked image and every image shown to the witness "
+                          "in each round, counted also below the top rows the case keeps; it is filled from now on, "
+                          "and for the rounds already recorded when the interview is next continued in interreid")
+        params: dict = {"from_format": start, "to_format": CASE_SCHEMA_VERSION, "added_tables": added}
         with self.transaction():
-            self._insert("case_meta", {"key": "signing_public_key", "value": pub}, "case", "case.meta",
-                         {"key": "signing_public_key", "public_key": pub})
-            self._append_audit("case", "case.migrated", {"from_format": self.version, "to_format": CASE_SCHEMA_VERSION,
-                                                         "unsigned_rows": rows_before, "head_before": old_head},
-                               "ok")
+            if start < SIGNED_FROM_VERSION:
+                pub = keys.public_key_hex(keys.signing_key())
+                self._insert("case_meta", {"key": "signing_public_key", "value": pub}, "case", "case.meta",
+                             {"key": "signing_public_key", "public_key": pub})
+                params.update({"unsigned_rows": rows_before, "head_before": old_head})
+            self._append_audit("case", "case.migrated", params, "ok")
             self._insert("case_meta", {"key": "schema_version", "value": str(CASE_SCHEMA_VERSION)}, "case",
                          "case.meta", {"key": "schema_version"})
-        done.append(f"recorded this workstation's signing key ({keys.key_fingerprint(pub)}); the "
-                    f"{rows_before} earlier audit rows stay as they were, covered by the signed rows after them")
-        done.append(f"format {self.version} -> {CASE_SCHEMA_VERSION}, recorded in the audit log (case.migrated)")
+        if start < SIGNED_FROM_VERSION:
+            done.append(f"recorded this workstation's signing key ({keys.key_fingerprint(pub)}); the "
+                        f"{rows_before} earlier audit rows stay as they were, covered by the signed rows after them")
+        if added:
+            done.append(table_done)
+        tail = ("; the case keeps its own list of the gallery's images" if start < MANIFEST_FROM_VERSION else "")
+        done.append(f"format {start} -> {CASE_SCHEMA_VERSION}, recorded in the audit log (case.migrated){tail}; "
+                    "nothing recorded earlier was changed")
         self.version = CASE_SCHEMA_VERSION
+        self._has_ranks = None
         return done
+
+    def stores_ranks(self) -> bool:
+        """Whether this case holds the table of counted ranks (format 4, or migrated to it)."""
+        if self._has_ranks is None:
+            self._has_ranks = "ranks" in self._tables()
+        return self._has_ranks
 
     # -- verification ---------------------------------------------------------------------
     def verify(self, rehash_images: bool = True, report: str | Path | None = None) -> Verification:
@@ -511,6 +538,8 @@ class CaseFile:
             result.data_problems.append(f"the case file cannot be read ({exc})")
             return result
         for t in ("audit",) + DATA_TABLES:
+            if t == "ranks" and self.version < RANKS_FROM_VERSION:
+                continue  # formats before 4 have no table of counted ranks until 'case migrate' adds it
             if t not in tables:
                 result.data_problems.append(f"the {t} table is missing from the case file (it was dropped)")
         entries: list[AuditEntry] = []
@@ -911,13 +940,14 @@ class InterviewRecords:
         return np.frombuffer(r[0], dtype=np.int32).astype(np.int64), np.frombuffer(r[1], dtype=np.float32), r[2]
 
     def rankings(self) -> list[dict]:
-        """Every active ranking in round order: after_round, query, rows, scores."""
+        """Every active ranking in round order: id, after_round, query, rows, scores."""
         import numpy as np
 
         out = []
-        for after, query, rows, scores in self.case.conn.execute(
-                "SELECT after_round, query, rows, scores FROM rankings WHERE state = 'active' ORDER BY after_round"):
-            out.append({"after_round": after, "query": query,
+        for rid, after, query, rows, scores in self.case.conn.execute(
+                "SELECT id, after_round, query, rows, scores FROM rankings WHERE state = 'active' "
+                "ORDER BY after_round"):
+            out.append({"id": rid, "after_round": after, "query": query,
                         "rows": np.frombuffer(rows, dtype=np.int32).astype(np.int64),
                         "scores": np.frombuffer(scores, dtype=np.float32)})
         return out
@@ -930,3 +960,38 @@ class InterviewRecords:
             args = (round_index,)
         names = ("round", "position", "sha256", "gallery_row", "rank", "score", "reasons")
         return [dict(zip(names, r)) for r in self.case.conn.execute(q + " ORDER BY round, position", args)]
+
+    # -- counted ranks of marked and shown images (format 4) ------------------------------------
+    def save_ranks(self, points: list[dict]) -> int:
+        """Store counted ranks, one audited row each: dicts with ranking_id, after_round, sha256,
+        gallery_row, rank (1-based, over every row the case searches), score, kept (how many rows the
+        ranking keeps), why ("marked", "shown" or "marked, shown") and counted ("with the round": when the
+        ranking was made; "later": the round's stored query re-scored). A case without the table
+        (formats before 4, not migrated) stores nothing; returns how many were stored."""
+        if not points or not self.case.stores_ranks():
+            return 0
+        at = utc_now()
+        with self.case.transaction():
+            for p in points:
+                self.case._insert("ranks", {"ranking_id": int(p["ranking_id"]), "after_round": int(p["after_round"]),
+                                            "sha256": p["sha256"], "gallery_row": int(p["gallery_row"]),
+                                            "rank": int(p["rank"]), "score": float(p["score"]), "kept": int(p["kept"]),
+                                            "why": p["why"], "counted": p["counted"], "at": at},
+                                  "retriever", "rank.counted", {"after_round": int(p["after_round"]),
+                                                                "sha256": p["sha256"], "rank": int(p["rank"])})
+        return len(points)
+
+    def rank_points(self) -> list[dict]:
+        """The stored counted ranks of the active rankings, in round order (one per ranking and image: the
+        last stored); [] for a case without the table."""
+        if not self.case.stores_ranks():
+            return []
+        names = ("ranking_id", "after_round", "sha256", "gallery_row", "rank", "score", "kept", "why", "counted", "at")
+        latest: dict = {}
+        for r in self.case.conn.execute(
+                "SELECT k.ranking_id, k.after_round, k.sha256, k.gallery_row, k.rank, k.score, k.kept, k.why, "
+                "k.counted, k.at FROM ranks k JOIN rankings r ON r.id = k.ranking_id WHERE r.state = 'active' "
+                "ORDER BY k.after_round, k.id"):
+            point = dict(zip(names, r))
+            latest[(point["ranking_id"], point["sha256"])] = point
+        return list(latest.values())

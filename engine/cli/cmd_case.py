@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from ..errors import UserError
 from .output import emit_json
 
@@ -99,7 +101,7 @@ def case_summary(case) -> dict:
                 "signing_key": key_fingerprint(key) if key else None}
     return {"metadata": meta, "security": security, "rounds": rec.rounds(include_undone=True),
             "candidates": rec.candidates(), "marks": case.current_marks(), "witness_views": case.witness_views(),
-            "audit": [e.__dict__ for e in case.audit_entries()]}
+            "ranks": rec.rank_points(), "audit": [e.__dict__ for e in case.audit_entries()]}
 
 
 def cmd_show(args) -> int:
@@ -127,6 +129,10 @@ def cmd_show(args) -> int:
         print(f"mark         {mk['mark']:<9} {sha[:16]}…  {mk['note']}")
     for v in summary["witness_views"]:
         print(f"SHOWN TO WITNESS {v['sha256'][:16]}… at {v['at']} {v['note']}")
+    for p in summary["ranks"]:  # counted among every image the case searches, also below the kept top
+        after = "initial ranking" if p["after_round"] == 0 else f"after answer {p['after_round']}"
+        below = f" (below the {p['kept']:,} kept)" if p["rank"] > p["kept"] else ""
+        print(f"rank         {p['rank']:>9,}{below} {after}: {p['sha256'][:16]}… ({p['why']})")
     sec = summary["security"]
     head = sec["head"] or {}
     print(f"audit log    {len(summary['audit'])} rows" + (f", head row {head['seq']} {head['hash'][:16]}…" if head else "")
@@ -161,7 +167,8 @@ def cmd_extend(args) -> int:
         folder = case.meta("gallery_path")
         with Gallery.open(folder) as gallery:
             added = case.extend_snapshot(gallery)
-            total = case.held_rows() or len(case.gallery_snapshot())
+            held = case.held_rows()  # a case citing the gallery manifest: O(1); formats 1-2: its own list
+            total = held if held is not None else len(case.gallery_snapshot())
     if added:
         print(f"added {added} image(s) from {folder} to the case (now {total}); recorded in its audit log")
     else:
@@ -225,16 +232,56 @@ def cmd_rekey(args) -> int:
 
 def cmd_mark(args) -> int:
     from ..casefile import CaseFile
+    from ..casefile.case import InterviewRecords
 
     with CaseFile.open(args.file) as case:
         if args.image.strip() == "":
             raise UserError("Give the image's SHA-256 (or a unique prefix of it) to mark.")
-        matches = [sha for _i, sha, _p in case.gallery_snapshot() if sha.startswith(args.image.lower())]
+        matches = _images_with_prefix(case, args.image.strip().lower())
         if len(matches) != 1:
-            raise UserError(f"'{args.image}' matches {len(matches)} images of this case; give more of the SHA-256.")
+            raise UserError(f"'{args.image}' matches " + ("no image" if not matches else "more than one image")
+                            + " of this case; give more of the SHA-256.")
         case.mark(matches[0], args.mark, args.note)
+        ranked = bool(InterviewRecords(case).rankings()) and args.mark != "cleared"
+        pending, old = ranked and case.stores_ranks(), ranked and not case.stores_ranks()
     print(f"marked {matches[0][:16]}… as {args.mark}")
+    if pending:
+        _count_ranks(args.file)
+    elif old:
+        print("this case was made by an earlier interreid: its rank below the top rows the case keeps is not "
+              "stored until 'interreid case migrate' upgrades it", file=sys.stderr)
     return 0
+
+
+def _images_with_prefix(case, prefix: str) -> list[str]:
+    """The SHA-256 of the case's images that start with ``prefix`` (at most 2: one is a unique match). A
+    case citing the gallery manifest looks them up in its gallery's hash index, never reading its list."""
+    held = case.held_rows()
+    if held is None:
+        return [sha for _i, sha, _p in case.gallery_snapshot() if sha.startswith(prefix)]
+    from ..gallery.store import Gallery
+
+    with Gallery.open(case.meta("gallery_path") or "", read_only=True) as gallery:
+        found = gallery.rows_with_sha_prefix(prefix, below=held, limit=2)
+    return [sha for _row, sha in found]
+
+
+def _count_ranks(path) -> None:
+    """The newly marked image's rank in each round already recorded, counted and stored in the case (for
+    the report's rank chart), when the case's gallery and engine can be opened here."""
+    from ..interview.loop import Interview
+    from ..session import open_case
+
+    try:
+        with open_case(path, load_questioner=False) as session:
+            stored = Interview(session.gallery, session.engine, case=session.case).record_ranks()
+    except UserError as exc:
+        print(f"its rank in the rounds already recorded was not counted ({exc}); it is counted when the "
+              "interview is next continued", file=sys.stderr)
+        return
+    if stored:
+        print(f"stored {stored} counted rank(s) of marked or shown images in the recorded rounds (for the "
+              "report's rank chart)")
 
 
 def cmd_report(args) -> int:

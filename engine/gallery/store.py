@@ -287,6 +287,24 @@ class Gallery:
                 f"SELECT row, sha256 FROM images WHERE row IN ({','.join('?' * len(chunk))})", chunk).fetchall())
         return out
 
+    def facts_of_rows(self, rows) -> dict[int, tuple[str | None, str | None]]:
+        """{row: (camera, timestamp)} of the given rows (read 500 at a time; rows not in the gallery are left
+        out): what the app's filters need for the images it lists, without reading every row."""
+        rows = [int(r) for r in rows]
+        out: dict[int, tuple[str | None, str | None]] = {}
+        for i in range(0, len(rows), 500):
+            chunk = rows[i:i + 500]
+            out.update((r, (cam, stamp)) for r, cam, stamp in self.conn.execute(
+                f"SELECT row, camera, timestamp FROM images WHERE row IN ({','.join('?' * len(chunk))})", chunk))
+        return out
+
+    def rows_with_sha_prefix(self, prefix: str, below: int, limit: int = 2) -> list[tuple[int, str]]:
+        """(row, sha256) of up to ``limit`` images of rows below ``below`` whose SHA-256 starts with
+        ``prefix`` (hex), found through the hash column's index (no scan of the image list)."""
+        prefix = prefix.lower()
+        return self.conn.execute("SELECT row, sha256 FROM images WHERE sha256 >= ? AND sha256 < ? AND row < ? "
+                                 "ORDER BY sha256 LIMIT ?", (prefix, prefix + "\uffff", int(below), int(limit))).fetchall()
+
     def iter_shas(self, below: int) -> Iterator[str]:
         """Every SHA-256 of rows ``0 .. below - 1``, in row order, streamed."""
         for (sha,) in self.conn.execute("SELECT sha256 FROM images WHERE row < ? ORDER BY row", (int(below),)):

@@ -28,7 +28,7 @@ from ..errors import UserError
 from ..gallery import colour_cache
 from ..clock import utc_now
 from ..retriever import posterior, relative_match, text_encoder, understander
-from ..search import DEFAULT_DEPTH, Ranking, Searcher
+from ..search import DEFAULT_DEPTH, Ranking, Searcher, rank_by_counting
 from .answers import DONT_KNOW
 from .query import build_query
 from .protocols import QuestionContext, SuggestedQuestion, Turn
@@ -209,6 +209,88 @@ class Interview:
             scores = treid.fuse(scores, self.engine.retriever.temperature, self.initial)
         return Ranking.of_scores(scores, k, allowed)
 
+    def case_scores(self, query: str, held: int | None = None) -> np.ndarray:
+        """Every row's score for ``query`` as this interview ranks them (T-ReID fused when attached; rows the
+        case does not search at -inf), for counting ranks below the rows a case keeps. ``held``: only the
+        gallery's first rows, as many as the case searched when an earlier ranking was made."""
+        scores = self.searcher.every_score(query)
+        treid = getattr(self.engine, "treid", None)
+        initial = self.initial or (self.case.meta("initial_description") if self.case is not None else "") or ""
+        if treid is not None and initial:
+            scores = treid.fuse(scores, self.engine.retriever.temperature, initial)
+        allowed = self._case_rows()
+        if held is not None and held < len(self.vectors):
+            allowed = np.arange(len(self.vectors)) < held
+        return np.asarray(scores if allowed is None else np.where(allowed, scores, -np.inf), dtype=np.float32)
+
+    def _held_when_ranked(self) -> dict[int, int]:
+        """ranking id -> how many of the gallery's rows the case searched when that ranking was saved (a
+        case citing the gallery manifest; 'case extend' may have added rows since), from the audit log."""
+        held, out = None, {}
+        for e in self.case.audit_entries():
+            params = e.params if isinstance(e.params, dict) else {}
+            if e.event in ("case.created", "case.extended") and isinstance(params.get("gallery_manifest"), dict):
+                held = int(params["gallery_manifest"]["rows"])
+            elif e.event == "ranking.saved" and params.get("table") == "rankings" and held is not None:
+                out[int(params["id"])] = held
+        return out
+
+    def tracked_rows(self) -> dict[str, tuple[int, str]]:
+        """The images whose rank the case records in every round: each marked image (match, possible,
+        excluded) and each image shown to the witness, as sha -> (gallery row, why)."""
+        if self.case is None:
+            return {}
+        why: dict[str, list[str]] = {}
+        for sha in self.case.current_marks():
+            why.setdefault(sha, []).append("marked")
+        for v in self.case.witness_views():
+            if "shown" not in why.setdefault(v["sha256"], []):
+                why[v["sha256"]].append("shown")
+        if not why:
+            return {}
+        held = self.case.held_rows()
+        limit = len(self.vectors) if held is None else min(held, len(self.vectors))
+        rows = self.gallery.rows_of_shas(list(why))
+        return {sha: (int(row), ", ".join(why[sha])) for sha, row in rows.items() if 0 <= row < limit}
+
+    def record_ranks(self, current: tuple[int, Ranking] | None = None) -> int:
+        """Store the rank of every marked and every shown image in each active ranking of the case that does
+        not hold it yet (audited; format 4). ``current``: (its id, the Ranking) of the ranking just made,
+        whose ranks are counted on its own scores ("with the round"); an earlier ranking's stored query is
+        re-scored ("later": an image marked or shown after that round). Returns how many were stored."""
+        if self.records is None or not self.case.stores_ranks():
+            return 0
+        tracked = self.tracked_rows()
+        if not tracked:
+            return 0
+        have = {(p["ranking_id"], p["sha256"]) for p in self.records.rank_points()}
+        points = []
+        held_when: dict[int, int] | None = None
+        for r in self.records.rankings():
+            todo = [(sha, row, why) for sha, (row, why) in tracked.items() if (r["id"], sha) not in have]
+            if not todo:
+                continue
+            live = current[1] if current is not None and current[0] == r["id"] else None
+            scores = None
+            for sha, row, why in todo:
+                hit = np.flatnonzero(r["rows"] == row)
+                if len(hit):
+                    rank, score = int(hit[0]) + 1, float(r["scores"][int(hit[0])])
+                elif live is not None:
+                    rank, score = live.rank_of(row), live.score_of(row)
+                else:
+                    if held_when is None:
+                        held_when = self._held_when_ranked()
+                    if row >= held_when.get(r["id"], row + 1):
+                        continue  # an image the case did not search yet when that ranking was made: no rank
+                    if scores is None:
+                        scores = self.case_scores(r["query"], held_when.get(r["id"]))
+                    rank, score = rank_by_counting(scores, row), float(scores[row])
+                points.append({"ranking_id": r["id"], "after_round": r["after_round"], "sha256": sha,
+                               "gallery_row": row, "rank": rank, "score": score, "kept": len(r["rows"]),
+                               "why": why, "counted": "with the round" if live is not None else "later"})
+        return self.records.save_ranks(points)
+
     def _case_rows(self) -> np.ndarray | None:
         """Mask of the gallery rows the case's snapshot holds; None when there is no case or it holds all."""
         if self.case is None:
@@ -324,8 +406,9 @@ class Interview:
         else:
             ranking = self.rank(query)
             if self.records is not None:
-                self.records.save_ranking(t - 1, query, ranking.rows, ranking.scores,
-                                          self.shas.many(ranking.rows[:RECORDED_TOP_SHAS]))
+                ranking_id = self.records.save_ranking(t - 1, query, ranking.rows, ranking.scores,
+                                                       self.shas.many(ranking.rows[:RECORDED_TOP_SHAS]))
+                self.record_ranks(current=(ranking_id, ranking))
         rows, scores = ranking.rows, ranking.scores
         timings["retrieve"] = (time.perf_counter() - tick) * 1000
         k = min(k_for_round(t), len(rows))

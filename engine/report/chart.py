@@ -8,9 +8,12 @@ MARK_COLOURS = {"match": "#c0392b", "possible": "#e67e22", "excluded": "#7f8c8d"
 
 
 def rank_chart_png(rank_history: dict[str, list[tuple[int, int]]], marks: dict[str, dict],
-                   width_in: float = 7.0, height_in: float = 3.2, dpi: int = 150) -> bytes | None:
+                   width_in: float = 7.0, height_in: float = 3.2, dpi: int = 150,
+                   beyond: dict[str, set[int]] | None = None, kept: int | None = None) -> bytes | None:
     """PNG of rank (1 = best, log scale when ranks spread widely) against round for each marked image.
 
+    ``beyond``: per image, the rounds whose point lies below the top ``kept`` rows the case keeps (a rank
+    counted over the whole gallery): drawn as open circles, under a dashed line labelled with ``kept``.
     Returns None when no marked image has a rank to plot.
     """
     series = {sha: pts for sha, pts in rank_history.items() if pts}
@@ -22,7 +25,8 @@ def rank_chart_png(rank_history: dict[str, list[tuple[int, int]]], marks: dict[s
     fig = Figure(figsize=(width_in, height_in), dpi=dpi)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
-    worst = max(r for pts in series.values() for _t, r in pts)
+    worst = max([r for pts in series.values() for _t, r in pts] + ([kept] if kept and any((beyond or {}).values())
+                                                                     else []))
     rounds = sorted({t for pts in series.values() for t, _r in pts})
     styles = ["-o", "-s", "-^", "-D", "-v", "-P", "-X", "-*"]
     for i, (sha, pts) in enumerate(series.items()):
@@ -30,8 +34,18 @@ def rank_chart_png(rank_history: dict[str, list[tuple[int, int]]], marks: dict[s
         xs, ys = zip(*pts)
         ax.plot(xs, ys, styles[i % len(styles)], color=MARK_COLOURS.get(mark), markersize=5, linewidth=1.6,
                 label=f"{sha[:12]}… ({mark})")
-        ax.annotate(f"{ys[-1]}", (xs[-1], ys[-1]), textcoords="offset points", xytext=(6, 0), fontsize=7,
+        ax.annotate(f"{ys[-1]:,}", (xs[-1], ys[-1]), textcoords="offset points", xytext=(6, 0), fontsize=7,
                     va="center")
+        below = [(x, y) for x, y in pts if x in (beyond or {}).get(sha, set())]
+        if below:
+            bx, by = zip(*below)
+            ax.plot(bx, by, "o", color=MARK_COLOURS.get(mark), markerfacecolor="white", markersize=7,
+                    markeredgewidth=1.6, linestyle="none")
+    if kept and any((beyond or {}).values()):
+        ax.axhline(kept, color="#555555", linestyle="--", linewidth=1.0)
+        ax.annotate(f"top {kept:,} kept in the case; open circles: counted ranks below it", (0.0, kept),
+                    xycoords=("axes fraction", "data"), textcoords="offset points", xytext=(4, 3), fontsize=6.5,
+                    color="#555555")
     if worst > 20:
         from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 

@@ -110,21 +110,62 @@ class ReportData:
     images: dict[str, ImageInfo]  # in order of first appearance
     source_videos: list[dict] = field(default_factory=list)  # videos the shown crops were cut from
     head: dict = field(default_factory=dict)  # {"seq", "hash"}: the audit log's last row at export
-    #: marked sha -> [(after_round, N)] for the rounds where it ranked below the top N the case keeps
-    rank_beyond: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    #: marked sha -> [(after_round, N, counted rank or None, how it was counted)] for the rounds where it
+    #: ranked below the top N the case keeps; the rank is None where the case holds no counted rank
+    #: (cases made before format 4)
+    rank_beyond: dict[str, list[tuple[int, int, int | None, str]]] = field(default_factory=dict)
     head_tag: str = ""  # machine-readable head (``case verify --report`` reads it back)
+    #: shown sha -> [(after_round, rank, N)]: the counted rank of each image shown to the witness, per round
+    shown_ranks: dict[str, list[tuple[int, int, int]]] = field(default_factory=dict)
 
     def beyond_lines(self) -> list[str]:
-        """One sentence per marked image that fell below the kept top N in some round (the chart has no
-        point there)."""
+        """One sentence per marked image that fell below the kept top N in some round: its counted rank
+        there (an open point below the chart's dashed line), or that the chart has no point there."""
         out = []
+        searched = str(self.meta.get("gallery_images", ""))
+        among = (f"among all {int(searched):,} images the case searched" if searched.isdigit()
+                 else "among all the images the case searched")
         for sha, items in self.rank_beyond.items():
-            rounds = ", ".join("the initial description" if a == 0 else f"answer {a}" for a, _n in items)
-            depth = max(n for _a, n in items)
-            which = "ranking" if len(items) == 1 else "rankings"
-            out.append(f"Image {sha[:12]}… ({self.marks.get(sha, {}).get('mark', 'marked')}) ranked below the "
-                       f"{depth:,} best-ranked images the case keeps, in the {which} after {rounds}; the chart has "
-                       "no point there.")
+            mark = self.marks.get(sha, {}).get("mark", "marked")
+            counted = [(a, n, r, how) for a, n, r, how in items if r is not None]
+            missing = [(a, n) for a, n, r, _how in items if r is None]
+            if counted:
+                where = _and([f"{r:,} {_after(a)}" for a, _n, r, _how in counted])
+                depth = max(n for _a, n, _r, _h in counted)
+                later = any(how == "later" for *_x, how in counted)
+                how = (" (for rounds before it was marked or shown, by scoring that round's recorded search again)"
+                       if later else "")
+                out.append(f"Image {sha[:12]}… ({mark}) ranked below the {depth:,} best-ranked images the case keeps: "
+                           f"it was at rank {where}, counted {among} and stored in the case{how}; the chart shows "
+                           "these points as open circles below the dashed line.")
+            if missing:
+                why = ("it was marked after that round and its rank has not been counted yet: continuing the "
+                       "interview in interreid counts it" if _format(self.meta) >= 4
+                       else "the case was made by an earlier interreid, which did not store such ranks")
+                rounds = _and(["the initial description" if a == 0 else f"answer {a}" for a, _n in missing])
+                depth = max(n for _a, n in missing)
+                which = "ranking" if len(missing) == 1 else "rankings"
+                out.append(f"Image {sha[:12]}… ({mark}) ranked below the {depth:,} best-ranked images the case "
+                           f"keeps, in the {which} after {rounds}; the case holds no counted rank for it there "
+                           f"({why}), so the chart has no point there.")
+        return out
+
+    def beyond_points(self) -> dict[str, set[int]]:
+        """marked sha -> the rounds whose chart point lies below the kept top N (drawn open)."""
+        return {sha: {a for a, _n, r, _h in items if r is not None} for sha, items in self.rank_beyond.items()}
+
+    def kept_top(self) -> int | None:
+        """The N of "the top N the case keeps" where some marked image fell below it, else None."""
+        depths = [n for items in self.rank_beyond.values() for _a, n, r, _h in items if r is not None]
+        return max(depths) if depths else None
+
+    def shown_rank_lines(self) -> list[str]:
+        """One sentence per image shown to the witness: its rank in each round, as the case recorded it."""
+        out = []
+        for sha, items in self.shown_ranks.items():
+            parts = [f"{r:,} {_after(a)}" + (f" (below the {n:,} the case keeps)" if r > n else "")
+                     for a, r, n in items]
+            out.append(f"Image {sha[:12]}… was at rank {_and(parts)}.")
         return out
 
     @property
@@ -184,17 +225,10 @@ def collect(case) -> ReportData:
     verification = case.verify()
     entries = case.audit_entries()
 
-    from ..errors import GalleryError
-
-    try:  # a case citing the gallery manifest reads its images' list from the gallery
-        snapshot = case.gallery_snapshot()
-    except GalleryError:
-        snapshot = []  # the gallery is gone: verification says so; marked and shown images keep their hashes
-    sha_of_row = {idx: sha for idx, sha, _src in snapshot}
-    source_of = {sha: src for _idx, sha, src in snapshot}
-
     sections = _sections(case, rec, entries)
     rankings = rec.rankings()
+    marks = case.current_marks()
+    sha_of_row, source_of = _rows_of_report(case, meta, rankings, marks)
     final = None
     if rankings:
         last = rankings[-1]
@@ -214,7 +248,6 @@ def collect(case) -> ReportData:
             if cs.round - 1 in best_of_round:
                 _add_match(cs.items, best_of_round[cs.round - 1], engine)
 
-    marks = case.current_marks()
     mark_history = [dict(zip(("sha256", "mark", "note", "at"), r)) for r in case.conn.execute(
         "SELECT sha256, mark, note, at FROM marks ORDER BY id")]
     views = case.witness_views()
@@ -222,19 +255,36 @@ def collect(case) -> ReportData:
     shown_by = [e.actor for e in entries if e.event == "shown_to_witness"]
     for i, v in enumerate(views):
         v["by"] = shown_by[i] if i < len(shown_by) else ""
+    # the counted rank of each marked and shown image per round (format 4): also below the kept top N
+    counted = {(p["ranking_id"], p["sha256"]): p for p in rec.rank_points()}
+    row_of_sha = {p["sha256"]: int(p["gallery_row"]) for p in counted.values()}
     rank_history = {}
-    rank_beyond: dict[str, list[tuple[int, int]]] = {}
+    rank_beyond: dict[str, list[tuple[int, int, int | None, str]]] = {}
     for sha in marks:
-        row = next((idx for idx, s in sha_of_row.items() if s == sha), None)
+        row = row_of_sha.get(sha, next((idx for idx, s in sha_of_row.items() if s == sha), None))
         points = []
         for r in rankings:
-            if row is not None:
-                hit = (r["rows"] == row).nonzero()[0]
-                if len(hit):
-                    points.append((int(r["after_round"]), int(hit[0]) + 1))
-                else:  # below the top N the case keeps for that round
-                    rank_beyond.setdefault(sha, []).append((int(r["after_round"]), len(r["rows"])))
+            if row is None:
+                continue
+            hit = (r["rows"] == row).nonzero()[0]
+            if len(hit):
+                points.append((int(r["after_round"]), int(hit[0]) + 1))
+                continue
+            point = counted.get((r["id"], sha))  # below the top N the case keeps for that round
+            if point is not None:
+                points.append((int(r["after_round"]), int(point["rank"])))
+            rank_beyond.setdefault(sha, []).append((int(r["after_round"]), len(r["rows"]),
+                                                    None if point is None else int(point["rank"]),
+                                                    "" if point is None else str(point["counted"])))
         rank_history[sha] = points
+    shown_ranks: dict[str, list[tuple[int, int, int]]] = {}
+    for v in views:
+        if v["sha256"] in shown_ranks:
+            continue
+        items = [(int(r["after_round"]), int(counted[(r["id"], v["sha256"])]["rank"]), len(r["rows"]))
+                 for r in rankings if (r["id"], v["sha256"]) in counted]
+        if items:
+            shown_ranks[v["sha256"]] = items
 
     # every image the report shows, in order of first appearance
     order: list[str] = [v["sha256"] for v in views]
@@ -256,13 +306,51 @@ def collect(case) -> ReportData:
         gallery_available=gallery_available, gallery_note=gallery_note,
         initial_description=meta.get("initial_description", ""), sections=sections, final_ranking=final,
         marks=marks, mark_history=mark_history, witness_views=views, rank_history=rank_history,
-        rank_beyond=rank_beyond,
+        rank_beyond=rank_beyond, shown_ranks=shown_ranks,
         verification=verification.as_dict(), verification_lines=_capped(verification.lines()),
         audit_summary=_audit_summary(entries), images=images, source_videos=_source_videos(meta, images),
         head=verification.head,
         head_tag=head_tag(meta.get("case_id", ""), verification.head["seq"], verification.head["hash"])
         if verification.head and meta.get("case_id") else "",
         understood=_understood(engine, meta.get("initial_description", ""), sections, meta))
+
+
+def _format(meta: dict) -> int:
+    try:
+        return int(meta.get("schema_version") or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _rows_of_report(case, meta: dict, rankings: list[dict], marks: dict) -> tuple[dict[int, str], dict[str, str]]:
+    """({row: sha256}, {sha256: first source}) of the rows the report names: the final ranking's best rows
+    and the marked images. A case with its own image list (formats 1-2) reads that list; a case citing the
+    gallery manifest (format 3 on) reads only those rows from its gallery, never the whole list. Empty when
+    the gallery is gone (verification says so; marked and shown images keep their hashes)."""
+    from ..errors import GalleryError
+
+    held = case.held_rows()
+    if held is None:
+        snapshot = case.gallery_snapshot()
+        return {idx: sha for idx, sha, _src in snapshot}, {sha: src for _idx, sha, src in snapshot}
+    from ..gallery.store import Gallery
+
+    top = [int(r) for r in rankings[-1]["rows"][:FINAL_TOP]] if rankings else []
+    try:
+        with Gallery.open(meta.get("gallery_path") or "", read_only=True) as gallery:
+            sha_of_row = gallery.shas_of_rows([r for r in top if r < held])
+            sha_of_row.update({row: sha for sha, row in gallery.rows_of_shas(list(marks)).items() if row < held})
+    except GalleryError:
+        return {}, {}
+    return sha_of_row, {}  # sources: read per image from the gallery (_images)
+
+
+def _after(after_round: int) -> str:
+    return "in the initial ranking" if after_round == 0 else f"after answer {after_round}"
+
+
+def _and(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def _temperature(engine) -> float | None:

@@ -115,7 +115,10 @@ class _Html:
                 self.w(f'<tr><td class="thumb">{self.img(v["sha256"])}</td><td>{_e(fmt_ts(v["at"]))}</td>'
                        f'<td>{_e(v.get("by", ""))}</td><td>{_e(v["note"])}</td>'
                        f'<td class="mono">{_e(v["sha256"])}</td></tr>')
-            self.w("</table></section>")
+            self.w("</table>")
+            for line in d.shown_rank_lines():
+                self.w(f'<p class="small shown-rank">{_e(line)}</p>')
+            self.w("</section>")
         self.w(f'<section class="box leads" id="leads"><strong>Investigative leads, not identifications.'
                f"</strong> {_e(LEADS_STATEMENT)}</section>")
         self.w("<h2>Case</h2>")
@@ -206,7 +209,7 @@ class _Html:
                 self.w(f'<tr><td class="thumb">{self.img(sha)}</td><td><strong>{_e(m["mark"])}</strong></td>'
                        f'<td>{_e(m["note"])}</td><td>{_e(fmt_ts(m["at"]))}</td><td class="mono">{_e(sha)}</td></tr>')
             self.w("</table>")
-            png = rank_chart_png(d.rank_history, d.marks)
+            png = rank_chart_png(d.rank_history, d.marks, beyond=d.beyond_points(), kept=d.kept_top())
             if png:
                 uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
                 self.w(f'<div class="chart"><img src="{uri}" alt="rank of the marked images over the rounds">'

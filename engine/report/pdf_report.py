@@ -266,7 +266,8 @@ class _Pdf:
             t.setStyle(self._grid(header=True))
             out.append(self.box([self.p(f"IMAGES SHOWN TO THE WITNESS ({len(d.witness_views)})", "boxhead"),
                                  self.p("Showing images to a witness can change what the witness remembers. "
-                                        "Every image shown during this interview is listed here.", "small"), t],
+                                        "Every image shown during this interview is listed here.", "small"), t]
+                                + [self.p(line, "small") for line in d.shown_rank_lines()],
                                 AMBER, "#fff6e5"))
             out.append(Spacer(1, 6))
         out.append(self.box([self.p(f"<b>Investigative leads, not identifications.</b> {self.m(LEADS_STATEMENT)}",
@@ -381,7 +382,7 @@ class _Pdf:
             t = Table(rows, colWidths=[20 * self.mm, 20 * self.mm, self.width - 132 * self.mm, 92 * self.mm])
             t.setStyle(self._grid(header=True))
             out.append(t)
-            png = rank_chart_png(d.rank_history, d.marks)
+            png = rank_chart_png(d.rank_history, d.marks, beyond=d.beyond_points(), kept=d.kept_top())
             if png:
                 w = self.width
                 out.append(KeepTogether([self.p("Rank over rounds", "h2"),

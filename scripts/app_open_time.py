@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""How long the app takes to open a case on a gallery (offscreen window), for docs/scale.md.
+
+    interreid gallery synthetic G --rows 1000000
+    QT_QPA_PLATFORM=offscreen python scripts/app_open_time.py G [--started] [--repeat 3]
+
+Makes a plain case on the gallery in a temporary folder (with ``--started``, a first round of an
+interview too), then opens it in the main window ``--repeat`` times, each time from "File → Open" to
+the window ready to use (the background verification that follows is not counted), and prints one
+JSON line: the gallery's size, each open's seconds, the images the grid lists, and the peak memory.
+Unless INTERREID_WORKSTATION is set, the workstation's keys and anchors go to the temporary folder too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("gallery")
+    ap.add_argument("--started", action="store_true", help="open a case whose interview has had a first round")
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    tmp = Path(tempfile.mkdtemp(prefix="interreid-app-open-"))
+    if "INTERREID_WORKSTATION" not in os.environ:
+        os.environ["INTERREID_WORKSTATION"] = str(tmp / "workstation")
+        (tmp / "passphrase.txt").write_text("a throwaway passphrase for a measurement\n", encoding="utf-8")
+        os.environ["INTERREID_KEY_FILE"] = str(tmp / "passphrase.txt")
+        os.environ.setdefault("INTERREID_DATA", str(tmp / "data"))
+
+    from interreid.engine.casefile import CaseFile
+    from interreid.engine.engines import build_engine
+    from interreid.engine.gallery.store import Gallery
+    from interreid.engine.interview.loop import Interview
+
+    case_path = tmp / "open-time.case"
+    with Gallery.open(args.gallery) as g:
+        engine = build_engine(g)
+        with CaseFile.create(case_path, "open time", "measurement", g, engine.identity(), encrypt=False) as case:
+            if args.started:
+                Interview(g, engine, case=case).start("A person in a red top and blue trousers.")
+
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from interreid.desktop.main_window import MainWindow
+
+    app = QApplication(sys.argv[:1])
+    times, listed, rows = [], 0, 0
+    for i in range(args.repeat):
+        window = MainWindow(settings=QSettings(str(tmp / f"settings{i}.ini"), QSettings.Format.IniFormat),
+                            detect_device=False)
+        window.resize(1400, 900)
+        window.show()
+        app.processEvents()
+        start = time.perf_counter()
+        window.open_case(case_path)
+        while not (window.session.is_open and not window.session.busy):
+            app.processEvents()
+            time.sleep(0.002)
+        times.append(round(time.perf_counter() - start, 3))
+        listed, rows = window.interview_page.grid.model.rowCount(), window.session.opened_case.gallery_size
+        window.session.engine_queue.wait()
+        window.session.side_pool.wait()  # the verification started after opening
+        window.close()
+    print(json.dumps({"gallery_rows": rows, "interview_started": args.started, "open_s": times,
+                      "median_open_s": sorted(times)[len(times) // 2], "grid_lists": listed,
+                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}))
+    shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
