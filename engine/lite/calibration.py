@@ -84,3 +84,12 @@ def kernel_row(colour: str, shade: str = "") -> np.ndarray:
 def satisfied(dists: np.ndarray, colour: str, shade: str = "") -> np.ndarray:
     """(N,) in [0, 1]: how far each crop's colour distribution (N, 11) satisfies the stated colour."""
     return np.minimum(np.asarray(dists, dtype=np.float32) @ kernel_row(colour, shade), 1.0)
+
+
+
+def colour_weight(region: str, colour: str, positive: bool, firmness: float, share: float = 1.0) -> float:
+    """The factor on a colour constraint's log(F + (1 - F) q): its firmness, its region's and colour's
+    reliability, and its region share (``retriever.region_shares``) or, for a "not", ``NEGATIVE_WEIGHT``.
+    One definition for the reference formula and the fast path."""
+    return firmness * RELIABILITY[region] * COLOUR_RELIABILITY.get(colour, 1.0) * \
+        (share if positive else NEGATIVE_WEIGHT)

@@ -24,9 +24,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from .calibration import COLOUR_RELIABILITY, FLOOR, NEGATIVE_WEIGHT, RELIABILITY, kernel_row
+from .calibration import FLOOR, RELIABILITY, colour_weight, kernel_row
 from .layout import COLOUR_DIM, DIM, N_TERMS, REGIONS, cue_index, region_index
 from .parser import Constraints
+from .retriever import region_shares
 
 CHUNK = 65_536  # rows per thread-pool task
 BLOCK = 2048  # rows per product: its temporaries stay in the processor cache, and BLAS stays on one thread
@@ -50,13 +51,15 @@ class _Plan:
         for r in range(n_reg):  # block sums
             cols[r][r * N_TERMS:(r + 1) * N_TERMS] = 1.0
         self.colours = []  # (column, region, weight, positive)
+        share = region_shares(cons)
         for c in cons.colours:
             col = np.zeros(DIM, np.float32)
             r = region_index(c.region)
             col[r * N_TERMS:(r + 1) * N_TERMS] = kernel_row(c.colour, c.shade)
             cols.append(col)
-            w = c.weight * RELIABILITY[c.region] * COLOUR_RELIABILITY.get(c.colour, 1.0) * \
-                (1.0 if c.positive else NEGATIVE_WEIGHT)
+            # the region share too, as in the reference formula (it was missing here: a region described
+            # twice scored differently in the fast path than in the exact re-rank of the top)
+            w = colour_weight(c.region, c.colour, c.positive, c.weight, share.get(c.region, 1.0))
             self.colours.append((len(cols) - 1, r, np.float32(w), c.positive))
         self.cues = []  # (vector column, weight, first value?)
         from .layout import CUES

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .calibration import COLOUR_RELIABILITY, FLOOR, NEGATIVE_WEIGHT, RELIABILITY, TEMPERATURE, satisfied
+from .calibration import FLOOR, RELIABILITY, TEMPERATURE, colour_weight, satisfied
 from .embedder import LiteEmbedder
 from .layout import CUES, DIM, cue_index, decode, region_index
 from .parser import Constraints, parse
@@ -110,8 +110,7 @@ def _log_likelihood(cons: Constraints, dists: np.ndarray, cues: np.ndarray) -> n
     share = region_shares(cons)
     for c in cons.colours:
         q = satisfied(dists[:, region_index(c.region)], c.colour, c.shade)
-        w = c.weight * RELIABILITY[c.region] * COLOUR_RELIABILITY.get(c.colour, 1.0) * \
-            (share[c.region] if c.positive else NEGATIVE_WEIGHT)
+        w = colour_weight(c.region, c.colour, c.positive, c.weight, share.get(c.region, 1.0))
         total += np.float32(w) * np.log(FLOOR + (1.0 - FLOOR) * (q if c.positive else 1.0 - q))
     for c in cons.cues:
         q = _cue_probability(cues[:, cue_index(c.cue)], c.cue, c.value)
