@@ -82,3 +82,22 @@ def test_the_investigator_can_remove_an_off_question_constraint():
     off = contextualise(SHOES, JACKET_SENTENCE, JACKET_SENTENCE, "feet")
     key = _by_region(off)["upper"].key()
     assert "upper" not in _by_region(f"{off} [drop {key}]")
+
+
+def test_a_stated_detail_explains_its_pixels_so_the_main_colour_is_judged_on_the_rest():
+    r = LiteRetriever()
+    two_colour = vec({"blue": 0.7, "red": 0.25})  # a navy jacket with red shoulders
+    plain = vec({"blue": 0.95})  # a plain navy jacket
+    red_jacket = vec({"red": 0.9})
+    mostly_red = vec({"red": 0.7, "blue": 0.25})
+    v = vectors(two_colour, plain, red_jacket, mostly_red)
+    main_only = r.score_exact("A navy blue jacket.", v)
+    assert main_only[1] > main_only[0]  # not told about the shoulders, the plain jacket fits "navy" better
+    full = "A navy blue jacket with red shoulders."
+    s = r.score_exact(full, v)
+    # told about them, the red pixels are the shoulders: the navy is judged on the rest of the jacket, so
+    # the two-colour jacket leads clearly (by 0.08 when its red also counted against the navy)
+    assert s[0] - s[1] > 0.15
+    # the detail explains at most a quarter of the jacket: a mostly red jacket is still not "navy"
+    assert s[1] > s[3] > s[2]
+    assert np.allclose(r.score(full, v), s, atol=1e-5)  # the fast path agrees
