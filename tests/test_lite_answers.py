@@ -101,3 +101,21 @@ def test_a_stated_detail_explains_its_pixels_so_the_main_colour_is_judged_on_the
     # the detail explains at most a quarter of the jacket: a mostly red jacket is still not "navy"
     assert s[1] > s[3] > s[2]
     assert np.allclose(r.score(full, v), s, atol=1e-5)  # the fast path agrees
+
+
+def test_a_true_answer_the_pixels_cannot_confirm_costs_a_bounded_amount():
+    from interreid.engine.lite.calibration import FLOOR, RELIABILITY
+
+    r = LiteRetriever()
+    # the right person: red jacket, shoes reading pavement grey; someone else: blue jacket, white shoes
+    v = vectors(vec({"red": 0.9}, feet="grey"), vec({"blue": 0.9}, feet="white"))
+    before = r.score_exact("A man in a red jacket.", v)
+    after = r.score_exact("A man in a red jacket. Shoes: white.", v)
+    cost = float(before[0] - after[0])
+    assert 0 < cost <= RELIABILITY["feet"] * np.log(1 / FLOOR) + 1e-6  # bounded by the floor
+    assert after[0] > after[1]  # the shoes, barely seen on real footage, cannot outweigh the jacket
+    # while a trousers answer, seen far more reliably, moves the ranking more than a shoes answer
+    lower_gap = np.diff(r.score_exact("Trousers: white.", vectors(vec({"red": 0.9}, lower="grey"),
+                                                                   vec({"red": 0.9}, lower="white"))))[0]
+    feet_gap = np.diff(after - before)[0]
+    assert lower_gap > feet_gap > 0
