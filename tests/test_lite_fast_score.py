@@ -16,6 +16,8 @@ QUERIES = [
     "A man in a red jacket, blue jeans and white shoes, short dark hair. He carried a black backpack.",
     "Not red. Maybe a light blue top, long trousers, short sleeves.",
     "dark shoes, no white top, shorts",
+    # one region described twice: its colours share one observation (retriever.region_shares)
+    "A dark jacket with red on the shoulders. His jacket was navy blue, quite dark. Dark, navy I think.",
     "a person",  # constrains nothing: every score 0
 ]
 

@@ -121,3 +121,12 @@ def test_a_long_coat_colours_the_legs_too():
     assert [(c.colour, c.weight) for c in lower] == [("black", 0.5)]
     assert ("upper", "black", True) in colours("A woman wearing a long black coat.")
     assert {c.region for c in parse("a black coat").colours} == {"upper"}  # not said to be long
+
+
+def test_a_colour_reaches_its_garment_across_unknown_adjectives():
+    from interreid.engine.lite.parser import parse
+
+    cons = parse("She wore a white woolly hat, pale light blue padded jacket with a hood.")
+    assert {(c.region, c.colour) for c in cons.colours} == {("head", "white"), ("upper", "blue")}
+    # but not across a word the parser knows ("with"), nor to a bag
+    assert {(c.region, c.colour) for c in parse("A red jacket with a brown leather bag.").colours} == {("upper", "red")}

@@ -24,6 +24,16 @@ def test_a_query_that_constrains_nothing_says_so(lite_gallery):
         assert "top: red (firm)" in state.understood[1]["constraints"]
 
 
+def test_an_answer_about_another_garment_is_shown_as_not_what_was_asked(lite_gallery):
+    with Gallery.open(lite_gallery) as g:
+        iv = Interview(g, build_engine(g))
+        iv.start("A man in a black jacket.")
+        state = iv.answer("He wore a navy blue jacket.", asked="What colour were his shoes?")
+        assert "top: dark blue (not what was asked)" in state.understood[1]["constraints"]
+        state = iv.answer("White trainers.", asked="What colour were his shoes?")
+        assert "shoes: white (firm)" in state.understood[2]["constraints"]
+
+
 def test_correction_is_audited_used_for_ranking_and_resumed(lite_gallery, tmp_path):
     with Gallery.open(lite_gallery) as g:
         engine = build_engine(g)

@@ -6,13 +6,17 @@ bare "Black." (an answer to "Were his shoes A) grey or B) white?") or a bare "Ye
 lite engine only, such answers borrow the question's garment: "Black." → "Shoes: black.",
 "Yes." to "Was his top red?" → "Was his top red", "No." to it → "His top not red.". The CLIP
 retriever of the full engine keeps the paper's rule unchanged.
+
+An answer that speaks of another garment than the one asked about ("What colour were his shoes?" -
+"He wore a navy blue jacket") is marked with the question's attribute (``parser.asked_marker``): the
+parser counts what it says about the other garments as hedged, and shows it as "not what was asked".
 """
 
 from __future__ import annotations
 
 import re
 
-from .parser import parse
+from .parser import ON_QUESTION, asked_marker, off_question, parse
 from .vocabulary import GARMENTS
 
 _YES = re.compile(r"^\s*yes\b", re.IGNORECASE)
@@ -23,7 +27,25 @@ CUE_PHRASES = {("lower_length", "short"): "shorts", ("lower_length", "long"): "l
 
 
 def contextualise(question: str, answer: str, cleaned: str, attribute: str | None = None) -> str:
-    """The text that joins the lite query for one answered question (``cleaned`` when it parses)."""
+    """The text that joins the lite query for one answered question (``cleaned`` when it parses),
+    marked when it speaks of other garments than the one asked about."""
+    text = _self_contained(question, answer, cleaned, attribute)
+    asked = attribute if attribute in ON_QUESTION else _asked_about(question)
+    if asked is None or not text or not off_question(parse(text), asked):
+        return text
+    return asked_marker(asked, text)
+
+
+def _asked_about(question: str) -> str | None:
+    """The body region a typed question asks about, when it names exactly one garment ("What colour was
+    the main part of his jacket?" -> upper); None for an open question ("anything else? a bag, a hat,
+    their hair?") or one naming several."""
+    named = [GARMENTS[t] for t in re.findall(r"[a-z]+", question.lower()) if GARMENTS.get(t)]
+    regions = {r for rs in named for r in rs}
+    return next(iter(regions)) if len(named) == 1 and len(regions) == 1 else None
+
+
+def _self_contained(question: str, answer: str, cleaned: str, attribute: str | None) -> str:
     said = parse(cleaned)
     if said.nouns or (said and not said.colours):
         return cleaned  # names its garment (or only states a shape cue): stands on its own

@@ -24,9 +24,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from .calibration import COLOUR_RELIABILITY, FLOOR, NEGATIVE_WEIGHT, RELIABILITY, kernel_row
+from .calibration import FLOOR, RELIABILITY, colour_weight, kernel_row
 from .layout import COLOUR_DIM, DIM, N_TERMS, REGIONS, cue_index, region_index
 from .parser import Constraints
+from .retriever import DETAIL_MAX, region_shares
 
 CHUNK = 65_536  # rows per thread-pool task
 BLOCK = 2048  # rows per product: its temporaries stay in the processor cache, and BLAS stays on one thread
@@ -50,14 +51,24 @@ class _Plan:
         for r in range(n_reg):  # block sums
             cols[r][r * N_TERMS:(r + 1) * N_TERMS] = 1.0
         self.colours = []  # (column, region, weight, positive)
+        share = region_shares(cons)
         for c in cons.colours:
             col = np.zeros(DIM, np.float32)
             r = region_index(c.region)
             col[r * N_TERMS:(r + 1) * N_TERMS] = kernel_row(c.colour, c.shade)
             cols.append(col)
-            w = c.weight * RELIABILITY[c.region] * COLOUR_RELIABILITY.get(c.colour, 1.0) * \
-                (1.0 if c.positive else NEGATIVE_WEIGHT)
+            # the region share too, as in the reference formula (it was missing here: a region described
+            # twice scored differently in the fast path than in the exact re-rank of the top)
+            w = colour_weight(c.region, c.colour, c.positive, c.weight, share.get(c.region, 1.0))
             self.colours.append((len(cols) - 1, r, np.float32(w), c.positive))
+        # per region with a stated detail colour ("red on the shoulders"): the rows of its other positive
+        # colours, judged on the part of the region the detail does not explain (retriever.explained)
+        self.explain = []  # (main rows, detail rows)
+        for region in {c.region for c in cons.colours if c.detail and c.positive}:
+            mains = [i for i, c in enumerate(cons.colours) if c.region == region and c.positive and not c.detail]
+            details = [i for i, c in enumerate(cons.colours) if c.region == region and c.positive and c.detail]
+            if mains:
+                self.explain.append((np.array(mains), np.array(details)))
         self.cues = []  # (vector column, weight, first value?)
         from .layout import CUES
 
@@ -84,6 +95,9 @@ class _Plan:
         if nc:
             np.divide(p[n_reg:], sums[self.region], out=q[:nc])
             np.minimum(q[:nc], np.float32(1.0), out=q[:nc])
+            for mains, details in self.explain:
+                d = np.minimum(q[details].max(0), np.float32(DETAIL_MAX))
+                q[mains] = np.minimum(q[mains] / (np.float32(1.0) - d), np.float32(1.0))
         if len(self.cues):
             scale = np.maximum(p[:n_reg].mean(0), np.float32(1e-12))
             np.divide(np.asarray(v[:, COLOUR_DIM:], dtype=np.float32).T[self.cue_cols], scale, out=q[nc:])

@@ -12,7 +12,10 @@ Rules, in order of application:
   colour given for the lower body suggests blue, weakly; sleeve words give the sleeves cue;
 * a colour said of a part ("red on the shoulders", "white stripes") is a detail (``DETAIL_WEIGHT``);
   "a black man" says the skin, not the clothes; a bald or shaved head has no hair colour; a colour
-  given to a bag or papers reaches no garment; a long coat also colours the legs (``LONG_COAT_LOWER``).
+  given to a bag or papers reaches no garment; a long coat also colours the legs (``LONG_COAT_LOWER``);
+* an answer's statements about another garment than the one its question asked about ("What colour
+  were his shoes?" - "He wore a navy jacket") are not what was asked: they count as hedged
+  (``OFF_QUESTION_WEIGHT``), marked so by ``context.contextualise`` (``asked_marker``).
 
 Regions and attributes are those of ``layout``: head, upper, lower, feet, lower_length, sleeves.
 """
@@ -20,7 +23,7 @@ Regions and attributes are those of ``layout``: head, upper, lower, feet, lower_
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from .vocabulary import (BALD_WORDS, COLOUR_WORDS, DETAIL_WORDS, DONT_KNOW, GARMENTS, HEDGE_PHRASES, HEDGES,
@@ -38,6 +41,17 @@ DETAIL_WEIGHT = 0.25
 LONG_COAT_LOWER = 0.5
 COATS = frozenset("coat coats overcoat raincoat trenchcoat mac parka".split())
 DENIM = frozenset("jeans denim".split())
+#: statements that do not answer the question asked (another garment) weigh this much: as much as a hedge.
+#: A witness who answers another question than the one asked may be repeating what they said before, or
+#: mixing people up; what they volunteer still counts, weakly.
+OFF_QUESTION_WEIGHT = 0.5
+#: asked attribute -> the attributes an answer to it may state without leaving the question (a garment's
+#: colour and its length or sleeves are about the same garment)
+ON_QUESTION: dict[str, frozenset[str]] = {
+    "head": frozenset({"head"}), "feet": frozenset({"feet"}),
+    "upper": frozenset({"upper", "sleeves"}), "sleeves": frozenset({"sleeves", "upper"}),
+    "lower": frozenset({"lower", "lower_length"}), "lower_length": frozenset({"lower_length", "lower"}),
+}
 _CLAUSE_PUNCT = frozenset(",;:")
 _TOKEN = re.compile(r"[a-z']+|[.,;:!?]")
 
@@ -52,6 +66,7 @@ class ColourConstraint:
     weight: float
     shade: str = ""  # "dark", "light" or "": widens the colour towards that family
     detail: bool = False  # said of a part of the garment ("red on the shoulders"): weighs DETAIL_WEIGHT
+    off_question: bool = False  # said in answer to a question about another garment: weighs less
 
     @property
     def firm(self) -> bool:
@@ -66,7 +81,8 @@ class ColourConstraint:
         plain = self.colour in ("dark", "light") or self.shade not in ("dark", "light") or \
             (self.shade, self.colour) in (("dark", "black"), ("light", "white"))
         colour = self.colour if plain else f"{self.shade} {self.colour}"
-        how = "detail" if self.detail else "firm" if self.firm else "hedged"
+        how = "detail" if self.detail else "not what was asked" if self.off_question else \
+            "firm" if self.firm else "hedged"
         return f"{REGION_WORDS[self.region]}: {'' if self.positive else 'not '}{colour} ({how})"
 
 
@@ -77,6 +93,7 @@ class CueConstraint:
     cue: str
     value: str
     weight: float
+    off_question: bool = False  # said in answer to a question about another garment
 
     def key(self) -> str:
         return f"cue {self.cue} {self.value}"
@@ -84,7 +101,8 @@ class CueConstraint:
     def label(self) -> str:
         what = {("lower_length", "short"): "legs: shorts or skirt", ("lower_length", "long"): "legs: long trousers",
                 ("sleeves", "short"): "sleeves: short", ("sleeves", "long"): "sleeves: long"}[(self.cue, self.value)]
-        return f"{what} ({'firm' if self.weight >= 0.7 else 'hedged'})"
+        how = "not what was asked" if self.off_question else "firm" if self.weight >= 0.7 else "hedged"
+        return f"{what} ({how})"
 
 
 @dataclass
@@ -146,11 +164,61 @@ def parse(text: str) -> Constraints:
     from: the investigator struck it out."""
     text = text or ""
     dropped = {m.strip() for m in DROP.findall(text)}
-    if not dropped:
+    asked = ASKED.findall(text)
+    if not dropped and not asked:
         return _parse_cached(text)
-    cons = _parse_cached(DROP.sub(" ", text))
+    cons = _parse_cached(ASKED.sub(" ", DROP.sub(" ", text)))
+    for attribute, answer in asked:  # each marked answer alone: its other garments weigh less
+        cons = _merge(cons, _off_question(_parse_cached(DROP.sub(" ", answer)), attribute))
     return Constraints([c for c in cons.colours if c.key() not in dropped],
                        [c for c in cons.cues if c.key() not in dropped], dict(cons.nouns), list(cons.unused))
+
+
+ASKED = re.compile(r"\[asked ([a-z_]+)\](.*?)\[/asked\]", re.S)
+
+
+def asked_marker(attribute: str, answer: str) -> str:
+    """``answer`` marked as given to a question about ``attribute`` (a body region or a shape cue): what
+    it says about other garments is not what was asked (``OFF_QUESTION_WEIGHT``)."""
+    return f"[asked {attribute}] {answer} [/asked]"
+
+
+def off_question(cons: Constraints, attribute: str) -> list[str]:
+    """The attributes ``cons`` states that an answer to a question about ``attribute`` was not asked for."""
+    on = ON_QUESTION.get(attribute)
+    if on is None:
+        return []
+    said = [c.region for c in cons.colours] + [c.cue for c in cons.cues]
+    return list(dict.fromkeys(a for a in said if a not in on))
+
+
+def _off_question(cons: Constraints, attribute: str) -> Constraints:
+    on = ON_QUESTION.get(attribute)
+    if on is None:
+        return cons
+    return Constraints([c if c.region in on else replace(c, weight=c.weight * OFF_QUESTION_WEIGHT, off_question=True)
+                        for c in cons.colours],
+                       [c if c.cue in on else replace(c, weight=c.weight * OFF_QUESTION_WEIGHT, off_question=True)
+                        for c in cons.cues], dict(cons.nouns), list(cons.unused))
+
+
+def _merge(first: Constraints, then: Constraints) -> Constraints:
+    """Both texts' constraints; a constraint stated in both counts once, at its larger weight (a
+    restatement is not new evidence); an explicit length or sleeve statement beats the other value."""
+    colours: dict[str, ColourConstraint] = {}
+    for c in first.colours + then.colours:
+        if c.key() + c.shade not in colours or c.weight > colours[c.key() + c.shade].weight:
+            colours[c.key() + c.shade] = c
+    cues: dict[tuple[str, str], CueConstraint] = {}
+    for c in first.cues + then.cues:
+        if (c.cue, c.value) not in cues or c.weight > cues[(c.cue, c.value)].weight:
+            cues[(c.cue, c.value)] = c
+    for cue in ("lower_length", "sleeves"):
+        short, long_ = cues.get((cue, "short")), cues.get((cue, "long"))
+        if short and long_:
+            cues.pop((cue, "long") if short.weight >= long_.weight else (cue, "short"))
+    return Constraints(list(colours.values()), list(cues.values()), {**first.nouns, **then.nouns},
+                       list(dict.fromkeys(first.unused + then.unused)))
 
 
 @lru_cache(maxsize=256)
@@ -191,7 +259,7 @@ def _parse_cached(text: str) -> Constraints:
                     i = end
                     continue
                 detail = _is_detail(toks, end)
-                garment = toks[end] if end < len(toks) and toks[end] in GARMENTS else None
+                garment = _garment_after(toks, end)
                 if garment is None and not garment_seen:
                     # "Black, short hair.": the garment comes later in the sentence
                     garment = next((t for t in _until_scope_end(toks, end) if t in GARMENTS), None)
@@ -253,6 +321,17 @@ def _sentences(text: str) -> list[str]:
     text = re.sub(r"\bt[\s-]?shirt", "tshirt", text)
     text = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", text)  # short-sleeved -> short sleeved, navy-blue -> navy blue
     return [s for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
+
+
+def _garment_after(toks: list[str], end: int) -> str | None:
+    """The garment noun right after a colour group, across up to two words the parser does not know
+    ("light blue padded jacket", "black quilted gilet"): None when another word comes first."""
+    for j in range(end, min(end + 3, len(toks))):
+        if toks[j] in GARMENTS:
+            return toks[j]
+        if not toks[j].isalpha() or toks[j] in KNOWN_WORDS or toks[j] in STOPWORDS:
+            return None
+    return None
 
 
 def _until_scope_end(toks: list[str], start: int) -> list[str]:

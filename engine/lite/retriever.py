@@ -10,7 +10,10 @@ score_i = Σ_pos s_a w ρ_a log(F + (1 - F) q_i) + Σ_neg ½ w ρ_a log(F + (1 -
 
 with the floor F = ``calibration.FLOOR``: one misread region never vetoes an image, and a "not red"
 excludes softly. s_a (``region_shares``) makes a region one observation however many colours are said
-of it: max(w) / Σ w over the region's positive colours. ``temperature`` (``calibration.TEMPERATURE``)
+of it: max(w) / Σ w over the region's positive colours. When a detail colour is stated for a region
+("red on the shoulders"), its other positive colours read q_i / (1 - d_i), d_i the share of the region
+the detail explains (its own q_i, at most ``DETAIL_MAX``): the main colour is judged on the rest.
+``temperature`` (``calibration.TEMPERATURE``)
 tempers the posterior the questioners and the match percentage read from these scores.
 """
 
@@ -18,11 +21,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .calibration import COLOUR_RELIABILITY, FLOOR, NEGATIVE_WEIGHT, RELIABILITY, TEMPERATURE, satisfied
+from .calibration import FLOOR, RELIABILITY, TEMPERATURE, colour_weight, satisfied
 from .embedder import LiteEmbedder
 from .layout import CUES, DIM, cue_index, decode, region_index
-from .parser import Constraints, parse
+from .parser import DETAIL_WEIGHT, Constraints, parse
 
+#: a detail colour ("red on the shoulders") explains at most this share of its region's pixels: the
+#: quarter of a garment the parser gives a detail (``parser.DETAIL_WEIGHT``)
+DETAIL_MAX = DETAIL_WEIGHT
 _CHUNK = 65536  # rows scored at once (bounds temporary memory at ~12 MB)
 
 
@@ -108,15 +114,30 @@ def _log_likelihood(cons: Constraints, dists: np.ndarray, cues: np.ndarray) -> n
     """(N,) float32 from region distributions (N, 4, 11) and cue probabilities (N, C)."""
     total = np.zeros(len(dists), dtype=np.float32)
     share = region_shares(cons)
+    explained = _explained(cons, dists)
     for c in cons.colours:
         q = satisfied(dists[:, region_index(c.region)], c.colour, c.shade)
-        w = c.weight * RELIABILITY[c.region] * COLOUR_RELIABILITY.get(c.colour, 1.0) * \
-            (share[c.region] if c.positive else NEGATIVE_WEIGHT)
+        if c.positive and not c.detail and c.region in explained:
+            q = np.minimum(q / (1.0 - explained[c.region]), 1.0)
+        w = colour_weight(c.region, c.colour, c.positive, c.weight, share.get(c.region, 1.0))
         total += np.float32(w) * np.log(FLOOR + (1.0 - FLOOR) * (q if c.positive else 1.0 - q))
     for c in cons.cues:
         q = _cue_probability(cues[:, cue_index(c.cue)], c.cue, c.value)
         total += np.float32(c.weight * RELIABILITY[c.cue]) * np.log(FLOOR + (1.0 - FLOOR) * q)
     return total
+
+
+def _explained(cons: Constraints, dists: np.ndarray) -> dict[str, np.ndarray]:
+    """Per region with a stated detail colour: the share of its pixels the detail explains (N,), at
+    most ``DETAIL_MAX``. "A navy jacket with red shoulders": the red pixels are the shoulders, so the
+    navy is judged on the rest of the jacket (a two-colour garment described fully would otherwise
+    always match its main colour less than a plain one)."""
+    explained: dict[str, np.ndarray] = {}
+    for c in cons.colours:
+        if c.detail and c.positive:
+            d = np.minimum(satisfied(dists[:, region_index(c.region)], c.colour, c.shade), DETAIL_MAX)
+            explained[c.region] = np.maximum(explained.get(c.region, 0.0), d)
+    return explained
 
 
 def region_shares(cons: Constraints) -> dict[str, float]:
