@@ -34,6 +34,20 @@ def test_an_answer_about_another_garment_is_shown_as_not_what_was_asked(lite_gal
         assert "shoes: white (firm)" in state.understood[2]["constraints"]
 
 
+def test_the_query_is_shown_in_the_witness_words_without_the_engine_markers(lite_gallery):
+    from interreid.engine.interview.query import readable_query
+
+    with Gallery.open(lite_gallery) as g:
+        iv = Interview(g, build_engine(g))
+        iv.start("A man in a black jacket.")
+        state = iv.answer("He wore a navy blue jacket.", asked="What colour were his shoes?")
+        state = iv.correct(state.understood[0]["keys"][0])
+    assert "[asked" in state.query and "[drop" in state.query  # what the engine reads
+    shown = readable_query(state.query)
+    assert "[" not in shown and "]" not in shown
+    assert shown.startswith("A man in a black jacket.") and "He wore a navy blue jacket." in shown
+
+
 def test_correction_is_audited_used_for_ranking_and_resumed(lite_gallery, tmp_path):
     with Gallery.open(lite_gallery) as g:
         engine = build_engine(g)
@@ -83,6 +97,7 @@ def test_cli_lists_and_corrects_constraints(lite_gallery, tmp_path, monkeypatch,
     assert rc == 0
     assert "understood from description: [1] top: red (firm)" in out and "not used:" in out and "bag" in out
     assert "top: red (firm) (removed by you)" in out
+    assert "[drop" not in out  # the engine's markers are not shown to the investigator
     assert "WARNING: nothing said so far" in out  # with the only constraint removed, nothing is left
     assert "match" in out and "100%" in out
 

@@ -240,7 +240,9 @@ def collect(case) -> ReportData:
         items = []
         for i, (row, score) in enumerate(zip(last["rows"][:FINAL_TOP], last["scores"][:FINAL_TOP]), start=1):
             items.append({"rank": i, "row": int(row), "sha256": sha_of_row.get(int(row), ""), "score": float(score)})
-        final = {"after_round": last["after_round"], "query": last["query"], "items": items}
+        from ..interview.query import readable_query
+
+        final = {"after_round": last["after_round"], "query": readable_query(last["query"]), "items": items}
         _add_match(final["items"], float(last["scores"][0]) if len(last["scores"]) else 0.0, engine)
     best_of_round = {int(r["after_round"]): float(r["scores"][0]) for r in rankings if len(r["scores"])}
     for s in sections:
