@@ -40,6 +40,7 @@ def _small_shortlist(monkeypatch, rows=1000):
 
     monkeypatch.setattr(bits_index, "MIN_SHORTLIST", rows)
     monkeypatch.setattr(bits_index, "SHORTLIST_PER_K", 2)
+    monkeypatch.setattr(bits_index, "FIRST_STAGE_MIN", 3 * rows)
 
 
 def test_people_model_has_the_structure_of_person_crops():
@@ -58,8 +59,9 @@ def test_people_model_has_the_structure_of_person_crops():
 
 
 def test_bits_search_recall_against_exact_on_people_vectors(monkeypatch):
-    """A 1000-row shortlist out of 20,000 (5 %): a prefilter that picked rows at random would find ~5 %
-    of the exact top 100, a broken code or distance far less than the floor asserted here."""
+    """3000 rows by Hamming distance, 1000 of them by the asymmetric score, out of 20,000 (5 %): a
+    prefilter that picked rows at random would find ~5 % of the exact top 100; a broken code,
+    distance or score far less than the floor asserted here."""
     from interreid.engine.gallery.bits_index import BitsIndex
     from interreid.engine.gallery.index import ExactIndex
 
@@ -76,6 +78,19 @@ def test_bits_search_recall_against_exact_on_people_vectors(monkeypatch):
         assert np.allclose(found.scores, x[found.rows] @ q, atol=1e-5)  # exact scores, best first
         assert np.all(np.diff(found.scores) <= 0) and common[:10].all()
     assert np.mean(recalls) >= 0.9, recalls
+
+
+def test_asymmetric_score_orders_rows_as_the_query_dot_their_signs():
+    from interreid.engine.gallery import bits_index
+
+    rng = np.random.default_rng(9)
+    signs = rng.random((300, 70)) > 0.5
+    codes = bits_index.encode(signs.astype(np.float32) - 0.5, np.zeros(70, np.float32))
+    q = rng.standard_normal(70).astype(np.float32)
+    exact = (2 * signs - 1) @ q
+    approx = bits_index.asymmetric_scores(codes, q, planes=8)
+    assert np.corrcoef(exact, approx)[0, 1] > 0.999  # up to the query's quantisation to 8 bits
+    assert np.corrcoef(exact, bits_index.asymmetric_scores(codes, q))[0, 1] > 0.95  # 4 planes, as searched
 
 
 def test_numpy_fallback_gives_the_same_results_as_faiss(monkeypatch):
@@ -194,3 +209,25 @@ class _Dense:
 
     def __new__(cls, vectors):
         return np.asarray(vectors[np.arange(len(vectors))], dtype=np.float32)
+
+
+def test_the_interview_searches_through_the_bits_index(tmp_path, tiny_pack):  # noqa: F811
+    """An interview round (the CLI's and the app's) asks the gallery's index: with the bits backend
+    its top rows are the exact search's, with exact scores."""
+    from interreid.engine.engines import build_engine
+    from interreid.engine.full.pack import open_pack
+    from interreid.engine.gallery.store import Gallery
+    from interreid.engine.gallery.synthetic import build
+    from interreid.engine.interview.loop import Interview
+
+    pack = open_pack(tiny_pack)
+    build(tmp_path / "g", 5000, pack.identity(), False, text_encoder=pack.retriever())
+    with Gallery.open(tmp_path / "g") as g:
+        g.set_index_backend("bits")
+        interview = Interview(g, build_engine(g, pack=str(tiny_pack)))
+        state = interview.start("A woman in a black coat with a handbag.")
+        assert interview.searcher.index.backend == "bits" and (tmp_path / "g" / "index.bits").exists()
+        q = state.ranking.query_vector
+        exact = np.argsort(-(np.asarray(g.vectors()) @ q), kind="stable")[:50]
+        assert len(set(state.rows[:50].tolist()) & set(exact.tolist())) >= 48
+        assert np.allclose(state.scores[:50], np.asarray(g.vectors())[state.rows[:50]] @ q, atol=1e-5)

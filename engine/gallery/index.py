@@ -155,7 +155,7 @@ def choose_backend(setting: str, n: int) -> str:
 def index_settings(gallery, n: int) -> dict:
     setting = gallery.meta("index_backend") or "auto"
     return {"setting": setting, "backend": choose_backend(setting, n), "exact_threshold": EXACT_THRESHOLD,
-            "bits": {"min_shortlist": _bits().MIN_SHORTLIST, "shortlist_per_k": _bits().SHORTLIST_PER_K},
+            "bits": {"first_stage": _bits().first_stage(n, 1000), "shortlist": _bits().shortlist(n, 1000)},
             "hnsw": {"M": HNSW_M, "ef_construction": HNSW_EF_CONSTRUCTION, "ef": HNSW_EF_SEARCH},
             "qdrant": {"server": gallery.meta("qdrant_url") or "embedded", "collection": gallery.meta("qdrant_collection")}}
 

@@ -69,10 +69,14 @@ class PeopleModel:
         rng = np.random.default_rng(seed)
         self.dim = dim
         self.cards = [len(values) for _name, values in ATTRIBUTES]
-        basis = np.linalg.qr(rng.standard_normal((dim, min(dim, ATTRIBUTE_RANK + PERSON_RANK + POSE_RANK))))[0]
+        # subspace sizes (smaller in a small test dimension, so each part keeps some directions)
+        a_rank, p_rank = min(ATTRIBUTE_RANK, dim // 4), min(PERSON_RANK, dim // 2)
+        pose_rank = max(1, min(POSE_RANK, dim - a_rank - p_rank))
+        basis = np.linalg.qr(rng.standard_normal((dim, a_rank + p_rank + pose_rank)))[0]
         basis = basis.T.astype(np.float32)  # orthonormal rows
-        self.person_basis = basis[ATTRIBUTE_RANK:ATTRIBUTE_RANK + PERSON_RANK]
-        self.pose_basis = basis[ATTRIBUTE_RANK + PERSON_RANK:]
+        self.attribute_basis = basis[:a_rank]
+        self.person_basis = basis[a_rank:a_rank + p_rank]
+        self.pose_basis = basis[a_rank + p_rank:]
         self.mean = l2_normalise(rng.standard_normal((1, dim)).astype(np.float32))[0]
         if anchors is not None:
             anchors = np.asarray(anchors, dtype=np.float32)
@@ -83,8 +87,8 @@ class PeopleModel:
             # images sit on their own cone, partly towards the texts (a trained model's towers agree)
             self.mean = l2_normalise((self.mean + 0.5 * l2_normalise(anchors.mean(axis=0)[None])[0])[None])[0]
         else:
-            z = rng.standard_normal((sum(self.cards), ATTRIBUTE_RANK)).astype(np.float32)
-            values = (z @ basis[:ATTRIBUTE_RANK]) * np.float32(ATTRIBUTE_NORM / np.sqrt(ATTRIBUTE_RANK))
+            z = rng.standard_normal((sum(self.cards), a_rank)).astype(np.float32)
+            values = (z @ self.attribute_basis) * np.float32(ATTRIBUTE_NORM / np.sqrt(a_rank))
         splits = np.cumsum(self.cards)[:-1]
         self.tables = np.split(values.astype(np.float32), splits)
         self.frequencies = [rng.dirichlet(np.full(c, 2.0)) for c in self.cards]
