@@ -274,6 +274,9 @@ def open_bits(gallery, vectors, dim: int) -> BitsIndex:
         path.unlink(missing_ok=True)
         index = BitsIndex(dim, vectors, path)
     if len(index) < n:
-        index.add(vectors[len(index):], len(index))
+        if index.mean is None:
+            index.fit(vectors)
+        for start in range(len(index), n, _BLOCK):  # a block at a time: an fp16/int8 file decodes per block
+            index.add(vectors[start:min(n, start + _BLOCK)], start)
         gallery.save_meta("index_state", json.dumps({"backend": "bits", "count": n}))
     return index
