@@ -110,12 +110,41 @@ def _faiss_hammings():
     return faiss
 
 
+_POOL = None
+_WORKERS = max(1, min(4, os.cpu_count() or 1))
+PARALLEL_FROM = 262_144  # rows from which the scan is split over the CPU's cores (both kernels release the GIL)
+
+
+def _pool():
+    global _POOL
+    if _POOL is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOL = ThreadPoolExecutor(_WORKERS, thread_name_prefix="bits-scan")
+    return _POOL
+
+
 def hamming(codes: np.ndarray, query_code: np.ndarray, use_faiss: bool = True) -> np.ndarray:
     """Hamming distance (int32 (N,)) from ``query_code`` to every row of ``codes``."""
     n, width = codes.shape
     out = np.empty(n, dtype=np.int32)
     if n == 0:
         return out
+    parts = _WORKERS if n >= PARALLEL_FROM else 1
+    if parts > 1:
+        bounds = np.linspace(0, n, parts + 1).astype(np.int64)
+
+        def part(i: int) -> None:
+            out[bounds[i]:bounds[i + 1]] = _hamming(codes[bounds[i]:bounds[i + 1]], query_code, use_faiss)
+
+        list(_pool().map(part, range(parts)))
+        return out
+    return _hamming(codes, query_code, use_faiss)
+
+
+def _hamming(codes: np.ndarray, query_code: np.ndarray, use_faiss: bool) -> np.ndarray:
+    n, width = codes.shape
+    out = np.empty(n, dtype=np.int32)
     faiss = _faiss_hammings() if use_faiss else None
     if faiss is not None:
         codes = np.ascontiguousarray(codes)
@@ -247,8 +276,17 @@ class BitsIndex:
         query = np.asarray(query, dtype=np.float32)
         rows = self.candidates(query, shortlist(n, k), first_stage(n, k))  # sorted: ties keep the lower row first
         rows = rows[rows < len(self.vectors)]
-        best = top_k((np.asarray(self.vectors[rows], dtype=np.float32) @ query).astype(np.float32), k)
+        best = top_k(self._exact_scores(rows, query), k)
         return SearchResult(rows[best.rows], best.scores)
+
+    def _exact_scores(self, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
+        """Exact cosines of ``rows`` from the vector file, the gather split over the cores."""
+        def score(part: np.ndarray) -> np.ndarray:
+            return (np.asarray(self.vectors[part], dtype=np.float32) @ query).astype(np.float32)
+
+        if _WORKERS == 1 or len(rows) < 2048:
+            return score(rows)
+        return np.concatenate(list(_pool().map(score, np.array_split(rows, _WORKERS))))
 
     @property
     def nbytes(self) -> int:
@@ -256,6 +294,30 @@ class BitsIndex:
 
     def __len__(self) -> int:
         return len(self._codes)
+
+
+def prefault(array) -> bool:
+    """Map every page of a memory-mapped file into this process at once (``MADV_POPULATE_READ``,
+    Linux 5.14+), so that the exact re-score's scattered rows cost no page fault each (4096 faults
+    a query otherwise: a third of the search on the 2-core machine). Only when the file fits in half
+    the available memory; anywhere else, or on an older kernel, nothing is done."""
+    import mmap
+
+    raw = getattr(array, "raw", array)  # QuantisedVectors keeps its memmap in .raw
+    mm = getattr(raw, "_mmap", None)
+    advice = getattr(mmap, "MADV_POPULATE_READ", 22 if os.uname().sysname == "Linux" else None) \
+        if hasattr(os, "uname") else None
+    if mm is None or advice is None:
+        return False
+    try:
+        with open("/proc/meminfo") as f:
+            available = next(int(line.split()[1]) * 1024 for line in f if line.startswith("MemAvailable:"))
+        if len(mm) > available // 2:
+            return False
+        mm.madvise(advice)
+    except (OSError, ValueError, StopIteration, AttributeError):
+        return False
+    return True
 
 
 def open_bits(gallery, vectors, dim: int) -> BitsIndex:
@@ -279,4 +341,7 @@ def open_bits(gallery, vectors, dim: int) -> BitsIndex:
         for start in range(len(index), n, _BLOCK):  # a block at a time: an fp16/int8 file decodes per block
             index.add(vectors[start:min(n, start + _BLOCK)], start)
         gallery.save_meta("index_state", json.dumps({"backend": "bits", "count": n}))
+    if n >= PARALLEL_FROM:  # a big gallery: its pages mapped once, not faulted in row by row
+        prefault(index._codes)
+        prefault(vectors)
     return index
