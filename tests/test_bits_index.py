@@ -231,3 +231,26 @@ def test_the_interview_searches_through_the_bits_index(tmp_path, tiny_pack):  # 
         exact = np.argsort(-(np.asarray(g.vectors()) @ q), kind="stable")[:50]
         assert len(set(state.rows[:50].tolist()) & set(exact.tolist())) >= 48
         assert np.allclose(state.scores[:50], np.asarray(g.vectors())[state.rows[:50]] @ q, atol=1e-5)
+
+
+def test_bench_measures_the_round_with_the_bits_index(tmp_path, tiny_pack):  # noqa: F811
+    from interreid.engine.bench.speed_round import build_index, build_synthetic_gallery, measure_round
+
+    folder = tmp_path / "g"
+    build_synthetic_gallery(folder, 4000, "full", tiny_pack)
+    built = build_index(folder, "bits")
+    assert built["backend"] == "bits" and built["index_mb"] > 0 and (folder / "index.bits").exists()
+    m = measure_round(folder, tiny_pack, rounds=1, index="bits")
+    assert m["index"] == "bits" and m["recall_at_200"] >= 0.95 and m["round_ms"] > 0
+    assert m["round_peak_rss_mb"] <= m["peak_rss_mb"]
+
+
+def test_bench_index_rows_cover_bits_on_both_synthetic_models():
+    from interreid.engine.bench.speed_index import index_backend_rows
+
+    rows = {r["name"]: r for r in index_backend_rows((3000,), dim=DIM, k=20, n_queries=5, backends=("bits",),
+                                                      progress=lambda m: None)}
+    people = rows[f"bits (sign codes + exact re-score) recall@20 vs fp32 exact (3k x {DIM}-d, top-20, people)"]
+    clusters = rows[f"bits (sign codes + exact re-score) recall@20 vs fp32 exact (3k x {DIM}-d, top-20)"]
+    assert people["value"] >= 0.95 and 0 <= clusters["value"] <= 1
+    assert rows[f"bits (sign codes + exact re-score) index file (3k x {DIM}-d, top-20, people)"]["ratio_vs_reference"] > 20
