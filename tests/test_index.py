@@ -50,5 +50,6 @@ def test_exact_search_order_and_ties():
 
 def test_backend_setting():
     assert choose_backend("auto", 100) == "exact"
-    assert choose_backend("auto", 500_000) == "hnsw"
+    assert choose_backend("auto", 199_999) == "exact"
+    assert choose_backend("auto", 500_000) == "bits"
     assert choose_backend("hnsw", 10) == "hnsw"

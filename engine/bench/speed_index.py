@@ -1,12 +1,14 @@
 """``bench speed`` rows for the vector file's precision and the index backends at a given size.
 
-For each size: clustered 512-d CLIP-like vectors (synthetic_vectors.py), 20 held-out queries, top-200.
+For each size and each synthetic model (``people``: persons of a few crops sharing attributes, with
+20 description-like queries, synthetic_people.py; ``clusters``: the first generator, 20 held-out
+rows as queries), 512-d, top-200.
 The reference is exact search on the fp32 vectors (numpy matrix-vector + argpartition) in the same
 run. Rows per size:
 
 * exact search on the fp16 and the int8 vector file: search time, recall@200 against fp32 exact,
   and the bytes of the vector file (ratio = fp32 bytes / these bytes);
-* each index backend (hnswlib, usearch int8, FAISS IVF-PQ): build time, search time (ratio against
+* each index backend (bits, hnswlib, usearch int8, FAISS IVF-PQ): build time, search time (ratio against
   fp32 exact), recall@200 against fp32 exact, and the bytes of the index as saved (what a
   workstation maps or loads; usearch and IVF-PQ also read the shortlist's rows from the vector file).
 
@@ -23,7 +25,8 @@ from pathlib import Path
 import numpy as np
 
 HNSW_MAX_ROWS = 200_000
-BACKENDS = ("hnsw", "usearch", "faiss-ivfpq")
+BACKENDS = ("bits", "hnsw", "usearch", "faiss-ivfpq")
+MODELS = ("people", "clusters")
 
 
 def _median_ms(fn, queries) -> float:
@@ -52,6 +55,18 @@ def _clustered_file(folder: Path, n: int, dim: int, seed: int) -> np.ndarray:
     return np.load(folder / "vectors.npy", mmap_mode="r")
 
 
+def _people_file(folder: Path, n: int, dim: int, seed: int, n_queries: int) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` people-model rows written block by block and memory-mapped, and ``n_queries`` descriptions."""
+    from ..gallery.synthetic_people import PeopleModel
+
+    model, rng = PeopleModel(dim, seed=seed), np.random.default_rng(seed)
+    out = np.lib.format.open_memmap(folder / "vectors.npy", mode="w+", dtype=np.float32, shape=(n, dim))
+    for start in range(0, n, 65_536):
+        out[start:start + 65_536] = model.rows(rng, min(n, start + 65_536) - start)[0]
+    out.flush()
+    return np.load(folder / "vectors.npy", mmap_mode="r"), model.descriptions(rng, n_queries)
+
+
 def _encoded_file(folder: Path, base: np.ndarray, fmt: str):
     """``base`` at precision ``fmt``, encoded block by block into a file and memory-mapped."""
     from ..gallery.vector_format import encode, open_mapped
@@ -68,7 +83,7 @@ def _recall(found: list, truth: list[set], k: int) -> float:
 
 
 def index_backend_rows(sizes=(10_000,), dim: int = 512, k: int = 200, n_queries: int = 20,
-                       backends=BACKENDS, progress=print, on_rows=None) -> list[dict]:
+                       backends=BACKENDS, progress=print, on_rows=None, models=MODELS) -> list[dict]:
     """The rows above; ``on_rows`` (if given) also receives each batch as it is measured."""
     from ..gallery import ann
     from ..gallery.index import ExactIndex, HnswIndex
@@ -82,16 +97,22 @@ def index_backend_rows(sizes=(10_000,), dim: int = 512, k: int = 200, n_queries:
 
     rows = _Rows()
     for n in sizes:
-        with tempfile.TemporaryDirectory() as work:
-            _one_size(Path(work), n, dim, k, n_queries, backends, progress, rows, ann, ExactIndex, HnswIndex, _row)
+        for model in models:
+            with tempfile.TemporaryDirectory() as work:
+                _one_size(Path(work), n, dim, k, n_queries, backends, progress, rows, ann, ExactIndex, HnswIndex, _row,
+                          model)
     return list(rows)
 
 
-def _one_size(work: Path, n, dim, k, n_queries, backends, progress, rows, ann, ExactIndex, HnswIndex, _row):
-    label = f"{n // 1000}k x {dim}-d, top-{k}"
+def _one_size(work: Path, n, dim, k, n_queries, backends, progress, rows, ann, ExactIndex, HnswIndex, _row,
+              model="clusters"):
+    label = f"{n // 1000}k x {dim}-d, top-{k}" + ("" if model == "clusters" else f", {model}")
     group = "index backends"
-    data = _clustered_file(work, n + n_queries, dim, seed=n)
-    base, queries = data[:n], np.array(data[n:])
+    if model == "people":
+        base, queries = _people_file(work, n, dim, seed=n, n_queries=n_queries)
+    else:
+        data = _clustered_file(work, n + n_queries, dim, seed=n)
+        base, queries = data[:n], np.array(data[n:])
     exact = ExactIndex(dim)
     exact.add(base, 0)
     truth = [set(exact.search(q, k).rows.tolist()) for q in queries]
@@ -122,6 +143,11 @@ def _one_size(work: Path, n, dim, k, n_queries, backends, progress, rows, ann, E
                 index = HnswIndex(dim, path, capacity=n)
                 index.add(base, 0)
                 index.save()
+            elif backend == "bits":
+                from ..gallery.bits_index import BitsIndex
+
+                index = BitsIndex(dim, base, path)
+                index.add(base, 0)
             else:
                 index = ann.build(backend, base, dim, path)
             build_s = time.perf_counter() - t0
@@ -132,7 +158,8 @@ def _one_size(work: Path, n, dim, k, n_queries, backends, progress, rows, ann, E
                 index = ann.IvfPqIndex(dim, base, path, mmap=True)
             ms = _median_ms(lambda q: index.search(q, k), queries)
             recall = _recall([index.search(q, k) for q in queries], truth, k)
-            name = {"hnsw": "hnswlib", "usearch": "usearch int8", "faiss-ivfpq": "FAISS IVF-PQ"}[backend]
+            name = {"bits": "bits (sign codes + exact re-score)", "hnsw": "hnswlib", "usearch": "usearch int8",
+                    "faiss-ivfpq": "FAISS IVF-PQ"}[backend]
             rows += [_row(group, f"{name} build ({label})", build_s, "s"),
                      _row(group, f"{name} search ({label})", ms, "ms", ref_ms / ms),
                      _row(group, f"{name} recall@{k} vs fp32 exact ({label})", recall, "fraction"),

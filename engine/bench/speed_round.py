@@ -1,12 +1,14 @@
 """Round-latency rows for ``interreid bench speed``: the real interview loop on big synthetic galleries.
 
 For each size and engine a synthetic gallery is written to a temporary folder: real gallery
-database rows whose vectors are synthetic (clustered CLIP-like 512-d vectors for the full engine,
-random lite 46-d vectors for the lite engine) and whose images all point at one small thumbnail
-(synthetic rows have no image files; the questioner reads that thumbnail where it reads images).
-The full engine is a tiny random-weight model pack (the text tower is what a round runs; its
-cost is in the CLIP rows). The gallery's index is the exact one (hnswlib would take minutes to
-build at these sizes).
+database rows whose vectors are synthetic (for the full engine, people of a few crops each who share
+attributes, anchored on the pack's text tower: synthetic_people.py; random lite 46-d vectors for the
+lite engine) and whose images all point at one small thumbnail (synthetic rows have no image files;
+the questioner reads that thumbnail where it reads images). The full engine is a tiny random-weight
+model pack (the text tower is what a round runs; its cost is in the CLIP rows). The full engine's
+round is measured twice, in separate processes: with the exact index and with the bits index (a
+sign-bit prefilter re-scored exactly, what ``auto`` chooses from 200,000 rows); the bits row also
+gives the index's build time and its recall@200 against the exact reference.
 
 Each measurement runs in its own process, so its peak memory (ru_maxrss) is its own:
 
@@ -42,11 +44,13 @@ def _row(name: str, value: float, unit: str, ratio: float | None = None, **extra
             "ratio_vs_reference": None if ratio is None else round(float(ratio), 3), **extra}
 
 
-def build_synthetic_gallery(folder: Path, n: int, engine: str, pack: Path | None = None) -> None:
+def build_synthetic_gallery(folder: Path, n: int, engine: str, pack: Path | None = None,
+                            model: str = "people") -> None:
     """A gallery of ``n`` synthetic rows (vectors, ids, one shared thumbnail; no image files), as
     ``interreid gallery synthetic`` writes it (engine/gallery/synthetic.py)."""
     from ..gallery.synthetic import build
 
+    encoder = None
     if engine == "lite":
         from ..lite.embedder import LiteEmbedder
 
@@ -54,17 +58,23 @@ def build_synthetic_gallery(folder: Path, n: int, engine: str, pack: Path | None
     else:
         from ..full.pack import open_pack
 
-        ident = open_pack(pack).identity()
-    build(folder, n, ident, engine == "lite")
+        opened = open_pack(pack)
+        ident = opened.identity()
+        encoder = opened.retriever() if model == "people" else None
+    build(folder, n, ident, engine == "lite", model=model, text_encoder=encoder)
 
 
-def measure_round(folder: Path, pack: Path | None = None, rounds: int = 3) -> dict:
-    """Open the gallery, run the interview for ``rounds`` rounds, and the reference path."""
+def measure_round(folder: Path, pack: Path | None = None, rounds: int = 3, index: str | None = None) -> dict:
+    """Open the gallery, run the interview for ``rounds`` rounds, and the reference path; ``index``
+    sets the gallery's index backend first (its build, when it has one, is timed apart)."""
     from ..engines import build_engine
     from ..gallery.store import Gallery
     from ..interview.loop import Interview
     from ..retriever import text_encoder
 
+    if index:
+        with Gallery.open(folder) as g:
+            g.set_index_backend(index)
     t0 = time.perf_counter()
     gallery = Gallery.open(folder)
     open_s = time.perf_counter() - t0
@@ -80,6 +90,7 @@ def measure_round(folder: Path, pack: Path | None = None, rounds: int = 3) -> di
         state = interview.answer(answer, asked=asked)  # the suggestion, or a plain question when none is left
         ours.append((time.perf_counter() - tick) * 1000)
         parts.append(dict(state.timings_ms))
+    round_peak = _peak_rss_mb()  # before the reference below scores every row
     query = interview.query()
     vectors = interview.vectors
     # the reference scores float32 vectors; a gallery kept at fp16/int8 is decoded once, untimed
@@ -130,8 +141,22 @@ def measure_round(folder: Path, pack: Path | None = None, rounds: int = 3) -> di
     return {"open_ms": open_ms, "round_ms": float(np.median(ours)), "ref_search_ms": float(np.median(ref)),
             "select_ask_ms": select_ask, "ask_file_ms": ask_ours, "ask_images_ms": ask_ref,
             "retrieve_ms": float(np.median([p.get("retrieve", 0) for p in parts])),
-            "peak_rss_mb": _peak_rss_mb(),
-            "vector_mb": vectors.nbytes / 2**20, "same_top200": same_top, "recall_at_200": recall}
+            "peak_rss_mb": _peak_rss_mb(), "round_peak_rss_mb": round_peak,
+            "vector_mb": vectors.nbytes / 2**20, "same_top200": same_top, "recall_at_200": recall,
+            "index": interview.searcher.index.backend if text_encoder(engine.retriever) is not None else None}
+
+
+def build_index(folder: Path, backend: str) -> dict:
+    """Set the gallery's index backend and build the index beside it (its own process: its memory is its own)."""
+    from ..gallery.index import open_index
+    from ..gallery.store import Gallery
+
+    with Gallery.open(folder) as g:
+        g.set_index_backend(backend)
+        t0 = time.perf_counter()
+        index = open_index(g)
+        return {"build_s": time.perf_counter() - t0, "backend": index.backend, "peak_rss_mb": _peak_rss_mb(),
+                "index_mb": getattr(index, "nbytes", 0) / 2**20}
 
 
 def _peak_rss_mb() -> float:
@@ -154,7 +179,7 @@ def _child(args: list[str]) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def round_rows(sizes=(10_000,), engines=("lite", "full"), progress=None) -> list[dict]:
+def round_rows(sizes=(10_000,), engines=("lite", "full"), progress=None, model: str = "people") -> list[dict]:
     """Round latency, gallery open time and peak memory at each size, lite and full engines."""
     say = progress or (lambda _m: None)
     rows: list[dict] = []
@@ -174,11 +199,12 @@ def round_rows(sizes=(10_000,), engines=("lite", "full"), progress=None) -> list
                 folder = Path(tmp) / f"{engine}-{n}"
                 say(f"bench round: writing a synthetic {engine} gallery of {n:,} rows...")
                 t0 = time.perf_counter()
-                _child(["build", str(folder), str(n), engine, str(pack or "")])
+                _child(["build", str(folder), str(n), engine, str(pack or ""), model])
                 build_s = time.perf_counter() - t0
                 say(f"bench round: {engine} engine, {n:,} rows...")
-                m = _child(["measure", str(folder), str(pack if engine == "full" else "")])
-                label = f"{engine} engine, {n:,} synthetic rows"
+                m = _child(["measure", str(folder), str(pack if engine == "full" else ""),
+                            "exact" if engine == "full" else ""])
+                label = f"{engine} engine, {n:,} synthetic rows" + (f" ({model})" if engine == "full" else "")
                 # the reference asks as before: lite colours computed from the top rows' images
                 ref_round = m["ref_search_ms"] + m["select_ask_ms"] - m["ask_file_ms"] + m["ask_images_ms"]
                 rows += [
@@ -193,20 +219,49 @@ def round_rows(sizes=(10_000,), engines=("lite", "full"), progress=None) -> list
                        _row(f"round: question step, lite colours kept per row ({label})", m["ask_file_ms"], "ms",
                             m["ask_images_ms"] / max(m["ask_file_ms"], 1e-9))] if engine == "full" else []),
                     _row(f"round: peak memory ({label})", m["peak_rss_mb"], "MB",
+                         rounds_only_mb=round(m["round_peak_rss_mb"], 1),
                          vector_mb=round(m["vector_mb"], 1),
                          ratio_to_vectors=round(m["peak_rss_mb"] / max(m["vector_mb"], 1e-9), 2)),
                     _row(f"round: writing the synthetic gallery ({label})", build_s, "s"),
                 ]
+                if engine == "full":
+                    rows += _bits_rows(folder, pack, label, ref_round, say)
     return rows
+
+
+def _bits_rows(folder: Path, pack: Path, label: str, ref_round: float, say) -> list[dict]:
+    """The full round again with the bits index (own process): round, build, recall, peak memory."""
+    say(f"bench round: full engine with the bits index ({label})...")
+    built = _child(["index", str(folder), "bits"])
+    m = _child(["measure", str(folder), str(pack), "bits"])
+    ref_round_here = m["ref_search_ms"] + m["select_ask_ms"] - m["ask_file_ms"] + m["ask_images_ms"]
+    return [
+        _row(f"round: brute force + full sort, reference, bits run ({label})", ref_round_here, "ms", 1.0,
+             search_ms=round(m["ref_search_ms"], 3)),
+        _row(f"round: interview with the bits index (encode+search+select+question) ({label})", m["round_ms"], "ms",
+             ref_round_here / m["round_ms"], retrieve_ms=round(m["retrieve_ms"], 3),
+             select_question_ms=round(m["select_ask_ms"], 3), same_top200=m["same_top200"],
+             ratio_vs_first_reference=round(ref_round / m["round_ms"], 3)),
+        _row(f"round: bits index recall@200 vs exact ({label})", m["recall_at_200"], "fraction"),
+        _row(f"round: bits index build (sign codes of every row) ({label})", built["build_s"], "s",
+             index_mb=round(built["index_mb"], 1), build_peak_rss_mb=round(built["peak_rss_mb"], 1)),
+        _row(f"round: peak memory through the rounds, bits index ({label})", m["round_peak_rss_mb"], "MB",
+             vector_mb=round(m["vector_mb"], 1), ratio_to_vectors=round(m["round_peak_rss_mb"] / max(m["vector_mb"], 1e-9), 2),
+             with_reference_mb=round(m["peak_rss_mb"], 1)),
+    ]
 
 
 def main(argv: list[str]) -> int:
     action, folder = argv[0], Path(argv[1])
     if action == "build":
-        build_synthetic_gallery(folder, int(argv[2]), argv[3], Path(argv[4]) if argv[4] else None)
+        build_synthetic_gallery(folder, int(argv[2]), argv[3], Path(argv[4]) if argv[4] else None,
+                                argv[5] if len(argv) > 5 else "people")
         print(json.dumps({"ok": True}))
+    elif action == "index":
+        print(json.dumps(build_index(folder, argv[2])))
     else:
-        print(json.dumps(measure_round(folder, Path(argv[2]) if argv[2] else None)))
+        index = argv[3] if len(argv) > 3 and argv[3] else None
+        print(json.dumps(measure_round(folder, Path(argv[2]) if argv[2] else None, index=index)))
     return 0
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..errors import UserError
 from .output import ProgressBar, emit_json
 
-BACKENDS = ("auto", "exact", "hnsw", "usearch", "faiss-ivfpq", "qdrant")
+BACKENDS = ("auto", "exact", "bits", "hnsw", "usearch", "faiss-ivfpq", "qdrant")
 
 
 def register_index_command(gsub) -> None:
@@ -14,7 +14,8 @@ def register_index_command(gsub) -> None:
                                        "a Qdrant store or server)")
     ix.add_argument("gallery", metavar="DIR")
     ix.add_argument("--backend", choices=BACKENDS, required=True,
-                    help="auto (exact below 200,000 images, hnswlib above), exact, hnsw, usearch or faiss-ivfpq "
+                    help="auto (exact below 200,000 images, bits above), exact, bits (a 64-byte code per image "
+                         "scanned in full, the best rows re-scored exactly), hnsw, usearch or faiss-ivfpq "
                          "(compressed, see docs/scale.md), or qdrant (a store beside the gallery, or the server "
                          "named by --qdrant-url)")
     ix.add_argument("--qdrant-url", metavar="URL", help="with --backend qdrant: the force's Qdrant server "

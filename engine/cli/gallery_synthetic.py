@@ -20,6 +20,10 @@ def register_synthetic_command(gsub) -> None:
     sy.add_argument("--pack", metavar="DIR", help="the model pack whose vectors a full-engine gallery holds")
     sy.add_argument("--vectors", choices=("fp32", "fp16", "int8"), default=None,
                     help="precision of the vector file (default fp32; as for gallery import)")
+    sy.add_argument("--model", choices=("people", "clusters"), default="people",
+                    help="how full-engine vectors are made: people (default: persons of 4-10 crops who share "
+                         "clothes and colours, described by the pack's text tower; see docs/scale.md) or clusters "
+                         "(the first generator: 512 rows around each random centre plus noise)")
     sy.add_argument("--json", action="store_true", help="print what was written as JSON")
     sy.set_defaults(func=cmd_synthetic)
 
@@ -34,16 +38,19 @@ def cmd_synthetic(args) -> int:
             raise UserError("A full-engine synthetic gallery needs the model pack its vectors belong to; give --pack DIR.")
         from ..full.pack import open_pack
 
-        identity, lite = open_pack(args.pack).identity(), False
+        pack = open_pack(args.pack)
+        identity, lite = pack.identity(), False
+        encoder = pack.retriever() if args.model == "people" else None
     else:
         from ..lite.embedder import LiteEmbedder
 
-        identity, lite = LiteEmbedder.identity, True
+        identity, lite, encoder = LiteEmbedder.identity, True, None
 
     def progress(done: int, total: int) -> None:
         print(f"\rwriting synthetic rows: {done:,} of {total:,}", end="", file=sys.stderr, flush=True)
 
-    out = build(args.gallery, args.rows, identity, lite, progress=progress, vector_format=args.vectors)
+    out = build(args.gallery, args.rows, identity, lite, progress=progress, vector_format=args.vectors,
+                model=args.model, text_encoder=encoder)
     print(file=sys.stderr)
     if args.json:
         emit_json(out)

@@ -22,7 +22,7 @@ def lite_view(context: QuestionContext, limit: int = 50) -> QuestionContext:
     from ..lite.embedder import LiteEmbedder  # noqa: PLC0415
 
     dim = LiteEmbedder.identity.dim
-    if np.asarray(context.vectors).shape[1] == dim or (context.load_image is None and context.lite_vectors is None):
+    if context.vectors.shape[1] == dim or (context.load_image is None and context.lite_vectors is None):
         return context
     rows = [int(r) for r in np.asarray(context.topk)[:limit]]
     if context.lite_vectors is not None:  # kept per row by the gallery (computed once per row)

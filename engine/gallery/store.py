@@ -5,6 +5,7 @@ Layout of a gallery folder::
     gallery.db        images, sources, skipped files, embeddings, settings
     thumbs/ab/<sha>.jpg
     index.hnsw        (only when the hnswlib backend is in use)
+    index.bits        (only when the bits backend is in use: sign-bit codes, engine/gallery/bits_index.py)
     vectors.f32       the vectors again, one float32 row per image, memory-mapped (see vectors());
                       vectors.f16 / vectors.i8 instead in a gallery created at that precision
                       (vector_format.py)
@@ -346,7 +347,7 @@ class Gallery:
         self.conn.execute("DELETE FROM meta WHERE key = ?", (key,))
 
     def set_index_backend(self, backend: str) -> None:
-        """Choose the index backend (auto | exact | hnsw | usearch | faiss-ivfpq) for this gallery (saved at once)."""
+        """Choose the index backend (auto | exact | bits | hnsw | usearch | faiss-ivfpq) for this gallery (saved at once)."""
         self.save_meta("index_backend", backend)
 
     def save_meta(self, key: str, value: str) -> None:

@@ -9,8 +9,12 @@ file, so ``case verify`` checks its identity in the gallery's manifest and says 
 to re-hash. The vectors are written to the database and, as they are, to ``vectors.f32``; a
 full-engine gallery also gets every row's lite colour vector (that of the shared thumbnail).
 
-Lite vectors are random colour distributions; full-engine vectors are clustered around random
-centres (about 8 rows per centre group), like CLIP features of many people seen several times.
+Lite vectors are random colour distributions. Full-engine vectors come from one of two models
+(``model``): ``people`` (the default, synthetic_people.py: people of a few crops each who share
+attributes, in a low-dimensional space, anchored on the pack's text tower when one is given; why, in
+that module) or ``clusters`` (the first generator, kept for comparison: about 512 rows around each
+random centre plus isotropic noise, whose top 200 is a near-random tail no approximate search can
+recover).
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from .store import Gallery
 
 CHUNK = 200_000
 THUMB = "thumbs/synthetic.jpg"
+MODELS = ("people", "clusters")
+DEFAULT_MODEL = "people"
 
 
 def synthetic_id(row: int) -> str:
@@ -43,9 +49,13 @@ def synthetic_vectors(rng: np.random.Generator, m: int, dim: int, centres: np.nd
 
 
 def build(folder: str | Path, n: int, identity: EmbedderIdentity, lite: bool, progress=None,
-          vector_format: str | None = None) -> dict:
+          vector_format: str | None = None, model: str = DEFAULT_MODEL, text_encoder=None) -> dict:
     """Write a new gallery of ``n`` synthetic rows to ``folder`` (refused if it holds a gallery);
-    ``vector_format`` (fp32 | fp16 | int8) is the precision of its vector file."""
+    ``vector_format`` (fp32 | fp16 | int8) is the precision of its vector file; ``model`` (people |
+    clusters) how full-engine vectors are made; ``text_encoder`` (the pack's, optional) anchors the
+    people model's attributes on its text embeddings."""
+    if model not in MODELS:
+        raise GalleryError(f"Unknown synthetic model {model!r}; choose one of {', '.join(MODELS)}.")
     from PIL import Image
 
     folder = Path(folder).expanduser().absolute()
@@ -63,14 +73,20 @@ def build(folder: str | Path, n: int, identity: EmbedderIdentity, lite: bool, pr
         Image.fromarray(np.full((64, 32, 3), (180, 40, 40), np.uint8)).save(folder / THUMB)
         rng = np.random.default_rng(n)
         dim = identity.dim
-        centres = None if lite else l2_normalise(
-            rng.standard_normal((max(1, n // 8 // 64), dim)).astype(np.float32))
+        centres = people = None
+        if not lite and model == "clusters":
+            centres = l2_normalise(rng.standard_normal((max(1, n // 8 // 64), dim)).astype(np.float32))
+        elif not lite:
+            from .synthetic_people import PeopleModel, phrases
+
+            anchors = None if text_encoder is None else np.asarray(text_encoder.encode_text(phrases()), np.float32)
+            people = PeopleModel(dim, seed=n, anchors=anchors)
         gallery.bulk_writes(True)  # a new folder: a crash leaves nothing anyone relies on
         fd = os.open(folder / FILE_NAMES[fmt], os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
             for start in range(0, n, CHUNK):
                 m = min(CHUNK, n - start)
-                vec = synthetic_vectors(rng, m, dim, centres)
+                vec = people.rows(rng, m)[0] if people is not None else synthetic_vectors(rng, m, dim, centres)
                 with gallery.transaction():
                     gallery.add_synthetic_rows([synthetic_id(start + i) for i in range(m)], vec, THUMB)
                 os.pwrite(fd, encode(vec, fmt), start * row_bytes(fmt, dim))
@@ -80,7 +96,7 @@ def build(folder: str | Path, n: int, identity: EmbedderIdentity, lite: bool, pr
         finally:
             os.close(fd)
         gallery.invalidate()
-        gallery.set_index_backend("exact")
+        gallery.set_index_backend("auto")  # exact below 200,000 rows, the bits index above (built on first search)
         from . import colour_cache, manifest
 
         if colour_cache.needed(gallery):
@@ -96,4 +112,5 @@ def build(folder: str | Path, n: int, identity: EmbedderIdentity, lite: bool, pr
     finally:
         gallery.close()
     return {"folder": str(folder), "rows": n, "dim": identity.dim, "manifest": cited,
+            "model": None if lite else model, "anchored_on_text": bool(not lite and model == "people" and text_encoder),
             "seconds": round(time.perf_counter() - start_t, 1)}

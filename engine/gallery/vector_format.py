@@ -176,3 +176,64 @@ class QuantisedVectors:
     def __iter__(self):
         for i in range(len(self.raw)):
             yield self._decode(i)
+
+
+class DecodedRows:
+    """One round's rows of the gallery's vectors, decoded once: ``vectors[rows]`` is read in one gather
+    (one block decode of an fp16/int8 file) when the round starts, and the selector and the questioner,
+    which read those rows again and again (the candidate pool, the top-k, each shown row), index this
+    block instead of decoding row by row. Any row outside it is read from the gallery's vectors as
+    before; ``numpy.asarray`` decodes every row of the file, as on the gallery's vectors (a round's own
+paths never ask for it: tests/test_bits_index.py checks)."""
+
+    dtype = np.dtype(np.float32)
+    ndim = 2
+
+    def __init__(self, vectors, rows):
+        self.base = vectors
+        self.rows = np.unique(np.asarray(rows, dtype=np.int64).reshape(-1))
+        self.block = (np.asarray(vectors[self.rows], dtype=np.float32) if len(self.rows)
+                      else np.zeros((0, vectors.shape[1]), np.float32))
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return tuple(self.base.shape)
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.base.nbytes)
+
+    def __len__(self) -> int:
+        return len(self.base)
+
+    def _positions(self, rows: np.ndarray) -> np.ndarray | None:
+        at = np.searchsorted(self.rows, rows)
+        inside = at < len(self.rows)
+        if not inside.all() or not np.array_equal(self.rows[at], rows):
+            return None
+        return at
+
+    def __getitem__(self, key):
+        if isinstance(key, tuple):
+            rows = self[key[0]]
+            return rows[key[1:]] if rows.ndim == 1 else rows[(slice(None),) + key[1:]]
+        if isinstance(key, (int, np.integer)) or (isinstance(key, np.ndarray) and key.dtype.kind in "iu") \
+                or (isinstance(key, list) and all(isinstance(k, (int, np.integer)) for k in key)):
+            rows = np.asarray(key, dtype=np.int64)
+            at = self._positions(np.where(rows < 0, rows + len(self.base), rows))
+            if at is not None:
+                return self.block[at]
+        return np.asarray(self.base[key], dtype=np.float32)
+
+    def __matmul__(self, other) -> np.ndarray:
+        return self.base @ other
+
+    def __array__(self, dtype=None, copy=None):
+        full = np.asarray(self.base)
+        return full if dtype is None else full.astype(dtype, copy=False)
+
+
+def round_view(vectors, rows):
+    """The gallery's vectors as one round's selector and questioner read them: a DecodedRows block of
+    ``rows`` for an fp16/int8 file, the (memory-mapped float32) vectors themselves otherwise."""
+    return DecodedRows(vectors, rows) if isinstance(vectors, QuantisedVectors) else vectors

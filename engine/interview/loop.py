@@ -26,6 +26,7 @@ import numpy as np
 from ..casefile.case import CaseFile, InterviewRecords
 from ..errors import UserError
 from ..gallery import colour_cache
+from ..gallery.vector_format import round_view
 from ..clock import utc_now
 from ..retriever import posterior, relative_match, text_encoder, understander
 from ..search import DEFAULT_DEPTH, Ranking, Searcher, rank_by_counting
@@ -413,6 +414,8 @@ class Interview:
         timings["retrieve"] = (time.perf_counter() - tick) * 1000
         k = min(k_for_round(t), len(rows))
         tick = time.perf_counter()
+        # the round's top-k decoded once (one gather of an fp16/int8 file) for the selector and questioner
+        self._round_vectors = round_view(self.vectors, rows[:k])
         stored_candidates = self.records.candidates(t) if self.records is not None else []
         if stored_candidates and not record:
             chosen = [c["gallery_row"] for c in stored_candidates]
@@ -426,13 +429,13 @@ class Interview:
             from ..video.query import one_per_track
 
             pool = np.asarray(one_per_track(rows[:k], self.track_of), dtype=np.int64)
-            chosen = self.engine.selector.select(pool, self.vectors, c=self.c, query_vector=query_vector)
+            chosen = self.engine.selector.select(pool, self._round_vectors, c=self.c, query_vector=query_vector)
         timings["select"] = (time.perf_counter() - tick) * 1000
         position = {int(r): i for i, r in enumerate(rows[:k])}
         best = float(scores[0]) if len(scores) else 0.0
         temperature = self.engine.retriever.temperature
         candidates = [Candidate(int(r), self.shas[int(r)], position[int(r)] + 1, float(scores[position[int(r)]]),
-                                self.engine.retriever.explain(query, self.vectors[int(r)]),
+                                self.engine.retriever.explain(query, self._round_vectors[int(r)]),
                                 float(relative_match(scores[position[int(r)]], best, temperature)))
                       for r in chosen]
         if self.records is not None and not stored_candidates:
@@ -449,7 +452,8 @@ class Interview:
         topk = state.rows[:state.k]
         post = posterior(state.scores[:state.k], self.engine.retriever.temperature)
         context = QuestionContext(self.initial, list(self.dialogue), state.round_index, topk, post,
-                                  [c.row for c in state.candidates], self.vectors, self.gallery.load_image,
+                                  [c.row for c in state.candidates], getattr(self, "_round_vectors", self.vectors),
+                                  self.gallery.load_image,
                                   set(self.skipped_attributes), query=state.query,
                                   asked_questions=set(self.skipped_questions),
                                   lite_vectors=lambda rows: colour_cache.vectors_of(self.gallery, rows))

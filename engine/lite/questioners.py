@@ -193,7 +193,7 @@ class InfoGainQuestioner:
         weights = np.asarray(context.topk_posterior, dtype=np.float64)[:len(topk)]
         if weights.sum() <= 0:
             weights = np.ones(len(topk))
-        vectors = np.asarray(context.vectors)[topk]
+        vectors = np.asarray(context.vectors[topk], dtype=np.float32)  # the top-k rows only (fp16/int8 files)
         asked_texts = _asked_texts(context)
         words = _Words(context.initial_description, cons)
         best = None
