@@ -3,12 +3,11 @@ synthetic vectors, and the round's decoded blocks on fp16/int8 galleries."""
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 import pytest
 
 from fixtures_full import tiny_pack  # noqa: F401
+from vector_galleries import add_rows, gallery_of
 
 DIM = 256
 
@@ -19,20 +18,6 @@ def _people(n, seed=0, dim=DIM):
     model = PeopleModel(dim, seed=seed)
     rng = np.random.default_rng(seed)
     return model, model.rows(rng, n)[0], model.descriptions(rng, 12)
-
-
-def _gallery(folder, vectors, fmt=None):
-    from interreid.engine.embedder import EmbedderIdentity
-    from interreid.engine.gallery.store import Gallery
-
-    g = Gallery.create(folder, EmbedderIdentity("test", "1", vectors.shape[1]), vector_format=fmt)
-    _add(g, vectors, 0)
-    return g
-
-
-def _add(g, vectors, start):
-    g.add_synthetic_rows([hashlib.sha256(b"%d" % (start + i)).hexdigest() for i in range(len(vectors))],
-                         vectors, "t.jpg")
 
 
 def _small_shortlist(monkeypatch, rows=1000):
@@ -117,13 +102,13 @@ def test_bits_index_is_persisted_extended_after_an_import_and_reopened(tmp_path,
 
     _small_shortlist(monkeypatch, 200)
     _model, x, queries = _people(3000, seed=4)
-    g = _gallery(tmp_path / "g", x[:2000])
+    g = gallery_of(tmp_path / "g", x[:2000])
     g.set_index_backend("bits")
     index = open_index(g)
     path = tmp_path / "g" / bits_index.BITS_FILE
     assert index.backend == "bits" and len(index) == 2000 and path.exists()
     size, head = path.stat().st_size, path.read_bytes()[:index.codes_offset]
-    _add(g, x[2000:], 2000)  # an import: the next open appends the new rows' codes
+    add_rows(g, x[2000:], 2000)  # an import: the next open appends the new rows' codes
     index = open_index(g)
     assert len(index) == 3000 and path.stat().st_size == size + 1000 * index.width
     assert path.read_bytes()[:index.codes_offset] == head  # the mean kept as built
@@ -153,7 +138,7 @@ def test_auto_uses_exact_search_below_the_threshold_and_bits_above(tmp_path, mon
     assert index_module.choose_backend("auto", index_module.EXACT_THRESHOLD - 1) == "exact"
     assert index_module.choose_backend("auto", index_module.EXACT_THRESHOLD) == "bits"
     _model, x, _q = _people(600, seed=5)
-    g = _gallery(tmp_path / "g", x)
+    g = gallery_of(tmp_path / "g", x)
     assert index_module.open_index(g).backend == "exact" and not (tmp_path / "g" / BITS_FILE).exists()
     monkeypatch.setattr(index_module, "EXACT_THRESHOLD", 500)
     assert index_module.open_index(g).backend == "bits" and (tmp_path / "g" / BITS_FILE).exists()
@@ -165,7 +150,7 @@ def test_gallery_index_cli_builds_the_bits_index(tmp_path, capsys):
     from interreid.engine.cli.main import main
 
     _model, x, _q = _people(500, seed=6)
-    _gallery(tmp_path / "g", x).close()
+    gallery_of(tmp_path / "g", x).close()
     assert main(["gallery", "index", str(tmp_path / "g"), "--backend", "bits"]) == 0
     assert "bits index" in capsys.readouterr().out and (tmp_path / "g" / "index.bits").exists()
 

@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 import pytest
 
 from interreid.engine.bench.synthetic_vectors import clustered_vectors
+from vector_galleries import add_rows, gallery_of
 
 RECALL_BOUND = 0.95
 DIM = 64
-
-
-def _gallery(folder, vectors, fmt=None):
-    from interreid.engine.embedder import EmbedderIdentity
-    from interreid.engine.gallery.store import Gallery
-
-    g = Gallery.create(folder, EmbedderIdentity("test", "1", vectors.shape[1]), vector_format=fmt)
-    _add(g, vectors, 0)
-    return g
-
-
-def _add(g, vectors, start):
-    g.add_synthetic_rows([hashlib.sha256(b"%d" % (start + i)).hexdigest() for i in range(len(vectors))],
-                         vectors, "t.jpg")
 
 
 def _recall(found, truth, k):
@@ -37,7 +22,7 @@ def test_compact_vector_files_round_trip_append_and_are_checked(tmp_path, fmt, b
     from interreid.engine.gallery.vector_format import FILE_NAMES, QuantisedVectors
 
     data = clustered_vectors(300, DIM, seed=2)
-    g = _gallery(tmp_path / "g", data[:200], fmt)
+    g = gallery_of(tmp_path / "g", data[:200], fmt)
     v = g.vectors()
     path = tmp_path / "g" / FILE_NAMES[fmt]
     assert isinstance(v, QuantisedVectors) and v.shape == (200, DIM)
@@ -45,7 +30,7 @@ def test_compact_vector_files_round_trip_append_and_are_checked(tmp_path, fmt, b
     assert np.abs(np.asarray(v) - data[:200]).max() < tol  # decoded rows are close to the float32 ones
     q = data[5]
     assert np.allclose(v @ q, np.asarray(v) @ q, atol=1e-5) and np.allclose(v[[3, 7]], np.asarray(v)[[3, 7]])
-    _add(g, data[200:], 200)  # an import appends the new rows to the compact file
+    add_rows(g, data[200:], 200)  # an import appends the new rows to the compact file
     assert g.vectors().shape == (300, DIM) and path.stat().st_size == 300 * bytes_per_row
     assert np.abs(np.asarray(g.vectors())[200:] - data[200:]).max() < tol
     assert g.vector_file_matches() and g.info()["vector_format"] == fmt
@@ -68,7 +53,7 @@ def test_precision_is_fixed_at_creation_and_an_old_gallery_opens_as_fp32(tmp_pat
     from interreid.engine.embedder import EmbedderIdentity
 
     data = clustered_vectors(50, DIM, seed=4)
-    g = _gallery(tmp_path / "old", data)  # as every gallery before the setting: no vector_format
+    g = gallery_of(tmp_path / "old", data)  # as every gallery before the setting: no vector_format
     assert g.meta("vector_format") is None
     g.close()
     with Gallery.open(tmp_path / "old") as g:
@@ -114,7 +99,7 @@ def test_compressed_backends_find_the_exact_top_k_with_exact_scores(tmp_path, ba
     n, k = 3000, 50
     data = clustered_vectors(n + 200 + 10, DIM, seed=6)
     queries = data[-10:]
-    g = _gallery(tmp_path / "g", data[:n])
+    g = gallery_of(tmp_path / "g", data[:n])
     g.set_index_backend(backend)
     index = open_index(g)
     assert index.backend == backend and len(index) == n
@@ -127,7 +112,7 @@ def test_compressed_backends_find_the_exact_top_k_with_exact_scores(tmp_path, ba
         assert np.allclose(f.scores, data[f.rows] @ q, atol=1e-5)
     saved = sorted(p.name for p in (tmp_path / "g").iterdir() if p.name.startswith("index."))
     assert saved and all(not p.endswith(".tmp") for p in saved)
-    _add(g, data[n:n + 200], n)  # an import extends the saved index with the new rows
+    add_rows(g, data[n:n + 200], n)  # an import extends the saved index with the new rows
     index = open_index(g)
     assert len(index) == n + 200
     hit = index.search(data[n + 150], 1)
@@ -140,7 +125,7 @@ def test_compressed_backend_over_an_int8_gallery(tmp_path):
     from interreid.engine.gallery.index import open_index
 
     data = clustered_vectors(1000, DIM, seed=7)
-    g = _gallery(tmp_path / "g", data, "int8")
+    g = gallery_of(tmp_path / "g", data, "int8")
     g.set_index_backend("usearch")
     res = open_index(g).search(data[42], 5)
     assert res.rows[0] == 42 and np.allclose(res.scores, np.asarray(g.vectors())[res.rows] @ data[42], atol=1e-5)
