@@ -185,6 +185,9 @@ class InfoGainQuestioner:
     def ask(self, context: QuestionContext) -> SuggestedQuestion:
         cons = parse(_query(context))
         settled = cons.attributes()
+        # said only in answer to another question: not settled (it weighs less), but asked about by name
+        volunteered = {c.region for c in cons.colours if c.off_question and c.positive} | \
+                      {c.cue for c in cons.cues if c.off_question}
         open_attrs = [a for a in ATTRIBUTES if a not in _asked(context)]
         topk = np.asarray(context.topk, dtype=np.int64)
         if not open_attrs or len(topk) == 0:
@@ -205,6 +208,9 @@ class InfoGainQuestioner:
                     continue  # the witness settled it and the candidates do not contradict it
                 why = (f" (the witness described the {LABELS[attribute]}, but the top candidates do not look like "
                        f"it — {100 * agree:.0f}% match — so this asks to confirm)")
+            elif attribute in volunteered:
+                why = (f" (the witness mentioned the {LABELS[attribute]} when asked about something else, so this "
+                       "asks about it directly)")
             values, dists = attribute_values(attribute, vectors)
             gain, mix = information_gain(weights, dists)
             gain *= RELIABILITY[attribute]
