@@ -239,3 +239,16 @@ def test_bench_index_rows_cover_bits_on_both_synthetic_models():
     clusters = rows[f"bits (sign codes + exact re-score) recall@20 vs fp32 exact (3k x {DIM}-d, top-20)"]
     assert people["value"] >= 0.95 and 0 <= clusters["value"] <= 1
     assert rows[f"bits (sign codes + exact re-score) index file (3k x {DIM}-d, top-20, people)"]["ratio_vs_reference"] > 20
+
+
+def test_the_shortlist_grows_with_the_gallery():
+    """A fixed shortlist lost recall as galleries grew (0.90 at 3M rows with 4,096 rows re-scored, 0.995
+    with 12,288): it is at least n / SHORTLIST_FRACTION, and the Hamming stage keeps four times it."""
+    from interreid.engine.gallery import bits_index as b
+
+    assert b.shortlist(1_000_000, 1000) == b.MIN_SHORTLIST  # unchanged where it was measured
+    assert b.shortlist(3_000_000, 1000) == 3_000_000 // b.SHORTLIST_FRACTION > b.MIN_SHORTLIST
+    assert b.shortlist(10_000_000, 1000) == 40_000
+    for n in (50_000, 1_000_000, 3_000_000, 10_000_000):
+        assert b.first_stage(n, 1000) >= 4 * b.shortlist(n, 1000) or b.first_stage(n, 1000) == n
+    assert b.shortlist(2000, 1000) == 2000  # never more than the gallery
