@@ -280,24 +280,21 @@ class Gallery:
 
     def shas_of_rows(self, rows) -> dict[int, str]:
         """{row: SHA-256} of the given rows (read 500 at a time; rows not in the gallery are left out)."""
-        rows = [int(r) for r in rows]
-        out: dict[int, str] = {}
-        for i in range(0, len(rows), 500):
-            chunk = rows[i:i + 500]
-            out.update(self.conn.execute(
-                f"SELECT row, sha256 FROM images WHERE row IN ({','.join('?' * len(chunk))})", chunk).fetchall())
-        return out
+        return dict(self._images_where_in("row, sha256", "row", [int(r) for r in rows]))
 
     def facts_of_rows(self, rows) -> dict[int, tuple[str | None, str | None]]:
         """{row: (camera, timestamp)} of the given rows (read 500 at a time; rows not in the gallery are left
         out): what the app's filters need for the images it lists, without reading every row."""
-        rows = [int(r) for r in rows]
-        out: dict[int, tuple[str | None, str | None]] = {}
-        for i in range(0, len(rows), 500):
-            chunk = rows[i:i + 500]
-            out.update((r, (cam, stamp)) for r, cam, stamp in self.conn.execute(
-                f"SELECT row, camera, timestamp FROM images WHERE row IN ({','.join('?' * len(chunk))})", chunk))
-        return out
+        return {r: (cam, stamp) for r, cam, stamp in
+                self._images_where_in("row, camera, timestamp", "row", [int(r) for r in rows])}
+
+    def _images_where_in(self, columns: str, key: str, values: list) -> Iterator[tuple]:
+        """``columns`` of the images whose ``key`` is one of ``values``, asked 500 values at a time (SQLite's
+        limit on bound parameters)."""
+        for i in range(0, len(values), 500):
+            chunk = values[i:i + 500]
+            yield from self.conn.execute(
+                f"SELECT {columns} FROM images WHERE {key} IN ({','.join('?' * len(chunk))})", chunk)
 
     def rows_with_sha_prefix(self, prefix: str, below: int, limit: int = 2) -> list[tuple[int, str]]:
         """(row, sha256) of up to ``limit`` images of rows below ``below`` whose SHA-256 starts with
@@ -508,13 +505,7 @@ class Gallery:
 
     def rows_of_shas(self, shas) -> dict[str, int]:
         """{sha256: row} for those of ``shas`` that are in the gallery."""
-        shas = list(dict.fromkeys(shas))
-        out: dict[str, int] = {}
-        for i in range(0, len(shas), 500):
-            chunk = shas[i:i + 500]
-            out.update(self.conn.execute(
-                f"SELECT sha256, row FROM images WHERE sha256 IN ({','.join('?' * len(chunk))})", chunk).fetchall())
-        return out
+        return dict(self._images_where_in("sha256, row", "sha256", list(dict.fromkeys(shas))))
 
     def sources_beside(self, path: str, lo: str, hi: str, limit: int) -> tuple[list, list]:
         """Source (path, sha256) pairs next to ``path`` by name within [lo, hi): up to ``limit`` before
