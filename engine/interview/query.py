@@ -7,7 +7,6 @@ CLIP retriever does not. "I don't know" adds nothing. Shared by the interview lo
 
 from __future__ import annotations
 
-import re
 from typing import Sequence
 
 from ..retriever import contextualiser
@@ -29,12 +28,10 @@ def build_query(initial: str, turns: Sequence[Turn], retriever=None) -> str:
     return " ".join(p for p in parts if p)
 
 
-_DROP = re.compile(r"\s*\[drop [^\]]+\]")  # a constraint the investigator removed (engine/lite/parser.py)
-_ASKED = re.compile(r"\[asked [a-z_]+\]\s*(.*?)\s*\[/asked\]", re.S)  # an answer about another garment
-
-
 def readable_query(query: str) -> str:
-    """The query as a reader should see it: the witness's words, without the engine's markers
+    """The query as a reader should see it: the witness's words, without the lite engine's markers
     (``[drop KEY]`` for a removed constraint, ``[asked ATTR] ... [/asked]`` around an answer that
     named another garment than the one asked). What the engine took from it is shown beside it."""
-    return " ".join(_ASKED.sub(r"\1", _DROP.sub("", query)).split())
+    from ..lite.parser import ASKED, DROP  # the markers' one definition
+
+    return " ".join(ASKED.sub(lambda m: m.group(2), DROP.sub(" ", query)).split())
