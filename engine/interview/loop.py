@@ -117,6 +117,7 @@ class Interview:
         self.max_rounds = max_rounds
         self.c = c
         self.vectors = gallery.vectors()
+        self._round_vectors = self.vectors  # the current round's top rows, decoded once (_next_round)
         from ..gallery.lazy import RowShas
         from ..video.query import TrackLookup
 
@@ -200,25 +201,27 @@ class Interview:
         Table 2) every row's score is fused with its scores for the initial description first; a
         case ranks only the images its snapshot holds ('case extend' adds more)."""
         k = depth or self.depth
-        treid = getattr(self.engine, "treid", None)
-        fuse = treid is not None and bool(self.initial)
+        fuse = getattr(self.engine, "treid", None) is not None and bool(self.initial)
         allowed = self._case_rows()
         if not fuse and allowed is None:
             return self.searcher.search(query, k)
+        return Ranking.of_scores(self._every_score(query, self.initial), k, allowed)
+
+    def _every_score(self, query: str, initial: str) -> np.ndarray:
+        """Every row's score for ``query``, fused with the T-ReID model's scores for ``initial`` when one is
+        attached (paper Table 2)."""
         scores = self.searcher.every_score(query)
-        if fuse:
-            scores = treid.fuse(scores, self.engine.retriever.temperature, self.initial)
-        return Ranking.of_scores(scores, k, allowed)
+        treid = getattr(self.engine, "treid", None)
+        if treid is not None and initial:
+            scores = treid.fuse(scores, self.engine.retriever.temperature, initial)
+        return scores
 
     def case_scores(self, query: str, held: int | None = None) -> np.ndarray:
         """Every row's score for ``query`` as this interview ranks them (T-ReID fused when attached; rows the
         case does not search at -inf), for counting ranks below the rows a case keeps. ``held``: only the
         gallery's first rows, as many as the case searched when an earlier ranking was made."""
-        scores = self.searcher.every_score(query)
-        treid = getattr(self.engine, "treid", None)
         initial = self.initial or (self.case.meta("initial_description") if self.case is not None else "") or ""
-        if treid is not None and initial:
-            scores = treid.fuse(scores, self.engine.retriever.temperature, initial)
+        scores = self._every_score(query, initial)
         allowed = self._case_rows()
         if held is not None and held < len(self.vectors):
             allowed = np.arange(len(self.vectors)) < held
@@ -452,7 +455,7 @@ class Interview:
         topk = state.rows[:state.k]
         post = posterior(state.scores[:state.k], self.engine.retriever.temperature)
         context = QuestionContext(self.initial, list(self.dialogue), state.round_index, topk, post,
-                                  [c.row for c in state.candidates], getattr(self, "_round_vectors", self.vectors),
+                                  [c.row for c in state.candidates], self._round_vectors,
                                   self.gallery.load_image,
                                   set(self.skipped_attributes), query=state.query,
                                   asked_questions=set(self.skipped_questions),
