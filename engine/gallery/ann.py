@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .index import SearchResult
+from .index import SearchResult, top_k
 
 RERANK = 4  # shortlist = RERANK * k rows (at least MIN_SHORTLIST), re-scored exactly from the vector file
 MIN_SHORTLIST = 256
@@ -34,15 +34,16 @@ IVFPQ_NPROBE = 64
 IVFPQ_RETRAIN_GROWTH = 4  # retrain (rebuild) when the gallery has grown this many times since training
 
 
-def _rerank(vectors, query: np.ndarray, rows: np.ndarray, k: int) -> SearchResult:
-    """The k best of ``rows`` by exact cosine from ``vectors``, best first (ties: lower row first)."""
+def rerank(vectors, query: np.ndarray, rows: np.ndarray, k: int, scores_of=None) -> SearchResult:
+    """The k best of ``rows`` by exact cosine from ``vectors``, best first (ties: lower row first).
+    ``scores_of(rows, query)`` replaces the plain gather-and-multiply (the bits index splits it over cores)."""
     rows = np.unique(np.asarray(rows, dtype=np.int64))
     rows = rows[(rows >= 0) & (rows < len(vectors))]
     if len(rows) == 0:
         return SearchResult(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
-    scores = (np.asarray(vectors[rows], dtype=np.float32) @ query).astype(np.float32)
-    order = np.lexsort((rows, -scores))[:k]
-    return SearchResult(rows[order], scores[order])
+    scores = scores_of(rows, query) if scores_of is not None else np.asarray(vectors[rows], dtype=np.float32) @ query
+    best = top_k(np.asarray(scores, dtype=np.float32), k)  # rows are sorted: position order is row order
+    return SearchResult(rows[best.rows], best.scores)
 
 
 class UsearchIndex:
@@ -84,7 +85,7 @@ class UsearchIndex:
         wanted = min(len(self), max(RERANK * k, MIN_SHORTLIST))
         self._index.expansion_search = max(USEARCH_EXPANSION_SEARCH, wanted)
         matches = self._index.search(query, wanted)
-        return _rerank(self.vectors, query, np.asarray(matches.keys, dtype=np.int64), k)
+        return rerank(self.vectors, query, np.asarray(matches.keys, dtype=np.int64), k)
 
     def save(self) -> None:
         if self.path is not None:
@@ -155,7 +156,7 @@ class IvfPqIndex:
         query = np.asarray(query, dtype=np.float32)
         self._index.nprobe = min(IVFPQ_NPROBE, self._index.nlist)
         _d, labels = self._index.search(query[None], min(len(self), max(RERANK * k, MIN_SHORTLIST)))
-        return _rerank(self.vectors, query, labels[0], k)
+        return rerank(self.vectors, query, labels[0], k)
 
     def save(self) -> None:
         import faiss

@@ -268,7 +268,7 @@ class BitsIndex:
         return np.sort(rows[np.argpartition(-scores, m - 1)[:m]])
 
     def search(self, query: np.ndarray, k: int) -> SearchResult:
-        from .index import top_k
+        from .ann import rerank
 
         n = len(self)
         k = min(k, n)
@@ -276,9 +276,7 @@ class BitsIndex:
             return SearchResult(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
         query = np.asarray(query, dtype=np.float32)
         rows = self.candidates(query, shortlist(n, k), first_stage(n, k))  # sorted: ties keep the lower row first
-        rows = rows[rows < len(self.vectors)]
-        best = top_k(self._exact_scores(rows, query), k)
-        return SearchResult(rows[best.rows], best.scores)
+        return rerank(self.vectors, query, rows, k, self._exact_scores)
 
     def _exact_scores(self, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
         """Exact cosines of ``rows`` from the vector file, the gather split over the cores."""
