@@ -59,6 +59,7 @@ class ImageDetails:
     shown_to_witness: list[dict]
     neighbours: tuple[list[int], list[int]] = ([], [])  # rows before / after it in its source folder
     video: dict | None = None  # provenance of a crop cut from video, with its track's boxes
+    matches: list[float | None] | None = None  # match percent at each history point (retriever.relative_match)
 
 
 def load_row_metadata(gallery):
@@ -130,6 +131,22 @@ def rank_histories(rankings: list[dict], rows: list[int], searcher=None,
                 if ranked is None:
                     ranked = searcher.stored(ranking["query"], order, ranking["scores"])
                 out[r].append((after, ranked.rank_of(r), ranked.score_of(r)))
+    return out
+
+
+def history_matches(history: list[tuple[int, int, float]], rankings: list[dict], retriever) -> list[float | None]:
+    """Each history point's match percentage against the best image of that round's ranking
+    (``retriever.relative_match``, at the retriever's temperature); None where it cannot be said."""
+    from interreid.engine.retriever import relative_match
+
+    temperature = getattr(retriever, "temperature", None)
+    best = {int(r["after_round"]): float(r["scores"][0]) for r in rankings if len(r["scores"])}
+    out: list[float | None] = []
+    for after, _rank, score in history:
+        if temperature is None or after not in best or not np.isfinite(score):
+            out.append(None)
+        else:
+            out.append(float(relative_match(np.array([score]), best[after], float(temperature))[0]))
     return out
 
 
@@ -502,7 +519,9 @@ class CaseSession(QObject):
 
             img = self.gallery.image(row)
             rec = InterviewRecords(self.case)
-            history = rank_histories(rec.rankings(), [row], self.interview.searcher, rec.rank_points())[row]
+            rankings = rec.rankings()
+            history = rank_histories(rankings, [row], self.interview.searcher, rec.rank_points())[row]
+            matches = history_matches(history, rankings, self.interview.engine.retriever)
             from interreid.engine.gallery.neighbours import folder_neighbours
 
             views = [v for v in self.case.witness_views() if v["sha256"] == img.sha256]
@@ -513,7 +532,7 @@ class CaseSession(QObject):
             if video is not None:
                 video["track_boxes"] = track_boxes(self.gallery, video["track"])
             return ImageDetails(img, history, self.case.current_marks().get(img.sha256), views,
-                                folder_neighbours(self.gallery, row), video)
+                                folder_neighbours(self.gallery, row), video, matches)
 
         self._run(work, callback, "Reading the image's details…")
 

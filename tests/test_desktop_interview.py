@@ -130,6 +130,10 @@ def test_whole_interview_through_the_widgets(qtbot, lite_case, tmp_path, crops_d
     assert view.details.image.sha256 == sha
     assert view.details.image.sources[0].startswith(str(crops_dir))
     assert [h[0] for h in view.details.history] == [0, 1] and view.details.history[-1][1] == 1
+    # ranks read as match percentages against the best of each round (the engine's score only in a tooltip)
+    assert view.history.horizontalHeaderItem(2).text() == "Match"
+    assert view.history.item(1, 2).text() == "100%" and view.history.item(1, 1).text() == "#1"
+    assert "Engine score" in view.history.item(1, 2).toolTip()
     assert view.image.pixmap() is not None and not view.image.pixmap().isNull()
     view.close()
 
@@ -196,3 +200,20 @@ def test_missing_case_file_is_one_sentence_in_the_window(qtbot, tmp_path):
     qtbot.waitUntil(lambda: idle(window) and "not an interreid case file" in window.banner.text(), timeout=WAIT)
     assert window.stack.currentWidget() is window.start_page
     window.close()
+
+
+def test_history_matches_are_percentages_of_each_rounds_best():
+    import numpy as np
+
+    from interreid.desktop.session import history_matches
+
+    class Retriever:
+        temperature = 0.5
+
+    rankings = [{"after_round": 0, "scores": np.array([-1.0, -1.5])},
+                {"after_round": 1, "scores": np.array([-2.0, -2.2])}]
+    history = [(0, 2, -1.5), (1, 1, -2.0), (2, 1, -3.0)]  # round 2 has no stored ranking
+    m = history_matches(history, rankings, Retriever())
+    assert m[1] == 100.0 and m[2] is None
+    assert abs(m[0] - 100.0 * np.exp(-0.5 / 0.5)) < 1e-9
+    assert history_matches(history, rankings, object()) == [None, None, None]  # no temperature: nothing said

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from ..session import ImageDetails
 from .folder_neighbours import FolderNeighbours
+from .understood_panel import MATCH_LEGEND
 from .zoom_view import ZoomImage
 
 
@@ -87,13 +88,18 @@ class DetailView(QDialog):
             self.resize(1100, 760)
         side.addWidget(QLabel("Rank after the description and after each answer"))
         self.history = QTableWidget(len(details.history), 3)
-        self.history.setHorizontalHeaderLabels(["After answer", "Rank", "Score"])
+        self.history.setHorizontalHeaderLabels(["After answer", "Rank", "Match"])
+        self.history.horizontalHeaderItem(2).setToolTip(MATCH_LEGEND)
         self.history.verticalHeader().setVisible(False)
         self.history.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        for i, (rnd, rank, score) in enumerate(details.history):
-            for j, value in enumerate((str(rnd) if rnd else "description", str(rank), f"{score:.3f}")):
+        matches = details.matches or [None] * len(details.history)
+        for i, ((rnd, rank, score), match) in enumerate(zip(details.history, matches)):
+            shown = f"{match:.0f}%" if match is not None else "—"
+            for j, value in enumerate((str(rnd) if rnd else "description", f"#{rank:,}", shown)):
                 item = QTableWidgetItem(value)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                if j == 2:  # the engine's own number, for a reader who asks how the percentage was made
+                    item.setToolTip(f"{MATCH_LEGEND}\nEngine score: {score:.3f}")
                 self.history.setItem(i, j, item)
         self.history.horizontalHeader().setStretchLastSection(True)
         side.addWidget(self.history, 1)
