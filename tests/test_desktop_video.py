@@ -61,7 +61,9 @@ def test_source_frame_view_shows_the_crop_in_its_frame(qtbot, tmp_path):
     assert view.current_pts() == pytest.approx(prov["pts"])
     assert view.slider.maximum() >= 20  # +-2 s at 10 fps around the moment
     assert "The moment this image was taken" in view.when.text()
-    image = view.picture.pixmap().toImage()
+    shown = view.picture.pixmap()  # fitted to the label: never wider or taller than the space it is given
+    assert shown.width() <= view.picture.width() and shown.height() <= view.picture.height()
+    image = view.frame
     x, y, w, h = prov["bbox"]
     red = image.pixelColor(x, y + h // 2)  # the left edge of the drawn box
     assert red.red() > 200 and red.green() < 80

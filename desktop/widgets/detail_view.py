@@ -102,6 +102,9 @@ class DetailView(QDialog):
                     item.setToolTip(f"{MATCH_LEGEND}\nEngine score: {score:.3f}")
                 self.history.setItem(i, j, item)
         self.history.horizontalHeader().setStretchLastSection(True)
+        rows_seen = min(max(len(details.history), 1), 4)  # a video crop's scene must not squeeze it to one row
+        self.history.setMinimumHeight(self.history.horizontalHeader().sizeHint().height()
+                                      + rows_seen * self.history.verticalHeader().defaultSectionSize() + 4)
         side.addWidget(self.history, 1)
         buttons = QHBoxLayout()
         for m, label in (("match", "Match…"), ("possible", "Possible…"), ("excluded", "Exclude…")):

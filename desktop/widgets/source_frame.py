@@ -7,7 +7,7 @@ import html
 
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import QFormLayout, QLabel, QSlider, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFormLayout, QLabel, QSizePolicy, QSlider, QVBoxLayout, QWidget
 
 SCRUB_SECONDS = 2.0
 
@@ -26,7 +26,11 @@ class SourceFrameView(QWidget):
         layout.addWidget(title)
         self.picture = QLabel()
         self.picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.picture.setMinimumHeight(200)
+        self.picture.setMinimumHeight(150)
+        # the frame is drawn to fit the space it is given, never cropped or pushed over the slider below
+        self.picture.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Expanding)
+        self._pixmap: QPixmap | None = None
+        self.frame: QImage | None = None
         layout.addWidget(self.picture)
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setToolTip(f"Move through the {SCRUB_SECONDS:g} seconds before and after this moment")
@@ -78,6 +82,15 @@ class SourceFrameView(QWidget):
     def current_pts(self) -> float:
         return self.frames[self.slider.value()][0] if self.frames else 0.0
 
+    def _fit(self) -> None:
+        if self._pixmap is not None and self.picture.width() > 0 and self.picture.height() > 0:
+            self.picture.setPixmap(self._pixmap.scaled(self.picture.size(), Qt.AspectRatioMode.KeepAspectRatio,
+                                                       Qt.TransformationMode.SmoothTransformation))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802  (Qt's name)
+        super().resizeEvent(event)
+        self._fit()
+
     def _show(self, i: int) -> None:
         if not self.frames:
             return
@@ -100,7 +113,9 @@ class SourceFrameView(QWidget):
             p.setPen(QPen(QColor(230, 30, 30) if exact else QColor(255, 255, 255), 3 if exact else 2))
             p.drawRect(int(bx * s), int(by * s), int(bw * s), int(bh * s))
         p.end()
-        self.picture.setPixmap(QPixmap.fromImage(image))
+        self.frame = image  # the drawn frame at its own scale; the label shows it fitted to its size
+        self._pixmap = QPixmap.fromImage(image)
+        self._fit()
         delta = t - self.video["pts"]
         self.when.setText("The moment this image was taken" if abs(delta) < 0.05
                           else f"{abs(delta):.1f} s {'after' if delta > 0 else 'before'} this image")
