@@ -17,6 +17,7 @@ import numpy as np
 from .errors import UserError
 
 RECORDED_TOP = 20  # how many of the results the case's audit log names
+_BLOCK = 65_536  # rows decoded and scored at once
 
 
 @dataclass
@@ -48,11 +49,13 @@ def resolve_image(gallery, image: str) -> int:
     low = text.lower()
     if len(low) < 8 or any(c not in "0123456789abcdef" for c in low):
         raise UserError(f"'{image}' is neither an image file nor a SHA-256 (at least 8 hexadecimal characters).")
-    hits = [i for i, s in enumerate(gallery.shas()) if s.startswith(low)]
+    # the sha256 column's own index: a prefix is a range of it (never the whole list of a large gallery)
+    hits = [int(r) for (r,) in gallery.conn.execute(
+        "SELECT row FROM images WHERE sha256 >= ? AND sha256 < ? ORDER BY row LIMIT 2", (low, low + "g"))]
     if not hits:
         raise UserError(f"No image in gallery {gallery.folder} has a SHA-256 starting with {low}.")
     if len(hits) > 1:
-        raise UserError(f"{len(hits)} images have a SHA-256 starting with {low}; give more characters.")
+        raise UserError(f"More than one image has a SHA-256 starting with {low}; give more characters.")
     return hits[0]
 
 
@@ -60,16 +63,20 @@ def find_similar(gallery, row: int, top: int | None = None) -> SimilarResult:
     """The gallery ranked by similarity to the image at ``row`` (itself left out), best first."""
     from .gallery.index import top_k
 
-    vectors = np.asarray(gallery.vectors(), dtype=np.float32)
+    vectors = gallery.vectors()
     n = len(vectors)
     if not 0 <= row < n:
         raise UserError(f"The gallery has no image number {row + 1}.")
-    norms = np.linalg.norm(vectors, axis=1)
-    norms[norms == 0] = 1.0
-    unit = vectors / norms[:, None]
-    scores = unit @ unit[row]
+    query = np.asarray(vectors[row], dtype=np.float32).reshape(-1)
+    query = query / (float(np.linalg.norm(query)) or 1.0)
+    scores = np.empty(n, dtype=np.float32)
+    for start in range(0, n, _BLOCK):  # block by block: memory stays one block whatever the gallery's size
+        block = np.asarray(vectors[start:min(n, start + _BLOCK)], dtype=np.float32)
+        norms = np.linalg.norm(block, axis=1)
+        norms[norms == 0] = 1.0
+        scores[start:start + len(block)] = (block @ query) / norms
     scores[row] = -np.inf  # the image itself is not a result
-    result = top_k(scores.astype(np.float32), min(top or n, n) if n > 1 else 0)
+    result = top_k(scores, min(top or n, n) if n > 1 else 0)
     keep = result.rows != row
     return SimilarResult(row, gallery.shas_of_rows([row])[row], measure_of(gallery), result.rows[keep],
                          result.scores[keep])

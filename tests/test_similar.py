@@ -26,6 +26,26 @@ def test_similar_ranks_by_the_images_own_vectors(lite_gallery):
         assert resolve_image(g, g.image(query).path) == query
 
 
+def test_similar_scores_block_by_block_as_one_pass_and_resolves_prefixes_by_index(lite_gallery, monkeypatch):
+    import interreid.engine.similar as similar
+    from interreid.engine.errors import UserError
+    from interreid.engine.gallery.store import Gallery
+
+    with Gallery.open(lite_gallery) as g:
+        whole = similar.find_similar(g, 3)
+        monkeypatch.setattr(similar, "_BLOCK", 5)  # several blocks, the last one short
+        assert len(g) % 5 and len(g) > 10
+        blocks = similar.find_similar(g, 3)
+        assert np.array_equal(whole.rows, blocks.rows) and np.allclose(whole.scores, blocks.scores)
+        vectors = np.asarray(g.vectors(), dtype=np.float32)
+        unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+        assert np.allclose(blocks.scores, (unit @ unit[3])[blocks.rows], atol=1e-5)
+        sha = g.shas()[7]
+        assert similar.resolve_image(g, sha[:8].upper()) == 7
+        with pytest.raises(UserError, match="starting with"):
+            similar.resolve_image(g, "ffffffffffffffff" if not sha.startswith("ff") else "0000000000000000")
+
+
 def test_similar_cli_records_the_side_search_in_the_case(lite_gallery, tmp_path, capsys):
     from interreid.engine.casefile import CaseFile
     from interreid.engine.cli.main import main
