@@ -75,7 +75,9 @@ class OnnxClipRetriever:
         self.identity = identity
         self.tokenizer = ClipTokenizer(bpe_path, context_length=context_length)
         self.providers = providers or choose_providers()
-        self.session = make_session(text_onnx, self.providers, source_sha256, cache=cache)
+        # One query at a time, between searches that need every core: operator threads that spun while
+        # idle after each query took a core from the search that followed (its scan ran at half speed).
+        self.session = make_session(text_onnx, self.providers, source_sha256, cache=cache, spin=False)
         self.provider = self.session.get_providers()[0]
         # Packs built before the dynamic-length export take exactly context_length tokens.
         self.dynamic_length = text_length_is_dynamic(self.session)
