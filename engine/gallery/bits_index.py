@@ -10,14 +10,19 @@ Weaviate), here with the codes centred on the gallery's mean. A search
    same amount to every row's score) and counts, for every row, the bits where the signs differ
    (Hamming distance) - FAISS's popcount kernel where the ``scale`` extra is installed, numpy's
    ``bitwise_count`` block by block otherwise - keeping the ``first_stage(n, k)`` nearest rows (a
-   histogram of the distances gives the cut-off, nothing is sorted);
+   histogram of a sample of the distances guesses the cut-off, the rows within the guess make it
+   exact; nothing is sorted);
 2. scores those rows asymmetrically: the query's own values (quantised to 4 bit planes) against
-   the rows' sign bits, ``q . sign(x - mean)``, by popcounts of AND (RaBitQ's trick), and keeps the
-   best ``shortlist(n, k)``;
-3. re-scores the shortlist exactly from the gallery's vector file: the scores returned are the same
-   cosines exact search gives for those rows; only which rows make the shortlist is approximate
-   (recall@200 against exact search, measured in ``interreid bench speed`` and checked in
-   tests/test_bits_index.py).
+   the rows' sign bits, ``q . sign(x - mean)``, by popcounts of AND (RaBitQ's trick; with FAISS one
+   Hamming call of the planes against the rows), and keeps the best ``shortlist(n, k)``;
+3. re-scores the shortlist exactly from the gallery's vector file (rows read in place by FAISS, or
+   gathered and multiplied by einsum: never BLAS, whose spinning threads slowed it tenfold on a
+   busy 2-core machine): the scores returned are the cosines exact search gives for those rows (up
+   to float32 rounding); only which rows make the shortlist is approximate (recall@200 against
+   exact search, measured in ``interreid bench speed`` and checked in tests/test_bits_index.py).
+
+FAISS's kernels are called with one OpenMP thread (this thread's setting, restored after): for one
+query its team has nothing to share, and idle OpenMP threads spin.
 
 Centring on the gallery's mean matters: image features share a large common direction, and sign bits
 of uncentred vectors would spend most bits on it. Subtracting the mean from every row does not change
