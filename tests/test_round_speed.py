@@ -72,6 +72,8 @@ def test_exact_rescore_without_blas_equals_the_matrix_product(tmp_path):
     for vectors in (x, mapped, x[:, :64:1].copy(order="F")):  # in-place reads, and a gather otherwise
         got = bits_index.inner_products(vectors, rows, q)
         assert got.dtype == np.float32 and np.allclose(got, want, atol=1e-4)
+    with pytest.raises(IndexError):
+        bits_index.inner_products(mapped, np.array([0, 5000]), q)  # never a read past the file
     index = bits_index.BitsIndex(64, mapped)
     threaded = index._exact_scores(rows, q)  # split over the cores when there are several
     assert np.array_equal(threaded, bits_index.inner_products(mapped, rows, q))

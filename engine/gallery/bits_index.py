@@ -179,6 +179,8 @@ def inner_products(vectors, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
     (fp16/int8 files, no FAISS) the rows are gathered, decoded, and multiplied by numpy's einsum."""
     rows = np.ascontiguousarray(rows, dtype=np.int64)
     query = np.ascontiguousarray(query, dtype=np.float32)
+    if len(rows) and (rows.min() < 0 or rows.max() >= len(vectors)):  # FAISS would read past the file
+        raise IndexError(f"rows must lie within the {len(vectors)} vectors")
     faiss = _faiss_hammings()
     if (faiss is not None and isinstance(vectors, np.ndarray) and vectors.dtype == np.float32 and vectors.ndim == 2
             and vectors.flags.c_contiguous and len(rows)):
