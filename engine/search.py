@@ -91,6 +91,14 @@ def rank_by_counting(scores: np.ndarray, row: int) -> int:
     return int(np.count_nonzero(scores > s) + np.count_nonzero(scores[:row] == s)) + 1
 
 
+def query_embedding(encoder, query: str) -> np.ndarray:
+    """The text embedding of ``query`` (float32 (D,)); a retriever that keeps recent ones
+    (``query_vector``) encodes a query once for the search and the explanations of its round."""
+    keep = getattr(encoder, "query_vector", None)
+    vec = keep(query) if callable(keep) else encoder.encode_text([query])[0]
+    return np.array(vec, dtype=np.float32)  # a copy: the kept one stays as it was
+
+
 def top_rows(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """The k best rows of a score vector and their scores, best first, ties by row (argpartition)."""
     from .gallery.index import top_k
@@ -134,7 +142,7 @@ class Searcher:
         if where is not None and not where.is_empty():
             return self._filtered(query, k, where, encoder)
         if encoder is not None:  # cosine scores: the gallery index answers
-            q = np.asarray(encoder.encode_text([query]), dtype=np.float32)[0]
+            q = query_embedding(encoder, query)
             result = self.index.search(q, k)
             vectors = self.vectors
             return Ranking(result.rows, result.scores, n, lambda: (vectors @ q).astype(np.float32), q)
@@ -148,7 +156,7 @@ class Searcher:
     def _filtered(self, query: str, k: int, where, encoder) -> Ranking:
         """A filtered search: the index filters where it can (Qdrant: on the server), else a row mask."""
         n = len(self.vectors)
-        q = np.asarray(encoder.encode_text([query]), dtype=np.float32)[0] if encoder is not None else None
+        q = query_embedding(encoder, query) if encoder is not None else None
         if q is not None and getattr(self.index, "supports_filters", False):
             result = self.index.search(q, k, where=where)
             vectors, gallery = self.vectors, self.gallery
@@ -173,7 +181,7 @@ class Searcher:
     def _all_scores(self, query: str) -> np.ndarray:
         encoder = text_encoder(self.retriever)
         if encoder is not None:
-            q = np.asarray(encoder.encode_text([query]), dtype=np.float32)[0]
+            q = query_embedding(encoder, query)
             return (self.vectors @ q).astype(np.float32)
         return self.scores(query)
 

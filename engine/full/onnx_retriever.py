@@ -75,7 +75,9 @@ class OnnxClipRetriever:
         self.identity = identity
         self.tokenizer = ClipTokenizer(bpe_path, context_length=context_length)
         self.providers = providers or choose_providers()
-        self.session = make_session(text_onnx, self.providers, source_sha256, cache=cache)
+        # One query at a time, between searches that need every core: operator threads that spun while
+        # idle after each query took a core from the search that followed (its scan ran at half speed).
+        self.session = make_session(text_onnx, self.providers, source_sha256, cache=cache, spin=False)
         self.provider = self.session.get_providers()[0]
         # Packs built before the dynamic-length export take exactly context_length tokens.
         self.dynamic_length = text_length_is_dynamic(self.session)
@@ -93,11 +95,13 @@ class OnnxClipRetriever:
             tokens = trim_padding(tokens)
         return l2_normalise(self.session.run(None, {TEXT_INPUT: tokens})[0])
 
-    def _query_vector(self, query: str) -> np.ndarray:
-        # The loop scores and explains the same query many times per round: keep recent ones.
+    def query_vector(self, query: str) -> np.ndarray:
+        """The embedding of one query (float32 (512,), read-only), kept for the most recent queries: a
+        round searches with it and explains its candidates with it, and an undo or a re-rank asks again."""
         vec = self._cache.get(query)
         if vec is None:
             vec = self.encode_text([query])[0]
+            vec.flags.writeable = False
             self._cache[query] = vec
             if len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
@@ -110,11 +114,11 @@ class OnnxClipRetriever:
         vectors = np.asarray(vectors, dtype=np.float32)
         if vectors.ndim != 2 or vectors.shape[1] != self.identity.dim:
             raise ValueError(f"expected vectors of shape (N, {self.identity.dim}), got {vectors.shape}")
-        return (vectors @ self._query_vector(query)).astype(np.float32)
+        return (vectors @ self.query_vector(query)).astype(np.float32)
 
     def explain(self, query: str, vector: np.ndarray) -> str:
         """E.g. "cosine 0.31 to the description"."""
-        cos = float(np.asarray(vector, dtype=np.float32).reshape(-1) @ self._query_vector(query))
+        cos = float(np.asarray(vector, dtype=np.float32).reshape(-1) @ self.query_vector(query))
         return f"cosine {cos:.2f} to the description"
 
 

@@ -85,9 +85,11 @@ def _level(ort, name: str):
             "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL}[name]
 
 
-def _options(ort, level: str, threads: int | None):
+def _options(ort, level: str, threads: int | None, spin: bool = True):
     options = ort.SessionOptions()
     options.log_severity_level = 3
+    if not spin:  # idle operator threads sleep instead of spinning (see OnnxClipRetriever)
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.graph_optimization_level = _level(ort, level)
     if threads:
         options.intra_op_num_threads = int(threads)
@@ -136,8 +138,10 @@ def _check(target: Path, key: dict) -> str:
 
 
 def optimised_session(path: str | Path, providers: list[str], source_sha256: str | None = None,
-                      level: str = "all", threads: int | None = None, folder: Path | None = None):
-    """An InferenceSession on ``path``, from the saved optimised graph when it is fresh.
+                      level: str = "all", threads: int | None = None, folder: Path | None = None,
+                      spin: bool = True):
+    """An InferenceSession on ``path``, from the saved optimised graph when it is fresh (``spin``:
+    False makes idle operator threads sleep at once instead of spinning).
 
     Returns (session, how) with ``how`` one of ``"cached"`` (loaded the saved graph, no
     optimisation), ``"built"`` (optimised ``path`` and saved the result), ``"rebuilt"`` (the saved
@@ -150,13 +154,13 @@ def optimised_session(path: str | Path, providers: list[str], source_sha256: str
     threads = threads if threads is not None else intra_op_threads()
     folder = folder if folder is not None else cache_dir()
     if folder is None or list(providers) != ["CPUExecutionProvider"] or level == "disabled":
-        return ort.InferenceSession(str(path), sess_options=_options(ort, level, threads), providers=providers), "direct"
+        return ort.InferenceSession(str(path), sess_options=_options(ort, level, threads, spin), providers=providers), "direct"
     key = source_key(path, source_sha256, level)
     target = cached_path(path, source_sha256, folder)
     state = _check(target, key)
     if state == "fresh":
         try:
-            session = ort.InferenceSession(str(target), sess_options=_options(ort, "disabled", threads),
+            session = ort.InferenceSession(str(target), sess_options=_options(ort, "disabled", threads, spin),
                                            providers=providers)
             return session, "cached"
         except Exception:  # noqa: BLE001  (an unreadable cached graph is rebuilt from the source)
@@ -166,10 +170,10 @@ def optimised_session(path: str | Path, providers: list[str], source_sha256: str
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".onnx", dir=folder)
         os.close(fd)
     except OSError:
-        return ort.InferenceSession(str(path), sess_options=_options(ort, level, threads), providers=providers), "direct"
+        return ort.InferenceSession(str(path), sess_options=_options(ort, level, threads, spin), providers=providers), "direct"
     tmp = Path(tmp_name)
     try:
-        options = _options(ort, level, threads)
+        options = _options(ort, level, threads, spin)
         options.optimized_model_filepath = str(tmp)
         session = ort.InferenceSession(str(path), sess_options=options, providers=providers)
         meta = {"key": key, "size": tmp.stat().st_size, "sha256": sha256_file(tmp), "source_file": path.name}
@@ -179,5 +183,5 @@ def optimised_session(path: str | Path, providers: list[str], source_sha256: str
         os.replace(side_tmp, target.with_suffix(".json"))
     except OSError:
         tmp.unlink(missing_ok=True)
-        return ort.InferenceSession(str(path), sess_options=_options(ort, level, threads), providers=providers), "direct"
+        return ort.InferenceSession(str(path), sess_options=_options(ort, level, threads, spin), providers=providers), "direct"
     return session, ("rebuilt" if state == "stale" else "built")

@@ -72,9 +72,11 @@ def choose_providers(preference: str | None = None) -> list[str]:
     return [CPU]
 
 
-def make_session(path, providers: list[str], source_sha256: str | None = None, cache: bool = False):
+def make_session(path, providers: list[str], source_sha256: str | None = None, cache: bool = False,
+                 spin: bool = True):
     """An InferenceSession on ``path`` with exactly ``providers``; warnings not shown; full graph
-    optimisation; ``INTERREID_ORT_THREADS`` operator threads when set.
+    optimisation; ``INTERREID_ORT_THREADS`` operator threads when set; ``spin`` False: idle operator
+    threads sleep at once instead of spinning (onnxruntime's ``session.intra_op.allow_spinning``).
 
     ``cache``: on the CPU provider, keep the optimised graph on disk and load it next time instead
     of optimising again (``ort_cache.py``; ``source_sha256`` is the file's hash from the pack's
@@ -83,7 +85,7 @@ def make_session(path, providers: list[str], source_sha256: str | None = None, c
     from .ort_cache import intra_op_threads, optimised_session  # noqa: PLC0415
 
     if cache:
-        return optimised_session(path, providers, source_sha256)[0]
+        return optimised_session(path, providers, source_sha256, spin=spin)[0]
     import onnxruntime as ort  # noqa: PLC0415
 
     options = ort.SessionOptions()
@@ -92,4 +94,6 @@ def make_session(path, providers: list[str], source_sha256: str | None = None, c
     threads = intra_op_threads()
     if threads:
         options.intra_op_num_threads = threads
+    if not spin:
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(str(path), sess_options=options, providers=providers)

@@ -37,7 +37,9 @@ IVFPQ_RETRAIN_GROWTH = 4  # retrain (rebuild) when the gallery has grown this ma
 def rerank(vectors, query: np.ndarray, rows: np.ndarray, k: int, scores_of=None) -> SearchResult:
     """The k best of ``rows`` by exact cosine from ``vectors``, best first (ties: lower row first).
     ``scores_of(rows, query)`` replaces the plain gather-and-multiply (the bits index splits it over cores)."""
-    rows = np.unique(np.asarray(rows, dtype=np.int64))
+    rows = np.asarray(rows, dtype=np.int64)
+    if len(rows) > 1 and not np.all(rows[1:] > rows[:-1]):  # the bits index's come sorted and distinct already
+        rows = np.unique(rows)
     rows = rows[(rows >= 0) & (rows < len(vectors))]
     if len(rows) == 0:
         return SearchResult(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))

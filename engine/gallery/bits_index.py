@@ -10,14 +10,19 @@ Weaviate), here with the codes centred on the gallery's mean. A search
    same amount to every row's score) and counts, for every row, the bits where the signs differ
    (Hamming distance) - FAISS's popcount kernel where the ``scale`` extra is installed, numpy's
    ``bitwise_count`` block by block otherwise - keeping the ``first_stage(n, k)`` nearest rows (a
-   histogram of the distances gives the cut-off, nothing is sorted);
+   histogram of a sample of the distances guesses the cut-off, the rows within the guess make it
+   exact; nothing is sorted);
 2. scores those rows asymmetrically: the query's own values (quantised to 4 bit planes) against
-   the rows' sign bits, ``q . sign(x - mean)``, by popcounts of AND (RaBitQ's trick), and keeps the
-   best ``shortlist(n, k)``;
-3. re-scores the shortlist exactly from the gallery's vector file: the scores returned are the same
-   cosines exact search gives for those rows; only which rows make the shortlist is approximate
-   (recall@200 against exact search, measured in ``interreid bench speed`` and checked in
-   tests/test_bits_index.py).
+   the rows' sign bits, ``q . sign(x - mean)``, by popcounts of AND (RaBitQ's trick; with FAISS one
+   Hamming call of the planes against the rows), and keeps the best ``shortlist(n, k)``;
+3. re-scores the shortlist exactly from the gallery's vector file (rows read in place by FAISS, or
+   gathered and multiplied by einsum: never BLAS, whose spinning threads slowed it tenfold on a
+   busy 2-core machine): the scores returned are the cosines exact search gives for those rows (up
+   to float32 rounding); only which rows make the shortlist is approximate (recall@200 against
+   exact search, measured in ``interreid bench speed`` and checked in tests/test_bits_index.py).
+
+FAISS's kernels are called with one OpenMP thread (this thread's setting, restored after): for one
+query its team has nothing to share, and idle OpenMP threads spin.
 
 Centring on the gallery's mean matters: image features share a large common direction, and sign bits
 of uncentred vectors would spend most bits on it. Subtracting the mean from every row does not change
@@ -38,6 +43,7 @@ needs FAISS or usearch.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -76,21 +82,46 @@ def first_stage(n: int, k: int) -> int:
     return int(min(n, max(FIRST_STAGE_MIN, 4 * shortlist(n, k), min(FIRST_STAGE_MAX, n // FIRST_STAGE_FRACTION))))
 
 
-def asymmetric_scores(codes: np.ndarray, query: np.ndarray, planes: int = QUERY_PLANES) -> np.ndarray:
-    """``query . (2 b - 1)`` for each row's bits ``b`` (N, code_bytes), up to one shared scale and
-    offset: the query quantised to ``planes`` bit planes, each plane's ``popcount(plane & b)``."""
-    words = np.ascontiguousarray(codes).view(np.uint64)
+def query_planes(query: np.ndarray, width: int, planes: int = QUERY_PLANES) -> tuple[np.ndarray, float, float]:
+    """The query's values quantised to ``planes`` bits: one packed code (width bytes) per bit plane,
+    lowest first, and the (offset, step) that map a level back to a value."""
     dim = len(query)
     lo, hi = float(query.min()), float(query.max())
     step = (hi - lo) / (2 ** planes - 1) or 1.0
     levels = np.rint((query - lo) / step).astype(np.int64)
-    padded = np.zeros(codes.shape[1] * 8, dtype=bool)
-    total = np.zeros(len(codes), dtype=np.int64)
+    bits = np.zeros((planes, width * 8), dtype=bool)
     for j in range(planes):
-        padded[:dim] = (levels >> j) & 1
-        plane = np.packbits(padded).view(np.uint64)
-        total += np.add.reduce(np.bitwise_count(words & plane), axis=1, dtype=np.int64) << j
-    ones = np.add.reduce(np.bitwise_count(words), axis=1, dtype=np.int64)
+        bits[j, :dim] = (levels >> j) & 1
+    return np.packbits(bits, axis=1), lo, step
+
+
+def asymmetric_scores(codes: np.ndarray, query: np.ndarray, planes: int = QUERY_PLANES,
+                      use_faiss: bool = True) -> np.ndarray:
+    """``query . (2 b - 1)`` for each row's bits ``b`` (N, code_bytes), up to one shared scale and
+    offset: the query quantised to ``planes`` bit planes, each plane's ``popcount(plane & b)``.
+
+    With FAISS, one Hamming call of the planes and a zero code against the rows gives every count
+    (``popcount(p & b) = (|p| + |b| - hamming(p, b)) / 2``); numpy's ``bitwise_count`` otherwise
+    (the same integers: tests check it)."""
+    codes = np.ascontiguousarray(codes)
+    n, width = codes.shape
+    plane_codes, lo, step = query_planes(query, width, planes)
+    faiss = _faiss_hammings() if use_faiss else None
+    if faiss is not None and n:
+        probes = np.concatenate([plane_codes, np.zeros((1, width), np.uint8)])  # the last: |b| = hamming(0, b)
+        dis = np.empty((planes + 1, n), dtype=np.int32)
+        with _serial(faiss):
+            faiss.hammings(faiss.swig_ptr(probes), faiss.swig_ptr(codes), planes + 1, n, width, faiss.swig_ptr(dis))
+        ones = dis[planes].astype(np.int64)
+        sizes = np.bitwise_count(plane_codes).sum(axis=1, dtype=np.int64)  # |p| of each plane
+        weights = np.left_shift(1, np.arange(planes, dtype=np.int64))
+        total = weights @ ((sizes[:, None] + ones[None] - dis[:planes]) >> 1)
+    else:
+        words = codes.view(np.uint64)
+        total = np.zeros(n, dtype=np.int64)
+        for j, plane in enumerate(plane_codes.view(np.uint64)):
+            total += np.add.reduce(np.bitwise_count(words & plane), axis=1, dtype=np.int64) << j
+        ones = np.add.reduce(np.bitwise_count(words), axis=1, dtype=np.int64)
     return (2.0 * (step * total + lo * ones)).astype(np.float32)  # - query.sum(), the same for every row
 
 
@@ -111,6 +142,22 @@ def _faiss_hammings():
     return faiss
 
 
+@contextlib.contextmanager
+def _serial(faiss):
+    """FAISS's kernels run here for one query at a time: an OpenMP team would have nothing to share and
+    its idle threads spin, taking a core from the search on a 2-core machine. The thread count is
+    OpenMP's per-thread setting, so only this thread's calls are affected, and it is restored."""
+    if faiss is None:
+        yield
+        return
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(before)
+
+
 _POOL = None
 _WORKERS = max(1, min(4, os.cpu_count() or 1))
 PARALLEL_FROM = 262_144  # rows from which the scan is split over the CPU's cores (both kernels release the GIL)
@@ -123,6 +170,26 @@ def _pool():
 
         _POOL = ThreadPoolExecutor(_WORKERS, thread_name_prefix="bits-scan")
     return _POOL
+
+
+def inner_products(vectors, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """``vectors[rows] @ query`` (float32 (len(rows),)) without BLAS: a matrix-vector product of a few
+    thousand rows is too small to share, and BLAS's own threads (spinning while they wait) slowed it
+    tenfold on a busy 2-core machine. FAISS reads the rows in place from a float32 file; otherwise
+    (fp16/int8 files, no FAISS) the rows are gathered, decoded, and multiplied by numpy's einsum."""
+    rows = np.ascontiguousarray(rows, dtype=np.int64)
+    query = np.ascontiguousarray(query, dtype=np.float32)
+    if len(rows) and (rows.min() < 0 or rows.max() >= len(vectors)):  # FAISS would read past the file
+        raise IndexError(f"rows must lie within the {len(vectors)} vectors")
+    faiss = _faiss_hammings()
+    if (faiss is not None and isinstance(vectors, np.ndarray) and vectors.dtype == np.float32 and vectors.ndim == 2
+            and vectors.flags.c_contiguous and len(rows)):
+        out = np.empty(len(rows), dtype=np.float32)
+        with _serial(faiss):
+            faiss.fvec_inner_products_by_idx(faiss.swig_ptr(out), faiss.swig_ptr(query), faiss.swig_ptr(vectors),
+                                             faiss.swig_ptr(rows), vectors.shape[1], 1, len(rows))
+        return out
+    return np.einsum("ij,j->i", np.asarray(vectors[rows], dtype=np.float32), query).astype(np.float32)
 
 
 def hamming(codes: np.ndarray, query_code: np.ndarray, use_faiss: bool = True) -> np.ndarray:
@@ -151,7 +218,8 @@ def _hamming(codes: np.ndarray, query_code: np.ndarray, use_faiss: bool) -> np.n
         codes = np.ascontiguousarray(codes)
         q = np.ascontiguousarray(query_code.reshape(1, width))
         dis = out.reshape(1, n)
-        faiss.hammings(faiss.swig_ptr(q), faiss.swig_ptr(codes), 1, n, width, faiss.swig_ptr(dis))
+        with _serial(faiss):
+            faiss.hammings(faiss.swig_ptr(q), faiss.swig_ptr(codes), 1, n, width, faiss.swig_ptr(dis))
         return out
     words = codes.view(np.uint64)  # numpy fallback: XOR and count bits, a block at a time (stays in cache)
     q = query_code.reshape(1, width).view(np.uint64)[0]
@@ -164,11 +232,29 @@ def _hamming(codes: np.ndarray, query_code: np.ndarray, use_faiss: bool) -> np.n
     return out
 
 
+SAMPLE_ROWS = 65_536  # distances the cut-off is first guessed from
+
+
 def nearest(distances: np.ndarray, m: int, width_bits: int) -> np.ndarray:
     """Rows (sorted) of the ``m`` smallest distances, plus every row tied with the m-th: a histogram
-    of the distances gives the cut-off, so nothing is sorted."""
-    if m >= len(distances):
-        return np.arange(len(distances), dtype=np.int64)
+    of the distances gives the cut-off, so nothing is sorted.
+
+    On a big gallery the histogram of a sample of the distances guesses a bound a little past the
+    cut-off; the rows within it are found in one pass, and their own histogram gives the exact
+    cut-off (the counts up to the bound are the same as the whole array's). When fewer than ``m``
+    rows lie within the guess, the whole array's histogram is taken instead."""
+    n = len(distances)
+    if m >= n:
+        return np.arange(n, dtype=np.int64)
+    if n >= 4 * SAMPLE_ROWS:
+        sample = distances[::n // SAMPLE_ROWS]
+        counts = np.cumsum(np.bincount(sample, minlength=width_bits + 1))
+        guess = int(np.searchsorted(counts, 1.2 * m * len(sample) / n + 64))  # 20 % past m, and some slack
+        within = np.flatnonzero(distances <= guess)
+        if len(within) >= m:
+            near = distances[within]
+            cut = int(np.searchsorted(np.cumsum(np.bincount(near, minlength=guess + 1)), m))
+            return within[near <= cut]
     counts = np.cumsum(np.bincount(distances, minlength=width_bits + 1))
     cut = int(np.searchsorted(counts, m))  # the smallest distance d with at least m rows <= d
     return np.flatnonzero(distances <= cut).astype(np.int64)
@@ -280,12 +366,10 @@ class BitsIndex:
 
     def _exact_scores(self, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
         """Exact cosines of ``rows`` from the vector file, the gather split over the cores."""
-        def score(part: np.ndarray) -> np.ndarray:
-            return (np.asarray(self.vectors[part], dtype=np.float32) @ query).astype(np.float32)
-
         if _WORKERS == 1 or len(rows) < 2048:
-            return score(rows)
-        return np.concatenate(list(_pool().map(score, np.array_split(rows, _WORKERS))))
+            return inner_products(self.vectors, rows, query)
+        parts = np.array_split(rows, _WORKERS)
+        return np.concatenate(list(_pool().map(lambda part: inner_products(self.vectors, part, query), parts)))
 
     @property
     def nbytes(self) -> int:

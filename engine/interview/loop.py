@@ -29,7 +29,7 @@ from ..gallery import colour_cache
 from ..gallery.vector_format import round_view
 from ..clock import utc_now
 from ..retriever import posterior, relative_match, text_encoder, understander
-from ..search import DEFAULT_DEPTH, Ranking, Searcher, rank_by_counting
+from ..search import DEFAULT_DEPTH, Ranking, Searcher, query_embedding, rank_by_counting
 from .answers import DONT_KNOW
 from .query import build_query
 from .protocols import QuestionContext, SuggestedQuestion, Turn
@@ -427,7 +427,7 @@ class Interview:
             query_vector = ranking.query_vector
             encoder = text_encoder(self.engine.retriever)
             if query_vector is None and encoder is not None:
-                query_vector = encoder.encode_text([query])[0]
+                query_vector = query_embedding(encoder, query)
             # never two candidates from one person track: only a track's best-ranked crop is offered
             from ..video.query import one_per_track
 

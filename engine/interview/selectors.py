@@ -57,19 +57,29 @@ class KMeansSelector:
 
 
 def kmeans(x: np.ndarray, n_clusters: int, iterations: int = 20, seed: int = 0) -> np.ndarray:
-    """Plain Lloyd's k-means with k-means++ seeding; returns a label per row. Deterministic."""
+    """Plain Lloyd's k-means with k-means++ seeding; returns a label per row. Deterministic.
+
+    Squared distances are ``|x|^2 + |c|^2 - 2 x.c`` (one small product per step, by einsum: BLAS's
+    threads only wait on a product this size), not an (n, clusters, d) array of differences: a
+    round's 200 rows of 512 values took milliseconds that way."""
     rng = np.random.default_rng(seed)
     n = len(x)
+    norms = np.einsum("ij,ij->i", x, x)
+
+    def distances(centres: np.ndarray) -> np.ndarray:
+        cross = np.einsum("ij,kj->ik", x, centres)
+        return np.maximum(norms[:, None] + np.einsum("ij,ij->i", centres, centres)[None] - 2.0 * cross, 0.0)
+
     centres = [x[rng.integers(n)]]
     for _ in range(1, n_clusters):
-        d2 = np.min(((x[:, None, :] - np.asarray(centres)[None]) ** 2).sum(-1), axis=1)
+        d2 = distances(np.asarray(centres)).min(axis=1)
         total = d2.sum()
         idx = int(rng.choice(n, p=d2 / total)) if total > 0 else int(rng.integers(n))
         centres.append(x[idx])
     c = np.asarray(centres)
     labels = np.zeros(n, dtype=int)
     for _ in range(iterations):
-        labels_new = np.argmin(((x[:, None, :] - c[None]) ** 2).sum(-1), axis=1)
+        labels_new = np.argmin(distances(c), axis=1)
         if _ and np.array_equal(labels_new, labels):
             break
         labels = labels_new
