@@ -24,6 +24,7 @@ def _later(initial: str, question: str, answer: str, attribute: str) -> str:
     ("He had a shaved head and wore a black jacket.", "What colour was his hair?", "Blue.", "head", "shaved head"),
     ("A man in a dark jacket.", "What colour was his jacket?", "He wore a white jacket.", "upper", "dark jacket"),
     ("A woman in a red coat.", "What colour was her coat?", "It was not red.", "upper", "red coat"),
+    ("A man with black hair.", "What colour was his hair?", "His hair was white.", "head", "black hair"),
     ("A man in shorts.", "Was he wearing shorts?", "He wore long trousers.", "lower_length", "shorts or a skirt"),
 ])
 def test_a_contradicting_answer_is_marked_weighed_down_and_labelled(initial, question, answer, attribute, earlier):
@@ -47,6 +48,8 @@ def test_a_contradicting_answer_is_marked_weighed_down_and_labelled(initial, que
     ("A woman in a long black coat.", "Blue jeans.", "lower"),               # the coat's legs were implied
     ("A man in jeans.", "Black jeans.", "lower"),                            # jeans' blue was only a guess
     ("A bald man in a black jacket.", "A white woolly hat.", "head"),        # a hat on a bald head
+    ("A man with white hair.", "He is wearing an orange hat.", "head"),      # a hat over the hair
+    ("A man in a purple hat.", "His hair is brown.", "head"),                # the hair under a hat
     ("A man in a black jacket.", "White trainers.", "feet"),                 # another garment
     ("A man with a navy jacket with red shoulders.", "Red sleeves too.", "upper"),  # a detail
     ("A man in a dark jacket, I think.", "White.", "upper"),                 # nothing firm said before

@@ -12,7 +12,7 @@ or a colour implied by "jeans" is not contradicted by a later answer, it is made
 
 * a head colour said of the hair (not of a hat) after the witness said the head was bald or shaved;
 * a colour for a garment none of whose firm earlier colours it is near: "white" after "dark", "red"
-  after "black" (near colours are not contradictions: "navy" after "black", "light brown" after
+  after "black" (the hair and a hat share the head: a hat's colour never contradicts the hair's; near colours are not contradictions: "navy" after "black", "light brown" after
   "grey", "dark blue" after "dark" are what the witness may mean by the same thing);
 * the same colour said and denied ("not red" after "red", or the reverse);
 * a length or sleeve opposite to one stated firmly before ("long trousers" after "shorts").
@@ -26,7 +26,7 @@ from .calibration import kernel_row
 from .colours import COLOUR_TERMS
 from .layout import REGIONS
 from .parser import ColourConstraint, Constraints, contradiction_marker, parse
-from .vocabulary import HAT_WORDS
+from .vocabulary import HAIR_WORDS, HAT_WORDS
 
 #: two colours are compatible (a later one restates an earlier one) when either satisfies the other at
 #: least this much through the colour neighbourhoods (``calibration.NEAR``, ``SHADES``): black and navy
@@ -67,6 +67,8 @@ def conflicts(before: Constraints, said: Constraints) -> dict[str, str]:
     for region in REGIONS:
         if region in out:
             continue
+        if region == "head" and not (before.nouns.get("head", "hair") in HAIR_WORDS and head_noun in HAIR_WORDS):
+            continue  # a hat and the hair under it are two things of one region
         firm = [c for c in before.colours if c.region == region and c.firm and not c.detail and not c.contradicts]
         earlier = [c for c in firm if c.positive]
         later = [c for c in said.colours if c.region == region and not c.detail]
