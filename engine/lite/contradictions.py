@@ -12,7 +12,8 @@ or a colour implied by "jeans" is not contradicted by a later answer, it is made
 
 * a head colour said of the hair (not of a hat) after the witness said the head was bald or shaved;
 * a colour for a garment none of whose firm earlier colours it is near: "white" after "dark", "red"
-  after "black" (the hair and a hat share the head: a hat's colour never contradicts the hair's; near colours are not contradictions: "navy" after "black", "light brown" after
+  after "black" (the hair and a hat share the head: a hat's colour never contradicts the hair's;
+  near colours are not contradictions: "navy" after "black", "light brown" after
   "grey", "dark blue" after "dark" are what the witness may mean by the same thing);
 * the same colour said and denied ("not red" after "red", or the reverse);
 * a length or sleeve opposite to one stated firmly before ("long trousers" after "shorts").
