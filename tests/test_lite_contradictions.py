@@ -129,3 +129,16 @@ def test_report_shows_the_contradiction(lite_gallery, tmp_path):
     out = write_report(tmp_path / "c.case", tmp_path / "r.html")
     text = " ".join(out.read_text(encoding="utf-8").split())
     assert "top: white (contradicts the earlier \u2018dark jacket\u2019)" in text
+
+
+def test_cli_interview_line_shows_the_contradiction(lite_gallery, tmp_path, monkeypatch, capsys):
+    import io
+
+    from interreid.engine.cli.main import main
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("What colour was his hair?\nHis hair was blue.\n:quit\n"))
+    rc = main(["interview", "--gallery", str(lite_gallery), "--description", "A bald man in a black jacket."])
+    out = capsys.readouterr().out
+    assert rc == 0
+    assert "understood from answer 1: [3] hair/head: blue (contradicts the earlier \u2018bald\u2019)" in out
+    assert "[contradicts" not in out  # the engine's markers are not shown to the investigator
