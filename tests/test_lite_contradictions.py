@@ -142,3 +142,30 @@ def test_cli_interview_line_shows_the_contradiction(lite_gallery, tmp_path, monk
     assert rc == 0
     assert "understood from answer 1: [3] hair/head: blue (contradicts the earlier \u2018bald\u2019)" in out
     assert "[contradicts" not in out  # the engine's markers are not shown to the investigator
+
+
+def test_desktop_chip_shows_the_contradiction(qtbot, lite_gallery, tmp_path):
+    pytest.importorskip("pytestqt")
+    from PySide6.QtCore import QSettings
+
+    from interreid.desktop.main_window import MainWindow
+    from interreid.engine.casefile import CaseFile
+    from interreid.engine.engines import build_engine
+    from interreid.engine.gallery.store import Gallery
+
+    with Gallery.open(lite_gallery) as g:
+        CaseFile.create(tmp_path / "d.case", "t", "tester", g, build_engine(g).identity()).close()
+    window = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat), detect_device=False)
+    qtbot.addWidget(window)
+    window.show()
+    window.open_case(tmp_path / "d.case")
+    qtbot.waitUntil(lambda: window.session.is_open and not window.session.busy, timeout=30000)
+    page = window.interview_page
+    qtbot.keyClicks(page.questions.description, "A man in a dark jacket.")
+    page.questions.start_button.click()
+    qtbot.waitUntil(lambda: window.session.state is not None and not window.session.busy, timeout=30000)
+    window.session.ask("What colour was his jacket?", "He wore a white jacket.")
+    qtbot.waitUntil(lambda: not window.session.busy and len(window.session.state.dialogue) == 1, timeout=30000)
+    labels = [c.text() for c in page.understood.chips]
+    assert "top: white (contradicts the earlier \u2018dark jacket\u2019)" in labels
+    window.close()
