@@ -56,6 +56,16 @@ class Contextualiser(Protocol):
 
 
 @runtime_checkable
+class Reconciler(Protocol):
+    """Optional: a retriever that marks an answer contradicting what the witness said before, so that it
+    weighs less and is shown as a contradiction (the lite engine)."""
+
+    def reconcile(self, before: str, text: str) -> str:
+        """``text`` (an answer as it joins the query) marked when it contradicts ``before`` (the query so far)."""
+        ...
+
+
+@runtime_checkable
 class Understander(Protocol):
     """Optional: a retriever that can say which constraints it took from a statement, and remove one
     from the query when the investigator corrects it (the lite engine)."""
@@ -92,6 +102,11 @@ def top_refiner(retriever) -> TopRefiner | None:
 def contextualiser(retriever) -> Contextualiser | None:
     """The retriever as a :class:`Contextualiser`, or None when it adds no context to answers."""
     return retriever if isinstance(retriever, Contextualiser) else None
+
+
+def reconciler(retriever) -> Reconciler | None:
+    """The retriever as a :class:`Reconciler`, or None when it does not compare answers with earlier words."""
+    return retriever if isinstance(retriever, Reconciler) else None
 
 
 def understander(retriever) -> Understander | None:

@@ -31,7 +31,7 @@ from ..clock import utc_now
 from ..retriever import posterior, relative_match, text_encoder, understander
 from ..search import DEFAULT_DEPTH, Ranking, Searcher, query_embedding, rank_by_counting
 from .answers import DONT_KNOW
-from .query import build_query
+from .query import build_query, statement_texts
 from .protocols import QuestionContext, SuggestedQuestion, Turn
 
 DEFAULT_MAX_ROUNDS = 5
@@ -156,8 +156,8 @@ class Interview:
             return []
         removed = {c["remove"] for c in self.corrections if c.get("remove")}
         out = []
-        statements = [(i, None if i == 0 else turn.answer,
-                       self.initial if turn is None else build_query("", [turn], self.engine.retriever))
+        texts = statement_texts(self.initial, self.dialogue, self.engine.retriever)  # each read after the earlier
+        statements = [(i, None if i == 0 else turn.answer, texts[i])
                       for i, turn in enumerate([None] + list(self.dialogue))]
         statements += [("correction", c["add"], c["add"]) for c in self.corrections if c.get("add")]
         for i, answer, said in statements:

@@ -15,7 +15,10 @@ Rules, in order of application:
   given to a bag or papers reaches no garment; a long coat also colours the legs (``LONG_COAT_LOWER``);
 * an answer's statements about another garment than the one its question asked about ("What colour
   were his shoes?" - "He wore a navy jacket") are not what was asked: they count as hedged
-  (``OFF_QUESTION_WEIGHT``), marked so by ``context.contextualise`` (``asked_marker``).
+  (``OFF_QUESTION_WEIGHT``), marked so by ``context.contextualise`` (``asked_marker``);
+* an answer that contradicts what the witness said firmly before ("shaved head", then "his hair was
+  blue"; "a dark jacket", then "a white jacket") counts for less (``CONTRADICTED_WEIGHT``) and says
+  so, marked by ``contradictions.reconcile`` (``contradiction_marker``).
 
 Regions and attributes are those of ``layout``: head, upper, lower, feet, lower_length, sleeves.
 """
@@ -45,6 +48,11 @@ DENIM = frozenset("jeans denim".split())
 #: A witness who answers another question than the one asked may be repeating what they said before, or
 #: mixing people up; what they volunteer still counts, weakly.
 OFF_QUESTION_WEIGHT = 0.5
+#: a later answer that contradicts what the witness said firmly before weighs this much (see
+#: ``contradictions``): one of the two statements is wrong and the engine cannot tell which; the earlier,
+#: freer recall is kept at its weight (a question can suggest an answer; a description is unprompted),
+#: the later one counts as much as a hedged guess offered with alternatives. Not fitted.
+CONTRADICTED_WEIGHT = 0.25
 #: asked attribute -> the attributes an answer to it may state without leaving the question (a garment's
 #: colour and its length or sleeves are about the same garment)
 ON_QUESTION: dict[str, frozenset[str]] = {
@@ -67,6 +75,7 @@ class ColourConstraint:
     shade: str = ""  # "dark", "light" or "": widens the colour towards that family
     detail: bool = False  # said of a part of the garment ("red on the shoulders"): weighs DETAIL_WEIGHT
     off_question: bool = False  # said in answer to a question about another garment: weighs less
+    contradicts: str = ""  # the earlier words this statement contradicts ("shaved head"): weighs less
 
     @property
     def firm(self) -> bool:
@@ -81,8 +90,8 @@ class ColourConstraint:
         plain = self.colour in ("dark", "light") or self.shade not in ("dark", "light") or \
             (self.shade, self.colour) in (("dark", "black"), ("light", "white"))
         colour = self.colour if plain else f"{self.shade} {self.colour}"
-        how = "detail" if self.detail else "not what was asked" if self.off_question else \
-            "firm" if self.firm else "hedged"
+        how = contradiction_note(self.contradicts) if self.contradicts else "detail" if self.detail else \
+            "not what was asked" if self.off_question else "firm" if self.firm else "hedged"
         return f"{REGION_WORDS[self.region]}: {'' if self.positive else 'not '}{colour} ({how})"
 
 
@@ -94,6 +103,7 @@ class CueConstraint:
     value: str
     weight: float
     off_question: bool = False  # said in answer to a question about another garment
+    contradicts: str = ""  # the earlier words this statement contradicts ("shorts")
 
     def key(self) -> str:
         return f"cue {self.cue} {self.value}"
@@ -101,8 +111,14 @@ class CueConstraint:
     def label(self) -> str:
         what = {("lower_length", "short"): "legs: shorts or skirt", ("lower_length", "long"): "legs: long trousers",
                 ("sleeves", "short"): "sleeves: short", ("sleeves", "long"): "sleeves: long"}[(self.cue, self.value)]
-        how = "not what was asked" if self.off_question else "firm" if self.weight >= 0.7 else "hedged"
+        how = contradiction_note(self.contradicts) if self.contradicts else "not what was asked" \
+            if self.off_question else "firm" if self.weight >= 0.7 else "hedged"
         return f"{what} ({how})"
+
+
+def contradiction_note(earlier: str) -> str:
+    """How a constraint that contradicts the witness's earlier words is shown."""
+    return f"contradicts the earlier \u2018{earlier}\u2019"
 
 
 @dataclass
@@ -115,6 +131,8 @@ class Constraints:
     nouns: dict[str, str] = field(default_factory=dict)
     #: words of the text the lite engine could not use (a bag, "bald", "glasses", ...), in order
     unused: list[str] = field(default_factory=list)
+    #: the witness's words for a head without hair ("shaved head", "bald"), when they said so
+    bare_head: str = ""
 
     def items(self) -> list[tuple[str, str]]:
         """(key, label) of every constraint, colours first."""
@@ -161,17 +179,52 @@ def parse(text: str) -> Constraints:
     """Parse a description or a space-joined query. Cached: the loop re-parses the same query often.
 
     ``[drop KEY]`` markers (see :func:`drop_marker`) remove the constraint named KEY wherever it came
-    from: the investigator struck it out."""
+    from: the investigator struck it out. ``[asked ...]`` and ``[contradicts ...]`` markers (see
+    :func:`asked_marker`, :func:`contradiction_marker`) make an answer's constraints weigh less."""
     text = text or ""
     dropped = {m.strip() for m in DROP.findall(text)}
-    asked = ASKED.findall(text)
-    if not dropped and not asked:
+    contra = CONTRA.findall(text)
+    base = CONTRA.sub(" ", text)
+    asked = ASKED.findall(base)
+    if not dropped and not asked and not contra:
         return _parse_cached(text)
-    cons = _parse_cached(ASKED.sub(" ", DROP.sub(" ", text)))
+    cons = _parse_cached(ASKED.sub(" ", DROP.sub(" ", base)))
     for attribute, answer in asked:  # each marked answer alone: its other garments weigh less
         cons = _merge(cons, _off_question(_parse_cached(DROP.sub(" ", answer)), attribute))
+    for spec, answer in contra:  # an answer that contradicts the witness's earlier words
+        cons = _merge(cons, _contradicted(parse(DROP.sub(" ", answer)), _conflict_spec(spec)))
     return Constraints([c for c in cons.colours if c.key() not in dropped],
-                       [c for c in cons.cues if c.key() not in dropped], dict(cons.nouns), list(cons.unused))
+                       [c for c in cons.cues if c.key() not in dropped], dict(cons.nouns), list(cons.unused),
+                       cons.bare_head)
+
+
+CONTRA = re.compile(r"\[contradicts ([^\]]*)\](.*?)\[/contradicts\]", re.S)
+
+
+def contradiction_marker(conflicts: dict[str, str], answer: str) -> str:
+    """``answer`` marked as contradicting the witness's earlier words: ``conflicts`` maps each attribute
+    (a body region or a shape cue) to the earlier words it contradicts ("head" -> "shaved head")."""
+    spec = "|".join(f"{a}:{re.sub(r'[^a-z ]', ' ', words.lower()).strip()}" for a, words in conflicts.items())
+    return f"[contradicts {spec}] {answer} [/contradicts]"
+
+
+def _conflict_spec(spec: str) -> dict[str, str]:
+    out = {}
+    for part in spec.split("|"):
+        attribute, _, words = part.partition(":")
+        if attribute.strip():
+            out[attribute.strip()] = " ".join(words.split())
+    return out
+
+
+def _contradicted(cons: Constraints, conflicts: dict[str, str]) -> Constraints:
+    """``cons`` with what it says about each attribute of ``conflicts`` weighing ``CONTRADICTED_WEIGHT``
+    times less, each marked with the earlier words it contradicts."""
+    return Constraints([replace(c, weight=c.weight * CONTRADICTED_WEIGHT, contradicts=conflicts[c.region])
+                        if c.region in conflicts else c for c in cons.colours],
+                       [replace(c, weight=c.weight * CONTRADICTED_WEIGHT, contradicts=conflicts[c.cue])
+                        if c.cue in conflicts else c for c in cons.cues],
+                       dict(cons.nouns), list(cons.unused), cons.bare_head)
 
 
 ASKED = re.compile(r"\[asked ([a-z_]+)\](.*?)\[/asked\]", re.S)
@@ -199,7 +252,7 @@ def _off_question(cons: Constraints, attribute: str) -> Constraints:
     return Constraints([c if c.region in on else replace(c, weight=c.weight * OFF_QUESTION_WEIGHT, off_question=True)
                         for c in cons.colours],
                        [c if c.cue in on else replace(c, weight=c.weight * OFF_QUESTION_WEIGHT, off_question=True)
-                        for c in cons.cues], dict(cons.nouns), list(cons.unused))
+                        for c in cons.cues], dict(cons.nouns), list(cons.unused), cons.bare_head)
 
 
 def _merge(first: Constraints, then: Constraints) -> Constraints:
@@ -218,7 +271,7 @@ def _merge(first: Constraints, then: Constraints) -> Constraints:
         if short and long_:
             cues.pop((cue, "long") if short.weight >= long_.weight else (cue, "short"))
     return Constraints(list(colours.values()), list(cues.values()), {**first.nouns, **then.nouns},
-                       list(dict.fromkeys(first.unused + then.unused)))
+                       list(dict.fromkeys(first.unused + then.unused)), then.bare_head or first.bare_head)
 
 
 @lru_cache(maxsize=256)
@@ -230,6 +283,7 @@ def _parse_cached(text: str) -> Constraints:
     unused: list[str] = []
     last: tuple[str, ...] | None = None  # regions of the most recent garment noun
     saw_jeans = False
+    bare_head = ""
     for sentence in _sentences(text):
         toks = _TOKEN.findall(sentence)
         if last == ():
@@ -243,6 +297,10 @@ def _parse_cached(text: str) -> Constraints:
             hedge = 0.5 if any(t in HEDGES for t in toks) or any(p in sentence for p in HEDGE_PHRASES) else 1.0
         _sleeve_phrases(sentence, hedge, cues)
         bald = any(t in BALD_WORDS for t in toks)  # the head shows skin: no hair colour from this sentence
+        if bald:  # kept in the witness's words: a later hair colour contradicts them (``contradictions``)
+            word = next(t for t in toks if t in BALD_WORDS)
+            after = toks[toks.index(word) + 1] if toks.index(word) + 1 < len(toks) else ""
+            bare_head = f"{word} {after}" if after in ("head", "scalp") else word
         negated = False
         garment_seen = False  # a garment was named earlier in this sentence
         i = 0
@@ -313,7 +371,7 @@ def _parse_cached(text: str) -> Constraints:
     return Constraints([ColourConstraint(r, c, p, w, sh, (r, c, p, sh) in details)
                         for (r, c, p, sh), w in colours.items()],
                        [CueConstraint(c, v, w) for (c, v), w in cues.items()], nouns,
-                       list(dict.fromkeys(unused)))
+                       list(dict.fromkeys(unused)), bare_head)
 
 
 def _sentences(text: str) -> list[str]:

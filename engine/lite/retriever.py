@@ -74,6 +74,12 @@ class LiteRetriever:
 
         return contextualise(question, answer, cleaned, attribute)
 
+    def reconcile(self, before: str, text: str) -> str:
+        """An answer marked when it contradicts what the witness said firmly before (``contradictions``)."""
+        from .contradictions import reconcile
+
+        return reconcile(before, text)
+
     def understand(self, text: str) -> tuple[list[tuple[str, str]], list[str]]:
         """What the engine took from one statement: ([(key, label)] with labels such as
         "top: black (firm)", words it could not use)."""

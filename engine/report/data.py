@@ -380,7 +380,7 @@ def _understood(engine, initial: str, sections, case_meta: dict | None = None) -
     if _temperature(engine) is None or not initial:
         return []
     from ..interview.protocols import Turn
-    from ..interview.query import build_query
+    from ..interview.query import statement_texts
     from ..lite.retriever import LiteRetriever
 
     r = LiteRetriever()
@@ -394,14 +394,12 @@ def _understood(engine, initial: str, sections, case_meta: dict | None = None) -
 
     labels, unused = took(initial)
     out.append({"who": "Initial description", "said": initial, "constraints": labels, "unused": unused})
-    for s in sections:
-        for rec in s.records:
-            if rec.undone:
-                continue
-            text = build_query("", [Turn(rec.asked, rec.answer, rec.attribute or None)], r)
-            labels, unused = took(text)
-            out.append({"who": f"Answer in round {rec.round}", "said": rec.answer, "constraints": labels,
-                        "unused": unused})
+    active = [rec for s in sections for rec in s.records if not rec.undone]
+    texts = statement_texts(initial, [Turn(rec.asked, rec.answer, rec.attribute or None) for rec in active], r)
+    for rec, text in zip(active, texts[1:]):  # each answer read after the earlier ones (contradictions)
+        labels, unused = took(text)
+        out.append({"who": f"Answer in round {rec.round}", "said": rec.answer, "constraints": labels,
+                    "unused": unused})
     for c in corrections:
         if c.get("add"):
             labels, unused = took(c["add"])
