@@ -651,6 +651,10 @@ class CaseFile:
                 problem = manifest.verify(gallery, int(cited["rows"]), cited["head"])
                 if problem:
                     result.data_problems.append(problem)
+                if load:  # the vectors the rankings were scored from: re-hashed block by block (format 3)
+                    from ..gallery.vector_store import problems as vector_problems
+
+                    result.data_problems += [f"in the gallery, {p}" for p in vector_problems(gallery)]
                 if not load or problem:
                     return [], 0
                 with_source = [r for r in gallery.snapshot() if r[0] < int(cited["rows"]) and r[2] is not None] \
