@@ -706,6 +706,7 @@ class Gallery:
     def info(self) -> dict:
         """Counts and identities for ``gallery info``."""
         from .index import index_settings
+        from .vector_store import summary as vector_summary
 
         n_sources = self.conn.execute("SELECT COUNT(*) FROM sources").fetchone()[0]
         return {
@@ -719,6 +720,7 @@ class Gallery:
             "embedder": self.embedder_identity.as_dict(),
             "index": index_settings(self, len(self)),
             "vector_format": self.vector_format,
+            "vector_file": vector_summary(self),
             "fingerprint": self.fingerprint(),
             "encrypted": self.encrypted,
             "schema_version": int(self.meta("schema_version") or 0),

@@ -226,6 +226,24 @@ def problems(gallery, progress=None) -> list[str]:
     return out
 
 
+def size_text(nbytes: int) -> str:
+    """A byte count for a reader: 512 bytes, 40 kB, 1.2 MB, 5.2 GB."""
+    for unit, div in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if nbytes >= div:
+            return f"{nbytes / div:,.1f} {unit}" if nbytes < 10 * div else f"{nbytes / div:,.0f} {unit}"
+    return f"{nbytes} bytes"
+
+
+def summary(gallery) -> dict:
+    """Where the vectors live, for ``gallery info``: {"home": "file" | "database", "file", "bytes", "blocks"}."""
+    path = gallery.vector_file
+    home = file_home(gallery)
+    blocks = (gallery.query_one("SELECT COUNT(*) FROM vector_blocks")[0]
+              if home and gallery.has_table("vector_blocks") else 0)
+    return {"home": "file" if home else "database", "file": path.name,
+            "bytes": path.stat().st_size if path.exists() else 0, "hashed_blocks": blocks}
+
+
 def _ranges(spans: list[tuple[int, int]]) -> str:
     text = ", ".join(f"{a:,}-{b:,}" for a, b in spans[:5])
     return text + (f" and {len(spans) - 5} more blocks of {BLOCK_ROWS:,}" if len(spans) > 5 else "")
@@ -273,7 +291,8 @@ def migrate_step(gallery) -> str | None:
     gallery.invalidate()
     said = (f"format {version} -> {FORMAT_FILE_HOME}: the vector file {path.name} is now the only copy of the "
             f"{n:,} images' vectors (at {fmt} precision; written from the database and covered by {blocks:,} block "
-            f"hashes recorded in it), and the database's float32 copies ({removed / 1e6:,.0f} MB) were removed")
+            f"hash{'es' if blocks != 1 else ''} recorded in it), and the database's float32 copies "
+            f"({size_text(removed)}) were removed")
     return said + "; " + compact(gallery)
 
 
@@ -286,13 +305,13 @@ def compact(gallery) -> str:
     db_path = gallery.folder / "gallery.db"
     size = db_path.stat().st_size
     if shutil.disk_usage(db_path.parent).free < size * 1.1 + (256 << 20):
-        return (f"there is not enough free disk to compact the database now ({size / 1e9:,.1f} GB free needed): "
+        return (f"there is not enough free disk to compact the database now ({size_text(size)} free needed): "
                 f"free some and run 'interreid gallery migrate {gallery.folder}' again to give back the space.")
     gallery.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     gallery.execute("VACUUM")
     with gallery.transaction():
         gallery.delete_meta(_UNCOMPACTED)
-    return f"the database was compacted from {size / 1e6:,.0f} MB to {db_path.stat().st_size / 1e6:,.0f} MB."
+    return f"the database was compacted from {size_text(size)} to {size_text(db_path.stat().st_size)}."
 
 
 def compact_step(gallery) -> str | None:
