@@ -83,7 +83,8 @@ def test_case_verify_names_the_gallery_rows_whose_vectors_changed(synthetic, tmp
         CaseFile.create(tmp_path / "c.case", "Test", "Det", g, {"kind": "lite"}, encrypt=False).close()
         rb = g.vectors().shape[1] * 4
     assert main(["case", "verify", str(tmp_path / "c.case")]) == 0
-    capsys.readouterr()
+    assert "the gallery's vector file (the features its rankings are scored from) matches the hashes" in \
+        capsys.readouterr().out
     with open(synthetic / "vectors.f32", "r+b") as f:  # one value of row 1000 (block 0 at 1500 rows)
         f.seek(rb * 1000)
         f.write(np.float32(0.5).tobytes())
