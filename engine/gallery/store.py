@@ -35,7 +35,6 @@ from ..clock import utc_now
 from .. import storage
 from ..embedder import EmbedderIdentity
 from ..errors import GalleryError
-from ..hashing import sha256_bytes
 
 SCHEMA_VERSION = 3  # 2: video sources, tracks and crop provenance (engine/video/schema.py); 3: the vector
 #                     file is the vectors' only copy, with block hashes (vector_store.py)
@@ -632,9 +631,16 @@ class Gallery:
         return list(self.conn.execute("SELECT path, reason FROM skipped ORDER BY path"))
 
     def fingerprint(self) -> str:
-        """SHA-256 over the sorted image hashes: equal iff the galleries hold the same images."""
-        shas = sorted(self.shas())
-        return sha256_bytes("\n".join(shas).encode())
+        """SHA-256 over the sorted image hashes: equal iff the galleries hold the same images. Streamed in
+        the hash column's index order (no list of every hash in memory: 2.7 GB at 10M rows)."""
+        import hashlib
+
+        digest = hashlib.sha256()
+        sep = b""
+        for (sha,) in self.conn.execute("SELECT sha256 FROM images ORDER BY sha256"):
+            digest.update(sep + sha.encode())
+            sep = b"\n"
+        return digest.hexdigest()
 
     # -- writing (the importer) -------------------------------------------------------------
     def known_sources(self) -> dict[str, tuple[int, int]]:
