@@ -154,29 +154,22 @@ def cmd_tracks(args) -> int:
 
 
 def cmd_migrate(args) -> int:
+    from ..gallery import colour_cache, manifest, vector_store
     from ..gallery.store import Gallery
     from ..video.schema import migrate
 
-    from ..gallery import colour_cache
-
+    said_any = False
     with Gallery.open(args.gallery) as gallery:
-        steps = migrate(gallery)
-        from ..gallery import manifest
-
-        from ..gallery import vector_store
-
-        for step in (lambda: vector_store.migrate_step(gallery) or vector_store.compact_step(gallery),
+        for step in (lambda: migrate(gallery),  # each step's sentence is printed as soon as it is done
+                     lambda: vector_store.migrate_step(gallery) or vector_store.compact_step(gallery),
                      lambda: manifest.migrate_step(gallery), lambda: colour_cache.migrate_step(gallery)):
             said = step()
-            if said:
-                steps.append(said)
-    if not steps:
+            for s in ([said] if isinstance(said, str) else said or []):
+                print(f"Gallery {args.gallery}: {s}", flush=True)
+                said_any = True
+    if not said_any:
         print(f"Gallery {args.gallery} is already in the current format; nothing changed.")
-    for s in steps:
-        print(f"Gallery {args.gallery}: {s}")
     return 0
-
-
 
 
 def cmd_verify(args) -> int:
