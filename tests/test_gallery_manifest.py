@@ -75,6 +75,25 @@ def test_a_case_cites_the_manifest_searches_its_rows_and_verifies_synthetic_rows
             assert [r[1] for r in case.gallery_snapshot()] == g.shas()
 
 
+def test_case_verify_names_the_gallery_rows_whose_vectors_changed(synthetic, tmp_path, capsys):
+    from interreid.engine.cli.main import main
+    from interreid.engine.gallery.vector_store import BLOCK_ROWS
+
+    with Gallery.open(synthetic) as g:
+        CaseFile.create(tmp_path / "c.case", "Test", "Det", g, {"kind": "lite"}, encrypt=False).close()
+        rb = g.vectors().shape[1] * 4
+    assert main(["case", "verify", str(tmp_path / "c.case")]) == 0
+    assert "the gallery's vector file (the features its rankings are scored from) matches the hashes" in \
+        capsys.readouterr().out
+    with open(synthetic / "vectors.f32", "r+b") as f:  # one value of row 1000 (block 0 at 1500 rows)
+        f.seek(rb * 1000)
+        f.write(np.float32(0.5).tobytes())
+    assert main(["case", "verify", str(tmp_path / "c.case")]) == 1
+    out = capsys.readouterr().out
+    assert f"in the gallery, the vector file vectors.f32 differs from the hashes recorded at import in rows " \
+           f"0-{min(1500, BLOCK_ROWS) - 1:,}" in out and "CASE FAILED VERIFICATION" in out
+
+
 def test_gallery_migrate_records_a_manifest_once(synthetic, capsys):
     from interreid.engine.cli.main import main
 

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 from videomaker import VTEST, cut_vtest
 
@@ -55,6 +56,7 @@ def content(folder: Path) -> dict:
         return {
             "images": g.query("SELECT row, sha256, size_bytes, width, height, format, camera, timestamp, thumb, "
                               "vector FROM images ORDER BY row"),
+            "vectors": np.asarray(g.vectors()).tobytes(),  # the vector file (format 3: their only copy)
             "sources": [(p.replace(here, "G"), sha, root.replace(here, "G"), rel, size)
                         for p, sha, root, rel, size in g.query(
                             "SELECT path, sha256, root, rel_path, size_bytes FROM sources ORDER BY path")],

@@ -322,6 +322,8 @@ def test_cameras_csv_sets_camera_and_clock(tmp_path, walkers):
 def test_old_gallery_needs_migration_and_migrate_says_what_it_did(tmp_path, walkers, crops_dir):
     emb = create_embedder("lite")
     g = Gallery.create(tmp_path / "old", emb.identity)
+    with g.transaction():  # vectors kept in the database, as up to format 2
+        g.set_meta("schema_version", "2")
     import_sources(g, emb, [crops_dir])
     with g.conn:  # make it look like a format-1 gallery
         for t in ("crops", "pending", "track_boxes", "tracks", "videos"):
@@ -336,6 +338,7 @@ def test_old_gallery_needs_migration_and_migrate_says_what_it_did(tmp_path, walk
                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert out.returncode == 0 and "format 1 -> 2" in out.stdout, out.stderr
     assert "recorded a manifest of its 12 images" in out.stdout  # and the manifest cases cite
+    assert "format 2 -> 3: the vector file vectors.f32 is now the only copy of the 12 images' vectors" in out.stdout
     with Gallery.open(tmp_path / "old") as g2:
         assert len(g2) == 12
         import_sources(g2, emb, [walkers], video_options=opts())

@@ -20,3 +20,16 @@ def add_rows(g, vectors, start):
     """Append ``vectors`` as rows ``start``.. (their identities depend only on the row number)."""
     g.add_synthetic_rows([hashlib.sha256(b"%d" % (start + i)).hexdigest() for i in range(len(vectors))],
                          vectors, "t.jpg")
+
+
+def format2_gallery(folder, dim, fmt=None):
+    """A new, empty gallery in format 2, as interreid wrote them before format 3: the same tables, the
+    database's vector column the vectors' source and the vector file derived from it. The caller adds
+    rows (they keep their float32 vectors in the database) and closes it."""
+    from interreid.engine.embedder import EmbedderIdentity
+    from interreid.engine.gallery.store import Gallery
+
+    g = Gallery.create(folder, EmbedderIdentity("test", "1", dim), vector_format=fmt)
+    with g.transaction():
+        g.set_meta("schema_version", "2")
+    return g

@@ -93,8 +93,10 @@ def measure_round(folder: Path, pack: Path | None = None, rounds: int = 3, index
     round_peak = _peak_rss_mb()  # before the reference below scores every row
     query = interview.query()
     vectors = interview.vectors
-    # the reference scores float32 vectors; a gallery kept at fp16/int8 is decoded once, untimed
-    dense = vectors if isinstance(vectors, np.ndarray) else vectors[:]
+    # the reference scores float32 vectors; a gallery kept at fp16/int8 is decoded once, untimed, unless that
+    # copy would not fit in half the free memory (10M x 512: 20 GB): then it is decoded block by block, timed
+    dense = vectors if isinstance(vectors, np.ndarray) or 4 * np.prod(vectors.shape) > _available_bytes() / 2 \
+        else vectors[:]
     encoder = text_encoder(engine.retriever)
 
     def reference() -> np.ndarray:
@@ -102,7 +104,8 @@ def measure_round(folder: Path, pack: Path | None = None, rounds: int = 3, index
             import torch
 
             q = torch.from_numpy(np.asarray(encoder.encode_text([query]), dtype=np.float32)[0])
-            scores = torch.from_numpy(np.ascontiguousarray(dense)) @ q
+            scores = (torch.from_numpy(np.ascontiguousarray(dense)) @ q if isinstance(dense, np.ndarray)
+                      else torch.from_numpy(dense @ q.numpy()))
             return torch.sort(scores, descending=True, stable=True).indices.numpy()
         scores = np.asarray(engine.retriever.score_exact(query, dense), dtype=np.float32)
         return np.lexsort((np.arange(len(scores)), -scores))
@@ -157,6 +160,13 @@ def build_index(folder: Path, backend: str) -> dict:
         index = open_index(g)
         return {"build_s": time.perf_counter() - t0, "backend": index.backend, "peak_rss_mb": _peak_rss_mb(),
                 "index_mb": getattr(index, "nbytes", 0) / 2**20}
+
+
+def _available_bytes() -> int:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemAvailable:"):
+            return int(line.split()[1]) * 1024
+    return 1 << 62
 
 
 def _peak_rss_mb() -> float:

@@ -651,6 +651,14 @@ class CaseFile:
                 problem = manifest.verify(gallery, int(cited["rows"]), cited["head"])
                 if problem:
                     result.data_problems.append(problem)
+                if load:  # the vectors the rankings were scored from: re-hashed block by block (format 3)
+                    from ..gallery.vector_store import file_home, problems as vector_problems
+
+                    damaged = vector_problems(gallery)
+                    result.data_problems += [f"in the gallery, {p}" for p in damaged]
+                    if not damaged and file_home(gallery) and len(gallery):
+                        result.notes.append("the gallery's vector file (the features its rankings are scored from) "
+                                            "matches the hashes recorded when its images were imported")
                 if not load or problem:
                     return [], 0
                 with_source = [r for r in gallery.snapshot() if r[0] < int(cited["rows"]) and r[2] is not None] \

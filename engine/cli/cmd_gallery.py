@@ -202,7 +202,12 @@ def cmd_info(args) -> int:
         server = idx["qdrant"]["server"]
         print(f"  Qdrant collection {idx['qdrant']['collection']} on "
               f"{'the store beside the gallery' if server == 'embedded' else server}")
-    print(f"vectors      {info.get('vector_format', 'fp32')} precision")
+    from ..gallery.vector_store import size_text
+
+    vf = info.get("vector_file") or {}
+    print(f"vectors      {info.get('vector_format', 'fp32')} precision" + (
+        f", in {vf['file']} ({size_text(vf['bytes'])}; their only copy, {vf['hashed_blocks']} hashed blocks)"
+        if vf.get("home") == "file" else " (kept in the database; the vector file beside it is derived from it)"))
     print(f"fingerprint  {info['fingerprint']}")
     print(f"encrypted    {'yes (database and thumbnails)' if info.get('encrypted') else 'no'}")
     print(f"skipped      {info['skipped']} files")

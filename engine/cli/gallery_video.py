@@ -1,5 +1,5 @@
 """The video parts of ``interreid gallery``: import options, progress per video, ``list``,
-``tracks`` and ``migrate``."""
+``tracks``, ``migrate`` and ``verify``."""
 
 from __future__ import annotations
 
@@ -108,6 +108,11 @@ def register_video_commands(gsub) -> None:
     mg = gsub.add_parser("migrate", help="bring a gallery made by an earlier interreid to the current format")
     mg.add_argument("gallery", metavar="DIR")
     mg.set_defaults(func=cmd_migrate)
+    vf = gsub.add_parser("verify", help="re-hash a gallery's vector file block by block against the hashes recorded "
+                                        "at import, and its image list against its manifest")
+    vf.add_argument("gallery", metavar="DIR")
+    vf.add_argument("--json", action="store_true")
+    vf.set_defaults(func=cmd_verify)
 
 
 def cmd_list(args) -> int:
@@ -149,22 +154,38 @@ def cmd_tracks(args) -> int:
 
 
 def cmd_migrate(args) -> int:
+    from ..gallery import colour_cache, manifest, vector_store
     from ..gallery.store import Gallery
     from ..video.schema import migrate
 
-    from ..gallery import colour_cache
-
+    said_any = False
     with Gallery.open(args.gallery) as gallery:
-        steps = migrate(gallery)
-        from ..gallery import manifest
-
-        for step in (manifest.migrate_step(gallery), colour_cache.migrate_step(gallery)):
-            if step:
-                steps.append(step)
-    if not steps:
+        for step in (lambda: migrate(gallery),  # each step's sentence is printed as soon as it is done
+                     lambda: vector_store.migrate_step(gallery) or vector_store.compact_step(gallery),
+                     lambda: manifest.migrate_step(gallery), lambda: colour_cache.migrate_step(gallery)):
+            said = step()
+            for s in ([said] if isinstance(said, str) else said or []):
+                print(f"Gallery {args.gallery}: {s}", flush=True)
+                said_any = True
+    if not said_any:
         print(f"Gallery {args.gallery} is already in the current format; nothing changed.")
-    for s in steps:
-        print(f"Gallery {args.gallery}: {s}")
     return 0
 
 
+def cmd_verify(args) -> int:
+    from ..gallery.store import Gallery
+    from ..gallery.vector_store import verify_gallery
+
+    with Gallery.open(args.gallery, read_only=True) as gallery:
+        bar = ProgressBar("re-hashing vectors", len(gallery))
+        result = verify_gallery(gallery, progress=lambda done, _n: bar.update(done))
+        bar.close()
+    if args.json:
+        emit_json(result)
+    else:
+        for line in result["notes"]:
+            print(line)
+        for line in result["problems"]:
+            print("PROBLEM: " + line)
+        print("gallery verified: nothing altered" if result["ok"] else "GALLERY FAILED VERIFICATION")
+    return 0 if result["ok"] else 1

@@ -6,9 +6,11 @@ Layout of a gallery folder::
     thumbs/ab/<sha>.jpg
     index.hnsw        (only when the hnswlib backend is in use)
     index.bits        (only when the bits backend is in use: sign-bit codes, engine/gallery/bits_index.py)
-    vectors.f32       the vectors again, one float32 row per image, memory-mapped (see vectors());
+    vectors.f32       the vectors, one float32 row per image, memory-mapped (see vectors());
                       vectors.f16 / vectors.i8 instead in a gallery created at that precision
-                      (vector_format.py)
+                      (vector_format.py). From format 3 their only copy, covered by block hashes in
+                      the database (vector_store.py); up to format 2 derived from the database's
+                      vector column
 
 Images are referenced, never copied or modified: each is identified by its SHA-256 and keeps
 every source path it was imported from. Rows are append-only, so a row's position in
@@ -33,11 +35,11 @@ from ..clock import utc_now
 from .. import storage
 from ..embedder import EmbedderIdentity
 from ..errors import GalleryError
-from ..hashing import sha256_bytes
 
-SCHEMA_VERSION = 2  # 2: video sources, tracks and crop provenance (engine/video/schema.py)
+SCHEMA_VERSION = 3  # 2: video sources, tracks and crop provenance (engine/video/schema.py); 3: the vector
+#                     file is the vectors' only copy, with block hashes (vector_store.py)
 DB_NAME = "gallery.db"
-VECTOR_FILE = "vectors.f32"  # derived from the database's vector column; rebuilt from it when absent
+VECTOR_FILE = "vectors.f32"  # format 2: derived from the vector column, rebuilt from it when absent
 _SYNC_CHUNK = 50_000
 
 _SCHEMA = """
@@ -53,7 +55,7 @@ CREATE TABLE IF NOT EXISTS images (
     timestamp TEXT,
     thumb TEXT NOT NULL,
     imported_at TEXT NOT NULL,
-    vector BLOB NOT NULL
+    vector BLOB NOT NULL                -- up to format 2 the float32 vector; from format 3 empty (x'')
 );
 CREATE TABLE IF NOT EXISTS sources (
     path TEXT PRIMARY KEY,              -- absolute source path as imported
@@ -115,6 +117,7 @@ class Gallery:
         self._vectors: np.ndarray | None = None
         self._shas: list[str] | None = None
         self._depth = 0  # nesting of transaction()
+        self._vector_fd: int | None = None  # the vector file, locked while a transaction appends to it
         self.read_only = False
 
     # -- opening -------------------------------------------------------------------------
@@ -150,6 +153,8 @@ class Gallery:
                     with gallery.conn:
                         gallery.set_meta("thumb_salt", os.urandom(16).hex())
                 gallery._set_vector_format(vector_format, new)
+                if not new:
+                    gallery._check_vector_file()
             except BaseException:
                 gallery.close()
                 raise
@@ -192,7 +197,17 @@ class Gallery:
         if not read_only:
             with _guard(folder):
                 gallery.conn.execute("PRAGMA journal_mode=WAL")  # only once it proved a gallery (a foreign file stays)
+            try:
+                gallery._check_vector_file()
+            except GalleryError:
+                gallery.close()
+                raise
         return gallery
+
+    def _check_vector_file(self) -> None:
+        from .vector_store import check_on_open
+
+        check_on_open(self)
 
     def _init_schema(self, embedder: EmbedderIdentity) -> None:
         with _guard(self.folder):
@@ -253,6 +268,26 @@ class Gallery:
                 yield self
         finally:
             self._depth = 0
+            if self._vector_fd is not None:  # rows appended to the vector file are committed (or not): unlock
+                fd, self._vector_fd = self._vector_fd, None
+                os.close(fd)
+
+    def _vector_lock_fd(self) -> int:
+        """The vector file, opened for appending and locked until the current transaction ends (format 3:
+        rows are written to the file before the database commits them; see vector_store.py)."""
+        if not self._depth:
+            raise RuntimeError("the vector file is appended to inside a transaction only")
+        if self._vector_fd is None:
+            import fcntl
+
+            fd = os.open(self.vector_file, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except BaseException:
+                os.close(fd)
+                raise
+            self._vector_fd = fd
+        return self._vector_fd
 
     def query(self, sql: str, params: tuple | list = ()) -> list[tuple]:
         """All rows of a read on the gallery database. For the tables other packages own (the video
@@ -390,19 +425,27 @@ class Gallery:
         """All vectors, (N, D) float32, row i = image row i. Cached until the next import.
 
         Read-only and memory-mapped from ``vectors.f32`` beside the database, so opening a gallery
-        costs the same at any size and the operating system pages rows in as they are scored. The
-        file is derived from the database's vector column (which the gallery's hashes and backups
-        cover): rows imported since it was last written are appended here, a longer file (an import
-        that did not commit) is cut back, and a missing file is rebuilt. A read-only open that finds
-        the file out of date reads the database instead and writes nothing."""
+        costs the same at any size and the operating system pages rows in as they are scored. From
+        format 3 the file is the vectors' only copy (vector_store.py): its first N rows are mapped, and
+        a missing or short file is a GalleryError. Up to format 2 the file is derived from the
+        database's vector column (which the gallery's hashes and backups cover): rows imported since it
+        was last written are appended here, a longer file (an import that did not commit) is cut back,
+        and a missing file is rebuilt. A read-only open that finds the file out of date reads the
+        database instead and writes nothing."""
         if self._vectors is None:
             from .vector_format import open_mapped, row_bytes as format_row_bytes
+            from .vector_store import file_home, short_file_error
 
             dim = self.embedder_identity.dim
             n = len(self)
             path, fmt = self.vector_file, self.vector_format
             row_bytes = format_row_bytes(fmt, dim)
             size = path.stat().st_size if path.exists() else -1
+            if file_home(self):  # the file is the only copy: map its first n rows (a longer tail is not theirs)
+                if n and size < n * row_bytes:
+                    raise short_file_error(self, n, size if size >= 0 else None)
+                self._vectors = open_mapped(path, fmt, n, dim) if n else np.zeros((0, dim), dtype=np.float32)
+                return self._vectors
             if size != n * row_bytes and not self.read_only and self._depth == 0:
                 self._sync_vector_file(path, n, dim, max(size, 0) // row_bytes)
                 size = path.stat().st_size
@@ -413,6 +456,18 @@ class Gallery:
             else:  # read-only, or inside an import's transaction: the database is the source
                 self._vectors = self._vectors_from_db(0, n, dim)
         return self._vectors
+
+    def rows_without_vector(self, nbytes: int) -> int:
+        """How many rows' vector BLOB is not ``nbytes`` long (a format-2 gallery has none: ``gallery migrate``
+        checks before it upgrades)."""
+        return int(self.conn.execute("SELECT COUNT(*) FROM images WHERE LENGTH(vector) != ?", (nbytes,)).fetchone()[0])
+
+    def drop_vector_copies(self) -> int:
+        """The upgrade to format 3 (vector_store.migrate_step), inside its transaction: empty every row's
+        float32 vector BLOB once the vector file holds them; returns the bytes the BLOBs held."""
+        held = self.conn.execute("SELECT COALESCE(SUM(LENGTH(vector)), 0) FROM images").fetchone()[0]
+        self.conn.execute("UPDATE images SET vector = x''")
+        return int(held)
 
     def _vectors_from_db(self, start: int, stop: int, dim: int) -> np.ndarray:
         rows = self.conn.execute("SELECT vector FROM images WHERE row >= ? AND row < ? ORDER BY row",
@@ -453,8 +508,12 @@ class Gallery:
 
     def vector_file_matches(self) -> bool:
         """True when the vector file holds exactly the database's vectors at the gallery's precision
-        (reads both: O(N))."""
+        (reads both: O(N)); from format 3, when every block of the file matches its recorded hash."""
         from .vector_format import encode, row_bytes as format_row_bytes
+        from .vector_store import file_home, problems
+
+        if file_home(self):
+            return not problems(self)
 
         dim = self.embedder_identity.dim
         n = len(self)
@@ -572,9 +631,16 @@ class Gallery:
         return list(self.conn.execute("SELECT path, reason FROM skipped ORDER BY path"))
 
     def fingerprint(self) -> str:
-        """SHA-256 over the sorted image hashes: equal iff the galleries hold the same images."""
-        shas = sorted(self.shas())
-        return sha256_bytes("\n".join(shas).encode())
+        """SHA-256 over the sorted image hashes: equal iff the galleries hold the same images. Streamed in
+        the hash column's index order (no list of every hash in memory: 2.7 GB at 10M rows)."""
+        import hashlib
+
+        digest = hashlib.sha256()
+        sep = b""
+        for (sha,) in self.conn.execute("SELECT sha256 FROM images ORDER BY sha256"):
+            digest.update(sep + sha.encode())
+            sep = b"\n"
+        return digest.hexdigest()
 
     # -- writing (the importer) -------------------------------------------------------------
     def known_sources(self) -> dict[str, tuple[int, int]]:
@@ -590,6 +656,9 @@ class Gallery:
         """One transaction: append ``images`` as new rows (in order, each with its source) and record
         the sources of duplicates (``(path, sha256, root, rel_path, size_bytes, mtime_ns)``). A source
         path that held another image before keeps that image's provenance (``replaced_sources``)."""
+        from .vector_store import append, file_home
+
+        in_file = file_home(self)
         with self.transaction():
             self.conn.execute(_REPLACED_SCHEMA)
             next_row = self.conn.execute("SELECT COALESCE(MAX(row) + 1, 0) FROM images").fetchone()[0]
@@ -598,25 +667,34 @@ class Gallery:
                     "INSERT INTO images(row, sha256, size_bytes, width, height, format, camera, timestamp,"
                     " thumb, imported_at, vector) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                     (next_row + i, im.sha256, im.size_bytes, im.width, im.height, im.format, im.camera,
-                     im.timestamp, im.thumb, utc_now(), im.vector))
+                     im.timestamp, im.thumb, utc_now(), b"" if in_file else im.vector))
                 self._keep_replaced(im.source[0], im.sha256)
                 self.conn.execute("INSERT OR REPLACE INTO sources VALUES (?,?,?,?,?,?)", im.source)
             for row in duplicate_sources:
                 self._keep_replaced(row[0], row[1])
                 self.conn.execute("INSERT OR REPLACE INTO sources VALUES (?,?,?,?,?,?)", row)
+            if in_file and images:  # written to the file before the rows commit (vector_store.py)
+                dim = self.embedder_identity.dim
+                append(self, next_row, np.frombuffer(b"".join(im.vector for im in images),
+                                                     dtype=np.float32).reshape(len(images), dim))
         self.invalidate()
 
     def add_synthetic_rows(self, shas: list[str], vectors: np.ndarray, thumb: str) -> None:
         """Append rows that have no source file (synthetic galleries for ``bench speed``): a hash, a
         vector and one shared thumbnail each. Joins the caller's transaction, if any."""
-        start = self.conn.execute("SELECT COALESCE(MAX(row) + 1, 0) FROM images").fetchone()[0]
+        from .vector_store import append, file_home
+
         vectors = np.asarray(vectors, dtype=np.float32)
+        in_file = file_home(self)
         with self.transaction():
+            start = self.conn.execute("SELECT COALESCE(MAX(row) + 1, 0) FROM images").fetchone()[0]
             self.conn.executemany(
                 "INSERT INTO images(row, sha256, size_bytes, width, height, format, camera, timestamp,"
                 " thumb, imported_at, vector) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                ((start + i, sha, 0, 32, 64, "JPEG", None, None, thumb, "", vectors[i].tobytes())
+                ((start + i, sha, 0, 32, 64, "JPEG", None, None, thumb, "", b"" if in_file else vectors[i].tobytes())
                  for i, sha in enumerate(shas)))
+            if in_file:
+                append(self, start, vectors)
         self.invalidate()
 
     def _keep_replaced(self, path: str, new_sha: str) -> None:
@@ -634,6 +712,7 @@ class Gallery:
     def info(self) -> dict:
         """Counts and identities for ``gallery info``."""
         from .index import index_settings
+        from .vector_store import summary as vector_summary
 
         n_sources = self.conn.execute("SELECT COUNT(*) FROM sources").fetchone()[0]
         return {
@@ -647,6 +726,7 @@ class Gallery:
             "embedder": self.embedder_identity.as_dict(),
             "index": index_settings(self, len(self)),
             "vector_format": self.vector_format,
+            "vector_file": vector_summary(self),
             "fingerprint": self.fingerprint(),
             "encrypted": self.encrypted,
             "schema_version": int(self.meta("schema_version") or 0),

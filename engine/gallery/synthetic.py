@@ -6,8 +6,9 @@ Each row has a synthetic identity instead of an image hash: 16 hex digits of its
 48 of a SHA-256 (``synthetic_id``), so the database's hash index grows in order and a 10-million-row
 gallery is written in minutes, not hours. Every row points at one shared thumbnail; it has no source
 file, so ``case verify`` checks its identity in the gallery's manifest and says that it has no file
-to re-hash. The vectors are written to the database and, as they are, to ``vectors.f32``; a
-full-engine gallery also gets every row's lite colour vector (that of the shared thumbnail).
+to re-hash. The vectors are appended to the vector file (their only copy, with its block hashes:
+vector_store.py); a full-engine gallery also gets every row's lite colour vector (that of the
+shared thumbnail).
 
 Lite vectors are random colour distributions. Full-engine vectors come from one of two models
 (``model``): ``people`` (the default, synthetic_people.py: people of a few crops each who share
@@ -20,7 +21,6 @@ recover).
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 from pathlib import Path
 
@@ -64,9 +64,9 @@ def build(folder: str | Path, n: int, identity: EmbedderIdentity, lite: bool, pr
     if n <= 0:
         raise GalleryError("A synthetic gallery needs at least one row; give --rows 1 or more.")
     start_t = time.perf_counter()
-    from .vector_format import DEFAULT_FORMAT, FILE_NAMES, check_format, encode, row_bytes
+    from .vector_format import DEFAULT_FORMAT, check_format
 
-    fmt = check_format(vector_format or DEFAULT_FORMAT)
+    check_format(vector_format or DEFAULT_FORMAT)
     gallery = Gallery.create(folder, identity, vector_format=vector_format)
     try:
         (folder / "thumbs").mkdir(exist_ok=True)
@@ -82,19 +82,13 @@ def build(folder: str | Path, n: int, identity: EmbedderIdentity, lite: bool, pr
             anchors = None if text_encoder is None else np.asarray(text_encoder.encode_text(phrases()), np.float32)
             people = PeopleModel(dim, seed=n, anchors=anchors)
         gallery.bulk_writes(True)  # a new folder: a crash leaves nothing anyone relies on
-        fd = os.open(folder / FILE_NAMES[fmt], os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            for start in range(0, n, CHUNK):
-                m = min(CHUNK, n - start)
-                vec = people.rows(rng, m)[0] if people is not None else synthetic_vectors(rng, m, dim, centres)
-                with gallery.transaction():
-                    gallery.add_synthetic_rows([synthetic_id(start + i) for i in range(m)], vec, THUMB)
-                os.pwrite(fd, encode(vec, fmt), start * row_bytes(fmt, dim))
-                if progress is not None:
-                    progress(start + m, n)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        for start in range(0, n, CHUNK):  # each chunk: its vectors appended to the file, then its rows committed
+            m = min(CHUNK, n - start)
+            vec = people.rows(rng, m)[0] if people is not None else synthetic_vectors(rng, m, dim, centres)
+            with gallery.transaction():
+                gallery.add_synthetic_rows([synthetic_id(start + i) for i in range(m)], vec, THUMB)
+            if progress is not None:
+                progress(start + m, n)
         gallery.invalidate()
         gallery.set_index_backend("auto")  # exact below 200,000 rows, the bits index above (built on first search)
         from . import colour_cache, manifest

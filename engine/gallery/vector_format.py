@@ -1,7 +1,8 @@
 """The precision of a gallery's vector file: fp32 (the default), fp16, or int8 with a scale per row.
 
-The vector file beside ``gallery.db`` is derived from the database's float32 vector column (which the
-gallery's hashes and backups cover); the precision is chosen when the gallery is created (setting
+The vector file beside ``gallery.db`` holds the gallery's vectors (from gallery format 3 their only copy,
+covered by block hashes: vector_store.py; up to format 2 derived from the database's float32 vector
+column); the precision is chosen when the gallery is created (setting
 ``vector_format``; a gallery without it is fp32, as every gallery made before this setting existed)
 and each precision has its own file name, so a file is never read at the wrong precision:
 
