@@ -52,3 +52,20 @@ def test_interview_opens_and_runs_without_reading_every_hash(synthetic, monkeypa
 def test_size_is_the_primary_keys_end(synthetic):
     with Gallery.open(synthetic) as g:
         assert len(g) == g.next_row() == g.query_one("SELECT COUNT(*) FROM images")[0] == 2000
+
+
+def test_an_image_gone_from_its_sources_and_thumbnail_is_one_sentence(lite_gallery):
+    from pathlib import Path
+
+    from interreid.engine.errors import GalleryError
+    from interreid.engine.gallery.store import Gallery
+
+    with Gallery.open(lite_gallery) as g:
+        img = g.image(2)
+        assert g.load_image(2).size == (img.width, img.height)
+        for p in img.sources:
+            Path(p).unlink()
+        assert g.load_image(2) is not None  # the thumbnail stands in for lost originals
+        (g.folder / img.thumb if not Path(img.thumb).is_absolute() else Path(img.thumb)).unlink()
+        with pytest.raises(GalleryError, match="can be read neither from its original nor from its thumbnail"):
+            g.load_image(2)

@@ -595,8 +595,15 @@ class Gallery:
                     return im.convert("RGB")
             except OSError:
                 continue
-        with Image.open(io.BytesIO(storage.read_image_bytes(img.thumb))) as im:  # originals gone: the thumbnail
-            return im.convert("RGB")
+        try:  # originals gone: the thumbnail
+            with Image.open(io.BytesIO(storage.read_image_bytes(img.thumb))) as im:
+                return im.convert("RGB")
+        except OSError:
+            raise GalleryError(
+                f"Image {row + 1} of gallery {self.folder} (SHA-256 {img.sha256[:12]}…) can be read neither from "
+                f"its original{'s' if len(img.sources) != 1 else ''} nor from its thumbnail: put the original "
+                "files back where they were imported from, or restore the gallery folder from its backup."
+            ) from None
 
     def row_metadata(self) -> tuple[list[str | None], list[str | None]]:
         """Camera and timestamp of every row, in row order (one query)."""
