@@ -49,9 +49,7 @@ def resolve_image(gallery, image: str) -> int:
     low = text.lower()
     if len(low) < 8 or any(c not in "0123456789abcdef" for c in low):
         raise UserError(f"'{image}' is neither an image file nor a SHA-256 (at least 8 hexadecimal characters).")
-    # the sha256 column's own index: a prefix is a range of it (never the whole list of a large gallery)
-    hits = [int(r) for (r,) in gallery.conn.execute(
-        "SELECT row FROM images WHERE sha256 >= ? AND sha256 < ? ORDER BY row LIMIT 2", (low, low + "g"))]
+    hits = [row for row, _sha in gallery.rows_with_sha_prefix(low, below=len(gallery))]  # the hash index, no list
     if not hits:
         raise UserError(f"No image in gallery {gallery.folder} has a SHA-256 starting with {low}.")
     if len(hits) > 1:

@@ -146,24 +146,10 @@ def test_cli_interview_line_shows_the_contradiction(lite_gallery, tmp_path, monk
 
 def test_desktop_chip_shows_the_contradiction(qtbot, lite_gallery, tmp_path):
     pytest.importorskip("pytestqt")
-    from PySide6.QtCore import QSettings
+    from desktop_started import started_window
 
-    from interreid.desktop.main_window import MainWindow
-    from interreid.engine.casefile import CaseFile
-    from interreid.engine.engines import build_engine
-    from interreid.engine.gallery.store import Gallery
-
-    with Gallery.open(lite_gallery) as g:
-        CaseFile.create(tmp_path / "d.case", "t", "tester", g, build_engine(g).identity()).close()
-    window = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat), detect_device=False)
-    qtbot.addWidget(window)
-    window.show()
-    window.open_case(tmp_path / "d.case")
-    qtbot.waitUntil(lambda: window.session.is_open and not window.session.busy, timeout=30000)
+    window = started_window(qtbot, lite_gallery, tmp_path, "A man in a dark jacket.")
     page = window.interview_page
-    qtbot.keyClicks(page.questions.description, "A man in a dark jacket.")
-    page.questions.start_button.click()
-    qtbot.waitUntil(lambda: window.session.state is not None and not window.session.busy, timeout=30000)
     window.session.ask("What colour was his jacket?", "He wore a white jacket.")
     qtbot.waitUntil(lambda: not window.session.busy and len(window.session.state.dialogue) == 1, timeout=30000)
     labels = [c.text() for c in page.understood.chips]

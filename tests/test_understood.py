@@ -104,21 +104,10 @@ def test_cli_lists_and_corrects_constraints(lite_gallery, tmp_path, monkeypatch,
 
 def test_desktop_chips_show_and_remove_a_constraint(qtbot, lite_gallery, tmp_path):
     pytest.importorskip("pytestqt")
-    from PySide6.QtCore import QSettings
+    from desktop_started import started_window
 
-    from interreid.desktop.main_window import MainWindow
-
-    with Gallery.open(lite_gallery) as g:
-        CaseFile.create(tmp_path / "d.case", "t", "tester", g, build_engine(g).identity()).close()
-    window = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat), detect_device=False)
-    qtbot.addWidget(window)
-    window.show()
-    window.open_case(tmp_path / "d.case")
-    qtbot.waitUntil(lambda: window.session.is_open and not window.session.busy, timeout=30000)
+    window = started_window(qtbot, lite_gallery, tmp_path, "A tall person walking fast.")
     page = window.interview_page
-    qtbot.keyClicks(page.questions.description, "A tall person walking fast.")
-    page.questions.start_button.click()
-    qtbot.waitUntil(lambda: window.session.state is not None and not window.session.busy, timeout=30000)
     panel = page.understood
     assert panel.isVisible() and panel.warning.isVisible()  # nothing to search on: said plainly
     assert panel.chips == []
