@@ -86,13 +86,18 @@ def test_find_similar_from_a_candidate_in_the_window(qtbot, tmp_path, lite_galle
     before = np.array(window.session.state.rows)
     card = window.interview_page.candidates.cards[0]
     card.similar_requested.emit(card.row)
+    from PySide6.QtCore import Qt
+
     from interreid.desktop.widgets.similar_view import SimilarView
 
     qtbot.waitUntil(lambda: any(isinstance(v, SimilarView) for v in window.detail_views) and idle(window),
                     timeout=WAIT)
     view = [v for v in window.detail_views if isinstance(v, SimilarView)][-1]
     assert view.model.rowCount() == window.session.opened_case.gallery_size - 1
-    assert "clothing colours" in view.heading.text()
+    assert "clothing colours" in view.heading.text() and "not the chance" in view.heading.text()
+    first = view.model.data(view.model.index(0, 0))
+    assert first.startswith("#1 ") and first.endswith(f"{100 * min(1.0, max(0.0, float(view.result.scores[0]))):.0f}%")
+    assert "score" in view.model.data(view.model.index(0, 0), Qt.ItemDataRole.ToolTipRole)  # the cosine, for detail
     assert np.array_equal(np.array(window.session.state.rows), before)  # the interview is unchanged
     events = [e for e in window.session.case.audit_entries() if e.event == "similar.searched"]
     assert events and events[-1].params["sha256"] == card.sha

@@ -6,6 +6,7 @@ is the same ranked grid as the interview's, so marks, details and "show to witne
 
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
@@ -35,13 +36,17 @@ class SimilarView(QDialog):
                                      (opened.timestamps[result.query_row] or "").replace("T", " ")) if x)
         self.heading = QLabel(
             f"<b>Images that look most like this one</b>{' (' + where + ')' if where else ''}<br>"
-            f"Compared by {result.measure}. A side search: the interview's ranking is unchanged, and this "
-            "search is recorded in the case file. Similar-looking is not the same person: check every image.")
+            f"Compared by {result.measure}; the percentage says how alike each image is to this one (100% "
+            "would be the same), not the chance that it shows the same person. A side search: the "
+            "interview's ranking is unchanged, and this search is recorded in the case file. Similar-looking "
+            "is not the same person: check every image.")
         self.heading.setWordWrap(True)
         head.addWidget(self.heading, 1)
         layout.addLayout(head)
         self.model = RankingModel(thumbs, opened.shas, opened.cameras, opened.timestamps, parent=self)
         self.model.set_ranking(result.rows, result.scores)
+        # the cosine as a percentage of likeness (a negative cosine reads 0%); the cosine stays in the tooltip
+        self.model.matches = 100.0 * np.clip(np.asarray(result.scores, dtype=np.float64), 0.0, 1.0)
         self.model.set_marks(marks)
         self.model.set_shown(shown)
         self.grid = RankedGrid(self.model)
