@@ -303,15 +303,19 @@ def compact(gallery) -> str:
     """VACUUM the database when the disk has room for the copy SQLite makes (its size and a tenth);
     one clause saying what it did or how to reclaim the space later."""
     db_path = gallery.folder / "gallery.db"
+    gallery.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the removals reach the file, so its size is true
     size = db_path.stat().st_size
     if shutil.disk_usage(db_path.parent).free < size * 1.1 + (256 << 20):
         return (f"there is not enough free disk to compact the database now ({size_text(size)} free needed): "
                 f"free some and run 'interreid gallery migrate {gallery.folder}' again to give back the space.")
-    gallery.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     gallery.execute("VACUUM")
     with gallery.transaction():
         gallery.delete_meta(_UNCOMPACTED)
-    return f"the database was compacted from {size_text(size)} to {size_text(db_path.stat().st_size)}."
+    gallery.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # in WAL mode the file shrinks only at a checkpoint
+    after = db_path.stat().st_size
+    if after >= size:
+        return f"the database ({size_text(after)}) had no space to give back."
+    return f"the database was compacted from {size_text(size)} to {size_text(after)}."
 
 
 def compact_step(gallery) -> str | None:
