@@ -195,6 +195,31 @@ def test_llm_answerer_errors_are_one_sentence():
         make_answerer("attributes", None)
 
 
+def test_witness_prompt_file_reaches_an_llm_witness_only(tmp_path, capsys):
+    from pathlib import Path
+
+    from interreid.engine.cli.main import main
+
+    truthful = Path(__file__).resolve().parent.parent / "resources" / "prompts" / "answerer-truthful.yaml"
+    llm = make_answerer("llm:http://127.0.0.1:9/v1", prompt=truthful)  # nothing is contacted until it answers
+    text = build_prompt(llm.spec, _record(), "What colour were her shoes?")
+    assert "4. If your memory does not say what the question asks, answer: I don't know." in text
+    assert "assume the person does not possess it" not in text and "You saw a woman." in text
+    assert "assume the person does not possess it" in build_prompt(make_answerer("llm:http://127.0.0.1:9/v1").spec,
+                                                                   _record(), "What colour were her shoes?")
+    with pytest.raises(UserError, match="takes no prompt"):
+        make_answerer("memory", prompt=truthful)
+    bad = tmp_path / "p.yaml"
+    bad.write_text("template: no placeholders here\n", encoding="utf-8")
+    with pytest.raises(UserError, match="needs a 'template'"):
+        make_answerer("llm:http://127.0.0.1:9/v1", prompt=bad)
+    annos = Path(__file__).resolve().parent.parent / "resources" / "devsets" / "vtest" / "annos.json"
+    rc = main(["bench", "interactive", "--data", str(annos), "--answerer", "memory", "--witness-prompt",
+               str(truthful), "--method", "initial,infogain", "--limit", "1", "--cache", str(tmp_path / "c")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "takes no prompt" in err and "Traceback" not in err
+
+
 def _smollm2_gguf():
     import importlib.util
     from pathlib import Path

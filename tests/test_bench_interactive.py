@@ -89,7 +89,12 @@ def test_selectors_side_by_side_deterministic_and_cached(synth, cache):
     assert a.gallery["folder"] == b.gallery["folder"]  # the gallery is reused, not rebuilt
     assert [r.as_dict()["per_query"] for r in a.runs] == [r.as_dict()["per_query"] for r in b.runs]
     text = format_table(a)
-    assert "infogain/kmeans" in text and "12 queries" in text
+    assert "infogain/kmeans" in text and "12 queries" in text and "(prompt " not in text  # the paper's prompt
+    import dataclasses
+    from pathlib import Path
+
+    other = dataclasses.replace(a, settings=dataclasses.replace(a.settings, witness_prompt=Path("p/truthful.yaml")))
+    assert "(prompt truthful.yaml)" in format_table(other)  # another prompt is another witness: said
     # a different seed draws other queries
     c = run_benchmark(_settings(synth, cache, methods=("initial",), limit=12, seed=6))
     assert [q.index for q in c.runs[0].queries] != [q.index for q in a.runs[0].queries]

@@ -28,6 +28,10 @@ def register_interactive(bsub) -> None:
     p.add_argument("--answerer", default="auto", metavar="A",
                    help="simulated witness: annotated, memory, attributes, llm:PATH_OR_URL (default: attributes "
                         "when the dataset has an attributes.json, else memory)")
+    p.add_argument("--witness-prompt", metavar="FILE",
+                   help="prompt of an llm: witness (YAML with a 'template' holding {context} and {question}; default: "
+                        "the paper's, resources/prompts/answerer.yaml; resources/prompts/answerer-truthful.yaml "
+                        "tells it to say when it does not know)")
     p.add_argument("--attributes", metavar="FILE", help="ground-truth attribute file for the attributes answerer "
                                                         "(default: attributes.json beside --data or in --images)")
     p.add_argument("--limit", type=int, metavar="N", help="run N queries drawn with --seed (default: all)")
@@ -61,7 +65,8 @@ def cmd_interactive(args) -> int:
         pack=args.pack, methods=_names(args.method), selectors=_names(args.selector), rounds=args.rounds,
         answerer=args.answerer, attributes=Path(args.attributes) if args.attributes else None, limit=args.limit,
         seed=args.seed, cache_dir=Path(args.cache) if args.cache else None, treid=tuple(args.treid),
-        treid_weight=args.treid_weight)
+        treid_weight=args.treid_weight,
+        witness_prompt=Path(args.witness_prompt) if args.witness_prompt else None)
     bars: dict[str, ProgressBar] = {}
 
     def progress(done: int, total: int, what: str) -> None:

@@ -69,13 +69,15 @@ class BenchSettings:
     cache_dir: Path | None = None
     treid: tuple[str, ...] = ()  # T-ReID models (packs or "lite") to fuse with (paper Table 2)
     treid_weight: float = 0.5
+    witness_prompt: Path | None = None  # an llm: witness's prompt file (None: the paper's)
 
     def as_dict(self) -> dict:
         return {"annotations": str(self.annotations), "images": str(self.images), "split": self.split,
                 "engine": self.engine, "pack": self.pack, "methods": list(self.methods),
                 "selectors": list(self.selectors), "rounds": self.rounds, "answerer": self.answerer,
                 "attributes": str(self.attributes) if self.attributes else None, "limit": self.limit,
-                "seed": self.seed, "treid": list(self.treid), "treid_weight": self.treid_weight}
+                "seed": self.seed, "treid": list(self.treid), "treid_weight": self.treid_weight,
+                "witness_prompt": str(self.witness_prompt) if self.witness_prompt else None}
 
 
 @dataclass(frozen=True)
@@ -371,7 +373,7 @@ def run_benchmark(settings: BenchSettings, progress: Progress | None = None,
     spec_name, attributes = resolve_answerer(settings)
     needs_witness = any(s.method in QUESTION_METHODS for s in specs)
     if answerer is None and needs_witness:
-        answerer = make_answerer(spec_name, attributes, seed=settings.seed)
+        answerer = make_answerer(spec_name, attributes, seed=settings.seed, prompt=settings.witness_prompt)
     answerer_name = getattr(answerer, "name", spec_name) if needs_witness else "none"
 
     embedder = _make_embedder(settings.engine, settings.pack)

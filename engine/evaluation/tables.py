@@ -40,8 +40,14 @@ def format_table(result: BenchResult) -> str:
     done = result.queries_done
     tail = (f"{done} queries" + (f" of {result.queries_planned} (interrupted)" if result.interrupted else "") +
             f", gallery {result.gallery['images']} images / {result.gallery['identities']} identities "
-            f"({result.settings.split} split), answerer {result.answerer}, {result.elapsed_s:.1f} s")
+            f"({result.settings.split} split), answerer {result.answerer}{_prompt(result)}, {result.elapsed_s:.1f} s")
     return "\n".join(lines + ["", tail])
+
+
+def _prompt(result) -> str:
+    """The witness's prompt file when it is not the paper's: a different prompt is a different witness."""
+    path = getattr(result.settings, "witness_prompt", None)
+    return f" (prompt {path.name})" if path else ""
 
 
 def plot_rounds(result: BenchResult, path: str | Path) -> Path:

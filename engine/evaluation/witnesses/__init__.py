@@ -39,10 +39,15 @@ __all__ = ["ANNOTATED_THRESHOLD", "ANSWERER_NAMES", "DONT_KNOW", "MEMORY_THRESHO
 ANSWERER_NAMES = ("annotated", "memory", "attributes", "llm:PATH_OR_URL")
 
 
-def make_answerer(spec: str, attributes_path: str | Path | None = None, seed: int = 0) -> Answerer:
+def make_answerer(spec: str, attributes_path: str | Path | None = None, seed: int = 0,
+                  prompt: str | Path | None = None) -> Answerer:
     """An answerer by name: ``annotated``, ``memory``, ``attributes`` (needs ``attributes_path``)
-    or ``llm:PATH_OR_URL``. UserError with one sentence on a bad name or a missing file."""
+    or ``llm:PATH_OR_URL`` (``prompt``: its prompt file instead of the paper's). UserError with one
+    sentence on a bad name or a missing file."""
     spec = spec.strip()
+    if prompt is not None and not spec.startswith("llm:"):
+        raise UserError(f"--witness-prompt sets the prompt of an llm: witness; the '{spec}' witness takes no "
+                        "prompt: drop --witness-prompt or choose --answerer llm:PATH_OR_URL.")
     if spec == "annotated":
         return AnnotatedAnswerer()
     if spec == "memory":
@@ -54,5 +59,5 @@ def make_answerer(spec: str, attributes_path: str | Path | None = None, seed: in
                             f"dataset{where}; give --attributes FILE or choose annotated, memory or llm:...")
         return AttributesAnswerer.from_file(attributes_path)
     if spec.startswith("llm:") and len(spec) > 4:
-        return LLMAnswerer(spec[4:], seed=seed)
+        return LLMAnswerer(spec[4:], seed=seed, prompt_path=prompt)
     raise UserError(f"Unknown answerer '{spec}'; choose one of: {', '.join(ANSWERER_NAMES)}.")
