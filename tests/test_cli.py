@@ -131,3 +131,10 @@ def test_bench_speed_quick(tmp_path):
     assert enc["ratio_vs_reference"] > 0  # encrypted import measured against the plain one in the same run
     recall = next(r for r in rows if "recall" in r["name"])
     assert recall["value"] >= 0.95
+
+
+def test_cli_index_backends_are_the_engines():
+    from interreid.engine.cli.gallery_index import BACKENDS as CLI_BACKENDS
+    from interreid.engine.gallery.index import BACKENDS
+
+    assert CLI_BACKENDS == BACKENDS  # the CLI spells them out only so that --help imports no numpy

@@ -19,7 +19,9 @@ def register(sub) -> None:
     imp.add_argument("--engine", choices=("lite", "full"), default="lite",
                      help="which engine computes the vectors (default: lite, no model pack needed)")
     imp.add_argument("--pack", metavar="DIR", help="model pack folder or installed pack name (--engine full)")
-    imp.add_argument("--index", choices=("auto", "exact", "bits", "hnsw", "usearch", "faiss-ivfpq", "qdrant"),
+    from .gallery_index import BACKENDS
+
+    imp.add_argument("--index", choices=BACKENDS,
                      default=None, help="index backend (default auto: exact below 200,000 images, bits above: a "
                           "64-byte code per image scanned in full, the best rows re-scored exactly; usearch and "
                           "faiss-ivfpq compress the index, see docs/scale.md; qdrant: a Qdrant store beside the "

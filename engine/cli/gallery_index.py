@@ -6,6 +6,8 @@ from __future__ import annotations
 from ..errors import UserError
 from .output import ProgressBar, emit_json
 
+# engine/gallery/index.py's BACKENDS, spelled here so that building the parser imports no numpy
+# (tests/test_cli.py checks that the two agree)
 BACKENDS = ("auto", "exact", "bits", "hnsw", "usearch", "faiss-ivfpq", "qdrant")
 
 
