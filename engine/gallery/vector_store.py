@@ -164,6 +164,13 @@ def _hash_range(fd: int, offset: int, length: int, digest) -> int:
     return got
 
 
+def _rows_sha(fd: int, lo: int, hi: int, rb: int) -> str:
+    """SHA-256 of the file's rows ``lo`` .. ``hi - 1`` (``rb`` bytes a row), read in chunks."""
+    digest = hashlib.sha256()
+    _hash_range(fd, lo * rb, (hi - lo) * rb, digest)
+    return digest.hexdigest()
+
+
 def record_hashes(gallery, fd: int, n: int) -> int:
     """Hash every block of the file's first ``n`` rows into ``vector_blocks`` (replacing what was there),
     inside the caller's transaction; returns the number of blocks."""
@@ -173,9 +180,7 @@ def record_hashes(gallery, fd: int, n: int) -> int:
     blocks = 0
     for b in range(0, (n + BLOCK_ROWS - 1) // BLOCK_ROWS):
         lo, hi = b * BLOCK_ROWS, min(n, (b + 1) * BLOCK_ROWS)
-        digest = hashlib.sha256()
-        _hash_range(fd, lo * rb, (hi - lo) * rb, digest)
-        gallery.execute("INSERT INTO vector_blocks VALUES (?,?,?)", (b, hi - lo, digest.hexdigest()))
+        gallery.execute("INSERT INTO vector_blocks VALUES (?,?,?)", (b, hi - lo, _rows_sha(fd, lo, hi, rb)))
         blocks += 1
     return blocks
 
@@ -211,9 +216,7 @@ def problems(gallery, progress=None) -> list[str]:
             if rec is None or rec[0] != hi - lo:
                 unrecorded.append((lo, hi - 1))
                 continue
-            digest = hashlib.sha256()
-            _hash_range(fd, lo * rb, (hi - lo) * rb, digest)
-            if digest.hexdigest() != rec[1]:
+            if _rows_sha(fd, lo, hi, rb) != rec[1]:
                 bad.append((lo, hi - 1))
             if progress is not None:
                 progress(hi, n)
