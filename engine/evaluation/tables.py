@@ -46,7 +46,7 @@ def format_table(result: BenchResult) -> str:
 
 def _prompt(result) -> str:
     """The witness's prompt file when it is not the paper's: a different prompt is a different witness."""
-    path = getattr(result.settings, "witness_prompt", None)
+    path = result.settings.witness_prompt
     return f" (prompt {path.name})" if path else ""
 
 
