@@ -152,3 +152,21 @@ def test_a_round_encodes_its_query_once_and_the_text_session_does_not_spin(tmp_p
         assert state.candidates and all("cosine" in c.reasons for c in state.candidates)
         interview.undo()  # the first round again: its query is kept, not encoded anew
         assert len(seen) == 2
+
+
+def test_prefault_maps_a_file_only_when_half_the_available_memory_holds_it(tmp_path, monkeypatch):
+    from interreid.engine import host
+    from interreid.engine.gallery import bits_index
+
+    available = host.available_ram()
+    if available is None:
+        pytest.skip("this system does not say how much memory is available")
+    assert available > 0
+    path = tmp_path / "v.f32"
+    np.arange(4096, dtype=np.float32).tofile(path)
+    mapped = np.memmap(path, dtype=np.float32, mode="r")
+    assert bits_index.prefault(mapped) in (True, False)  # False only on a kernel without MADV_POPULATE_READ
+    monkeypatch.setattr(host, "available_ram", lambda: 2 * 4096 * 4 - 2)  # half is under the file's size
+    assert bits_index.prefault(mapped) is False
+    monkeypatch.setattr(host, "available_ram", lambda: None)
+    assert bits_index.prefault(mapped) is False

@@ -163,10 +163,10 @@ def build_index(folder: Path, backend: str) -> dict:
 
 
 def _available_bytes() -> int:
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith("MemAvailable:"):
-            return int(line.split()[1]) * 1024
-    return 1 << 62
+    from ..host import available_ram
+
+    available = available_ram()
+    return (1 << 62) if available is None else available
 
 
 def _peak_rss_mb() -> float:

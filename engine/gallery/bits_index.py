@@ -392,13 +392,16 @@ def prefault(array) -> bool:
         if hasattr(os, "uname") else None
     if mm is None or advice is None:
         return False
+    from ..host import available_ram
+
+    available = available_ram()
+    if available is None:
+        return False
     try:
-        with open("/proc/meminfo") as f:
-            available = next(int(line.split()[1]) * 1024 for line in f if line.startswith("MemAvailable:"))
         if len(mm) > available // 2:
             return False
         mm.madvise(advice)
-    except (OSError, ValueError, StopIteration, AttributeError):
+    except (OSError, ValueError, AttributeError):
         return False
     return True
 

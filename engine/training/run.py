@@ -245,15 +245,14 @@ def device_memory(device: str) -> tuple[float, str]:
 
         free, _total = torch.cuda.mem_get_info(torch.device(device))
         return float(free), f"free on {torch.cuda.get_device_name(torch.device(device))}"
-    try:
-        avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-        with open("/proc/meminfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    avail = int(line.split()[1]) * 1024
-                    break
-    except (OSError, ValueError):
-        avail = 0
+    from ..host import available_ram
+
+    avail = available_ram()
+    if avail is None:
+        try:
+            avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError):
+            avail = 0
     return float(avail), "available RAM"
 
 
