@@ -89,6 +89,18 @@ def test_ranked_grid_collapses_a_track_into_one_cell(qtbot):
     rows = [model.index(i).data(ROW_ROLE) for i in range(model.rowCount())]
     assert rows == [2, 1, 3, 4]  # rows 0 and 5 are other crops of track 7, folded into its best (row 2)
     assert model.index(0).data().endswith("+2 more")
+    # the count of folded images is drawn whole on a second line, not cut to "…" (it was at 84 px)
+    from PySide6.QtGui import QFontMetrics
+
+    from interreid.desktop.widgets.ranked_grid import CELL, THUMB, label_lines
+    fm = QFontMetrics(grid.view.font())
+    width = CELL.width() - 6
+    label = "#1  100%  +12 more"
+    lines = label_lines(label, fm.horizontalAdvance, width)
+    assert lines == ["#1  100%", "+12 more"] if fm.horizontalAdvance(label) > width else lines == [label]
+    assert all(fm.horizontalAdvance(line) <= width for line in lines)
+    assert CELL.height() - 6 - 4 - THUMB.height() - 4 >= 2 * fm.height()  # room for both lines
+    assert label_lines("#2  97%", fm.horizontalAdvance, width) == ["#2  97%"]
     grid.one_per_person.setChecked(False)
     assert model.rowCount() == 6
 

@@ -27,7 +27,16 @@ def parse_time(text: str) -> QDateTime | None:
         if value.isValid():
             return value
     return None
-CELL = QSize(84, 148)
+CELL = QSize(84, 164)  # room for a second label line ("+3 more")
+
+
+def label_lines(label: str, width_of, width: int) -> list[str]:
+    """A cell's label on one line, or on two split where its parts meet ("#1  100%" / "+3 more")
+    when one line is too narrow: the count of images folded under a person is never cut off."""
+    if width_of(label) <= width or "  " not in label.strip():
+        return [label]
+    head, _, tail = label.strip().rpartition("  ")
+    return [head, tail]
 
 
 class ThumbnailDelegate(QStyledItemDelegate):
@@ -77,9 +86,10 @@ class ThumbnailDelegate(QStyledItemDelegate):
         model = index.model()
         label = (f"#{index.data(RANK_ROLE)}  {index.data(SCORE_ROLE):.2f}" if getattr(model, "ranked", True)
                  else index.data(Qt.ItemDataRole.DisplayRole) or "")
+        fm = painter.fontMetrics()
+        lines = label_lines(index.data(Qt.ItemDataRole.DisplayRole) or label, fm.horizontalAdvance, text.width())
         painter.drawText(text, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
-                         painter.fontMetrics().elidedText(index.data(Qt.ItemDataRole.DisplayRole) or label,
-                                                          Qt.TextElideMode.ElideRight, text.width()))
+                         "\n".join(fm.elidedText(line, Qt.TextElideMode.ElideRight, text.width()) for line in lines))
         painter.restore()
 
 
