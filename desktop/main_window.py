@@ -355,7 +355,8 @@ class MainWindow(QMainWindow):
         if request is None:
             return
         if request.import_sources:
-            importer = self._run_import(request.gallery_folder, request.import_sources, request.engine, request.pack)
+            importer = self._run_import(request.gallery_folder, request.import_sources, request.engine, request.pack,
+                                        request.tower)
             report = importer.report
             if report is None or report.cancelled:
                 self.show_message("The import did not finish, so no case was created; import again to resume.",
@@ -385,11 +386,11 @@ class MainWindow(QMainWindow):
             self._run_import(Path(target), [Path(s) for s in sources])
 
     def _run_import(self, gallery: Path, sources: list[Path], engine: str = "lite",
-                    pack: str | None = None) -> ImportDialog:
+                    pack: str | None = None, tower: str | None = None) -> ImportDialog:
         ensure_passphrase(self, new=True)  # cancelled: a new gallery is imported unencrypted
         from .settings import open_settings, ray_import
 
-        dialog = ImportDialog(gallery, sources, engine=engine, parent=self, pack=pack,
+        dialog = ImportDialog(gallery, sources, engine=engine, parent=self, pack=pack, tower=tower,
                               ray=ray_import(open_settings()))
         dialog.start()
         dialog.exec()

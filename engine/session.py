@@ -171,21 +171,50 @@ def new_case(path: str | Path, title: str, investigator: str | None, gallery: st
         raise
 
 
-def open_embedder(engine: str = "lite", pack=None):
-    """The embedder that computes a gallery's vectors: ``lite`` (no model pack) or ``full`` (a pack)."""
+IMAGE_TOWERS = ("fp32", "int8")  # a model pack's image towers (the int8 one only in packs built with --int8)
+
+
+def open_embedder(engine: str = "lite", pack=None, tower: str = "fp32"):
+    """The embedder that computes a gallery's vectors: ``lite`` (no model pack) or ``full`` (a pack),
+    the full engine with the pack's ``tower`` (fp32, or the int8 tower: faster on a processor)."""
     from .embedder import create_embedder
 
     if engine == "full":
         if not pack:
             raise UserError("The full engine needs a model pack; give --pack DIR (or an installed pack's name).")
-        return create_embedder("full", pack=pack)
+        return create_embedder("full", pack=pack, precision=tower)
+    if tower != "fp32":
+        raise UserError("The lite engine has no model to choose; the int8 image model is for model packs "
+                        "(--engine full --pack DIR).")
     return create_embedder(engine)  # lite needs no pack; an unknown name is refused in one sentence
+
+
+def gallery_tower(gallery: str | Path, tower: str | None) -> str:
+    """The image tower an import into ``gallery`` uses: a gallery's own (an existing full-engine gallery
+    keeps the tower it was made with, so its vectors never mix two models), else ``tower`` (default
+    fp32). Asking an existing gallery for another tower is refused in one sentence."""
+    from .gallery.store import Gallery
+
+    if tower is not None and tower not in IMAGE_TOWERS:
+        raise UserError(f"Unknown image model '{tower}'; choose one of: {', '.join(IMAGE_TOWERS)}.")
+    if not (Path(gallery) / "gallery.db").is_file():
+        return tower or "fp32"
+    with Gallery.open(gallery, read_only=True) as opened:
+        ident = opened.embedder_identity
+    if "manifest_sha256" not in ident.extra:
+        return tower or "fp32"  # not a model pack's gallery: open_embedder refuses int8 in its own words
+    own = str(ident.extra.get("precision") or "fp32")
+    if tower is not None and tower != own:
+        raise UserError(f"The gallery {gallery} was made with the model pack's {own} image model; import into it "
+                        f"without choosing another (its vectors must all come from one model), or import into a "
+                        "new gallery folder.")
+    return own
 
 
 def import_into(gallery: str | Path, sources, engine: str = "lite", pack=None, embedder=None,
                 index: str | None = None, progress: Callable | None = None, cancel: Callable[[], bool] | None = None,
                 keep_open: bool = False, video_options=None, encrypt: bool = False, index_url: str | None = None,
-                ray=None, vectors: str | None = None):
+                ray=None, vectors: str | None = None, tower: str | None = None):
     """Import folders (or files) into the gallery in ``gallery`` (created if new): embedder ->
     Gallery.create -> import. Resumable: importing the same sources again continues.
 
@@ -193,14 +222,16 @@ def import_into(gallery: str | Path, sources, engine: str = "lite", pack=None, e
     sets the gallery's index backend (auto | exact | bits | hnsw | usearch | faiss-ivfpq); ``vectors`` the
     precision of a new gallery's vector file (fp32 | fp16 | int8); ``encrypt`` encrypts a new
     gallery at rest (the CLI and the app ask for it unless told not to; the demo's and a
-    benchmark's galleries are plain); ``ray`` (a RayOptions) spreads the per-file work over Ray
+    benchmark's galleries are plain); ``tower`` the model pack's image tower for a new full-engine
+    gallery (fp32, default, or int8; an existing gallery keeps its own); ``ray`` (a RayOptions) spreads the per-file work over Ray
     workers (engine/gallery/ray_ingest.py), the gallery written the same. Returns the ImportReport, or
     (report, open gallery) with ``keep_open`` (the caller closes it). A KeyboardInterrupt leaves
     the imported part saved."""
     from .gallery.importer import import_sources
     from .gallery.store import Gallery
 
-    embedder = embedder if embedder is not None else open_embedder(engine, pack)
+    if embedder is None:
+        embedder = open_embedder(engine, pack, gallery_tower(gallery, tower) if engine == "full" else tower or "fp32")
     opened = Gallery.create(gallery, embedder.identity, encrypt=encrypt, vector_format=vectors)
     try:
         if index:

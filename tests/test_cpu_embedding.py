@@ -219,3 +219,63 @@ def test_openvino_runtime_matches_onnxruntime_when_installed(tiny_pack, tmp_path
     crops = _held_out_crops(4)
     assert np.sum(ov.embed_images(crops) * ref.embed_images(crops), axis=1).min() >= 0.995
     assert (tmp_path / "c" / "openvino").is_dir()  # OpenVINO's compiled-model cache
+
+
+def test_import_with_the_int8_image_tower_keeps_it_for_the_gallery(tiny_pack, tmp_path, capsys, monkeypatch):  # noqa: F811
+    """`gallery import --image-tower int8`: the gallery is measured with the pack's int8 tower (its
+    identity says so), later imports keep it without being told, another tower is refused in one
+    sentence, and the gallery searches like any full-engine gallery."""
+    from interreid.engine.full.pack import open_pack
+    from interreid.engine.gallery.store import Gallery
+
+    monkeypatch.setenv("INTERREID_ORT_CACHE", str(tmp_path / "c"))
+    monkeypatch.setenv("INTERREID_CPU_RUNTIME", "onnxruntime")
+    crops = _held_out_crops(6)
+    first, more = tmp_path / "crops1", tmp_path / "crops2"
+    for folder, images in ((first, crops[:4]), (more, crops[4:])):
+        folder.mkdir()
+        for i, im in enumerate(images):
+            im.save(folder / f"{folder.name}-{i}.png")
+    g8, g32 = tmp_path / "g8", tmp_path / "g32"
+    base = ["gallery", "import", "--engine", "full", "--pack", str(tiny_pack), "--plain"]
+    assert main(base + ["--gallery", str(g8), "--image-tower", "int8", str(first)]) == 0
+    assert main(base + ["--gallery", str(g32), str(first)]) == 0
+    assert main(base + ["--gallery", str(g8), str(more)]) == 0  # no tower named: the gallery's own
+    capsys.readouterr()
+    with Gallery.open(g8) as a, Gallery.open(g32) as b:
+        assert a.embedder_identity.extra["precision"] == "int8" and a.embedder_identity.version.endswith(":int8")
+        assert b.embedder_identity.extra["precision"] == "fp32"
+        assert len(a) == 6 and len(b) == 4
+        pack = open_pack(tiny_pack)
+        own = pack.embedder("int8").embed_images([crops[5]])[0]
+        assert np.allclose(a.vectors()[a.row_of(_sha_of(more / "crops2-1.png"))], own / np.linalg.norm(own),
+                           atol=1e-4)  # the second import used the int8 tower too
+        va, vb = a.vectors()[:4], b.vectors()[:4]
+        cos = (va * vb).sum(1) / np.linalg.norm(va, axis=1) / np.linalg.norm(vb, axis=1)
+        assert cos.min() > 0.98 and not np.allclose(va, vb)  # close to fp32's, yet its own model
+    rc = main(base + ["--gallery", str(g8), "--image-tower", "fp32", str(first)])
+    err = capsys.readouterr().err
+    assert rc == 2 and "int8 image model" in err and "Traceback" not in err
+    rc = main(["gallery", "import", "--gallery", str(tmp_path / "lite"), "--image-tower", "int8", "--plain", str(first)])
+    err = capsys.readouterr().err
+    assert rc == 2 and "model pack" in err and not (tmp_path / "lite" / "gallery.db").exists()
+    assert main(["gallery", "info", str(g8)]) == 0
+    assert "int8 image model" in capsys.readouterr().out
+    assert main(["search", "--gallery", str(g8), "--pack", str(tiny_pack), "--top", "3", "a man in a dark jacket"]) == 0
+    assert capsys.readouterr().out.count("crops") >= 3
+
+
+def _sha_of(path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_ray_workers_measure_with_the_gallerys_image_tower(tiny_pack, monkeypatch):  # noqa: F811
+    """A Ray import's workers open their own embedder: with the tower of the gallery's (int8 here), never
+    silently the fp32 one (a gallery's vectors come from one model)."""
+    from interreid.engine.gallery.ray_ingest import IngestWorker
+
+    monkeypatch.setenv("INTERREID_CPU_RUNTIME", "onnxruntime")
+    assert IngestWorker("full", str(tiny_pack), None, "int8").embedder.identity.extra["precision"] == "int8"
+    assert IngestWorker("full", str(tiny_pack), None).embedder.identity.extra["precision"] == "fp32"

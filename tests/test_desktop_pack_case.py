@@ -79,3 +79,55 @@ def test_new_case_on_a_pack_with_learned_selector_and_llava(qtbot, installed_pac
         recorded = case.metadata()["engine"]
     assert recorded["selector"] == "learned" and recorded["questioner"] == "llava"
     window.session.close()
+
+
+def test_new_case_offers_the_packs_8bit_image_model_and_imports_with_it(qtbot, crops_dir, tmp_path, monkeypatch):
+    """A pack built with --int8 is offered twice under "Search with": the 8-bit choice reaches the
+    import, and the gallery it makes is measured with the int8 tower (recorded in its identity)."""
+    from interreid.engine.cli.main import main
+    from interreid.engine.gallery.store import Gallery
+
+    monkeypatch.setenv("INTERREID_CPU_RUNTIME", "onnxruntime")
+    assert main(["pack", "build", str(tmp_path / "pack"), "--random-weights", "--config", "clip-reid-tiny",
+                 "--int8", "--name", "tiny-eight"]) == 0
+    assert main(["pack", "install", str(tmp_path / "pack")]) == 0
+    dialog = NewCaseDialog(sources=[str(crops_dir)])
+    qtbot.addWidget(dialog)
+    dialog.title.setText("Fast import")
+    dialog.new_gallery.setText(str(tmp_path / "gallery"))
+    labels = [dialog.embed_with.itemText(i) for i in range(dialog.embed_with.count())]
+    eight = [i for i, label in enumerate(labels) if "8-bit" in label]
+    assert len(eight) == 1 and "tiny-eight" in labels[eight[0]] and "tiny-eight" in labels[eight[0] - 1]
+    dialog.embed_with.setCurrentIndex(eight[0] - 1)
+    assert dialog.request().tower == "fp32"
+    dialog.embed_with.setCurrentIndex(eight[0])
+    request = dialog.request()
+    assert (request.engine, request.tower) == ("full", "int8")
+
+    seen = {}
+
+    class Recorder:  # the window hands the choice on to its import dialog
+        def __init__(self, *args, **kwargs):
+            seen.update(kwargs)
+
+        def start(self):
+            pass
+
+        def exec(self):
+            pass
+
+    window = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat), detect_device=False)
+    qtbot.addWidget(window)
+    monkeypatch.setattr("interreid.desktop.main_window.ImportDialog", Recorder)
+    monkeypatch.setattr("interreid.desktop.main_window.ensure_passphrase", lambda *a, **k: False)
+    window._run_import(request.gallery_folder, request.import_sources, request.engine, request.pack, request.tower)
+    assert seen["tower"] == "int8" and seen["pack"] == request.pack
+
+    importer = ImportDialog(request.gallery_folder, request.import_sources, engine=request.engine, pack=request.pack,
+                            tower=request.tower, encrypt=False)
+    qtbot.addWidget(importer)
+    importer.start()
+    qtbot.waitUntil(lambda: importer.report is not None or bool(importer.error), timeout=WAIT)
+    assert not importer.error and importer.report.imported == 12
+    with Gallery.open(request.gallery_folder) as g:
+        assert g.embedder_identity.extra["precision"] == "int8"

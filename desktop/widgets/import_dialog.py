@@ -51,8 +51,9 @@ class ImportDialog(QDialog):
 
     def __init__(self, gallery_folder: str | Path, sources: list[str | Path], engine: str = "lite",
                  parent: QWidget | None = None, pack: str | Path | None = None, encrypt: bool | None = None,
-                 ray=None):
+                 ray=None, tower: str | None = None):
         super().__init__(parent)
+        self.tower = tower  # a new full-engine gallery's image tower (fp32 / int8); None: the gallery's own
         self.ray = ray  # RayOptions: the work spread over Ray workers (the gallery is the same)
         self.encrypt = encrypt  # a new gallery encrypted at rest; None: when the workstation passphrase is known
         self.gallery_folder = Path(gallery_folder)
@@ -113,6 +114,8 @@ class ImportDialog(QDialog):
     def start(self) -> None:
         folder, sources, engine_name, encrypt = self.gallery_folder, list(self.sources), self.engine, self.encrypt
         options = {"pack": self.pack} if self.pack is not None else {}
+        if self.tower is not None and self.engine == "full":
+            options["tower"] = self.tower
         if self.ray is not None:
             options["ray"] = self.ray
 

@@ -173,17 +173,17 @@ def _quiet_ray_data() -> None:
 
 
 # -- the workers --------------------------------------------------------------------------------
-def _open_embedder(engine: str, pack):
+def _open_embedder(engine: str, pack, tower: str = "fp32"):
     from ..embedder import create_embedder
 
-    return create_embedder("full", pack=pack) if engine == "full" else create_embedder(engine)
+    return create_embedder("full", pack=pack, precision=tower) if engine == "full" else create_embedder(engine)
 
 
 class IngestWorker:
     """One Ray actor (its own embedder and detector): a batch of image files or one video a call."""
 
-    def __init__(self, engine: str, pack, options):
-        self.embedder = _open_embedder(engine, pack)
+    def __init__(self, engine: str, pack, options, tower: str = "fp32"):
+        self.embedder = _open_embedder(engine, pack, tower)  # the same image tower as the gallery's own
         self.options = options
         self.detector = None
 
@@ -286,7 +286,7 @@ def import_sources_ray(gallery, embedder, sources: list, engine: str = "lite", p
                        cancel: Callable[[], bool] | None = None, video_options=None) -> ImportReport:
     """:func:`import_sources` with the per-file work on Ray workers (see the module docstring).
     ``embedder`` is this process's (its identity is the gallery's); the workers open their own from
-    ``engine``/``pack``."""
+    ``engine``/``pack``, with the image tower of ``embedder`` (fp32 or int8)."""
     ray_options = ray_options or RayOptions()
     if ray_options.workers < 1:
         raise UserError(f"--workers {ray_options.workers} is too few; give at least 1.")
@@ -301,6 +301,7 @@ def _import_locked(gallery, embedder, sources, engine, pack, ray_options, progre
     from ..video.schema import has_video_tables
 
     start = time.perf_counter()
+    tower = str(embedder.identity.extra.get("precision") or "fp32") if engine == "full" else "fp32"
     own = gallery.folder.resolve()
     pairs = [(r, p) for r, p in collect_sources(sources) if own not in p.resolve().parents and not is_video(p)]
     videos = [(r, p) for r, p in collect_videos(sources) if own not in p.resolve().parents]
@@ -333,7 +334,7 @@ def _import_locked(gallery, embedder, sources, engine, pack, ray_options, progre
             ds = ray.data.from_items(items, override_num_blocks=len(items))  # one file batch or video a task
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # max_restarts is passed on to the actors as Ray Data documents
-                ds = ds.map(IngestWorker, fn_constructor_args=(engine, pack, options), num_cpus=1,
+                ds = ds.map(IngestWorker, fn_constructor_args=(engine, pack, options, tower), num_cpus=1,
                             compute=ray.data.ActorPoolStrategy(size=min(ray_options.workers, len(items))),
                             max_restarts=0)  # a worker that dies fails the import (no silent retry)
             for row in _rows(ds):
