@@ -97,7 +97,8 @@ def print_understood(state) -> None:
 def print_state(gallery, state, show: int) -> None:
     from ..interview.query import readable_query
 
-    print(f"\n== Round {state.round_index} (top-k = {state.k}) ==  query: {readable_query(state.query)}")
+    print(f"\n== Round {state.round_index} (candidates picked from the best {state.k}) ==  query: "
+          f"{readable_query(state.query)}")
     print_understood(state)
     for c in state.candidates:
         img = gallery.image(c.row)
