@@ -121,6 +121,12 @@ class CueConstraint:
         return f"{what} ({how}{answer_note(self)})"
 
 
+#: what "answer weighed N%" means, for a reader (the report, the app's tooltip)
+ANSWER_NOTE_LEGEND = ("‘answer weighed N%’: what the witness said only in answer to a question counts N% as "
+                      "much as the same words in the first description, because the camera shows that part of the "
+                      "clothing only so reliably and the question was asked where the images differ on it.")
+
+
 def answer_note(c: ColourConstraint | CueConstraint) -> str:
     """How much a statement only an answer made counts against the same words in the description, as the
     chips, the CLI and the report show it: "; answer weighed 23%" (``calibration.answer_factor``)."""
