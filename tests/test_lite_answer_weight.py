@@ -102,3 +102,17 @@ def test_the_interview_chips_and_the_cli_line_show_the_answers_weight(tmp_path, 
         assert state.understood[1]["constraints"] == [f"shoes: white (firm; answer weighed "
                                                       f"{round(100 * answer_factor('feet'))}%)"]
         assert "[answer]" not in readable_query(state.query)
+
+
+def test_the_cli_interview_line_shows_the_answers_weight_and_no_marker(lite_gallery, monkeypatch, capsys):
+    import io
+
+    from interreid.engine.cli.main import main
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("What colour were his shoes?\nWhite trainers.\n:quit\n"))
+    rc = main(["interview", "--gallery", str(lite_gallery), "--description", "A man in a red jacket."])
+    out = capsys.readouterr().out
+    assert rc == 0
+    assert f"shoes: white (firm; answer weighed {round(100 * answer_factor('feet'))}%)" in out
+    assert "[answer]" not in out and "[/answer]" not in out  # the engine's markers are not shown
+    assert "counts N% as much as the same words in the first description" in out  # and what it means
