@@ -45,6 +45,7 @@ def test_loop_query_uses_it(tmp_path, crops_dir):
     from interreid.engine.gallery.store import Gallery
     from interreid.engine.interview.loop import Interview
     from interreid.engine.interview.protocols import Turn
+    from interreid.engine.interview.query import readable_query
 
     emb = create_embedder("lite")
     with Gallery.create(tmp_path / "g", emb.identity) as g:
@@ -53,7 +54,8 @@ def test_loop_query_uses_it(tmp_path, crops_dir):
         iv.initial = "A man in dark trousers."
         iv.dialogue = [Turn("Were his shoes A) grey or B) white?", "B) White.", "feet"),
                        Turn("What colour was his hat?", "I don't know.", None)]
-        assert iv.query() == "A man in dark trousers. Shoes: White."
+        assert iv.query() == "A man in dark trousers. [answer] Shoes: White. [/answer]"
+        assert readable_query(iv.query()) == "A man in dark trousers. Shoes: White."
 
 
 def test_a_bare_colour_for_a_bag_is_not_a_garment_colour():

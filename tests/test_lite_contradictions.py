@@ -107,9 +107,10 @@ def test_interview_shows_the_contradiction_after_the_answer(lite_gallery):
         iv = Interview(g, build_engine(g))
         iv.start("A bald man in a black jacket.")
         state = iv.answer("His hair was blue.", asked="What colour was his hair?")
-        assert "hair/head: blue (contradicts the earlier \u2018bald\u2019)" in state.understood[1]["constraints"]
+        assert "hair/head: blue (contradicts the earlier \u2018bald\u2019; answer weighed 46%)" in \
+            state.understood[1]["constraints"]
         state = iv.answer("White trainers.", asked="What colour were his shoes?")
-        assert state.understood[2]["constraints"] == ["shoes: white (firm)"]
+        assert state.understood[2]["constraints"] == ["shoes: white (firm; answer weighed 23%)"]
         assert "top: black (firm)" in state.understood[0]["constraints"]  # the description is shown as said
 
 
@@ -128,7 +129,7 @@ def test_report_shows_the_contradiction(lite_gallery, tmp_path):
             iv.answer("He wore a white jacket.", asked="What colour was his jacket?")
     out = write_report(tmp_path / "c.case", tmp_path / "r.html")
     text = " ".join(out.read_text(encoding="utf-8").split())
-    assert "top: white (contradicts the earlier \u2018dark jacket\u2019)" in text
+    assert "top: white (contradicts the earlier \u2018dark jacket\u2019; answer weighed 61%)" in text
 
 
 def test_cli_interview_line_shows_the_contradiction(lite_gallery, tmp_path, monkeypatch, capsys):
@@ -140,7 +141,7 @@ def test_cli_interview_line_shows_the_contradiction(lite_gallery, tmp_path, monk
     rc = main(["interview", "--gallery", str(lite_gallery), "--description", "A bald man in a black jacket."])
     out = capsys.readouterr().out
     assert rc == 0
-    assert "understood from answer 1: [3] hair/head: blue (contradicts the earlier \u2018bald\u2019)" in out
+    assert "understood from answer 1: [3] hair/head: blue (contradicts the earlier \u2018bald\u2019; answer weighed 46%)" in out
     assert "[contradicts" not in out  # the engine's markers are not shown to the investigator
 
 
@@ -153,5 +154,5 @@ def test_desktop_chip_shows_the_contradiction(qtbot, lite_gallery, tmp_path):
     window.session.ask("What colour was his jacket?", "He wore a white jacket.")
     qtbot.waitUntil(lambda: not window.session.busy and len(window.session.state.dialogue) == 1, timeout=30000)
     labels = [c.text() for c in page.understood.chips]
-    assert "top: white (contradicts the earlier \u2018dark jacket\u2019)" in labels
+    assert "top: white (contradicts the earlier \u2018dark jacket\u2019; answer weighed 61%)" in labels
     window.close()

@@ -21,7 +21,7 @@ def test_a_query_that_constrains_nothing_says_so(lite_gallery):
         assert state.understood[0]["constraints"] == [] and "walking" in state.understood[0]["unused"]
         state = iv.answer("His jacket was red.", asked="What colour was his jacket?")
         assert not state.constrains_nothing
-        assert "top: red (firm)" in state.understood[1]["constraints"]
+        assert "top: red (firm; answer weighed 61%)" in state.understood[1]["constraints"]
 
 
 def test_an_answer_about_another_garment_is_shown_as_not_what_was_asked(lite_gallery):
@@ -29,9 +29,9 @@ def test_an_answer_about_another_garment_is_shown_as_not_what_was_asked(lite_gal
         iv = Interview(g, build_engine(g))
         iv.start("A man in a black jacket.")
         state = iv.answer("He wore a navy blue jacket.", asked="What colour were his shoes?")
-        assert "top: dark blue (not what was asked)" in state.understood[1]["constraints"]
+        assert "top: dark blue (not what was asked; answer weighed 61%)" in state.understood[1]["constraints"]
         state = iv.answer("White trainers.", asked="What colour were his shoes?")
-        assert "shoes: white (firm)" in state.understood[2]["constraints"]
+        assert "shoes: white (firm; answer weighed 23%)" in state.understood[2]["constraints"]
 
 
 def test_the_query_is_shown_in_the_witness_words_without_the_engine_markers(lite_gallery):
@@ -115,15 +115,15 @@ def test_desktop_chips_show_and_remove_a_constraint(qtbot, lite_gallery, tmp_pat
     qtbot.waitUntil(lambda: not window.session.busy and len(window.session.state.dialogue) == 1, timeout=30000)
     assert not panel.warning.isVisible()
     labels = [c.text() for c in panel.chips]
-    assert "top: red (hedged)" in labels
-    chip = panel.chips[labels.index("top: red (hedged)")]
+    assert "top: red (hedged; answer weighed 61%)" in labels
+    chip = panel.chips[labels.index("top: red (hedged; answer weighed 61%)")]
     remove = next(a for a in chip.menu().actions() if a.text() == "Remove")
     remove.trigger()
     qtbot.waitUntil(lambda: not window.session.busy and bool(window.session.interview.corrections), timeout=30000)
-    assert "top: red (hedged)" not in [c.text() for c in panel.chips]
+    assert "top: red (hedged; answer weighed 61%)" not in [c.text() for c in panel.chips]
     assert "[drop upper red +]" in window.session.state.query  # used for ranking
     events = [e for e in window.session.case.audit_entries() if e.event == "constraint.corrected"]
-    assert len(events) == 1 and events[0].params["removed"] == "top: red (hedged)"
+    assert len(events) == 1 and events[0].params["removed"] == "top: red (hedged; answer weighed 61%)"
     window.close()
 
 

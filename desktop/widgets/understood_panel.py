@@ -38,7 +38,9 @@ class UnderstoodPanel(QWidget):
         outer.setSpacing(4)
         title = QLabel("What the software understood")
         title.setObjectName("sectionTitle")
-        title.setToolTip("Click a chip to remove it or correct it. " + MATCH_LEGEND)
+        from interreid.engine.lite.parser import ANSWER_NOTE_LEGEND
+
+        title.setToolTip("Click a chip to remove it or correct it. " + MATCH_LEGEND + " " + ANSWER_NOTE_LEGEND)
         outer.addWidget(title)
         self.warning = QLabel()
         self.warning.setObjectName("warningText")

@@ -89,6 +89,10 @@ def print_understood(state) -> None:
         parts += [f"{label} (removed by you)" for label in u.get("removed", [])]
         took = "; ".join(parts) or "nothing it can search on"
         print(f"  understood from {who}: {took}" + (f"  (not used: {', '.join(u['unused'])})" if u["unused"] else ""))
+    if any("answer weighed" in label for u in state.understood for label in u["constraints"]):
+        from ..lite.parser import ANSWER_NOTE_LEGEND
+
+        print(f"  ({ANSWER_NOTE_LEGEND})")
     if state.constrains_nothing:
         print("  WARNING: nothing said so far names a colour or garment the engine can search on, so every "
               "image matches equally and the order below means nothing. Describe the clothes' colours.")

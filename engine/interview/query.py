@@ -41,7 +41,7 @@ def readable_query(query: str) -> str:
     (``[drop KEY]`` for a removed constraint, ``[asked ATTR] ... [/asked]`` around an answer that
     named another garment than the one asked, ``[contradicts ...] ... [/contradicts]`` around one that
     contradicts earlier words). What the engine took from it is shown beside it."""
-    from ..lite.parser import ASKED, CONTRA, DROP  # the markers' one definition
+    from ..lite.parser import ANSWER, ASKED, CONTRA, DROP  # the markers' one definition
 
-    text = CONTRA.sub(lambda m: m.group(2), DROP.sub(" ", query))
+    text = ANSWER.sub(lambda m: m.group(1), CONTRA.sub(lambda m: m.group(2), DROP.sub(" ", query)))
     return " ".join(ASKED.sub(lambda m: m.group(2), text).split())

@@ -90,9 +90,34 @@ def satisfied(dists: np.ndarray, colour: str, shade: str = "") -> np.ndarray:
 
 
 
-def colour_weight(region: str, colour: str, positive: bool, firmness: float, share: float = 1.0) -> float:
+#: an answer's evidence weighs its attribute's reliability this many times, the description's once. The
+#: camera's view of an attribute enters an answer twice: as for any statement (the colour the witness
+#: names shows in the attribute's pixels only so often), and again through the question itself, which
+#: the questioner asks about the attribute where the top candidates' readings differ most: on an
+#: attribute the camera reads poorly, those differences are mostly noise, and an answer about it re-ranks
+#: the candidates by that noise (a winner's curse). Squaring the reliability takes that selection once
+#: more. Set by that argument, not fitted: powers from 1 to 3 were measured (docs/lite-engine.md section 6);
+#: the real dev set would take more (2.5-3), the synthetic set less (1.5), and a power picked on nine of
+#: the dev set's ten people helps the one left out less than 2 does.
+ANSWER_RELIABILITY_POWER = 2.0
+
+
+def answer_factor(attribute: str) -> float:
+    """How much an answer's statement about ``attribute`` counts relative to the same words in the
+    description: its reliability to the power ``ANSWER_RELIABILITY_POWER`` − 1 (the top 0.61, shoes 0.23)."""
+    return RELIABILITY[attribute] ** (ANSWER_RELIABILITY_POWER - 1.0)
+
+
+def cue_weight(cue: str, firmness: float, answered: bool = False) -> float:
+    """The factor on a shape cue's log(F + (1 - F) q): its firmness and reliability, less for an answer."""
+    return firmness * RELIABILITY[cue] * (answer_factor(cue) if answered else 1.0)
+
+
+def colour_weight(region: str, colour: str, positive: bool, firmness: float, share: float = 1.0,
+                  answered: bool = False) -> float:
     """The factor on a colour constraint's log(F + (1 - F) q): its firmness, its region's and colour's
-    reliability, and its region share (``retriever.region_shares``) or, for a "not", ``NEGATIVE_WEIGHT``.
+    reliability, and its region share (``retriever.region_shares``) or, for a "not", ``NEGATIVE_WEIGHT``;
+    for a statement only an answer made (``answered``), also ``answer_factor``.
     One definition for the reference formula and the fast path."""
     return firmness * RELIABILITY[region] * COLOUR_RELIABILITY.get(colour, 1.0) * \
-        (share if positive else NEGATIVE_WEIGHT)
+        (share if positive else NEGATIVE_WEIGHT) * (answer_factor(region) if answered else 1.0)

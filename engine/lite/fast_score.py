@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from .calibration import FLOOR, RELIABILITY, colour_weight, kernel_row
+from .calibration import FLOOR, colour_weight, cue_weight, kernel_row
 from .layout import COLOUR_DIM, DIM, N_TERMS, REGIONS, cue_index, region_index
 from .parser import Constraints
 from .retriever import DETAIL_MAX, region_shares
@@ -59,7 +59,7 @@ class _Plan:
             cols.append(col)
             # the region share too, as in the reference formula (it was missing here: a region described
             # twice scored differently in the fast path than in the exact re-rank of the top)
-            w = colour_weight(c.region, c.colour, c.positive, c.weight, share.get(c.region, 1.0))
+            w = colour_weight(c.region, c.colour, c.positive, c.weight, share.get(c.region, 1.0), c.answered)
             self.colours.append((len(cols) - 1, r, np.float32(w), c.positive))
         # per region with a stated detail colour ("red on the shoulders"): the rows of its other positive
         # colours, judged on the part of the region the detail does not explain (retriever.explained)
@@ -73,7 +73,7 @@ class _Plan:
         from .layout import CUES
 
         for c in cons.cues:
-            self.cues.append((COLOUR_DIM + cue_index(c.cue), np.float32(c.weight * RELIABILITY[c.cue]),
+            self.cues.append((COLOUR_DIM + cue_index(c.cue), np.float32(cue_weight(c.cue, c.weight, c.answered)),
                               c.value == CUES[c.cue]))
         self.w = np.stack(cols, axis=1)  # (DIM, 4 + colours)
         self.wt = np.ascontiguousarray(self.w.T)  # (4 + colours, DIM)

@@ -18,7 +18,10 @@ Rules, in order of application:
   (``OFF_QUESTION_WEIGHT``), marked so by ``context.contextualise`` (``asked_marker``);
 * an answer that contradicts what the witness said firmly before ("shaved head", then "his hair was
   blue"; "a dark jacket", then "a white jacket") counts for less (``CONTRADICTED_WEIGHT``) and says
-  so, marked by ``contradictions.reconcile`` (``contradiction_marker``).
+  so, marked by ``contradictions.reconcile`` (``contradiction_marker``);
+* what only an answer says (not the description, nor an earlier statement as firmly) is marked
+  ``answered`` (``answer_marker``, set by ``context.contextualise``) and counts less than the same words
+  in the description (``calibration.answer_factor``); its label says how much.
 
 Regions and attributes are those of ``layout``: head, upper, lower, feet, lower_length, sleeves.
 """
@@ -76,6 +79,7 @@ class ColourConstraint:
     detail: bool = False  # said of a part of the garment ("red on the shoulders"): weighs DETAIL_WEIGHT
     off_question: bool = False  # said in answer to a question about another garment: weighs less
     contradicts: str = ""  # the earlier words this statement contradicts ("shaved head"): weighs less
+    answered: bool = False  # said in answer to a question (not the description): a lapse is possible
 
     @property
     def firm(self) -> bool:
@@ -92,7 +96,7 @@ class ColourConstraint:
         colour = self.colour if plain else f"{self.shade} {self.colour}"
         how = contradiction_note(self.contradicts) if self.contradicts else "detail" if self.detail else \
             "not what was asked" if self.off_question else "firm" if self.firm else "hedged"
-        return f"{REGION_WORDS[self.region]}: {'' if self.positive else 'not '}{colour} ({how})"
+        return f"{REGION_WORDS[self.region]}: {'' if self.positive else 'not '}{colour} ({how}{answer_note(self)})"
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,7 @@ class CueConstraint:
     weight: float
     off_question: bool = False  # said in answer to a question about another garment
     contradicts: str = ""  # the earlier words this statement contradicts ("shorts")
+    answered: bool = False  # said in answer to a question (not the description)
 
     def key(self) -> str:
         return f"cue {self.cue} {self.value}"
@@ -113,7 +118,24 @@ class CueConstraint:
                 ("sleeves", "short"): "sleeves: short", ("sleeves", "long"): "sleeves: long"}[(self.cue, self.value)]
         how = contradiction_note(self.contradicts) if self.contradicts else "not what was asked" \
             if self.off_question else "firm" if self.weight >= 0.7 else "hedged"
-        return f"{what} ({how})"
+        return f"{what} ({how}{answer_note(self)})"
+
+
+#: what "answer weighed N%" means, for a reader (the report, the app's tooltip)
+ANSWER_NOTE_LEGEND = ("‘answer weighed N%’: what the witness said only in answer to a question counts N% as "
+                      "much as the same words in the first description, because the camera shows that part of the "
+                      "clothing only so reliably and the question was asked where the images differ on it.")
+
+
+def answer_note(c: ColourConstraint | CueConstraint) -> str:
+    """How much a statement only an answer made counts against the same words in the description, as the
+    chips, the CLI and the report show it: "; answer weighed 23%" (``calibration.answer_factor``)."""
+    if not c.answered:
+        return ""
+    from .calibration import answer_factor  # noqa: PLC0415
+
+    factor = answer_factor(c.region if isinstance(c, ColourConstraint) else c.cue)
+    return f"; answer weighed {round(100 * factor)}%" if factor < 0.995 else ""
 
 
 def contradiction_note(earlier: str) -> str:
@@ -179,9 +201,12 @@ def parse(text: str) -> Constraints:
     """Parse a description or a space-joined query. Cached: the loop re-parses the same query often.
 
     ``[drop KEY]`` markers (see :func:`drop_marker`) remove the constraint named KEY wherever it came
-    from: the investigator struck it out. ``[asked ...]`` and ``[contradicts ...]`` markers (see
-    :func:`asked_marker`, :func:`contradiction_marker`) make an answer's constraints weigh less."""
+    from: the investigator struck it out. ``[answer]``, ``[asked ...]`` and ``[contradicts ...]`` markers
+    (see :func:`answer_marker`, :func:`asked_marker`, :func:`contradiction_marker`) make an answer's
+    constraints weigh less."""
     text = text or ""
+    if ANSWER.search(text):  # read as one text; what only the answers say is marked as answered
+        return _answered(parse(ANSWER.sub(lambda m: m.group(1), text)), parse(ANSWER.sub(" ", text)))
     dropped = {m.strip() for m in DROP.findall(text)}
     contra = CONTRA.findall(text)
     base = CONTRA.sub(" ", text)
@@ -196,6 +221,26 @@ def parse(text: str) -> Constraints:
     return Constraints([c for c in cons.colours if c.key() not in dropped],
                        [c for c in cons.cues if c.key() not in dropped], dict(cons.nouns), list(cons.unused),
                        cons.bare_head)
+
+
+ANSWER = re.compile(r"\[answer\](.*?)\[/answer\]", re.S)
+
+
+def answer_marker(answer: str) -> str:
+    """``answer`` marked as said in answer to a question, not in the witness's own description: its
+    statements count less than the same words in the description (``calibration.answer_factor``)."""
+    return f"[answer] {answer} [/answer]"
+
+
+def _answered(cons: Constraints, own: Constraints) -> Constraints:
+    """``cons`` (everything said) with the constraints that ``own`` (the text without its answers) does
+    not give as firmly marked as answered."""
+    colours = {c.key() + c.shade: c.weight for c in own.colours}
+    cues = {c.key(): c.weight for c in own.cues}
+    return Constraints([c if colours.get(c.key() + c.shade, -1.0) >= c.weight else replace(c, answered=True)
+                        for c in cons.colours],
+                       [c if cues.get(c.key(), -1.0) >= c.weight else replace(c, answered=True) for c in cons.cues],
+                       dict(cons.nouns), list(cons.unused), cons.bare_head)
 
 
 CONTRA = re.compile(r"\[contradicts ([^\]]*)\](.*?)\[/contradicts\]", re.S)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .calibration import FLOOR, RELIABILITY, TEMPERATURE, colour_weight, satisfied
+from .calibration import FLOOR, TEMPERATURE, colour_weight, cue_weight, satisfied
 from .embedder import LiteEmbedder
 from .layout import CUES, DIM, cue_index, decode, region_index
 from .parser import DETAIL_WEIGHT, Constraints, parse
@@ -69,10 +69,13 @@ class LiteRetriever:
                           lambda rows: self.score_exact(query, vectors[rows]), k)
 
     def contextualise(self, question: str, answer: str, cleaned: str, attribute: str | None = None) -> str:
-        """A short answer made self-contained with its question's garment (see ``context``)."""
+        """A short answer made self-contained with its question's garment (see ``context``), marked as an
+        answer (``parser.answer_marker``: what only an answer says counts ``calibration.answer_factor``)."""
         from .context import contextualise
+        from .parser import answer_marker
 
-        return contextualise(question, answer, cleaned, attribute)
+        text = contextualise(question, answer, cleaned, attribute)
+        return answer_marker(text) if text else text
 
     def reconcile(self, before: str, text: str) -> str:
         """An answer marked when it contradicts what the witness said firmly before (``contradictions``)."""
@@ -125,11 +128,11 @@ def _log_likelihood(cons: Constraints, dists: np.ndarray, cues: np.ndarray) -> n
         q = satisfied(dists[:, region_index(c.region)], c.colour, c.shade)
         if c.positive and not c.detail and c.region in explained:
             q = np.minimum(q / (1.0 - explained[c.region]), 1.0)
-        w = colour_weight(c.region, c.colour, c.positive, c.weight, share.get(c.region, 1.0))
+        w = colour_weight(c.region, c.colour, c.positive, c.weight, share.get(c.region, 1.0), c.answered)
         total += np.float32(w) * np.log(FLOOR + (1.0 - FLOOR) * (q if c.positive else 1.0 - q))
     for c in cons.cues:
         q = _cue_probability(cues[:, cue_index(c.cue)], c.cue, c.value)
-        total += np.float32(c.weight * RELIABILITY[c.cue]) * np.log(FLOOR + (1.0 - FLOOR) * q)
+        total += np.float32(cue_weight(c.cue, c.weight, c.answered)) * np.log(FLOOR + (1.0 - FLOOR) * q)
     return total
 
 

@@ -148,6 +148,10 @@ class _Html:
                 unused = f" — words not used: {_e(', '.join(u['unused']))}" if u["unused"] else ""
                 self.w(f"<tr><th>{_e(u['who'])}</th><td>{_e(took)}{unused}</td></tr>")
             self.w("</table>", f"<p>{_e(MATCH_LEGEND)}</p>")
+            if _answers_weighed(d.understood):
+                from ..lite.parser import ANSWER_NOTE_LEGEND  # noqa: PLC0415
+
+                self.w(f"<p>{_e(ANSWER_NOTE_LEGEND)}</p>")
         for s in d.sections:
             self.w(f'<div class="round" id="round-{s.round}"><h3>Round {s.round}</h3>')
             for cs in s.candidate_sets:
@@ -265,6 +269,11 @@ class _Html:
                        f'<td>{_e(v["camera"])}</td><td>{_e(v["start_time"])}</td><td>{_e(v["time_from"])}</td>'
                        f'<td>{_e(v["frames_decoded"])}</td></tr>')
             self.w("</table>")
+
+
+def _answers_weighed(understood: list[dict]) -> bool:
+    """Whether any constraint shown says how much an answer counted ("answer weighed 23%")."""
+    return any("answer weighed" in c for u in understood for c in u["constraints"])
 
 
 MATCH_LEGEND = ("Match: how well an image fits what the witness said, relative to the best-fitting image of "

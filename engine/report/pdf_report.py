@@ -291,7 +291,8 @@ class _Pdf:
         out = [self.p("Interview", "h1"), self.p("Witness's initial description", "h2"),
                self.p(d.initial_description or "(no interview was started)")]
         if d.understood:
-            from .html_report import MATCH_LEGEND
+            from ..lite.parser import ANSWER_NOTE_LEGEND
+            from .html_report import MATCH_LEGEND, _answers_weighed
 
             out.append(self.p("What the software understood", "h2"))
             for u in d.understood:
@@ -299,6 +300,8 @@ class _Pdf:
                 unused = f" — words not used: {', '.join(u['unused'])}" if u["unused"] else ""
                 out.append(self.p(f"{u['who']}: {took}{unused}", "small"))
             out.append(self.p(MATCH_LEGEND, "small"))
+            if _answers_weighed(d.understood):
+                out.append(self.p(ANSWER_NOTE_LEGEND, "small"))
         for s in d.sections:
             block = [self.p(f"Round {s.round}", "h2")]
             for cs in s.candidate_sets:
