@@ -126,6 +126,7 @@ def test_a_round_encodes_its_query_once_and_the_text_session_does_not_spin(tmp_p
     from interreid.engine.gallery.store import Gallery
     from interreid.engine.gallery.synthetic import build
     from interreid.engine.interview.loop import Interview
+    from interreid.engine.interview.warmup import WARM_TEXT
 
     pack = open_pack(tiny_pack)
     build(tmp_path / "g", 3000, pack.identity(), False, text_encoder=pack.retriever())
@@ -144,6 +145,8 @@ def test_a_round_encodes_its_query_once_and_the_text_session_does_not_spin(tmp_p
 
         retriever.encode_text = counting
         interview = Interview(g, engine)
+        assert seen == [WARM_TEXT]  # the warm-up's neutral description, once, when the interview opens
+        seen.clear()
         state = interview.start("A woman in a black coat with a handbag.")
         state = interview.answer("She had long hair.", asked="What else do you remember?")
         assert len(seen) == 2 and len(set(seen)) == 2  # one encode per round, each a new query
