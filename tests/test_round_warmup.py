@@ -34,8 +34,8 @@ def _rounds(folder, pack_dir, warm):
         return interview.warm_up_ms, seen
 
 
-@pytest.mark.parametrize("fmt", ["fp32", "int8"])
-def test_the_warm_up_runs_once_and_leaves_every_round_as_it_was(tmp_path, tiny_pack, fmt):  # noqa: F811
+@pytest.mark.parametrize("backend, fmt", [("bits", "fp32"), ("bits", "int8"), ("exact", "fp32")])
+def test_the_warm_up_runs_once_and_leaves_every_round_as_it_was(tmp_path, tiny_pack, backend, fmt):  # noqa: F811
     from interreid.engine.engines import build_engine
     from interreid.engine.gallery.store import Gallery
     from interreid.engine.interview.loop import Interview
@@ -43,7 +43,7 @@ def test_the_warm_up_runs_once_and_leaves_every_round_as_it_was(tmp_path, tiny_p
     folder = tmp_path / "g"
     _gallery(folder, tiny_pack, fmt=fmt)
     with Gallery.open(folder) as g:
-        g.set_index_backend("bits")
+        g.set_index_backend(backend)
         Interview(g, build_engine(g, pack=str(tiny_pack)), warm=False).start(DESCRIPTION)  # builds index.bits
     warmed, with_warm_up = _rounds(folder, tiny_pack, warm=True)
     assert {"encode", "open_index", "search", "decode", "select", "colours", "total"} <= set(warmed)

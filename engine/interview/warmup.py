@@ -28,6 +28,7 @@ import numpy as np
 
 #: a description of no one in particular: what the warm-up encodes and searches for
 WARM_TEXT = "A person walking, wearing a jacket, trousers and shoes."
+EXACT_ROWS = 8192  # rows an exact index's warm-up scores (its round scores every row: too dear to repeat here)
 
 _DONE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # gallery -> {id(engine): timings}
 
@@ -62,7 +63,13 @@ def warm_up(interview) -> dict:
     else:
         index = searcher.index
         tick = step("open_index", tick)
-        rows = np.asarray(index.search(query, interview.depth).rows, dtype=np.int64)
+        if getattr(index, "backend", "") == "bits":
+            rows = np.asarray(index.search(query, interview.depth).rows, dtype=np.int64)
+        else:  # exact search: a product over every row (a whole round at 1M); its first calls need only a few
+            from ..gallery.index import top_k
+
+            some = np.asarray(interview.vectors[:EXACT_ROWS], dtype=np.float32)
+            rows = top_k((some @ query).astype(np.float32), interview.depth).rows
         tick = step("search", tick)
         from ..gallery import colour_cache
         from ..gallery.vector_format import round_view
