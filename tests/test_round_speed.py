@@ -169,7 +169,14 @@ def test_prefault_maps_a_file_only_when_half_the_available_memory_holds_it(tmp_p
     np.arange(4096, dtype=np.float32).tofile(path)
     mapped = np.memmap(path, dtype=np.float32, mode="r")
     assert bits_index.prefault(mapped) in (True, False)  # False only on a kernel without MADV_POPULATE_READ
+    started = bits_index.prefault(mapped, wait=False)  # in the background: opening does not wait for it
+    if started:
+        thread = bits_index._PREFAULTS[-1]
+        thread.join(10)
+        assert thread.name == "prefault" and thread.daemon and not thread.is_alive()
+    assert np.array_equal(mapped[:5], np.arange(5, dtype=np.float32))
     monkeypatch.setattr(host, "available_ram", lambda: 2 * 4096 * 4 - 2)  # half is under the file's size
     assert bits_index.prefault(mapped) is False
+    assert bits_index.prefault(mapped, wait=False) is False
     monkeypatch.setattr(host, "available_ram", lambda: None)
     assert bits_index.prefault(mapped) is False

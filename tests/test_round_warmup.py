@@ -134,3 +134,20 @@ def test_colour_rows_written_after_the_file_was_mapped_are_read(tmp_path):
     colour_cache._write(path, np.array([2]), later, dim)  # a row rewritten in place
     got = colour_cache._read(path, np.array([2, 30]), dim)
     assert np.array_equal(got[0], later[0]) and np.array_equal(got[1], later[0])
+
+
+def test_the_head_of_a_bits_index_searches_its_first_rows_only(tmp_path, monkeypatch):
+    """The warm-up searches at most SEARCH_ROWS rows of a big index: every step of a search, on the head."""
+    from interreid.engine.gallery import bits_index
+
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((6000, 64)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    index = bits_index.BitsIndex(64, x)
+    index.add(x, 0)
+    head = index.head(2000)
+    assert len(head) == 2000 and len(index) == 6000 and head.path is None
+    found = head.search(x[10], 50)
+    assert found.rows.max() < 2000 and found.rows[0] == 10
+    exact = np.argsort(-(x[:2000] @ x[10]), kind="stable")[:50]  # 2000 rows: every one re-scored exactly
+    assert np.array_equal(found.rows, exact)

@@ -26,8 +26,11 @@ import weakref
 
 import numpy as np
 
+from ..gallery.bits_index import PARALLEL_FROM as PREFAULT_FROM  # the size from which the index maps its files
+
 #: a description of no one in particular: what the warm-up encodes and searches for
 WARM_TEXT = "A person walking, wearing a jacket, trousers and shoes."
+SEARCH_ROWS = 1 << 20  # rows a bits index's warm-up searches: its first calls cost the same, the rest grows with n
 EXACT_ROWS = 8192  # rows an exact index's warm-up scores (its round scores every row: too dear to repeat here)
 
 _DONE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # gallery -> {id(engine): timings}
@@ -63,8 +66,9 @@ def warm_up(interview) -> dict:
     else:
         index = searcher.index
         tick = step("open_index", tick)
-        if getattr(index, "backend", "") == "bits":
-            rows = np.asarray(index.search(query, interview.depth).rows, dtype=np.int64)
+        if getattr(index, "backend", "") == "bits":  # every step of a search, on at most SEARCH_ROWS rows
+            part = index.head(SEARCH_ROWS) if len(index) > SEARCH_ROWS else index
+            rows = np.asarray(part.search(query, interview.depth).rows, dtype=np.int64)
         else:  # exact search: a product over every row (a whole round at 1M); its first calls need only a few
             from ..gallery.index import top_k
 
@@ -83,6 +87,8 @@ def warm_up(interview) -> dict:
         tick = step("select", tick)
         if colour_cache.needed(gallery):
             colour_cache.stored_vectors(gallery, top[:50])
+            if len(interview.vectors) >= PREFAULT_FROM:
+                colour_cache.prefault(gallery)
         step("colours", tick)
     timings["total"] = round((time.perf_counter() - started) * 1000, 2)
     done[key] = timings
