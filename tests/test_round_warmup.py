@@ -151,3 +151,17 @@ def test_the_head_of_a_bits_index_searches_its_first_rows_only(tmp_path, monkeyp
     assert found.rows.max() < 2000 and found.rows[0] == 10
     exact = np.argsort(-(x[:2000] @ x[10]), kind="stable")[:50]  # 2000 rows: every one re-scored exactly
     assert np.array_equal(found.rows, exact)
+
+
+def test_the_colour_file_is_read_ahead_only_when_there_is_one(tmp_path):
+    from types import SimpleNamespace
+
+    from interreid.engine.gallery import colour_cache
+
+    gallery = SimpleNamespace(folder=tmp_path)
+    assert colour_cache.prefault(gallery) is False  # no file yet: nothing to read
+    _, ident = colour_cache._identity()
+    path = colour_cache.cache_path(tmp_path, ident.version)
+    colour_cache._write(path, np.arange(3), np.ones((3, ident.dim), np.float32), ident.dim)
+    assert colour_cache.prefault(gallery) is True
+    assert np.array_equal(colour_cache.stored_vectors(gallery, [1]), np.ones((1, ident.dim), np.float32))
