@@ -103,7 +103,11 @@ class RoundState:
 
 
 class Interview:
-    """The interview loop over one gallery with one engine, optionally recorded in a case file."""
+    """The interview loop over one gallery with one engine, optionally recorded in a case file.
+
+    Creating one warms the engine for the gallery (``warm``; once per open gallery and engine, writing
+    nothing: interview/warmup.py), so that the first ranking does not pay for imports, opening the index
+    and first calls; ``warm_up_ms`` says what that cost."""
 
     def __init__(self, gallery, engine, case: CaseFile | None = None, max_rounds: int = DEFAULT_MAX_ROUNDS,
                  c: int = DEFAULT_CANDIDATES, depth: int = DEFAULT_DEPTH, warm: bool = True):
