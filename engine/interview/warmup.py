@@ -62,14 +62,14 @@ def warm_up(interview) -> dict:
     tick = step("encode", tick)
     searcher = interview.searcher
     if not index_is_ready(searcher):
-        timings["index"] = "left to the first search (it must be built or extended first)"
+        timings["index"] = "opened by the first search (it must be built or extended first, or is not a bits or exact index)"
     else:
         index = searcher.index
         tick = step("open_index", tick)
         if getattr(index, "backend", "") == "bits":  # every step of a search, on at most SEARCH_ROWS rows
             part = index.head(SEARCH_ROWS) if len(index) > SEARCH_ROWS else index
             rows = np.asarray(part.search(query, interview.depth).rows, dtype=np.int64)
-        else:  # exact search: a product over every row (a whole round at 1M); its first calls need only a few
+        else:  # exact search (a product over every row: a whole round at 1M) needs only a few rows to warm
             from ..gallery.index import top_k
 
             some = np.asarray(interview.vectors[:EXACT_ROWS], dtype=np.float32)
