@@ -37,10 +37,15 @@ def _full_histogram_rows(distances, m, width_bits):
     return np.flatnonzero(distances <= cut)
 
 
-def test_sampled_cut_off_keeps_the_rows_of_the_full_histogram():
+@pytest.mark.parametrize("workers", [1, 2])
+def test_sampled_cut_off_keeps_the_rows_of_the_full_histogram(monkeypatch, workers):
     """From 4 x SAMPLE_ROWS distances the cut-off is guessed from a sample and made exact on the rows
-    within the guess; the rows kept are those of the histogram of every distance (ties included)."""
+    within the guess (found in parts over the cores from PARALLEL_FROM rows); the rows kept are those of
+    the histogram of every distance (ties included)."""
     from interreid.engine.gallery import bits_index
+
+    monkeypatch.setattr(bits_index, "_WORKERS", workers)
+    assert 4 * bits_index.SAMPLE_ROWS + 123 >= bits_index.PARALLEL_FROM
 
     n = 4 * bits_index.SAMPLE_ROWS + 123
     rng = np.random.default_rng(4)

@@ -272,6 +272,21 @@ def _hamming(codes: np.ndarray, query_code: np.ndarray, use_faiss: bool, out: np
 SAMPLE_ROWS = 65_536  # distances the cut-off is first guessed from
 
 
+def _rows_within(distances: np.ndarray, bound: int) -> np.ndarray:
+    """Rows (sorted, int64) whose distance is at most ``bound``: on a big gallery in parts over the cores
+    (numpy's comparison and nonzero let go of Python's lock; 13-16 ms on one core at 10M rows)."""
+    n = len(distances)
+    parts = _WORKERS * SCAN_PARTS_PER_WORKER if n >= PARALLEL_FROM and _WORKERS > 1 else 1
+    if parts == 1:
+        return np.flatnonzero(distances <= bound)
+    bounds = np.linspace(0, n, parts + 1).astype(np.int64)
+
+    def part(i: int) -> np.ndarray:
+        return np.flatnonzero(distances[bounds[i]:bounds[i + 1]] <= bound) + bounds[i]
+
+    return np.concatenate(list(_pool().map(part, range(parts))))
+
+
 def nearest(distances: np.ndarray, m: int, width_bits: int) -> np.ndarray:
     """Rows (sorted) of the ``m`` smallest distances, plus every row tied with the m-th: a histogram
     of the distances gives the cut-off, so nothing is sorted.
@@ -287,7 +302,7 @@ def nearest(distances: np.ndarray, m: int, width_bits: int) -> np.ndarray:
         sample = distances[::n // SAMPLE_ROWS]
         counts = np.cumsum(np.bincount(sample, minlength=width_bits + 1))
         guess = int(np.searchsorted(counts, 1.2 * m * len(sample) / n + 64))  # 20 % past m, and some slack
-        within = np.flatnonzero(distances <= guess)
+        within = _rows_within(distances, guess)
         if len(within) >= m:
             near = distances[within]
             cut = int(np.searchsorted(np.cumsum(np.bincount(near, minlength=guess + 1)), m))
