@@ -107,6 +107,12 @@ def top_rows(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return result.rows, result.scores
 
 
+def cached_index(searcher: "Searcher"):
+    """The index already opened for the searcher's gallery at its size, or None."""
+    cached = _INDEXES.get(searcher.gallery)
+    return cached[1] if cached is not None and cached[0] == len(searcher.vectors) else None
+
+
 class Searcher:
     """Searches one gallery with one retriever; opens the gallery index once, on first use."""
 

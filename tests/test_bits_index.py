@@ -228,6 +228,9 @@ def test_bench_measures_the_round_with_the_bits_index(tmp_path, tiny_pack):  # n
     m = measure_round(folder, tiny_pack, rounds=1, index="bits")
     assert m["index"] == "bits" and m["recall_at_200"] >= 0.95 and m["round_ms"] > 0
     assert m["round_peak_rss_mb"] <= m["peak_rss_mb"]
+    # each answered round, its CPU time, the first ranking and the interview's warm-up are reported
+    assert len(m["rounds_ms"]) == len(m["rounds_cpu_ms"]) == 1 and m["rounds_cpu_ms"][0] > 0
+    assert m["start_ms"] > 0 and m["warm_up_ms"] > 0 and m["open_ms"] >= m["warm_up_ms"]
 
 
 def test_bench_index_rows_cover_bits_on_both_synthetic_models():

@@ -37,10 +37,15 @@ def _full_histogram_rows(distances, m, width_bits):
     return np.flatnonzero(distances <= cut)
 
 
-def test_sampled_cut_off_keeps_the_rows_of_the_full_histogram():
+@pytest.mark.parametrize("workers", [1, 2])
+def test_sampled_cut_off_keeps_the_rows_of_the_full_histogram(monkeypatch, workers):
     """From 4 x SAMPLE_ROWS distances the cut-off is guessed from a sample and made exact on the rows
-    within the guess; the rows kept are those of the histogram of every distance (ties included)."""
+    within the guess (found in parts over the cores from PARALLEL_FROM rows); the rows kept are those of
+    the histogram of every distance (ties included)."""
     from interreid.engine.gallery import bits_index
+
+    monkeypatch.setattr(bits_index, "_WORKERS", workers)
+    assert 4 * bits_index.SAMPLE_ROWS + 123 >= bits_index.PARALLEL_FROM
 
     n = 4 * bits_index.SAMPLE_ROWS + 123
     rng = np.random.default_rng(4)
@@ -126,6 +131,7 @@ def test_a_round_encodes_its_query_once_and_the_text_session_does_not_spin(tmp_p
     from interreid.engine.gallery.store import Gallery
     from interreid.engine.gallery.synthetic import build
     from interreid.engine.interview.loop import Interview
+    from interreid.engine.interview.warmup import WARM_TEXT
 
     pack = open_pack(tiny_pack)
     build(tmp_path / "g", 3000, pack.identity(), False, text_encoder=pack.retriever())
@@ -144,6 +150,8 @@ def test_a_round_encodes_its_query_once_and_the_text_session_does_not_spin(tmp_p
 
         retriever.encode_text = counting
         interview = Interview(g, engine)
+        assert seen == [WARM_TEXT]  # the warm-up's neutral description, once, when the interview opens
+        seen.clear()
         state = interview.start("A woman in a black coat with a handbag.")
         state = interview.answer("She had long hair.", asked="What else do you remember?")
         assert len(seen) == 2 and len(set(seen)) == 2  # one encode per round, each a new query
@@ -166,7 +174,14 @@ def test_prefault_maps_a_file_only_when_half_the_available_memory_holds_it(tmp_p
     np.arange(4096, dtype=np.float32).tofile(path)
     mapped = np.memmap(path, dtype=np.float32, mode="r")
     assert bits_index.prefault(mapped) in (True, False)  # False only on a kernel without MADV_POPULATE_READ
+    started = bits_index.prefault(mapped, wait=False)  # in the background: opening does not wait for it
+    if started:
+        thread = bits_index._PREFAULTS[-1]
+        thread.join(10)
+        assert thread.name == "prefault" and thread.daemon and not thread.is_alive()
+    assert np.array_equal(mapped[:5], np.arange(5, dtype=np.float32))
     monkeypatch.setattr(host, "available_ram", lambda: 2 * 4096 * 4 - 2)  # half is under the file's size
     assert bits_index.prefault(mapped) is False
+    assert bits_index.prefault(mapped, wait=False) is False
     monkeypatch.setattr(host, "available_ram", lambda: None)
     assert bits_index.prefault(mapped) is False

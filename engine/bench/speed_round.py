@@ -12,9 +12,11 @@ gives the index's build time and its recall@200 against the exact reference.
 
 Each measurement runs in its own process, so its peak memory (ru_maxrss) is its own:
 
-* gallery open: ``Gallery.open`` + ``Interview(...)`` (which reads every vector and hash), ms;
-* round: ``Interview.start`` then answers; each round = encode + top-K search + select + question
-  (median of the answered rounds), ms;
+* gallery open: ``Gallery.open`` + ``Interview(...)`` (which maps the vectors and, for the full engine,
+  warms it: engine/interview/warmup.py; its own cost is ``warm_up_ms``), ms;
+* round: ``Interview.start`` (the first ranking, ``first_ranking_ms``) then answers; each round = encode +
+  top-K search + select + question (median of the first 3 answered rounds; each is in ``rounds_ms``, and
+  its CPU time, every thread's, in ``rounds_cpu_ms``), ms;
 * reference round: the same query encoded, every row scored by brute force (torch for the full
   engine, the lite retriever's reference formula for the lite engine) and fully sorted, plus the
   same select time and the question step as it was (the full engine's infogain questioner computing
@@ -80,15 +82,18 @@ def measure_round(folder: Path, pack: Path | None = None, rounds: int = 3, index
     open_s = time.perf_counter() - t0
     engine = build_engine(gallery, pack=str(pack) if pack else None)
     t0 = time.perf_counter()
-    interview = Interview(gallery, engine)  # reads every vector and hash
+    interview = Interview(gallery, engine)  # maps the vectors; warms the engine (interview/warmup.py)
     open_ms = (open_s + time.perf_counter() - t0) * 1000
-    state = interview.start(DESCRIPTION)  # warm-up: builds the index, loads the models
-    ours, parts = [], []
+    tick = time.perf_counter()
+    state = interview.start(DESCRIPTION)  # the first ranking (builds the index when there is none yet)
+    start_ms = (time.perf_counter() - tick) * 1000
+    ours, parts, cpu = [], [], []
     for answer in ANSWERS[:rounds]:
-        tick = time.perf_counter()
+        tick, tock = time.perf_counter(), time.process_time()
         asked = None if state.suggestion and state.suggestion.text else "What else do you remember?"
         state = interview.answer(answer, asked=asked)  # the suggestion, or a plain question when none is left
         ours.append((time.perf_counter() - tick) * 1000)
+        cpu.append((time.process_time() - tock) * 1000)  # every thread's: steadier than the wall on a busy machine
         parts.append(dict(state.timings_ms))
     round_peak = _peak_rss_mb()  # before the reference below scores every row
     query = interview.query()
@@ -141,7 +146,9 @@ def measure_round(folder: Path, pack: Path | None = None, rounds: int = 3, index
     same_top = bool(np.array_equal(order[:len(state.rows)][:200], top))
     recall = len(set(order[:200].tolist()) & set(top.tolist())) / max(1, min(200, len(top)))
     select_ask = float(np.median([p.get("select", 0) + p.get("ask", 0) for p in parts]))
-    return {"open_ms": open_ms, "round_ms": float(np.median(ours)), "ref_search_ms": float(np.median(ref)),
+    return {"open_ms": open_ms, "warm_up_ms": interview.warm_up_ms.get("total", 0.0), "start_ms": start_ms,
+            "rounds_ms": [round(x, 2) for x in ours], "rounds_cpu_ms": [round(x, 2) for x in cpu],
+            "round_ms": float(np.median(ours)), "ref_search_ms": float(np.median(ref)),
             "select_ask_ms": select_ask, "ask_file_ms": ask_ours, "ask_images_ms": ask_ref,
             "retrieve_ms": float(np.median([p.get("retrieve", 0) for p in parts])),
             "peak_rss_mb": _peak_rss_mb(), "round_peak_rss_mb": round_peak,
@@ -222,8 +229,11 @@ def round_rows(sizes=(10_000,), engines=("lite", "full"), progress=None, model: 
                          search_ms=round(m["ref_search_ms"], 3)),
                     _row(f"round: interview (encode+search+select+question) ({label})", m["round_ms"], "ms",
                          ref_round / m["round_ms"], retrieve_ms=round(m["retrieve_ms"], 3),
-                         select_question_ms=round(m["select_ask_ms"], 3), same_top200=m["same_top200"]),
-                    _row(f"round: gallery open + read vectors ({label})", m["open_ms"], "ms"),
+                         select_question_ms=round(m["select_ask_ms"], 3), same_top200=m["same_top200"],
+                         rounds_ms=m["rounds_ms"], rounds_cpu_ms=m["rounds_cpu_ms"],
+                         first_ranking_ms=round(m["start_ms"], 2)),
+                    _row(f"round: gallery open + read vectors ({label})", m["open_ms"], "ms",
+                         warm_up_ms=m["warm_up_ms"]),
                     *([_row(f"round: question step, lite colours from the top images, reference ({label})",
                             m["ask_images_ms"], "ms", 1.0),
                        _row(f"round: question step, lite colours kept per row ({label})", m["ask_file_ms"], "ms",
@@ -251,7 +261,10 @@ def _bits_rows(folder: Path, pack: Path, label: str, ref_round: float, say) -> l
         _row(f"round: interview with the bits index (encode+search+select+question) ({label})", m["round_ms"], "ms",
              ref_round_here / m["round_ms"], retrieve_ms=round(m["retrieve_ms"], 3),
              select_question_ms=round(m["select_ask_ms"], 3), same_top200=m["same_top200"],
-             ratio_vs_first_reference=round(ref_round / m["round_ms"], 3)),
+             ratio_vs_first_reference=round(ref_round / m["round_ms"], 3), rounds_ms=m["rounds_ms"],
+             rounds_cpu_ms=m["rounds_cpu_ms"], first_ranking_ms=round(m["start_ms"], 2)),
+        _row(f"round: gallery open + interview warm-up, bits index ({label})", m["open_ms"], "ms",
+             warm_up_ms=m["warm_up_ms"]),
         _row(f"round: bits index recall@200 vs exact ({label})", m["recall_at_200"], "fraction"),
         _row(f"round: bits index build (sign codes of every row) ({label})", built["build_s"], "s",
              index_mb=round(built["index_mb"], 1), build_peak_rss_mb=round(built["peak_rss_mb"], 1)),

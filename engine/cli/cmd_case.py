@@ -274,7 +274,8 @@ def _count_ranks(path) -> None:
 
     try:
         with open_case(path, load_questioner=False) as session:
-            stored = Interview(session.gallery, session.engine, case=session.case).record_ranks()
+            # counting ranks runs no round: no warm-up
+            stored = Interview(session.gallery, session.engine, case=session.case, warm=False).record_ranks()
     except UserError as exc:
         print(f"its rank in the rounds already recorded was not counted ({exc}); it is counted when the "
               "interview is next continued", file=sys.stderr)

@@ -72,6 +72,11 @@ def code_bytes(dim: int) -> int:
     return ((dim + 63) // 64) * 8
 
 
+def codes_offset(dim: int) -> int:
+    """Where the codes start in ``index.bits``: after the header and the mean (4 KiB aligned)."""
+    return -(-(HEADER_BYTES + 4 * dim) // 4096) * 4096
+
+
 def shortlist(n: int, k: int) -> int:
     """How many rows are re-scored exactly for a top-``k`` search over ``n`` rows."""
     return int(min(n, max(MIN_SHORTLIST, SHORTLIST_PER_K * k, n // SHORTLIST_FRACTION)))
@@ -161,6 +166,11 @@ def _serial(faiss):
 _POOL = None
 _WORKERS = max(1, min(4, os.cpu_count() or 1))
 PARALLEL_FROM = 262_144  # rows from which the scan is split over the CPU's cores (both kernels release the GIL)
+#: the scan is cut into this many parts per worker, taken in turn by whichever worker is free: on a busy
+#: 2-core machine one core is often shared with another process, and halves fixed in advance waited for the
+#: slower one (1M rows, another process spinning on one core: median search 28-48 ms in halves, 15-30 ms
+#: in eighths; the same CPU time)
+SCAN_PARTS_PER_WORKER = 4
 
 
 def _pool():
@@ -189,7 +199,34 @@ def inner_products(vectors, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
             faiss.fvec_inner_products_by_idx(faiss.swig_ptr(out), faiss.swig_ptr(query), faiss.swig_ptr(vectors),
                                              faiss.swig_ptr(rows), vectors.shape[1], 1, len(rows))
         return out
+    raw, fmt = getattr(vectors, "raw", None), getattr(vectors, "format", None)
+    if raw is not None and fmt in ("int8", "fp16"):  # vector_format.QuantisedVectors: decoded a block at a time
+        return _quantised_products(raw, fmt, rows, query)
     return np.einsum("ij,j->i", np.asarray(vectors[rows], dtype=np.float32), query).astype(np.float32)
+
+
+GATHER_BLOCK = 256  # rows gathered and widened to float32 at a time: 512 KB at 512-d, within a core's L2 cache
+
+
+def _quantised_products(raw: np.ndarray, fmt: str, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """``decoded(raw[rows]) @ query`` for an int8 (per-row scale) or fp16 file, a block of rows at a time into
+    one reused float32 buffer: the whole shortlist widened at once (8 MB for 4096 rows, twice with the
+    scales applied) cost more than the products. An int8 row's scale multiplies its product, as the
+    gallery's exact search does (``QuantisedVectors.__matmul__``)."""
+    out = np.empty(len(rows), dtype=np.float32)
+    buf = np.empty((min(GATHER_BLOCK, len(rows)), len(query)), dtype=np.float32)
+    for start in range(0, len(rows), GATHER_BLOCK):
+        part = raw[rows[start:start + GATHER_BLOCK]]
+        wide = buf[:len(part)]
+        dots = out[start:start + len(part)]
+        if fmt == "int8":
+            np.copyto(wide, part["q"], casting="unsafe")
+            np.einsum("ij,j->i", wide, query, out=dots)
+            dots *= part["scale"]
+        else:
+            np.copyto(wide, part, casting="unsafe")
+            np.einsum("ij,j->i", wide, query, out=dots)
+    return out
 
 
 def hamming(codes: np.ndarray, query_code: np.ndarray, use_faiss: bool = True) -> np.ndarray:
@@ -198,21 +235,21 @@ def hamming(codes: np.ndarray, query_code: np.ndarray, use_faiss: bool = True) -
     out = np.empty(n, dtype=np.int32)
     if n == 0:
         return out
-    parts = _WORKERS if n >= PARALLEL_FROM else 1
+    parts = _WORKERS * SCAN_PARTS_PER_WORKER if n >= PARALLEL_FROM else 1
     if parts > 1:
         bounds = np.linspace(0, n, parts + 1).astype(np.int64)
 
-        def part(i: int) -> None:
-            out[bounds[i]:bounds[i + 1]] = _hamming(codes[bounds[i]:bounds[i + 1]], query_code, use_faiss)
+        def part(i: int) -> None:  # each part written in place
+            _hamming(codes[bounds[i]:bounds[i + 1]], query_code, use_faiss, out[bounds[i]:bounds[i + 1]])
 
         list(_pool().map(part, range(parts)))
         return out
-    return _hamming(codes, query_code, use_faiss)
+    return _hamming(codes, query_code, use_faiss, out)
 
 
-def _hamming(codes: np.ndarray, query_code: np.ndarray, use_faiss: bool) -> np.ndarray:
+def _hamming(codes: np.ndarray, query_code: np.ndarray, use_faiss: bool, out: np.ndarray) -> np.ndarray:
+    """The distances of ``codes`` written into ``out`` (int32, contiguous, one per row)."""
     n, width = codes.shape
-    out = np.empty(n, dtype=np.int32)
     faiss = _faiss_hammings() if use_faiss else None
     if faiss is not None:
         codes = np.ascontiguousarray(codes)
@@ -235,6 +272,21 @@ def _hamming(codes: np.ndarray, query_code: np.ndarray, use_faiss: bool) -> np.n
 SAMPLE_ROWS = 65_536  # distances the cut-off is first guessed from
 
 
+def _rows_within(distances: np.ndarray, bound: int) -> np.ndarray:
+    """Rows (sorted, int64) whose distance is at most ``bound``: on a big gallery in parts over the cores
+    (numpy's comparison and nonzero let go of Python's lock; 13-16 ms on one core at 10M rows)."""
+    n = len(distances)
+    parts = _WORKERS * SCAN_PARTS_PER_WORKER if n >= PARALLEL_FROM and _WORKERS > 1 else 1
+    if parts == 1:
+        return np.flatnonzero(distances <= bound)
+    bounds = np.linspace(0, n, parts + 1).astype(np.int64)
+
+    def part(i: int) -> np.ndarray:
+        return np.flatnonzero(distances[bounds[i]:bounds[i + 1]] <= bound) + bounds[i]
+
+    return np.concatenate(list(_pool().map(part, range(parts))))
+
+
 def nearest(distances: np.ndarray, m: int, width_bits: int) -> np.ndarray:
     """Rows (sorted) of the ``m`` smallest distances, plus every row tied with the m-th: a histogram
     of the distances gives the cut-off, so nothing is sorted.
@@ -250,7 +302,7 @@ def nearest(distances: np.ndarray, m: int, width_bits: int) -> np.ndarray:
         sample = distances[::n // SAMPLE_ROWS]
         counts = np.cumsum(np.bincount(sample, minlength=width_bits + 1))
         guess = int(np.searchsorted(counts, 1.2 * m * len(sample) / n + 64))  # 20 % past m, and some slack
-        within = np.flatnonzero(distances <= guess)
+        within = _rows_within(distances, guess)
         if len(within) >= m:
             near = distances[within]
             cut = int(np.searchsorted(np.cumsum(np.bincount(near, minlength=guess + 1)), m))
@@ -277,8 +329,7 @@ class BitsIndex:
     @property
     def codes_offset(self) -> int:
         """Where the codes start in the file: after the header and the mean (4 KiB aligned)."""
-        raw = HEADER_BYTES + 4 * self.dim
-        return -(-raw // 4096) * 4096
+        return codes_offset(self.dim)
 
     # -- the file ------------------------------------------------------------------------------
     def _load(self, path: Path) -> None:
@@ -371,6 +422,15 @@ class BitsIndex:
         parts = np.array_split(rows, _WORKERS)
         return np.concatenate(list(_pool().map(lambda part: inner_products(self.vectors, part, query), parts)))
 
+    def head(self, rows: int) -> "BitsIndex":
+        """The same index over its first ``rows`` rows only (shares the codes and the vectors; writes nothing):
+        a search over it runs every step of a full one on fewer rows (an interview's warm-up)."""
+        part = BitsIndex.__new__(BitsIndex)
+        part.__dict__.update(self.__dict__)
+        part.path = None
+        part._codes = self._codes[:max(0, int(rows))]
+        return part
+
     @property
     def nbytes(self) -> int:
         return int(len(self) * self.width)
@@ -379,11 +439,16 @@ class BitsIndex:
         return len(self._codes)
 
 
-def prefault(array) -> bool:
+def prefault(array, wait: bool = True) -> bool:
     """Map every page of a memory-mapped file into this process at once (``MADV_POPULATE_READ``,
     Linux 5.14+), so that the exact re-score's scattered rows cost no page fault each (4096 faults
     a query otherwise: a third of the search on the 2-core machine). Only when the file fits in half
-    the available memory; anywhere else, or on an older kernel, nothing is done."""
+    the available memory; anywhere else, or on an older kernel, nothing is done.
+
+    ``wait`` False: done by a background thread (libc's ``madvise`` through ctypes, which lets go of
+    Python's lock), so that opening a gallery does not wait for its files to be read: at 10M rows the
+    int8 vector file and the codes (5.8 GB) took 3.5 s to map. A search meanwhile faults in the pages it
+    reads, as without the prefault. Returns True when the mapping was done or started."""
     import mmap
 
     raw = getattr(array, "raw", array)  # QuantisedVectors keeps its memmap in .raw
@@ -400,10 +465,48 @@ def prefault(array) -> bool:
     try:
         if len(mm) > available // 2:
             return False
-        mm.madvise(advice)
-    except (OSError, ValueError, AttributeError):
+        if wait:
+            mm.madvise(advice)
+            return True
+        whole = np.frombuffer(mm, dtype=np.uint8)  # the mapping from its first page; keeps it mapped meanwhile
+    except (OSError, ValueError, AttributeError, TypeError):
         return False
+    import threading
+
+    thread = threading.Thread(target=_populate, args=(whole, advice), name="prefault", daemon=True)
+    thread.start()
+    _PREFAULTS.append(thread)
+    del _PREFAULTS[:-8]
     return True
+
+
+_PREFAULTS: list = []  # the latest background prefaults (tests wait for them)
+
+
+def _populate(whole: np.ndarray, advice: int) -> None:
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+        libc.madvise(ctypes.c_void_p(whole.ctypes.data), ctypes.c_size_t(whole.nbytes), ctypes.c_int(advice))
+    except (OSError, AttributeError):  # no libc here: the pages are faulted in as they are read
+        pass
+
+
+def is_current(gallery, n: int) -> bool:
+    """True when the gallery's ``index.bits`` holds codes of exactly its ``n`` rows and needs no re-coding:
+    opening it then writes nothing (an interview's warm-up opens only such an index)."""
+    path = gallery.folder / BITS_FILE
+    try:
+        with open(path, "rb") as f:
+            header = json.loads(f.read(HEADER_BYTES).split(b"\n", 1)[0])
+        dim = int(header["dim"])
+        rows = (path.stat().st_size - codes_offset(dim)) // code_bytes(dim)
+        return (header.get("version") == VERSION and header.get("codes_offset") == codes_offset(dim)
+                and rows == n and n <= REBUILD_GROWTH * max(int(header["mean_rows"]), 1))
+    except (OSError, ValueError, KeyError, TypeError, json.JSONDecodeError):
+        return False
 
 
 def open_bits(gallery, vectors, dim: int) -> BitsIndex:
@@ -427,7 +530,7 @@ def open_bits(gallery, vectors, dim: int) -> BitsIndex:
         for start in range(len(index), n, _BLOCK):  # a block at a time: an fp16/int8 file decodes per block
             index.add(vectors[start:min(n, start + _BLOCK)], start)
         gallery.save_meta("index_state", json.dumps({"backend": "bits", "count": n}))
-    if n >= PARALLEL_FROM:  # a big gallery: its pages mapped once, not faulted in row by row
-        prefault(index._codes)
-        prefault(vectors)
+    if n >= PARALLEL_FROM:  # a big gallery: its pages mapped once (in the background), not faulted in row by row
+        prefault(index._codes, wait=False)
+        prefault(vectors, wait=False)
     return index

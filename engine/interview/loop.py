@@ -103,10 +103,14 @@ class RoundState:
 
 
 class Interview:
-    """The interview loop over one gallery with one engine, optionally recorded in a case file."""
+    """The interview loop over one gallery with one engine, optionally recorded in a case file.
+
+    Creating one warms the engine for the gallery (``warm``; once per open gallery and engine, writing
+    nothing: interview/warmup.py), so that the first ranking does not pay for imports, opening the index
+    and first calls; ``warm_up_ms`` says what that cost."""
 
     def __init__(self, gallery, engine, case: CaseFile | None = None, max_rounds: int = DEFAULT_MAX_ROUNDS,
-                 c: int = DEFAULT_CANDIDATES, depth: int = DEFAULT_DEPTH):
+                 c: int = DEFAULT_CANDIDATES, depth: int = DEFAULT_DEPTH, warm: bool = True):
         if len(gallery) == 0:
             raise UserError(f"Gallery {gallery.folder} holds no images; import some first with "
                             "'interreid gallery import'.")
@@ -133,6 +137,12 @@ class Interview:
         #: the investigator's corrections of what the engine understood: {"remove", "label", "add", "round", "at"}
         self.corrections: list[dict] = []
         self.state: RoundState | None = None
+        #: what the warm-up cost, per step (ms): the first round's one-time costs paid here (warmup.py)
+        self.warm_up_ms: dict = {}
+        if warm:
+            from .warmup import warm_up
+
+            self.warm_up_ms = warm_up(self)
 
     # -- the query -----------------------------------------------------------------------
     def query(self, dialogue: list[Turn] | None = None) -> str:
