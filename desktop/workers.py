@@ -79,17 +79,28 @@ class JobRunner(QObject):
               on_error: Callable[[str, BaseException], None] | None = None,
               on_progress: Callable[[Any], None] | None = None, name: str = "job") -> Job:
         job = Job(fn, name)
-        if on_progress is not None:
-            job.signals.progress.connect(on_progress)
-        if on_done is not None:
-            job.signals.finished.connect(on_done)
-        if on_error is not None:
-            job.signals.failed.connect(on_error)
-        job.signals.finished.connect(lambda _r, j=job: self._live.discard(j))
-        job.signals.failed.connect(lambda _m, _e, j=job: self._live.discard(j))
+        # The callbacks are reached through ``box`` and let go once the job has reported: a signal's
+        # connection (held by Qt, out of sight of Python's garbage collector) and the job it names make a
+        # cycle that is never freed, so whatever a callback or ``fn`` refers to (a closed case's gallery,
+        # its interview and their mapped files: 5.8 GB at 10M rows) stayed for the life of the window.
+        box = {"done": on_done, "error": on_error, "progress": on_progress}
+        job.signals.progress.connect(lambda value, b=box: b["progress"](value) if b.get("progress") else None)
+        job.signals.finished.connect(lambda result, j=job, b=box: self._report(j, b, "done", (result,)))
+        job.signals.failed.connect(lambda message, exc, j=job, b=box: self._report(j, b, "error", (message, exc)))
         self._live.add(job)
         self.pool.start(job)
         return job
+
+    def _report(self, job: Job, box: dict, which: str, args: tuple) -> None:
+        """Deliver a job's outcome to its callback, then let go of the job's work and callbacks."""
+        callback = box.get(which)
+        try:
+            if callback is not None:
+                callback(*args)
+        finally:
+            box.clear()
+            job.fn = None
+            self._live.discard(job)
 
     @property
     def busy(self) -> bool:
