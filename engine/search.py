@@ -107,6 +107,11 @@ def top_rows(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return result.rows, result.scores
 
 
+def forget_index(gallery) -> None:
+    """Drop the index kept for ``gallery`` (its case was closed): its mapped codes are let go with it."""
+    _INDEXES.pop(gallery, None)
+
+
 def cached_index(searcher: "Searcher"):
     """The index already opened for the searcher's gallery at its size, or None."""
     cached = _INDEXES.get(searcher.gallery)

@@ -185,3 +185,44 @@ def test_prefault_maps_a_file_only_when_half_the_available_memory_holds_it(tmp_p
     assert bits_index.prefault(mapped, wait=False) is False
     monkeypatch.setattr(host, "available_ram", lambda: None)
     assert bits_index.prefault(mapped) is False
+
+
+def test_background_prefault_stops_when_the_gallery_is_closed(tmp_path, monkeypatch):
+    """The background prefault holds the mapping only during each chunk's call: a gallery closed
+    meanwhile is let go (it kept a closed case's 5.8 GB mapped for seconds at 10M rows), and the rest
+    of the file is not mapped."""
+    import ctypes
+    import gc
+    import weakref
+
+    from interreid.engine.gallery import bits_index
+
+    path = tmp_path / "v.f32"
+    np.zeros(4 * 4096, dtype=np.float32).tofile(path)  # 16 pages
+    holder = {"mapped": np.memmap(path, dtype=np.float32, mode="r")}
+    calls = []
+
+    class FakeLibc:
+        class madvise_type:
+            argtypes = None
+
+            def __call__(self, address, size, advice):
+                calls.append(size.value)
+                if len(calls) == 2:
+                    holder.clear()  # the case is closed while the third chunk waits
+                    gc.collect()
+                return 0
+
+        def __init__(self, *args, **kwargs):
+            self.madvise = self.madvise_type()
+
+    monkeypatch.setattr(ctypes, "CDLL", FakeLibc)
+    monkeypatch.setattr(bits_index, "POPULATE_CHUNK", 4096 * 4)
+    owner = weakref.ref(holder["mapped"])
+    start = holder["mapped"].ctypes.data
+    bits_index._populate(owner, start, 16 * 4096, 22)
+    assert calls == [16384, 16384] and owner() is None
+    calls.clear()
+    kept = np.memmap(path, dtype=np.float32, mode="r")
+    bits_index._populate(weakref.ref(kept), kept.ctypes.data, 16 * 4096 - 100, 22)
+    assert calls == [16384, 16384, 16384, 16384 - 100]  # while it is open: every chunk, the last one short

@@ -165,3 +165,31 @@ def test_the_colour_file_is_read_ahead_only_when_there_is_one(tmp_path):
     colour_cache._write(path, np.arange(3), np.ones((3, ident.dim), np.float32), ident.dim)
     assert colour_cache.prefault(gallery) is True
     assert np.array_equal(colour_cache.stored_vectors(gallery, [1]), np.ones((1, ident.dim), np.float32))
+
+
+def test_a_released_interview_holds_no_mapped_file(tmp_path, tiny_pack):  # noqa: F811
+    """Closing a case releases its interview: the index kept for the gallery and the mapped vectors are
+    let go even while something still refers to the interview or the gallery object."""
+    import weakref
+
+    from interreid.engine import search
+    from interreid.engine.engines import build_engine
+    from interreid.engine.gallery.store import Gallery
+    from interreid.engine.interview.loop import Interview
+
+    folder = tmp_path / "g"
+    _gallery(folder, tiny_pack, fmt="int8")
+    g = Gallery.open(folder)
+    g.set_index_backend("bits")
+    interview = Interview(g, build_engine(g, pack=str(tiny_pack)))
+    interview.start(DESCRIPTION)
+    index = search._INDEXES[g][1]
+    codes, vectors = weakref.ref(index._codes), weakref.ref(g.vectors().raw)
+    del index
+    interview.release()
+    g.close()
+    assert g not in search._INDEXES and interview.searcher is None and interview.vectors is None
+    import gc
+
+    gc.collect()
+    assert codes() is None and vectors() is None  # the interview and the gallery object are still alive

@@ -243,6 +243,7 @@ class Gallery:
 
     def close(self) -> None:
         self.conn.close()
+        self._vectors = None  # the vector file's mapping goes with the gallery, even if this object lingers
 
     def __enter__(self) -> "Gallery":
         return self
