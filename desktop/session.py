@@ -369,6 +369,8 @@ class CaseSession(QObject):
             return
         self.engine_queue.wait()
         self.side_pool.wait()
+        if self.interview is not None:
+            self.interview.release()
         for thing in (self.case, self.gallery):
             try:
                 thing.close()
