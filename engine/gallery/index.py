@@ -1,5 +1,5 @@
 """The gallery index: one interface, several backends (exact numpy, the sign-bit prefilter of
-bits_index.py, hnswlib, the compressed usearch and FAISS IVF-PQ of ann.py, and Qdrant).
+bits_index.py and its partitioned form ivf_index.py, hnswlib, the compressed usearch and FAISS IVF-PQ of ann.py, and Qdrant).
 
 The backend is a setting: ``auto`` (the default) uses exact search below ``EXACT_THRESHOLD``
 images and the ``bits`` index (a 64-byte code per row scanned in full, the best few thousand rows
@@ -140,7 +140,7 @@ class HnswIndex:
         return self._index.get_current_count()
 
 
-BACKENDS = ("auto", "exact", "bits", "hnsw", "usearch", "faiss-ivfpq", "qdrant")
+BACKENDS = ("auto", "exact", "bits", "bits-ivf", "hnsw", "usearch", "faiss-ivfpq", "qdrant")
 
 
 def choose_backend(setting: str, n: int) -> str:
@@ -181,6 +181,10 @@ def open_index(gallery, backend: str | None = None) -> GalleryIndex:
         return index
     if chosen == "bits":  # sign-bit codes beside the gallery, the shortlist re-scored exactly
         return _bits().open_bits(gallery, vectors, dim)
+    if chosen == "bits-ivf":  # the same codes in k-means list order: a query scans the nearest lists only
+        from .ivf_index import open_ivf
+
+        return open_ivf(gallery, vectors, dim)
     if chosen in ("usearch", "faiss-ivfpq"):
         from .ann import open_compressed
 
