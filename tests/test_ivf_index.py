@@ -65,6 +65,8 @@ def test_rows_imported_after_the_build_are_found_in_the_tail_then_rebuilt(tmp_pa
     from interreid.engine.gallery.store import Gallery
 
     monkeypatch.setattr(ivf, "SHORTLIST_MIN", 300)
+    monkeypatch.setattr(ivf, "MIN_PROBE", 1)  # two lists probed: a tail row is found only because the tail is scanned
+    monkeypatch.setattr(ivf, "PROBE_FRACTION", 0.01)
     x, _queries = _people(9000, seed=4)
     g = gallery_of(tmp_path / "g", x[:6000])
     g.set_index_backend("bits-ivf")

@@ -42,10 +42,9 @@ LISTS_PER_SQRT = 2  # lists = LISTS_PER_SQRT * sqrt(rows): 2,000 at 1M, 6,325 at
 TRAIN_PER_LIST = 32  # sample rows per list for k-means (at least MIN_TRAIN)
 MIN_TRAIN = 65_536
 TRAIN_ITERATIONS = 8
-PROBE_FRACTION = 0.03  # lists probed: this fraction of them (at least MIN_PROBE) ...
-MIN_PROBE = 16
-TEXT_PROBE_FACTOR = 1  # (kept for measurement: a text query's probes may be multiplied)
-SHORTLIST_MIN = 4096  # rows re-scored exactly: at least this, and SHORTLIST_PER_K times the rows asked for
+PROBE_FRACTION = 0.05  # lists probed: this fraction of them, and at least MIN_PROBE (measured: docs/scale.md)
+MIN_PROBE = 256
+SHORTLIST_MIN = 8192  # rows re-scored exactly: at least this, and SHORTLIST_PER_K times the rows asked for
 SHORTLIST_PER_K = 8
 FIRST_STAGE_PER_SHORTLIST = 4  # rows kept by the Hamming pass for the asymmetric score, per shortlisted row
 REBUILD_TAIL = 0.25  # rebuild when rows added after the build exceed this fraction of the partitioned rows
