@@ -42,11 +42,13 @@ LISTS_PER_SQRT = 2  # lists = LISTS_PER_SQRT * sqrt(rows): 2,000 at 1M, 6,325 at
 TRAIN_PER_LIST = 32  # sample rows per list for k-means (at least MIN_TRAIN)
 MIN_TRAIN = 65_536
 TRAIN_ITERATIONS = 8
-PROBE_FRACTION = 0.05  # lists probed: this fraction of them, and at least MIN_PROBE (measured: docs/scale.md)
-MIN_PROBE = 256
-SHORTLIST_MIN = 8192  # rows re-scored exactly: at least this, and SHORTLIST_PER_K times the rows asked for
+PROBE_FRACTION = 0.03  # lists probed: this fraction of them, and at least MIN_PROBE (measured: docs/scale.md)
+MIN_PROBE = 320
+SHORTLIST_MIN = 8192  # rows re-scored exactly: at least this, SHORTLIST_PER_K times the rows asked for,
 SHORTLIST_PER_K = 8
+SHORTLIST_FRACTION = 400  # and n / this many (10M: 25,000; text queries' recall@200 rests on it, not on the probes)
 FIRST_STAGE_PER_SHORTLIST = 4  # rows kept by the Hamming pass for the asymmetric score, per shortlisted row
+CORRECTED = True  # the asymmetric stage scales each row's estimate by its stored factors (RaBitQ's estimator)
 REBUILD_TAIL = 0.25  # rebuild when rows added after the build exceed this fraction of the partitioned rows
 MIN_ROWS = 4096  # below this a single list holds every row (k-means needs rows to split)
 _BLOCK = 65_536
@@ -63,8 +65,8 @@ def n_probe(lists: int) -> int:
     return int(min(lists, max(MIN_PROBE, math.ceil(PROBE_FRACTION * lists))))
 
 
-def shortlist(k: int) -> int:
-    return int(max(SHORTLIST_MIN, SHORTLIST_PER_K * k))
+def shortlist(k: int, n: int = 0) -> int:
+    return int(max(SHORTLIST_MIN, SHORTLIST_PER_K * k, n // SHORTLIST_FRACTION))
 
 
 def _sections(dim: int, lists: int, rows: int) -> dict:
@@ -76,8 +78,10 @@ def _sections(dim: int, lists: int, rows: int) -> dict:
     centres = up(mean + 4 * dim)
     offsets = up(centres + 4 * dim * lists)
     row_of = up(offsets + 8 * (lists + 1))
-    codes = up(row_of + 4 * rows)
-    return {"mean": mean, "centres": centres, "offsets": offsets, "row_of": row_of, "codes": codes}
+    factors = up(row_of + 4 * rows)
+    codes = up(factors + 8 * rows)
+    return {"mean": mean, "centres": centres, "offsets": offsets, "row_of": row_of, "factors": factors,
+            "codes": codes}
 
 
 # -- k-means (the build only: BLAS is fine here) ---------------------------------------------------
@@ -177,6 +181,11 @@ class IvfBitsIndex:
             raise ValueError(f"{path.name} is damaged (codes cut short)")
         self.row_of = (np.memmap(path, dtype=np.int32, mode="r", offset=where["row_of"], shape=(built,))
                        if built else np.zeros(0, np.int32))
+        self.factors = (np.memmap(path, dtype=np.float32, mode="r", offset=where["factors"], shape=(built, 2))
+                        if built else np.ones((0, 2), np.float32))
+        # rows of the tail have no stored factors: the partitioned rows' medians stand in for theirs
+        self._tail_factors = (np.median(np.asarray(self.factors[::max(1, built // 4096)]), axis=0) if built
+                              else np.array([1.0, 0.0], np.float32))
         self.codes = (np.memmap(path, dtype=np.uint8, mode="r", offset=where["codes"], shape=(rows, self.width))
                       if rows else np.zeros((0, self.width), np.uint8))
         self._bits = bits.BitsIndex(self.dim, self.vectors)  # its mean and direction(): the same centring
@@ -234,13 +243,33 @@ class IvfBitsIndex:
             bits._hamming(self.codes[a:b], qcode, True, dist[at:at + b - a])
             pos[at:at + b - a] = np.arange(a, b)
             at += b - a
-        m = keep or shortlist(k)
+        m = keep or shortlist(k, len(self))
         first = min(total, FIRST_STAGE_PER_SHORTLIST * m)
         near = pos[bits.nearest(dist, first, self.width * 8)]
         if len(near) > m:
-            scores = bits.asymmetric_scores(self.codes[near], d)
+            scores = self.estimates(near, d, query)
             near = near[np.argpartition(-scores, m - 1)[:m]]
         return np.sort(self.rows_of(near))
+
+    def estimates(self, positions: np.ndarray, d: np.ndarray, query: np.ndarray) -> np.ndarray:
+        """Estimated ``query . x`` of the rows at ``positions`` (RaBitQ's estimator on the sign codes): with
+        ``s = sign(x - mean)`` and the query direction ``d`` (the query less ``a`` times the mean),
+        ``q . x = d . (x - mean) + a mean . x`` and ``d . (x - mean) ~ (d . s) |x - mean|^2 / |x - mean|_1``;
+        the two per-row factors (``|x - mean|^2 / |x - mean|_1`` and ``mean . x``) are stored by the build.
+        Without them (``CORRECTED`` False) the plain ``d . s`` of the bits index."""
+        raw = bits.asymmetric_scores(self.codes[positions], d)  # 2 (q~ . b), q~ the quantised direction
+        if not CORRECTED:
+            return raw
+        _planes, lo, step = bits.query_planes(d, self.width)
+        levels = np.rint((d - lo) / step)
+        dot = raw - float(self.dim * lo + step * levels.sum())  # q~ . (2b - 1)
+        inside = positions < self.built_rows
+        f = np.empty((len(positions), 2), dtype=np.float32)
+        f[inside] = self.factors[positions[inside]]
+        f[~inside] = self._tail_factors
+        norm2 = float(self.mean @ self.mean)
+        a = float(np.asarray(query, np.float32) @ self.mean) / norm2 if norm2 > 0 else 0.0
+        return dot * f[:, 0] + a * f[:, 1]
 
     def search(self, query: np.ndarray, k: int, nprobe: int | None = None, keep: int | None = None) -> SearchResult:
         from .ann import rerank
@@ -298,10 +327,14 @@ def build(vectors, dim: int, path: Path, lists: int | None = None, progress=None
     tick = time.perf_counter()
     labels = np.empty(n, dtype=np.int32)
     codes = np.empty((n, bits.code_bytes(dim)), dtype=np.uint8)
+    factors = np.empty((n, 2), dtype=np.float32)
     for s in range(0, n, _BLOCK):
         x = np.asarray(vectors[s:s + _BLOCK], dtype=np.float32)
         labels[s:s + len(x)] = part.assign(x) if lists > 1 else 0
         codes[s:s + len(x)] = bits.encode(x, mean)
+        centred = x - mean
+        factors[s:s + len(x), 0] = np.einsum("ij,ij->i", centred, centred) / np.maximum(np.abs(centred).sum(axis=1), 1e-12)
+        factors[s:s + len(x), 1] = x @ mean
         if progress and (s // _BLOCK) % 16 == 0:
             say(f"assigned {s + len(x):,} of {n:,} rows")
     times["assign_s"] = time.perf_counter() - tick
@@ -316,7 +349,8 @@ def build(vectors, dim: int, path: Path, lists: int | None = None, progress=None
     with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
         f.write(text + b"\n" + b" " * (HEADER_BYTES - len(text) - 1))
         for off, arr in ((where["mean"], mean), (where["centres"], part.centres.astype(np.float32)),
-                         (where["offsets"], offsets), (where["row_of"], order)):
+                         (where["offsets"], offsets), (where["row_of"], order),
+                         (where["factors"], factors[order])):
             f.seek(off)
             f.write(np.ascontiguousarray(arr).tobytes())
         f.seek(where["codes"])
