@@ -156,8 +156,16 @@ def index_settings(gallery, n: int) -> dict:
     setting = gallery.meta("index_backend") or "auto"
     return {"setting": setting, "backend": choose_backend(setting, n), "exact_threshold": EXACT_THRESHOLD,
             "bits": {"first_stage": _bits().first_stage(n, 1000), "shortlist": _bits().shortlist(n, 1000)},
+            "bits-ivf": _ivf_settings(n),
             "hnsw": {"M": HNSW_M, "ef_construction": HNSW_EF_CONSTRUCTION, "ef": HNSW_EF_SEARCH},
             "qdrant": {"server": gallery.meta("qdrant_url") or "embedded", "collection": gallery.meta("qdrant_collection")}}
+
+
+def _ivf_settings(n: int) -> dict:
+    from . import ivf_index
+
+    lists = ivf_index.n_lists(n)
+    return {"lists": lists, "probed": ivf_index.n_probe(lists), "shortlist": ivf_index.shortlist(1000, n)}
 
 
 def _bits():
