@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from fixtures_full import tiny_pack  # noqa: F401
 from vector_galleries import add_rows, gallery_of
 
 DIM = 256
@@ -120,3 +121,29 @@ def test_gallery_index_cli_and_import_offer_bits_ivf(tmp_path, capsys):
     assert "bits-ivf index" in capsys.readouterr().out and (tmp_path / "g" / "index.ivf").exists()
     args = build_parser().parse_args(["gallery", "import", "src", "--gallery", "G", "--index", "bits-ivf"])
     assert args.index == "bits-ivf"
+
+
+def test_the_interview_searches_through_bits_ivf_after_its_warm_up(tmp_path, tiny_pack):  # noqa: F811
+    """An interview round (the CLI's and the app's) asks the gallery's index: with bits-ivf (its file current,
+    so the warm-up ran a whole search through it) the top rows are the exact search's, with exact scores."""
+    from interreid.engine.engines import build_engine
+    from interreid.engine.full.pack import open_pack
+    from interreid.engine.gallery.index import open_index
+    from interreid.engine.gallery.store import Gallery
+    from interreid.engine.gallery.synthetic import build
+    from interreid.engine.interview.loop import Interview
+
+    pack = open_pack(tiny_pack)
+    build(tmp_path / "g", 6000, pack.identity(), False, text_encoder=pack.retriever())
+    with Gallery.open(tmp_path / "g") as g:
+        g.set_index_backend("bits-ivf")
+        open_index(g)  # built: the warm-up then opens it and searches through it
+    with Gallery.open(tmp_path / "g") as g:
+        interview = Interview(g, build_engine(g, pack=str(tiny_pack)))
+        assert interview.warm_up_ms.get("search") is not None
+        state = interview.start("A woman in a black coat with a handbag.")
+        assert interview.searcher.index.backend == "bits-ivf"
+        q = state.ranking.query_vector
+        exact = np.argsort(-(np.asarray(g.vectors()) @ q), kind="stable")[:50]
+        assert len(set(state.rows[:50].tolist()) & set(exact.tolist())) >= 48
+        assert np.allclose(state.scores[:50], np.asarray(g.vectors())[state.rows[:50]] @ q, atol=1e-5)
