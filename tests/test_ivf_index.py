@@ -147,3 +147,15 @@ def test_the_interview_searches_through_bits_ivf_after_its_warm_up(tmp_path, tin
         exact = np.argsort(-(np.asarray(g.vectors()) @ q), kind="stable")[:50]
         assert len(set(state.rows[:50].tolist()) & set(exact.tolist())) >= 48
         assert np.allclose(state.scores[:50], np.asarray(g.vectors())[state.rows[:50]] @ q, atol=1e-5)
+
+
+def test_bench_index_rows_offer_bits_ivf(capsys):
+    from interreid.engine.bench.speed_index import index_backend_rows
+    from interreid.engine.cli.main import main
+
+    rows = {r["name"]: r for r in index_backend_rows((5000,), dim=DIM, k=20, n_queries=5, backends=("bits-ivf",),
+                                                      progress=lambda m: None)}
+    people = rows[f"bits-ivf (the codes in k-means lists) recall@20 vs fp32 exact (5k x {DIM}-d, top-20, people)"]
+    assert people["value"] >= 0.95
+    assert main(["bench", "speed", "--quick", "--index-backends", "bits-ivf,nonsense"]) == 2
+    assert "bits-ivf" in capsys.readouterr().err
