@@ -57,6 +57,14 @@ def test_ivf_search_recall_against_exact_and_probing_fewer_lists_reads_fewer_cod
     assert one.mean() < 0.5, one
     found = index.search(queries[0], 50)
     assert np.allclose(found.scores, x[found.rows] @ queries[0], atol=1e-5)  # exact scores, best first
+    monkeypatch.setattr(ivf, "PROBE_FRACTION", 0.15)
+    monkeypatch.setattr(ivf, "PARALLEL_FROM", 1000)  # the passes split over the cores: the same rows and scores
+    monkeypatch.setattr(ivf, "FIRST_STAGE_PER_SHORTLIST", 20)
+    serial_then_split = [index.search(q, 50) for q in queries[:3]]
+    monkeypatch.setattr(ivf, "PARALLEL_FROM", 10**9)
+    for q, split in zip(queries[:3], serial_then_split):
+        alone = index.search(q, 50)
+        assert np.array_equal(alone.rows, split.rows) and np.array_equal(alone.scores, split.scores)
     assert np.all(np.diff(found.scores) <= 0)
 
 

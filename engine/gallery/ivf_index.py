@@ -49,6 +49,8 @@ SHORTLIST_PER_K = 8
 SHORTLIST_FRACTION = 400  # and n / this many (10M: 25,000; text queries' recall@200 rests on it, not on the probes)
 FIRST_STAGE_PER_SHORTLIST = 4  # rows kept by the Hamming pass for the asymmetric score, per shortlisted row
 CORRECTED = True  # the asymmetric stage scales each row's estimate by its stored factors (RaBitQ's estimator)
+PARALLEL_FROM = 131_072  # probed rows from which the Hamming pass and the asymmetric stage are split over the cores
+PARTS = 8  # parts of those passes, taken in turn by whichever worker is free (bits_index's scan does the same)
 REBUILD_TAIL = 0.25  # rebuild when rows added after the build exceed this fraction of the partitioned rows
 MIN_ROWS = 4096  # below this a single list holds every row (k-means needs rows to split)
 _BLOCK = 65_536
@@ -238,16 +240,29 @@ class IvfBitsIndex:
         total = sum(b - a for a, b in ranges)
         dist = np.empty(total, dtype=np.int32)
         pos = np.empty(total, dtype=np.int64)
-        at = 0
-        for a, b in ranges:
-            bits._hamming(self.codes[a:b], qcode, True, dist[at:at + b - a])
-            pos[at:at + b - a] = np.arange(a, b)
-            at += b - a
+        starts = np.cumsum([0] + [b - a for a, b in ranges])
+
+        def scan(chunk: list[int]) -> None:  # these ranges' distances and positions, written in place
+            for i in chunk:
+                (a, b), at = ranges[i], starts[i]
+                bits._hamming(self.codes[a:b], qcode, True, dist[at:at + b - a])
+                pos[at:at + b - a] = np.arange(a, b)
+
+        parallel = bits._WORKERS > 1 and total >= PARALLEL_FROM
+        if parallel:  # ranges cut into parts of about equal rows, taken by whichever worker is free
+            cuts = np.searchsorted(starts[1:], np.linspace(0, total, PARTS + 1)[1:-1])
+            list(bits._pool().map(scan, [c.tolist() for c in np.split(np.arange(len(ranges)), cuts) if len(c)]))
+        else:
+            scan(list(range(len(ranges))))
         m = keep or shortlist(k, len(self))
         first = min(total, FIRST_STAGE_PER_SHORTLIST * m)
         near = pos[bits.nearest(dist, first, self.width * 8)]
         if len(near) > m:
-            scores = self.estimates(near, d, query)
+            if parallel and len(near) >= 2 * PARTS * 1024:
+                parts = np.array_split(near, PARTS)
+                scores = np.concatenate(list(bits._pool().map(lambda part: self.estimates(part, d, query), parts)))
+            else:
+                scores = self.estimates(near, d, query)
             near = near[np.argpartition(-scores, m - 1)[:m]]
         return np.sort(self.rows_of(near))
 
