@@ -15,8 +15,10 @@ centres are nearest it:
 * **search**: the query without its component along the gallery mean (as the bits index), scored
   against every centre (einsum, no BLAS in a round); the best ``nprobe`` lists are probed: Hamming
   distances of their codes, the nearest kept (bits_index.nearest), the asymmetric score
-  (bits_index.asymmetric_scores) keeps a shortlist, and the shortlist is re-scored exactly from the
-  vector file (bits_index.exact_scores). The scores returned are exact for the rows found; only which
+  (bits_index.asymmetric_scores, scaled by two factors per row stored by the build: RaBitQ's
+  estimator, ``estimates``) keeps a shortlist, and the shortlist is re-scored exactly from the
+  vector file (bits_index.exact_scores). On big probes the Hamming pass and the asymmetric stage
+  are split over the cores (bits_index's worker pool). The scores returned are exact for the rows found; only which
   rows are found is approximate (recall@200 against exact search: docs/scale.md, tests/test_ivf_index.py).
 * **rows imported after the build** are an unpartitioned tail: their codes are appended to the file
   and scanned in full by every search; when the tail passes ``REBUILD_TAIL`` of the partitioned rows
