@@ -219,7 +219,7 @@ def import_into(gallery: str | Path, sources, engine: str = "lite", pack=None, e
     Gallery.create -> import. Resumable: importing the same sources again continues.
 
     ``embedder`` (an open embedder) is used instead of ``engine``/``pack`` when given; ``index``
-    sets the gallery's index backend (auto | exact | bits | hnsw | usearch | faiss-ivfpq); ``vectors`` the
+    sets the gallery's index backend (auto | exact | bits | bits-ivf | hnsw | usearch | faiss-ivfpq); ``vectors`` the
     precision of a new gallery's vector file (fp32 | fp16 | int8); ``encrypt`` encrypts a new
     gallery at rest (the CLI and the app ask for it unless told not to; the demo's and a
     benchmark's galleries are plain); ``tower`` the model pack's image tower for a new full-engine

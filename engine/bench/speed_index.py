@@ -148,6 +148,11 @@ def _one_size(work: Path, n, dim, k, n_queries, backends, progress, rows, ann, E
 
                 index = BitsIndex(dim, base, path)
                 index.add(base, 0)
+            elif backend == "bits-ivf":
+                from ..gallery.ivf_index import IvfBitsIndex, build
+
+                build(base, dim, path)
+                index = IvfBitsIndex(dim, base, path)
             else:
                 index = ann.build(backend, base, dim, path)
             build_s = time.perf_counter() - t0
@@ -158,7 +163,8 @@ def _one_size(work: Path, n, dim, k, n_queries, backends, progress, rows, ann, E
                 index = ann.IvfPqIndex(dim, base, path, mmap=True)
             ms = _median_ms(lambda q: index.search(q, k), queries)
             recall = _recall([index.search(q, k) for q in queries], truth, k)
-            name = {"bits": "bits (sign codes + exact re-score)", "hnsw": "hnswlib", "usearch": "usearch int8",
+            name = {"bits": "bits (sign codes + exact re-score)", "bits-ivf": "bits-ivf (the codes in k-means lists)",
+                    "hnsw": "hnswlib", "usearch": "usearch int8",
                     "faiss-ivfpq": "FAISS IVF-PQ"}[backend]
             rows += [_row(group, f"{name} build ({label})", build_s, "s"),
                      _row(group, f"{name} search ({label})", ms, "ms", ref_ms / ms),

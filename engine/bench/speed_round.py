@@ -275,6 +275,8 @@ def _bits_rows(folder: Path, pack: Path, label: str, ref_round: float, say) -> l
 
 
 def main(argv: list[str]) -> int:
+    """``build DIR N ENGINE PACK [MODEL]``, ``index DIR BACKEND`` or ``measure DIR PACK [BACKEND]`` (any backend of
+    engine/gallery/index.py's BACKENDS, e.g. bits or bits-ivf); one JSON line on stdout."""
     action, folder = argv[0], Path(argv[1])
     if action == "build":
         build_synthetic_gallery(folder, int(argv[2]), argv[3], Path(argv[4]) if argv[4] else None,

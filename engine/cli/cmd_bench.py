@@ -23,8 +23,8 @@ def register(sub) -> None:
                     help="sizes for the vector precision and index backend rows (fp16/int8 files, hnswlib, usearch, "
                          "FAISS IVF-PQ), e.g. 100000,1000000 (default 10000; left out with --quick; 0 leaves them out)")
     sp.add_argument("--index-backends", metavar="B,B", default="bits,hnsw,usearch,faiss-ivfpq",
-                    help="which index backends those rows build (default bits,hnsw,usearch,faiss-ivfpq; hnswlib is "
-                         "left out above 200,000 rows)")
+                    help="which index backends those rows build (default bits,hnsw,usearch,faiss-ivfpq; also "
+                         "bits-ivf; hnswlib is left out above 200,000 rows)")
     sp.set_defaults(func=cmd_speed)
     try:
         from .cmd_bench_interactive import register_interactive
@@ -53,9 +53,10 @@ def cmd_speed(args) -> int:
     if round_sizes is None or index_sizes is None:
         return 2
     backends = tuple(b.strip() for b in args.index_backends.split(",") if b.strip())
-    unknown = [b for b in backends if b not in ("bits", "hnsw", "usearch", "faiss-ivfpq")]
+    unknown = [b for b in backends if b not in ("bits", "bits-ivf", "hnsw", "usearch", "faiss-ivfpq")]
     if unknown:
-        print(f"--index-backends takes bits, hnsw, usearch and faiss-ivfpq, not '{unknown[0]}'.", file=sys.stderr)
+        print(f"--index-backends takes bits, bits-ivf, hnsw, usearch and faiss-ivfpq, not '{unknown[0]}'.",
+              file=sys.stderr)
         return 2
     rows = run_speed(sizes, include_clip=not args.quick, progress=lambda m: print(m, file=sys.stderr),
                      video_frames=20 if args.quick else 200, round_sizes=round_sizes, index_sizes=index_sizes,

@@ -23,7 +23,8 @@ def register(sub) -> None:
 
     imp.add_argument("--index", choices=BACKENDS,
                      default=None, help="index backend (default auto: exact below 200,000 images, bits above: a "
-                          "64-byte code per image scanned in full, the best rows re-scored exactly; usearch and "
+                          "64-byte code per image scanned in full, the best rows re-scored exactly; bits-ivf: the same "
+                          "codes grouped into lists, only those nearest the query scanned; usearch and "
                           "faiss-ivfpq compress the index, see docs/scale.md; qdrant: a Qdrant store beside the "
                           "gallery, or the server named by --qdrant-url)")
     imp.add_argument("--qdrant-url", metavar="URL", help="with --index qdrant: the force's Qdrant server "

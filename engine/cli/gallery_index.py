@@ -8,7 +8,7 @@ from .output import ProgressBar, emit_json
 
 # engine/gallery/index.py's BACKENDS, spelled here so that building the parser imports no numpy
 # (tests/test_cli.py checks that the two agree)
-BACKENDS = ("auto", "exact", "bits", "hnsw", "usearch", "faiss-ivfpq", "qdrant")
+BACKENDS = ("auto", "exact", "bits", "bits-ivf", "hnsw", "usearch", "faiss-ivfpq", "qdrant")
 
 
 def register_index_command(gsub) -> None:
@@ -17,7 +17,9 @@ def register_index_command(gsub) -> None:
     ix.add_argument("gallery", metavar="DIR")
     ix.add_argument("--backend", choices=BACKENDS, required=True,
                     help="auto (exact below 200,000 images, bits above), exact, bits (a 64-byte code per image "
-                         "scanned in full, the best rows re-scored exactly), hnsw, usearch or faiss-ivfpq "
+                         "scanned in full, the best rows re-scored exactly), bits-ivf (the same codes grouped into "
+                         "k-means lists, only the lists nearest the query scanned: for millions of images), hnsw, "
+                         "usearch or faiss-ivfpq "
                          "(compressed, see docs/scale.md), or qdrant (a store beside the gallery, or the server "
                          "named by --qdrant-url)")
     ix.add_argument("--qdrant-url", metavar="URL", help="with --backend qdrant: the force's Qdrant server "

@@ -230,6 +230,14 @@ def _quantised_products(raw: np.ndarray, fmt: str, rows: np.ndarray, query: np.n
     return out
 
 
+def exact_scores(vectors, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Exact cosines of ``rows`` from the vector file, the gather split over the cores."""
+    if _WORKERS == 1 or len(rows) < 2048:
+        return inner_products(vectors, rows, query)
+    parts = np.array_split(rows, _WORKERS)
+    return np.concatenate(list(_pool().map(lambda part: inner_products(vectors, part, query), parts)))
+
+
 def hamming(codes: np.ndarray, query_code: np.ndarray, use_faiss: bool = True) -> np.ndarray:
     """Hamming distance (int32 (N,)) from ``query_code`` to every row of ``codes``."""
     n, width = codes.shape
@@ -417,11 +425,7 @@ class BitsIndex:
         return rerank(self.vectors, query, rows, k, self._exact_scores)
 
     def _exact_scores(self, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
-        """Exact cosines of ``rows`` from the vector file, the gather split over the cores."""
-        if _WORKERS == 1 or len(rows) < 2048:
-            return inner_products(self.vectors, rows, query)
-        parts = np.array_split(rows, _WORKERS)
-        return np.concatenate(list(_pool().map(lambda part: inner_products(self.vectors, part, query), parts)))
+        return exact_scores(self.vectors, rows, query)
 
     def head(self, rows: int) -> "BitsIndex":
         """The same index over its first ``rows`` rows only (shares the codes and the vectors; writes nothing):

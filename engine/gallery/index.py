@@ -1,5 +1,5 @@
 """The gallery index: one interface, several backends (exact numpy, the sign-bit prefilter of
-bits_index.py, hnswlib, the compressed usearch and FAISS IVF-PQ of ann.py, and Qdrant).
+bits_index.py and its partitioned form ivf_index.py, hnswlib, the compressed usearch and FAISS IVF-PQ of ann.py, and Qdrant).
 
 The backend is a setting: ``auto`` (the default) uses exact search below ``EXACT_THRESHOLD``
 images and the ``bits`` index (a 64-byte code per row scanned in full, the best few thousand rows
@@ -140,7 +140,7 @@ class HnswIndex:
         return self._index.get_current_count()
 
 
-BACKENDS = ("auto", "exact", "bits", "hnsw", "usearch", "faiss-ivfpq", "qdrant")
+BACKENDS = ("auto", "exact", "bits", "bits-ivf", "hnsw", "usearch", "faiss-ivfpq", "qdrant")
 
 
 def choose_backend(setting: str, n: int) -> str:
@@ -156,8 +156,16 @@ def index_settings(gallery, n: int) -> dict:
     setting = gallery.meta("index_backend") or "auto"
     return {"setting": setting, "backend": choose_backend(setting, n), "exact_threshold": EXACT_THRESHOLD,
             "bits": {"first_stage": _bits().first_stage(n, 1000), "shortlist": _bits().shortlist(n, 1000)},
+            "bits-ivf": _ivf_settings(n),
             "hnsw": {"M": HNSW_M, "ef_construction": HNSW_EF_CONSTRUCTION, "ef": HNSW_EF_SEARCH},
             "qdrant": {"server": gallery.meta("qdrant_url") or "embedded", "collection": gallery.meta("qdrant_collection")}}
+
+
+def _ivf_settings(n: int) -> dict:
+    from . import ivf_index
+
+    lists = ivf_index.n_lists(n)
+    return {"lists": lists, "probed": ivf_index.n_probe(lists), "shortlist": ivf_index.shortlist(1000, n)}
 
 
 def _bits():
@@ -181,6 +189,10 @@ def open_index(gallery, backend: str | None = None) -> GalleryIndex:
         return index
     if chosen == "bits":  # sign-bit codes beside the gallery, the shortlist re-scored exactly
         return _bits().open_bits(gallery, vectors, dim)
+    if chosen == "bits-ivf":  # the same codes in k-means list order: a query scans the nearest lists only
+        from .ivf_index import open_ivf
+
+        return open_ivf(gallery, vectors, dim)
     if chosen in ("usearch", "faiss-ivfpq"):
         from .ann import open_compressed
 

@@ -380,7 +380,7 @@ class Gallery:
         self.conn.execute("DELETE FROM meta WHERE key = ?", (key,))
 
     def set_index_backend(self, backend: str) -> None:
-        """Choose the index backend (auto | exact | bits | hnsw | usearch | faiss-ivfpq) for this gallery (saved at once)."""
+        """Choose the index backend (auto | exact | bits | bits-ivf | hnsw | usearch | faiss-ivfpq) (saved at once)."""
         self.save_meta("index_backend", backend)
 
     def save_meta(self, key: str, value: str) -> None:

@@ -69,6 +69,8 @@ def warm_up(interview) -> dict:
         if getattr(index, "backend", "") == "bits":  # every step of a search, on at most SEARCH_ROWS rows
             part = index.head(SEARCH_ROWS) if len(index) > SEARCH_ROWS else index
             rows = np.asarray(part.search(query, interview.depth).rows, dtype=np.int64)
+        elif getattr(index, "backend", "") == "bits-ivf":  # a whole search: it reads a few lists only
+            rows = np.asarray(index.search(query, interview.depth).rows, dtype=np.int64)
         else:  # exact search (a product over every row: a whole round at 1M) needs only a few rows to warm
             from ..gallery.index import top_k
 
@@ -115,4 +117,8 @@ def index_is_ready(searcher) -> bool:
         from ..gallery.bits_index import is_current
 
         return is_current(gallery, n)
+    if backend == "bits-ivf":
+        from ..gallery import ivf_index
+
+        return ivf_index.is_current(gallery, n, gallery.embedder_identity.dim)
     return False
