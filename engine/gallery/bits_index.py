@@ -380,19 +380,8 @@ class BitsIndex:
         if self.path is None:
             self._codes = np.concatenate([np.asarray(self._codes), *blocks])
             return
-        fresh = not self.path.exists()
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            if fresh:
-                os.pwrite(fd, self._head(), 0)
-            at = self.codes_offset + start_row * self.width
-            os.ftruncate(fd, at)  # a half-written tail of an interrupted extension is cut
-            for block in blocks:
-                os.pwrite(fd, block.tobytes(), at)
-                at += block.nbytes
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        head = None if self.path.exists() else self._head()
+        write_code_blocks(self.path, self.codes_offset + start_row * self.width, blocks, head)
         self._load(self.path)
 
     # -- searching -----------------------------------------------------------------------------
@@ -442,6 +431,23 @@ class BitsIndex:
 
     def __len__(self) -> int:
         return len(self._codes)
+
+
+def write_code_blocks(path: Path, at: int, blocks, head: bytes | None = None) -> None:
+    """Write code ``blocks`` (uint8 arrays) one after another from byte ``at`` of an index file, after
+    cutting it there (a half-written tail of an interrupted extension goes), and sync it; ``head``, when
+    given, is written first at the start of a new file."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        if head is not None:
+            os.pwrite(fd, head, 0)
+        os.ftruncate(fd, at)
+        for block in blocks:
+            os.pwrite(fd, block.tobytes(), at)
+            at += block.nbytes
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def prefault(array, wait: bool = True) -> bool:

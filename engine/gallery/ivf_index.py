@@ -303,17 +303,9 @@ class IvfBitsIndex:
         """Append rows ``start_row ..`` to the unpartitioned tail (their codes, centred on the built mean)."""
         if start_row != len(self):
             raise ValueError(f"rows must be added in order: expected {len(self)}, got {start_row}")
-        fd = os.open(self.path, os.O_RDWR)
-        try:
-            at = self.header["sections"]["codes"] + start_row * self.width
-            os.ftruncate(fd, at)  # a half-written tail of an interrupted extension is cut
-            for s in range(0, len(vectors), _BLOCK):
-                block = bits.encode(vectors[s:s + _BLOCK], self.mean)
-                os.pwrite(fd, block.tobytes(), at)
-                at += block.nbytes
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        at = self.header["sections"]["codes"] + start_row * self.width
+        bits.write_code_blocks(self.path, at, (bits.encode(vectors[s:s + _BLOCK], self.mean)
+                                               for s in range(0, len(vectors), _BLOCK)))
         self._load(self.path)
 
 
