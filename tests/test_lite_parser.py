@@ -130,3 +130,20 @@ def test_a_colour_reaches_its_garment_across_unknown_adjectives():
     assert {(c.region, c.colour) for c in cons.colours} == {("head", "white"), ("upper", "blue")}
     # but not across a word the parser knows ("with"), nor to a bag
     assert {(c.region, c.colour) for c in parse("A red jacket with a brown leather bag.").colours} == {("upper", "red")}
+
+
+def test_a_colour_word_that_is_not_a_basic_term_is_shown_as_the_witness_said_it():
+    """What was understood says what the engine read a word as, beside the witness's word: "blonde" is
+    searched as yellow, "navy blue" as dark blue, "teal" as blue and green; a basic term or a spelling
+    ("gray") needs no note. A contradiction quotes the witness's word too."""
+    from interreid.engine.lite.contradictions import reconcile
+
+    labels = parse("long blonde hair, a navy blue jacket, a teal scarf and gray trousers").labels()
+    assert "hair/head: yellow (said ‘blonde’; firm)" in labels
+    assert "top: dark blue (said ‘navy blue’; firm)" in labels
+    assert "trousers/legs: grey (firm)" in labels
+    assert parse("a red top").labels()[0] == "top: red (firm)"
+    assert [c.said for c in parse("a teal top").colours] == ["teal", "teal"]
+    marked = reconcile("a woman with long blonde hair", "Hair: black.")
+    assert "blonde hair" in marked and "contradicts the earlier ‘blonde hair’" in parse(marked).labels()[-1]
+    assert parse("Blonde hair.").colours[0] == parse("Yellow hair.").colours[0]  # the same constraint

@@ -29,7 +29,7 @@ def test_an_answer_about_another_garment_is_shown_as_not_what_was_asked(lite_gal
         iv = Interview(g, build_engine(g))
         iv.start("A man in a black jacket.")
         state = iv.answer("He wore a navy blue jacket.", asked="What colour were his shoes?")
-        assert "top: dark blue (not what was asked; answer weighed 61%)" in state.understood[1]["constraints"]
+        assert "top: dark blue (said ‘navy blue’; not what was asked; answer weighed 61%)" in state.understood[1]["constraints"]
         state = iv.answer("White trainers.", asked="What colour were his shoes?")
         assert "shoes: white (firm; answer weighed 23%)" in state.understood[2]["constraints"]
 

@@ -54,7 +54,8 @@ def _words(c: ColourConstraint, before: Constraints) -> str:
     """The earlier statement in short witness's words: "dark jacket", "not red top"."""
     shade = f"{c.shade} " if c.shade in ("dark", "light") and c.colour not in ("dark", "light") else ""
     noun = before.nouns.get(c.region, _NOUNS[c.region])
-    return f"{'' if c.positive else 'not '}{shade}{c.colour} {noun}"
+    colour = c.said if c.said else f"{shade}{c.colour}"  # the witness's own word when it was not the term
+    return f"{'' if c.positive else 'not '}{colour} {noun}"
 
 
 def conflicts(before: Constraints, said: Constraints) -> dict[str, str]:

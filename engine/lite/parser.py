@@ -37,6 +37,8 @@ from .vocabulary import (BALD_WORDS, COLOUR_WORDS, DETAIL_WORDS, DONT_KNOW, GARM
                          PERSON_WORDS, REGION_WORDS, SCOPE_ENDS, SHADE_ONLY, SHADE_WORDS, SHORT_SLEEVE_PHRASES,
                          STOPWORDS)
 
+#: colour words that only spell a term another way: not shown as what the witness said
+SPELLINGS = frozenset({"gray", "blond"})
 LONG_SLEEVE_GARMENTS = frozenset("jacket coat sweater hoodie jumper cardigan sweatshirt parka blazer pullover".split())
 SHORT_SLEEVE_GARMENTS = frozenset("tshirt tshirts tee".split())
 JEANS_BLUE_WEIGHT = 0.3
@@ -80,6 +82,7 @@ class ColourConstraint:
     off_question: bool = False  # said in answer to a question about another garment: weighs less
     contradicts: str = ""  # the earlier words this statement contradicts ("shaved head"): weighs less
     answered: bool = False  # said in answer to a question (not the description): a lapse is possible
+    said: str = field(default="", compare=False)  # the witness's colour word when it is not the term ("blonde")
 
     @property
     def firm(self) -> bool:
@@ -96,7 +99,8 @@ class ColourConstraint:
         colour = self.colour if plain else f"{self.shade} {self.colour}"
         how = contradiction_note(self.contradicts) if self.contradicts else "detail" if self.detail else \
             "not what was asked" if self.off_question else "firm" if self.firm else "hedged"
-        return f"{REGION_WORDS[self.region]}: {'' if self.positive else 'not '}{colour} ({how}{answer_note(self)})"
+        said = f"said ‘{self.said}’; " if self.said else ""  # what the witness said, beside what it was read as
+        return f"{REGION_WORDS[self.region]}: {'' if self.positive else 'not '}{colour} ({said}{how}{answer_note(self)})"
 
 
 @dataclass(frozen=True)
@@ -329,6 +333,7 @@ def _parse_cached(text: str) -> Constraints:
     last: tuple[str, ...] | None = None  # regions of the most recent garment noun
     saw_jeans = False
     bare_head = ""
+    said: dict[tuple, str] = {}  # constraint key -> the witness's colour word, when it is not the term
     for sentence in _sentences(text):
         toks = _TOKEN.findall(sentence)
         if last == ():
@@ -357,6 +362,7 @@ def _parse_cached(text: str) -> Constraints:
                 negated = True
             elif tok in COLOUR_WORDS or (tok in SHADE_ONLY and not _next_is_colour(toks, i)):
                 end, terms, alternatives, shade = _colour_group(toks, i)
+                words_for = _said_words(toks[i:end])  # "blonde" read as yellow; "navy blue" as dark blue
                 if end < len(toks) and toks[end] in PERSON_WORDS:
                     unused.append(f"{' '.join(toks[i:end])} {toks[end]}")  # "a black man": skin, not clothes
                     i = end
@@ -378,6 +384,7 @@ def _parse_cached(text: str) -> Constraints:
                     for term, w in terms:  # the coat covers the upper legs too
                         key = ("lower", term, True, "" if term in ("dark", "light") else shade)
                         colours[key] = max(colours.get(key, 0.0), w * weight * LONG_COAT_LOWER)
+                        said.setdefault(key, words_for.get(term, ""))
                 for region in regions:
                     if bald and region == "head":
                         continue
@@ -385,6 +392,7 @@ def _parse_cached(text: str) -> Constraints:
                         key = (region, term, not negated, "" if term in ("dark", "light") else shade)
                         if w * weight > colours.get(key, 0.0):
                             colours[key] = w * weight
+                            said[key] = words_for.get(term, "")
                             (details.add if detail else details.discard)(key)
                 i = end
                 continue
@@ -413,7 +421,7 @@ def _parse_cached(text: str) -> Constraints:
         short, long_ = cues.get((cue, "short"), 0.0), cues.get((cue, "long"), 0.0)
         if short and long_:
             cues.pop((cue, "long") if short >= long_ else (cue, "short"))
-    return Constraints([ColourConstraint(r, c, p, w, sh, (r, c, p, sh) in details)
+    return Constraints([ColourConstraint(r, c, p, w, sh, (r, c, p, sh) in details, said=said.get((r, c, p, sh), ""))
                         for (r, c, p, sh), w in colours.items()],
                        [CueConstraint(c, v, w) for (c, v), w in cues.items()], nouns,
                        list(dict.fromkeys(unused)), bare_head)
@@ -460,6 +468,16 @@ def _is_detail(toks: list[str], end: int) -> bool:
 
 def _next_is_colour(toks: list[str], i: int) -> bool:
     return i + 1 < len(toks) and toks[i + 1] in COLOUR_WORDS
+
+
+def _said_words(group: list[str]) -> dict[str, str]:
+    """For each colour term a colour group gives, the witness's words for it when they are not just the term:
+    "blonde" -> yellow, "navy blue" -> blue; nothing for "blue", "gray" or "red or blue"."""
+    words: dict[str, list[str]] = {}
+    for word in group:
+        for term, _ in COLOUR_WORDS.get(word, ()):
+            words.setdefault(term, []).append(word)
+    return {term: " ".join(ws) for term, ws in words.items() if any(w != term and w not in SPELLINGS for w in ws)}
 
 
 def _colour_group(toks: list[str], i: int) -> tuple[int, list[tuple[str, float]], bool, str]:
