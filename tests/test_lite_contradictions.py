@@ -153,6 +153,6 @@ def test_desktop_chip_shows_the_contradiction(qtbot, lite_gallery, tmp_path):
     page = window.interview_page
     window.session.ask("What colour was his jacket?", "He wore a white jacket.")
     qtbot.waitUntil(lambda: not window.session.busy and len(window.session.state.dialogue) == 1, timeout=30000)
-    labels = [c.text() for c in page.understood.chips]
+    labels = [c.accessibleName() for c in page.understood.chips]
     assert "top: white (contradicts the earlier \u2018dark jacket\u2019; answer weighed 61%)" in labels
     window.close()

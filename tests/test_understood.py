@@ -114,13 +114,13 @@ def test_desktop_chips_show_and_remove_a_constraint(qtbot, lite_gallery, tmp_pat
     window.session.ask("What colour was the jacket?", "Red, I think.")
     qtbot.waitUntil(lambda: not window.session.busy and len(window.session.state.dialogue) == 1, timeout=30000)
     assert not panel.warning.isVisible()
-    labels = [c.text() for c in panel.chips]
+    labels = [c.accessibleName() for c in panel.chips]
     assert "top: red (hedged; answer weighed 61%)" in labels
     chip = panel.chips[labels.index("top: red (hedged; answer weighed 61%)")]
     remove = next(a for a in chip.menu().actions() if a.text() == "Remove")
     remove.trigger()
     qtbot.waitUntil(lambda: not window.session.busy and bool(window.session.interview.corrections), timeout=30000)
-    assert "top: red (hedged; answer weighed 61%)" not in [c.text() for c in panel.chips]
+    assert "top: red (hedged; answer weighed 61%)" not in [c.accessibleName() for c in panel.chips]
     assert "[drop upper red +]" in window.session.state.query  # used for ranking
     events = [e for e in window.session.case.audit_entries() if e.event == "constraint.corrected"]
     assert len(events) == 1 and events[0].params["removed"] == "top: red (hedged; answer weighed 61%)"
@@ -147,3 +147,35 @@ def test_skipped_question_stays_skipped_after_reopening(lite_gallery, tmp_path):
         with CaseFile.open(tmp_path / "s.case") as case:
             again = Interview(g, build_engine(g), case=case).resume().suggestion
             assert again.text != first.text and again.attribute != first.attribute
+
+
+def test_long_chips_go_on_two_lines_and_chips_wrap_within_the_panel(qtbot):
+    """A chip wider than the panel allows shows what was said on one line and how it was taken on the next;
+    chips flow onto as many lines as the panel's width needs, none of them past its right edge."""
+    pytest.importorskip("pytestqt")
+    from types import SimpleNamespace
+
+    from interreid.desktop.widgets.understood_panel import CHIP_WIDTH, UnderstoodPanel, chip_text
+
+    long_label = "trousers/legs: brown (said ‘beige’; not what was asked; answer weighed 61%)"
+    assert chip_text(long_label, len, 70) == "trousers/legs: brown\n(said ‘beige’; not what was asked; answer weighed 61%)"
+    assert chip_text(long_label, len, 40) == ("trousers/legs: brown\n(said ‘beige’; not what was asked;\n"
+                                              "answer weighed 61%)")
+    assert chip_text("sleeves: long (hedged)", len, 30) == "sleeves: long (hedged)"
+    panel = UnderstoodPanel()
+    qtbot.addWidget(panel)
+    panel.resize(340, 400)
+    labels = ["hair/head: yellow (said ‘blonde’; firm)", "sleeves: long (hedged)", "legs: long trousers (firm)",
+              long_label]
+    state = SimpleNamespace(understood=[{"round": 0, "constraints": labels, "keys": [f"k{i}" for i in range(4)],
+                                         "unused": ["walking"], "removed": []}], constrains_nothing=False)
+    panel.show()
+    panel.show_state(state)
+    qtbot.waitUntil(lambda: all(c.isVisible() for c in panel.chips), timeout=5000)
+    chips = panel.chips
+    assert [c.accessibleName() for c in chips] == labels
+    assert "\n" in chips[3].text() and chips[3].sizeHint().width() <= CHIP_WIDTH + 30
+    right = panel.body.width()
+    assert all(c.geometry().right() <= right for c in chips)  # nothing cut at the panel's edge
+    assert chips[1].geometry().top() == chips[2].geometry().top()  # two short chips share a line
+    assert chips[3].geometry().top() > chips[2].geometry().top()

@@ -8,9 +8,8 @@ corrections go to the session, which records them in the case (audited) and re-r
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QGridLayout,
     QInputDialog,
     QLabel,
     QMenu,
@@ -20,7 +19,28 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-CHIPS_PER_LINE = 2
+from .flow_layout import FlowLayout
+
+CHIP_WIDTH = 290  # px: a label wider than this goes on two lines, what it says and how it was taken
+
+
+def chip_text(label: str, width_of, width: int = CHIP_WIDTH) -> str:
+    """A chip's text: ``label`` on one line, or, when wider than ``width``, what was said on the first line
+    and how it was taken on the next ones, broken after its semicolons ("trousers/legs: brown" / "(said
+    ‘beige’; not what was asked;" / "answer weighed 61%)"), so a narrow panel never cuts any of it off."""
+    if width_of(label) <= width or " (" not in label:
+        return label
+    head, _, tail = label.partition(" (")
+    lines, line = [head], ""
+    for part in ("(" + tail).split("; "):
+        joined = f"{line}; {part}" if line else part
+        if line and width_of(joined + ";") > width:
+            lines.append(line + ";")
+            joined = part
+        line = joined
+    return "\n".join(lines + [line])
+
+
 MATCH_LEGEND = ("Match %: how well an image fits what the witness said, relative to the best-fitting image "
                 "(100%). It compares images of this search; it is not the chance that an image shows the person.")
 
@@ -53,6 +73,7 @@ class UnderstoodPanel(QWidget):
         self.rows.setSpacing(2)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # chips wrap instead
         scroll.setWidget(self.body)
         scroll.setMinimumHeight(120)
         scroll.setMaximumHeight(220)
@@ -74,11 +95,11 @@ class UnderstoodPanel(QWidget):
                              "image matches equally and the order means nothing. Ask about the clothes' colours.")
         for u in understood:
             row = QWidget()
-            grid = QGridLayout(row)
-            grid.setContentsMargins(0, 0, 0, 4)
-            grid.setSpacing(3)
+            lines = QVBoxLayout(row)
+            lines.setContentsMargins(0, 0, 0, 4)
+            lines.setSpacing(3)
             who = {0: "Description", "correction": "Your correction"}.get(u["round"], f"Answer {u['round']}")
-            grid.addWidget(QLabel(f"<b>{who}</b>"), 0, 0, 1, CHIPS_PER_LINE)
+            lines.addWidget(QLabel(f"<b>{who}</b>"))
             cells: list[QWidget] = [self._chip(key, label) for key, label in zip(u.get("keys", []), u["constraints"])]
             for label in u.get("removed", []):
                 gone = QLabel(f"<s>{label}</s>")
@@ -86,14 +107,16 @@ class UnderstoodPanel(QWidget):
                 cells.append(gone)
             if not cells:
                 cells.append(QLabel("<i>nothing it can search on</i>"))
-            for i, cell in enumerate(cells):
-                grid.addWidget(cell, 1 + i // CHIPS_PER_LINE, i % CHIPS_PER_LINE)
+            chips = QWidget()
+            flow = FlowLayout(chips)  # as many chips on a line as fit, the rest on the next: none cut off
+            for cell in cells:
+                flow.addWidget(cell)
+            lines.addWidget(chips)
             if u["unused"]:
                 unused = QLabel(f"<span style='color:#667'>not used: {', '.join(u['unused'])}</span>")
                 unused.setToolTip("Words the software could not use for the search")
                 unused.setWordWrap(True)
-                grid.addWidget(unused, 2 + (len(cells) - 1) // CHIPS_PER_LINE, 0, 1, CHIPS_PER_LINE)
-            grid.setColumnStretch(CHIPS_PER_LINE, 1)
+                lines.addWidget(unused)
             self.rows.addWidget(row)
         self.rows.addStretch(1)
         self.set_enabled(self.enabled)
@@ -105,7 +128,8 @@ class UnderstoodPanel(QWidget):
 
     def _chip(self, key: str, label: str) -> QToolButton:
         chip = QToolButton()
-        chip.setText(label)
+        chip.setText(chip_text(label, chip.fontMetrics().horizontalAdvance, CHIP_WIDTH))
+        chip.setAccessibleName(label)  # the label on one line, whatever the chip's line break
         chip.setObjectName("constraintChip")
         chip.setToolTip("Remove this, or say what is right instead")
         chip.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
