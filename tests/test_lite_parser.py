@@ -147,3 +147,19 @@ def test_a_colour_word_that_is_not_a_basic_term_is_shown_as_the_witness_said_it(
     marked = reconcile("a woman with long blonde hair", "Hair: black.")
     assert "blonde hair" in marked and "contradicts the earlier ‘blonde hair’" in parse(marked).labels()[-1]
     assert parse("Blonde hair.").colours[0] == parse("Yellow hair.").colours[0]  # the same constraint
+
+
+def test_a_shade_belongs_to_the_colour_it_qualifies():
+    """"navy" is a dark blue and "cream" a light white, but they do not darken or lighten the other colour of
+    a two-colour garment: "a red and navy jacket" was read as dark red and dark blue, "cream and black" as
+    white and a light black (a black that also accepts grey)."""
+    def shades(text):
+        return {(c.colour, c.shade) for c in parse(text).colours}
+
+    assert shades("a red and navy jacket") == {("red", ""), ("blue", "dark")}
+    assert shades("a cream and black top") == {("white", "light"), ("black", "")}
+    assert shades("a dark red and navy jacket") == {("red", "dark"), ("blue", "dark")}
+    assert shades("a light blue and white shirt") == {("blue", "light"), ("white", "")}
+    assert shades("very dark blue coat") == {("blue", "dark")}
+    assert shades("blue jeans") == {("blue", "denim")}  # jeans' blue reads grey or dark on camera
+    assert shades("Brown or dark, I'm not sure.") == {("brown", "dark")}  # a shade after its colour

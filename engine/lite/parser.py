@@ -361,7 +361,7 @@ def _parse_cached(text: str) -> Constraints:
             elif tok in NEGATORS or tok.endswith("n't"):
                 negated = True
             elif tok in COLOUR_WORDS or (tok in SHADE_ONLY and not _next_is_colour(toks, i)):
-                end, terms, alternatives, shade = _colour_group(toks, i)
+                end, terms, alternatives, shades = _colour_group(toks, i)
                 words_for = _said_words(toks[i:end])  # "blonde" read as yellow; "navy blue" as dark blue
                 if end < len(toks) and toks[end] in PERSON_WORDS:
                     unused.append(f"{' '.join(toks[i:end])} {toks[end]}")  # "a black man": skin, not clothes
@@ -377,19 +377,18 @@ def _parse_cached(text: str) -> Constraints:
                 else:
                     regions = last if last is not None else ("upper",)
                 weight = hedge * (0.5 if alternatives and not negated else 1.0) * (DETAIL_WEIGHT if detail else 1.0)
-                if garment in DENIM and not shade:
-                    shade = "denim"  # blue jeans: denim reads grey or dark on camera
+                unshaded = "denim" if garment in DENIM and not shades else ""  # blue jeans: denim reads grey or dark
                 if garment in COATS and not negated and any(t in ("long", "knee", "ankle")
                                                             for t in toks[max(0, i - 2):end]):
                     for term, w in terms:  # the coat covers the upper legs too
-                        key = ("lower", term, True, "" if term in ("dark", "light") else shade)
+                        key = ("lower", term, True, "" if term in ("dark", "light") else shades.get(term, unshaded))
                         colours[key] = max(colours.get(key, 0.0), w * weight * LONG_COAT_LOWER)
                         said.setdefault(key, words_for.get(term, ""))
                 for region in regions:
                     if bald and region == "head":
                         continue
                     for term, w in terms:
-                        key = (region, term, not negated, "" if term in ("dark", "light") else shade)
+                        key = (region, term, not negated, "" if term in ("dark", "light") else shades.get(term, unshaded))
                         if w * weight > colours.get(key, 0.0):
                             colours[key] = w * weight
                             said[key] = words_for.get(term, "")
@@ -480,32 +479,41 @@ def _said_words(group: list[str]) -> dict[str, str]:
     return {term: " ".join(ws) for term, ws in words.items() if any(w != term and w not in SPELLINGS for w in ws)}
 
 
-def _colour_group(toks: list[str], i: int) -> tuple[int, list[tuple[str, float]], bool, str]:
+def _colour_group(toks: list[str], i: int) -> tuple[int, list[tuple[str, float]], bool, dict[str, str]]:
     """From a colour (or shade) word at ``i``: the index just past the group, its colour terms with
-    weights, whether it offered alternatives ("red or blue"), and its shade ("dark", "light", "")."""
-    words, alternatives, j, shades = [], False, i, set()
-    if i > 0 and toks[i - 1] in SHADE_WORDS:
-        shades.add(SHADE_WORDS[toks[i - 1]])
+    weights, whether it offered alternatives ("red or blue"), and each term's shade ("dark", "light" or
+    none). A shade belongs to the colour it qualifies: "dark blue", "navy" (dark blue), "cream" (light
+    white); in "a red and navy jacket" the red is not dark, in "cream and black" the black is not light."""
+    words, alternatives, j = [], False, i
+    pending: set[str] = {SHADE_WORDS[toks[i - 1]]} if i > 0 and toks[i - 1] in SHADE_WORDS else set()
+    of_word: list[set[str]] = []
     while j < len(toks):
         t = toks[j]
         if t in COLOUR_WORDS:
             words.append(t)
-            if t in SHADE_WORDS:
-                shades.add(SHADE_WORDS[t])
+            of_word.append(pending | ({SHADE_WORDS[t]} if t in SHADE_WORDS else set()))
+            pending = set()
         elif t in ("and", "or", ",") and j + 1 < len(toks) and (toks[j + 1] in COLOUR_WORDS
                                                                  or toks[j + 1] in SHADE_ONLY
                                                                  or toks[j + 1] in INTENSIFIERS):
             alternatives = alternatives or t == "or"
+            pending = set()
         elif t in SHADE_WORDS:
-            shades.add(SHADE_WORDS[t])
+            pending.add(SHADE_WORDS[t])
         elif t not in MODIFIERS and t not in INTENSIFIERS:
             break
         j += 1
+    if pending and of_word:  # "blue, dark" / "navy blue dark": a shade after its colour
+        of_word[-1] |= pending
     if any(w != "denim" for w in words):
+        of_word = [sh for w, sh in zip(words, of_word) if w != "denim"]
         words = [w for w in words if w != "denim"]
     terms = [tw for w in words for tw in COLOUR_WORDS[w]] or list(SHADE_ONLY.get(toks[i], ()))
-    shade = next(iter(shades)) if len(shades) == 1 else ""
-    return j, terms, alternatives, shade
+    shades: dict[str, set[str]] = {}
+    for w, sh in zip(words, of_word):
+        for term, _ in COLOUR_WORDS[w]:
+            shades.setdefault(term, set()).update(sh)
+    return j, terms, alternatives, {term: next(iter(sh)) for term, sh in shades.items() if len(sh) == 1}
 
 
 def _sleeve_phrases(sentence: str, hedge: float, cues: dict) -> None:
