@@ -49,7 +49,7 @@ def test_ivf_search_recall_against_exact_and_probing_fewer_lists_reads_fewer_cod
     monkeypatch.setattr(ivf, "MIN_PROBE", 1)
     monkeypatch.setattr(ivf, "PROBE_FRACTION", 0.15)
     some = _recall(index, exact, qs)
-    scanned = sum(b - a for a, b in index.probed(index._bits.direction(queries[0])))
+    scanned = sum(b - a for a, b in index.probed(index.direction(queries[0])))
     monkeypatch.setattr(ivf, "PROBE_FRACTION", 0.0)
     one = _recall(index, exact, qs)
     assert everything.mean() >= 0.9, everything
@@ -87,7 +87,7 @@ def test_rows_imported_after_the_build_are_found_in_the_tail_then_rebuilt(tmp_pa
     assert index.built_rows == 6000 and index.tail == 600 and len(index) == 6600
     for row in (6000, 6321, 6599):  # a new crop as its own query is found first, whatever list it would join
         assert index.search(x[row], 10).rows[0] == row
-    tail_only = ivf.IvfBitsIndex.probed(index, index._bits.direction(x[6321]), nprobe=1)
+    tail_only = ivf.IvfBitsIndex.probed(index, index.direction(x[6321]), nprobe=1)
     assert tail_only[-1] == (6000, 6600)  # the tail is scanned by every search
     g.close()
     with Gallery.open(tmp_path / "g") as again:  # reopened as it was: nothing rewritten

@@ -140,6 +140,26 @@ def encode(vectors: np.ndarray, mean: np.ndarray) -> np.ndarray:
     return np.packbits(bits, axis=1)
 
 
+def spread_rows(vectors, count: int, dim: int) -> np.ndarray:
+    """Up to ``count`` rows spread evenly over ``vectors``, as float32 (n, dim): what a mean or k-means is
+    taken from."""
+    n = len(vectors)
+    take = np.unique(np.linspace(0, n - 1, min(n, count)).astype(np.int64)) if n else np.zeros(0, np.int64)
+    return np.asarray(vectors[take], dtype=np.float32) if len(take) else np.zeros((0, dim), np.float32)
+
+
+def centre(sample: np.ndarray, dim: int) -> np.ndarray:
+    """The mean of ``sample`` (float32; zeros when it is empty): the centre the codes are taken around."""
+    return sample.mean(axis=0).astype(np.float32) if len(sample) else np.zeros(dim, np.float32)
+
+
+def direction(query: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """``query`` without its component along ``mean`` (that component adds nearly the same to every row's score)."""
+    query = np.asarray(query, dtype=np.float32)
+    norm2 = float(mean @ mean)
+    return query - (float(query @ mean) / norm2) * mean if norm2 > 0 else query
+
+
 def _faiss_hammings():
     try:
         import faiss  # lazy: a compiled extension, in the optional scale extra
@@ -362,11 +382,8 @@ class BitsIndex:
     # -- building ------------------------------------------------------------------------------
     def fit(self, vectors) -> None:
         """The centre the codes are taken around: the mean of up to MEAN_SAMPLE rows spread over the gallery."""
-        n = len(vectors)
-        take = np.unique(np.linspace(0, n - 1, min(n, MEAN_SAMPLE)).astype(np.int64)) if n else np.zeros(0, np.int64)
-        sample = np.asarray(vectors[take], dtype=np.float32) if len(take) else np.zeros((0, self.dim), np.float32)
-        self.mean = sample.mean(axis=0).astype(np.float32) if len(sample) else np.zeros(self.dim, np.float32)
-        self.mean_rows = n
+        self.mean = centre(spread_rows(vectors, MEAN_SAMPLE, self.dim), self.dim)
+        self.mean_rows = len(vectors)
 
     def add(self, vectors, start_row: int) -> None:
         """Code rows ``start_row ..`` and append them (to the file, when the index has one)."""
@@ -387,9 +404,7 @@ class BitsIndex:
     # -- searching -----------------------------------------------------------------------------
     def direction(self, query: np.ndarray) -> np.ndarray:
         """The query without its component along the gallery mean."""
-        query = np.asarray(query, dtype=np.float32)
-        norm2 = float(self.mean @ self.mean)
-        return query - (float(query @ self.mean) / norm2) * self.mean if norm2 > 0 else query
+        return direction(query, self.mean)
 
     def candidates(self, query: np.ndarray, m: int, first: int | None = None) -> np.ndarray:
         """The shortlist: ``m`` rows (sorted) by the asymmetric score among the ``first`` whose codes

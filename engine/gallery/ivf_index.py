@@ -129,7 +129,6 @@ class Partition:
         g = max(1, min(lists, round(math.sqrt(lists))))
         groups = lloyd(sample, g, seed=seed)
         labels = _nearest_centre(sample, groups)
-        sizes = np.bincount(labels, minlength=len(groups))
         centres, parent = [], []
         for j in range(len(groups)):
             members = sample[labels == j]
@@ -138,7 +137,6 @@ class Partition:
             want = max(1, round(lists * len(members) / len(sample)))
             centres.append(lloyd(members, want, seed=seed + 1 + j))
             parent += [j] * len(centres[-1])
-        del sizes
         return cls(groups, np.concatenate(centres).astype(np.float32), np.asarray(parent, dtype=np.int64))
 
     def assign(self, x: np.ndarray) -> np.ndarray:
@@ -192,11 +190,13 @@ class IvfBitsIndex:
                               else np.array([1.0, 0.0], np.float32))
         self.codes = (np.memmap(path, dtype=np.uint8, mode="r", offset=where["codes"], shape=(rows, self.width))
                       if rows else np.zeros((0, self.width), np.uint8))
-        self._bits = bits.BitsIndex(self.dim, self.vectors)  # its mean and direction(): the same centring
-        self._bits.mean = self.mean
 
     def __len__(self) -> int:
         return len(self.codes)
+
+    def direction(self, query: np.ndarray) -> np.ndarray:
+        """The query without its component along the mean the codes are centred on (as the bits index)."""
+        return bits.direction(query, self.mean)
 
     @property
     def tail(self) -> int:
@@ -236,7 +236,7 @@ class IvfBitsIndex:
 
     def candidates(self, query: np.ndarray, k: int, nprobe: int | None = None, keep: int | None = None) -> np.ndarray:
         """Gallery rows (sorted) to re-score exactly: the shortlist of the probed lists and the tail."""
-        d = self._bits.direction(query)
+        d = self.direction(query)
         qcode = bits.encode(d[None], np.zeros(self.dim, np.float32))[0]
         ranges = self.probed(d, nprobe)
         total = sum(b - a for a, b in ranges)
@@ -319,10 +319,8 @@ def build(vectors, dim: int, path: Path, lists: int | None = None, progress=None
     lists = lists or n_lists(n)
     times = {}
     tick = time.perf_counter()
-    wanted = min(n, max(MIN_TRAIN, TRAIN_PER_LIST * lists))
-    take = np.unique(np.linspace(0, n - 1, wanted).astype(np.int64)) if n else np.zeros(0, np.int64)
-    sample = np.asarray(vectors[take], dtype=np.float32) if len(take) else np.zeros((0, dim), np.float32)
-    mean = sample.mean(axis=0).astype(np.float32) if len(sample) else np.zeros(dim, np.float32)
+    sample = bits.spread_rows(vectors, max(MIN_TRAIN, TRAIN_PER_LIST * lists), dim)
+    mean = bits.centre(sample, dim)
     times["sample_s"] = time.perf_counter() - tick
     tick = time.perf_counter()
     if lists > 1:
