@@ -276,3 +276,33 @@ def test_gallery_migrate_refuses_a_format2_gallery_missing_vectors_and_changes_n
     with Gallery.open(tmp_path / "g") as g:
         assert g.meta("schema_version") == "2" and g.meta("vectors_removed_uncompacted") is None
         assert not g.has_table("vector_blocks") or not g.query("SELECT 1 FROM vector_blocks")
+
+
+def test_int8_rows_gathered_as_bytes_equal_numpy_records(tmp_path):
+    """The round's re-score gathers int8 rows through a byte view (vector_format.take_records): the same
+    records as numpy's own gather, in any order, repeated, reusing a buffer, and decoded the same."""
+    from interreid.engine.gallery.bits_index import inner_products
+    from interreid.engine.gallery.vector_format import QuantisedVectors, encode, take_records
+
+    rng = np.random.default_rng(5)
+    vectors = rng.standard_normal((300, 24)).astype(np.float32)
+    path = tmp_path / "v.i8"
+    path.write_bytes(encode(vectors, "int8"))
+    from interreid.engine.gallery.vector_format import open_mapped
+
+    view = open_mapped(path, "int8", 300, 24)
+    assert isinstance(view, QuantisedVectors)
+    raw = view.raw
+    rows = np.array([299, 0, 17, 17, 150, 3], dtype=np.int64)
+    got = take_records(raw, rows)
+    assert got.dtype == raw.dtype and np.array_equal(got["q"], raw[rows]["q"])
+    assert np.array_equal(got["scale"], raw[rows]["scale"])
+    buf = np.full((10, raw.dtype.itemsize), 255, dtype=np.uint8)
+    again = take_records(raw, rows[:4], buf)
+    assert np.array_equal(again["q"], raw[rows[:4]]["q"]) and np.shares_memory(again, buf)
+    decoded = raw[rows]["q"].astype(np.float32) * raw[rows]["scale"][:, None]
+    assert np.array_equal(view[rows], decoded)
+    query = rng.standard_normal(24).astype(np.float32)
+    many = rng.integers(0, 300, 700)  # more than one gather block
+    expected = (raw[many]["q"].astype(np.float64) @ query) * raw[many]["scale"]
+    assert np.allclose(inner_products(view, many, query), expected, rtol=1e-5, atol=1e-5)

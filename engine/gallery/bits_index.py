@@ -52,6 +52,7 @@ from pathlib import Path
 import numpy as np
 
 from .index import SearchResult
+from .vector_format import take_records
 
 BITS_FILE = "index.bits"
 VERSION = 1
@@ -236,8 +237,12 @@ def _quantised_products(raw: np.ndarray, fmt: str, rows: np.ndarray, query: np.n
     gallery's exact search does (``QuantisedVectors.__matmul__``)."""
     out = np.empty(len(rows), dtype=np.float32)
     buf = np.empty((min(GATHER_BLOCK, len(rows)), len(query)), dtype=np.float32)
+    records = np.empty((len(buf), raw.dtype.itemsize), dtype=np.uint8) if fmt == "int8" else None
     for start in range(0, len(rows), GATHER_BLOCK):
-        part = raw[rows[start:start + GATHER_BLOCK]]
+        if fmt == "int8":  # gathered as bytes: 3x faster than numpy's record-by-record copy
+            part = take_records(raw, rows[start:start + GATHER_BLOCK], records)
+        else:
+            part = raw[rows[start:start + GATHER_BLOCK]]
         wide = buf[:len(part)]
         dots = out[start:start + len(part)]
         if fmt == "int8":

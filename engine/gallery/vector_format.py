@@ -75,6 +75,21 @@ def encode(vectors: np.ndarray, fmt: str) -> bytes:
     return rec.tobytes()
 
 
+def take_records(raw: np.ndarray, rows: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``raw[rows]`` for a structured (int8 + scale) array, gathered as plain bytes: numpy copies
+    records of a structured dtype field by field, and 25,000 rows of 516 bytes took 13-14 ms that
+    way against 4-5 ms as rows of bytes (10M-row file, pages in memory). ``out`` (uint8, at least
+    len(rows) x itemsize) is reused when given. The result is a record array over the gathered bytes."""
+    width = raw.dtype.itemsize
+    flat = raw.view(np.uint8).reshape(len(raw), width)
+    if out is None:
+        buf = np.take(flat, rows, axis=0)
+    else:
+        buf = out[:len(rows)]
+        np.take(flat, rows, axis=0, out=buf)
+    return buf.view(raw.dtype).reshape(len(rows))
+
+
 def open_mapped(path, fmt: str, n: int, dim: int):
     """The file's rows, memory-mapped read-only: a float32 array for fp32, else QuantisedVectors."""
     raw = np.memmap(path, dtype=record_dtype(fmt, dim).base if fmt != "int8" else record_dtype(fmt, dim),
@@ -114,7 +129,10 @@ class QuantisedVectors:
         return len(self.raw)
 
     def _decode(self, rows) -> np.ndarray:
-        part = self.raw[rows]
+        if self.format == "int8" and isinstance(rows, np.ndarray) and rows.ndim == 1 and rows.dtype.kind in "iu":
+            part = take_records(self.raw, rows)
+        else:
+            part = self.raw[rows]
         if self.format == "fp16":
             return np.asarray(part, dtype=np.float32)
         return part["q"].astype(np.float32) * part["scale"][..., None]
