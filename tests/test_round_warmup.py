@@ -76,6 +76,27 @@ def test_the_warm_up_writes_nothing_and_leaves_an_index_build_to_the_first_searc
         assert (folder / "index.bits").exists()
 
 
+
+def test_a_failing_warm_up_does_not_stop_the_case_opening(tmp_path, tiny_pack, monkeypatch, caplog):  # noqa: F811
+    """The warm-up only pays the first round's costs early: when it fails, the interview still opens (the
+    failure is logged and recorded, not hidden) and the first round runs, meeting any real fault itself."""
+    from interreid.engine.engines import build_engine
+    from interreid.engine.gallery.store import Gallery
+    from interreid.engine.interview import warmup
+    from interreid.engine.interview.loop import Interview
+
+    _gallery(tmp_path / "g", tiny_pack, n=500)
+
+    def broken(_interview):
+        raise OSError("the colour file could not be read")
+
+    monkeypatch.setattr(warmup, "warm_up", broken)
+    with Gallery.open(tmp_path / "g") as g, caplog.at_level("WARNING"):
+        interview = Interview(g, build_engine(g, pack=str(tiny_pack)))
+        assert interview.warm_up_ms["skipped"].startswith("failed: OSError")
+        assert any("warm-up failed" in r.getMessage() for r in caplog.records)
+        assert len(interview.start(DESCRIPTION).ranking.rows) > 0
+
 def test_the_lite_engine_is_not_warmed(tmp_path):
     from interreid.engine.engines import build_engine
     from interreid.engine.gallery.store import Gallery

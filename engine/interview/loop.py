@@ -17,6 +17,7 @@ through its audit log, and :meth:`resume` continues exactly where the case stopp
 from __future__ import annotations
 
 import json
+import logging
 import math
 import time
 from dataclasses import dataclass, field
@@ -33,6 +34,8 @@ from ..search import DEFAULT_DEPTH, Ranking, Searcher, query_embedding, rank_by_
 from .answers import DONT_KNOW
 from .query import build_query, statement_texts
 from .protocols import QuestionContext, SuggestedQuestion, Turn
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MAX_ROUNDS = 5
 DEFAULT_CANDIDATES = 4
@@ -142,7 +145,11 @@ class Interview:
         if warm:
             from .warmup import warm_up
 
-            self.warm_up_ms = warm_up(self)
+            try:
+                self.warm_up_ms = warm_up(self)
+            except Exception as exc:  # noqa: BLE001  (only a speed-up: the first round meets the same fault and says so)
+                log.warning("the interview's warm-up failed; the first round pays its costs", exc_info=True)
+                self.warm_up_ms = {"skipped": f"failed: {type(exc).__name__}: {exc}"}
 
     # -- the query -----------------------------------------------------------------------
     def query(self, dialogue: list[Turn] | None = None) -> str:
