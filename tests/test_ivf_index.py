@@ -167,3 +167,30 @@ def test_bench_index_rows_offer_bits_ivf(capsys):
     assert people["value"] >= 0.95
     assert main(["bench", "speed", "--quick", "--index-backends", "bits-ivf,nonsense"]) == 2
     assert "bits-ivf" in capsys.readouterr().err
+
+
+def test_a_build_that_fails_while_writing_leaves_no_partial_file(tmp_path, monkeypatch):
+    """A full disk or an interrupt while the index file is written leaves neither it nor its temporary copy
+    (hundreds of MB at 10M rows), and the next build succeeds."""
+    import os
+
+    import pytest
+
+    from interreid.engine.gallery import ivf_index as ivf
+
+    x, _q = _people(5000, seed=6)
+    folder = tmp_path / "g"
+    folder.mkdir()
+    path = folder / ivf.IVF_FILE
+    real_fsync = os.fsync
+
+    def full_disk(_fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    with pytest.raises(OSError):
+        ivf.build(x, DIM, path)
+    assert sorted(p.name for p in folder.iterdir()) == []
+    monkeypatch.setattr(os, "fsync", real_fsync)
+    assert ivf.build(x, DIM, path)["rows"] == 5000 and path.exists()
+    assert sorted(p.name for p in folder.iterdir()) == [ivf.IVF_FILE]

@@ -352,21 +352,24 @@ def build(vectors, dim: int, path: Path, lists: int | None = None, progress=None
     where = _sections(dim, lists, n)
     text = json.dumps({"version": VERSION, "kind": "sign bits of (vector - mean) in k-means list order", "dim": dim,
                        "lists": lists, "built_rows": n, "sections": where}).encode()
-    tmp = path.with_suffix(".tmp")
-    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
-        f.write(text + b"\n" + b" " * (HEADER_BYTES - len(text) - 1))
-        for off, arr in ((where["mean"], mean), (where["centres"], part.centres.astype(np.float32)),
-                         (where["offsets"], offsets), (where["row_of"], order),
-                         (where["factors"], factors[order])):
-            f.seek(off)
-            f.write(np.ascontiguousarray(arr).tobytes())
-        f.seek(where["codes"])
-        for s in range(0, n, 1 << 20):
-            f.write(codes[order[s:s + (1 << 20)]].tobytes())
-        f.truncate(where["codes"] + n * bits.code_bytes(dim))
-        f.flush()
-        os.fsync(f.fileno())
-    tmp.replace(path)
+    tmp = path.with_name(path.name + ".tmp")  # its own name: the other indexes build beside it
+    try:
+        with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as f:
+            f.write(text + b"\n" + b" " * (HEADER_BYTES - len(text) - 1))
+            for off, arr in ((where["mean"], mean), (where["centres"], part.centres.astype(np.float32)),
+                             (where["offsets"], offsets), (where["row_of"], order),
+                             (where["factors"], factors[order])):
+                f.seek(off)
+                f.write(np.ascontiguousarray(arr).tobytes())
+            f.seek(where["codes"])
+            for s in range(0, n, 1 << 20):
+                f.write(codes[order[s:s + (1 << 20)]].tobytes())
+            f.truncate(where["codes"] + n * bits.code_bytes(dim))
+            f.flush()
+            os.fsync(f.fileno())
+        tmp.replace(path)
+    finally:  # an error, a full disk or an interrupt leaves no partial file (hundreds of MB at 10M rows)
+        tmp.unlink(missing_ok=True)
     times["write_s"] = time.perf_counter() - tick
     sizes = np.diff(offsets)
     return {"rows": n, "lists": lists, "largest_list": int(sizes.max()) if len(sizes) else 0, **times}
