@@ -99,7 +99,7 @@ def test_new_case_offers_the_packs_8bit_image_model_and_imports_with_it(qtbot, c
     eight = [i for i, label in enumerate(labels) if "8-bit" in label]
     assert len(eight) == 1 and "tiny-eight" in labels[eight[0]] and "tiny-eight" in labels[eight[0] - 1]
     dialog.embed_with.setCurrentIndex(eight[0] - 1)
-    assert dialog.request().tower == "fp32"
+    assert dialog.request().tower is None  # the plain item: fp32 for a new gallery, an existing gallery's own
     dialog.embed_with.setCurrentIndex(eight[0])
     request = dialog.request()
     assert (request.engine, request.tower) == ("full", "int8")
@@ -131,3 +131,14 @@ def test_new_case_offers_the_packs_8bit_image_model_and_imports_with_it(qtbot, c
     assert not importer.error and importer.report.imported == 12
     with Gallery.open(request.gallery_folder) as g:
         assert g.embedder_identity.extra["precision"] == "int8"
+
+    # importing into that gallery again with the plain item (e.g. to resume) keeps its 8-bit model, not refused
+    dialog.embed_with.setCurrentIndex(eight[0] - 1)
+    again = ImportDialog(request.gallery_folder, request.import_sources, engine="full", pack=request.pack,
+                         tower=dialog.request().tower, encrypt=False)
+    qtbot.addWidget(again)
+    again.start()
+    qtbot.waitUntil(lambda: again.report is not None or bool(again.error), timeout=WAIT)
+    assert not again.error, again.error
+    with Gallery.open(request.gallery_folder) as g:
+        assert g.embedder_identity.extra["precision"] == "int8" and len(g) == 12

@@ -34,7 +34,9 @@ class NewCaseRequest:
     import_sources: list[Path] = field(default_factory=list)  # empty: use the existing gallery
     engine: str = "lite"  # the new gallery's embedder: lite, or full with ``pack``
     pack: str | None = None  # an installed pack's folder (full engine)
-    tower: str = "fp32"  # the pack's image model the import measures images with: fp32, or int8 (faster on a CPU)
+    #: the pack's image model the import measures images with: "int8" (faster on a CPU) when chosen; None: an
+    #: existing gallery's own (an interrupted 8-bit import resumes with it), fp32 for a new gallery
+    tower: str | None = None
     selector: str = "kmeans"
     questioner: str = "infogain"
     treid: str | None = None  # a second model matching the first description: "lite" or a pack folder
@@ -255,7 +257,7 @@ class NewCaseDialog(QDialog):
             return None
         return NewCaseRequest(title, self.investigator.text().strip(), case_path,
                               Path(self.new_gallery.text().strip()), sources, engine="full" if pack else "lite",
-                              pack=pack, tower=self.embed_with.currentData(TOWER_ROLE) or "fp32",
+                              pack=pack, tower=self.embed_with.currentData(TOWER_ROLE) or None,
                               selector=self.selector.currentData(),
                               questioner=self.questioner.currentData(), treid=self.treid.currentData(),
                               treid_weight=self.treid_weight.value())
