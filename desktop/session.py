@@ -180,23 +180,38 @@ class CaseSession(QObject):
     # -- plumbing ---------------------------------------------------------------------------
     def _run(self, fn: Callable[[Job], Any], done: Callable[[Any], None] | None, label: str,
              queue: JobRunner | None = None, blocking: bool = True,
-             on_error: Callable[[str], None] | None = None, quiet: bool = False) -> Job:
-        """Run ``fn`` in a worker. ``blocking`` jobs disable the interview controls meanwhile."""
+             on_error: Callable[[str], None] | None = None, quiet: bool = False, of_case: bool = True) -> Job:
+        """Run ``fn`` in a worker. ``blocking`` jobs disable the interview controls meanwhile.
+
+        A job ``of_case`` (all but opening one) belongs to the case open when it started: if that case
+        has been closed or replaced by the time it reports (closing waits 30 s at most, and a first
+        search may build an index for minutes), its result and its error are not shown against
+        another case or an empty window, only logged."""
         if blocking:
             self._pending += 1
             self.busy_changed.emit(True, label)
         elif not quiet:
             self.background.emit(label)
+        case_then = self.case
+
+        def gone() -> bool:
+            return of_case and case_then is not None and self.case is not case_then
 
         def finish(result):
             if blocking:
                 self._settle()
+            if gone():
+                log.info("%s finished after its case was closed; its result is not shown", label)
+                return
             if done is not None:
                 done(result)
 
         def fail(message, _exc):
             if blocking:
                 self._settle()
+            if gone():
+                log.warning("%s failed after its case was closed (not shown): %s", label, message)
+                return
             if on_error is not None:
                 on_error(message)
             else:
@@ -260,7 +275,7 @@ class CaseSession(QObject):
         """
         path = Path(case_path).expanduser().absolute()
         self._run(lambda _job: self._open_work(path), self._install, "Opening the case…",
-                  on_error=lambda message: self._open_failed(path, message))
+                  on_error=lambda message: self._open_failed(path, message), of_case=False)
 
     def create_and_open(self, request) -> None:
         """Create a new case file for ``request`` (a NewCaseRequest) and open it, as one step.
@@ -288,7 +303,7 @@ class CaseSession(QObject):
                 raise
 
         self._run(work, self._install, "Creating the case…",
-                  on_error=lambda message: self._open_failed(path, message, new=True))
+                  on_error=lambda message: self._open_failed(path, message, new=True), of_case=False)
 
     def _install(self, result) -> None:
         """A case opened completely: close the previous one and make this the open case."""

@@ -187,3 +187,31 @@ def test_a_job_lets_go_of_its_work_and_callbacks_once_it_has_reported(qtbot):
     runner.start(lambda _job: 1 / 0, None, lambda message, _exc: failed.append(message))
     qtbot.waitUntil(lambda: bool(failed), timeout=WAIT)
     assert not runner.busy
+
+
+
+def test_a_job_that_reports_after_its_case_was_closed_shows_nothing(qtbot, lite_case, tmp_path):  # noqa: F811
+    """Closing a case waits 30 s at most for its jobs (a first search may build an index for minutes): one that
+    fails or finishes after its case was closed is logged, not shown as an error or a result; a job started
+    with no case open still reports its error."""
+    import threading
+
+    window = make_window(qtbot, tmp_path)
+    open_and_wait(qtbot, window, lite_case)
+    session, release, seen = window.session, threading.Event(), []
+    session.error.connect(seen.append)
+
+    def slow_failure(_job):
+        release.wait(20)
+        raise RuntimeError("the gallery was closed under the search")
+
+    session._run(slow_failure, lambda _r: seen.append("result"), "Searching…", blocking=False, quiet=True)
+    session._run(lambda _job: release.wait(20) and "late", seen.append, "Searching…", blocking=False, quiet=True)
+    threading.Timer(0.5, release.set).start()
+    window.close_case()  # waits for the jobs; their reports arrive once the case is closed
+    qtbot.waitUntil(lambda: not session.engine_queue.busy, timeout=WAIT)
+    qtbot.wait(50)
+    assert seen == [] and not session.is_open
+    session._run(lambda _job: 1 / 0, None, "Checking…", blocking=False, quiet=True)
+    qtbot.waitUntil(lambda: bool(seen), timeout=WAIT)
+    assert "internal error" in seen[0].lower()
