@@ -194,3 +194,28 @@ def test_a_build_that_fails_while_writing_leaves_no_partial_file(tmp_path, monke
     monkeypatch.setattr(os, "fsync", real_fsync)
     assert ivf.build(x, DIM, path)["rows"] == 5000 and path.exists()
     assert sorted(p.name for p in folder.iterdir()) == [ivf.IVF_FILE]
+
+
+def test_a_first_level_group_left_without_sample_rows_gets_no_gallery_rows():
+    """When k-means leaves a first-level group with none of the sample, it is dropped: rows nearest it go to
+    the lists of the next-nearest group, not all to list 0."""
+    from interreid.engine.gallery import ivf_index as ivf
+
+    rng = np.random.default_rng(0)
+    sample = np.concatenate([rng.normal(0, 0.05, (200, 2)) + c for c in ((0, 0), (10, 0))]).astype(np.float32)
+    real = ivf.lloyd
+
+    def with_a_stray_group(x, k, *args, **kwargs):  # the first level also returns a centre far from every row
+        centres = real(x, k, *args, **kwargs)
+        return np.concatenate([centres, [[0, 100]]]).astype(np.float32) if k == 2 else centres
+
+    ivf.lloyd = with_a_stray_group
+    try:
+        part = ivf.Partition.train(sample, lists=4)
+    finally:
+        ivf.lloyd = real
+    assert len(part.groups) == 2 and all(len(kids) for kids in part.children)
+    stray = np.array([[0.0, 90.0], [10.5, 90.0]], dtype=np.float32)  # nearest the dropped centre
+    nearest_group = np.argmin(((stray[:, None] - part.groups[None]) ** 2).sum(-1), axis=1)
+    assert set(nearest_group.tolist()) == {0, 1}
+    assert np.array_equal(part.parent[part.assign(stray)], nearest_group)

@@ -129,15 +129,16 @@ class Partition:
         g = max(1, min(lists, round(math.sqrt(lists))))
         groups = lloyd(sample, g, seed=seed)
         labels = _nearest_centre(sample, groups)
-        centres, parent = [], []
+        centres, parent, kept = [], [], []
         for j in range(len(groups)):
             members = sample[labels == j]
-            if not len(members):
+            if not len(members):  # a group with no lists would send the rows nearest it to list 0
                 continue
             want = max(1, round(lists * len(members) / len(sample)))
             centres.append(lloyd(members, want, seed=seed + 1 + j))
-            parent += [j] * len(centres[-1])
-        return cls(groups, np.concatenate(centres).astype(np.float32), np.asarray(parent, dtype=np.int64))
+            parent += [len(kept)] * len(centres[-1])
+            kept.append(j)
+        return cls(groups[kept], np.concatenate(centres).astype(np.float32), np.asarray(parent, dtype=np.int64))
 
     def assign(self, x: np.ndarray) -> np.ndarray:
         """The list of each row: its nearest first-level centre, then the nearest of that centre's lists."""
