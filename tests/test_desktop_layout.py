@@ -145,3 +145,27 @@ def test_with_a_banner_pictures_never_overlap_their_reasons(qtbot, lite_case, tm
         assert reasons.bottom() < card.details_button.geometry().top()
         assert card.reasons.text()  # whole text kept (the box scrolls), not cut short
     window.close()
+
+
+def test_new_case_dialog_shows_every_choice_in_full(qtbot):
+    """At the size it opens at, no choice of the New case dialog is cut off ("…among the best-ranked
+    (recommended)" was cut after "among the" at the dialog's 620 px), and it says videos can be imported."""
+    from PySide6.QtWidgets import QComboBox, QStyle, QStyleOptionComboBox
+
+    from interreid.desktop.widgets.new_case_dialog import NewCaseDialog
+
+    dialog = NewCaseDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert "video" in dialog.use_new.text()
+    combos = dialog.findChildren(QComboBox)
+    assert dialog.selector in combos and dialog.questioner in combos
+    for combo in combos:
+        option = QStyleOptionComboBox()
+        combo.initStyleOption(option)
+        room = combo.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, option,
+                                            QStyle.SubControl.SC_ComboBoxEditField, combo).width()
+        for i in range(combo.count()):
+            text = combo.itemText(i)
+            assert combo.fontMetrics().horizontalAdvance(text) <= room, (text, room)
