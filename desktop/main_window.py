@@ -249,8 +249,8 @@ class MainWindow(QMainWindow):
             self.show_message(f"Case file {path} does not exist; check the path or choose another case.", "error")
             return
         if not ensure_passphrase(self, path):
-            self.show_message("The case was not opened: it is encrypted and needs the workstation passphrase.",
-                              "warning")
+            self.show_message(f"{path.name} was not opened: it is not an interreid case file, or it is encrypted "
+                              "and needs the workstation passphrase.", "warning")
             return
         self.banner.hide()
         self.session.open(path)
