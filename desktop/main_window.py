@@ -358,6 +358,9 @@ class MainWindow(QMainWindow):
             importer = self._run_import(request.gallery_folder, request.import_sources, request.engine, request.pack,
                                         request.tower)
             report = importer.report
+            if importer.error:  # a wrong or empty folder: its sentence, not "import again to resume"
+                self.show_message(f"{importer.error} No case was created.", "error")
+                return
             if report is None or report.cancelled:
                 self.show_message("The import did not finish, so no case was created; import again to resume.",
                                   "warning")

@@ -549,3 +549,24 @@ def test_variable_frame_rate_is_timed_by_pts(tmp_path):
             out.mux(p)
     got = [(f.index, round(f.pts, 3)) for f in Reader(path).frames()]
     assert got == list(enumerate(times))
+
+
+def test_cli_says_a_truncated_video_was_partly_imported_not_skipped(tmp_path, capsys):
+    """`gallery import` of a video cut short: its crops up to the cut are in the gallery, so the summary does not
+    count it as skipped and its line says "partly imported" (it said "skipped … the frames before that point were
+    imported"); the file that could not be read at all is still "skipped"."""
+    from interreid.engine.cli.main import main
+
+    if not VTEST.is_file():
+        pytest.skip("the bundled sample video is not in this checkout")
+    src = tmp_path / "export"
+    src.mkdir()
+    data = cut_vtest(tmp_path / "whole.avi", 40, 60).read_bytes()
+    (src / "cam 2.avi").write_bytes(data[: len(data) * 2 // 3])
+    (src / "fake.jpg").write_bytes(b"not an image")
+    assert main(["gallery", "import", str(src), "--gallery", str(tmp_path / "g"), "--plain"]) == 0
+    out = capsys.readouterr().out
+    assert ", 1 skipped, 1 video(s) imported only up to where they stop in" in out
+    lines = [line for line in out.splitlines() if line.startswith(("partly imported", "skipped"))]
+    assert len(lines) == 2 and lines[0].startswith(f"partly imported {src / 'cam 2.avi'}: the video ended")
+    assert lines[1].startswith(f"skipped {src / 'fake.jpg'}: not an image")

@@ -39,9 +39,26 @@ def write_skipped_csv(report, out: str | Path) -> Path:
         w.writerow(["imported", "", f"{report.imported} new images"])
         w.writerow(["duplicate", "", f"{report.duplicates} files with the same content as an imported image"])
         w.writerow(["already imported", "", f"{report.already} files unchanged since an earlier import"])
-        for path, reason in report.skipped:
+        for path, reason in report.partly_imported():
+            w.writerow(["partly imported", path, reason])
+        for path, reason in report.not_imported():
             w.writerow(["skipped", path, reason])
     return out
+
+
+def nothing_in(sources: list[Path]) -> None:
+    """Raise the command line's sentence when a source folder holds no image and no video file (or is missing)."""
+    from interreid.engine.errors import UserError
+    from interreid.engine.gallery.importer import find_images, printable
+    from interreid.engine.video.importer import collect_videos
+
+    for src in sources:
+        root = Path(src).expanduser().absolute()
+        if not root.exists():
+            raise UserError(f"Source folder {printable(root)} does not exist; check the path and try again.")
+        if root.is_dir() and next(find_images(root), None) is None and not collect_videos([root]):
+            raise UserError(f"{printable(root)} holds no image files (.jpg, .jpeg, .png, .bmp, .webp) and no video "
+                            "files; nothing was imported.")
 
 
 class ImportDialog(QDialog):
@@ -86,7 +103,7 @@ class ImportDialog(QDialog):
         self.summary.hide()
         layout.addWidget(self.summary)
         self.skipped = QTableWidget(0, 2)
-        self.skipped.setHorizontalHeaderLabels(["Skipped file", "Reason"])
+        self.skipped.setHorizontalHeaderLabels(["File", "Reason"])
         self.skipped.verticalHeader().setVisible(False)
         self.skipped.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.skipped.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
@@ -121,6 +138,8 @@ class ImportDialog(QDialog):
 
         def work(job):
             from interreid.engine.session import import_into
+
+            nothing_in(sources)  # before the gallery folder is made: a wrong folder leaves nothing behind
 
             last = [0.0]
 
@@ -186,21 +205,25 @@ class ImportDialog(QDialog):
         verb = "Import cancelled" if report.cancelled else "Import finished"
         resume = " Import the same folders again to resume." if report.cancelled else ""
         self.status.setText(f"{verb} in {format_seconds(report.elapsed_s)}.{resume}")
+        # a truncated video's crops up to where it stops are imported: it is not counted as skipped
+        partly, skipped = report.partly_imported(), report.not_imported()
+        cut = (f" · <b>{len(partly):,}</b> video(s) imported only up to where they stop" if partly else "")
         self.summary.setText(
             f"<b>{report.imported:,}</b> imported · <b>{report.duplicates:,}</b> duplicate · "
-            f"<b>{report.already:,}</b> already in the gallery · <b>{len(report.skipped):,}</b> skipped "
+            f"<b>{report.already:,}</b> already in the gallery · <b>{len(skipped):,}</b> skipped{cut} "
             f"(of {report.total_files:,} files)")
         self.summary.show()
-        self.skipped.setRowCount(len(report.skipped))
-        for i, (path, reason) in enumerate(report.skipped):
+        rows = [(path, f"Only partly imported: {reason}") for path, reason in partly] + skipped
+        self.skipped.setRowCount(len(rows))
+        for i, (path, reason) in enumerate(rows):
             item = QTableWidgetItem(Path(path).name)
             item.setToolTip(path)
             self.skipped.setItem(i, 0, item)
             why = QTableWidgetItem(reason)
             why.setToolTip(reason)
             self.skipped.setItem(i, 1, why)
-        self.skipped.setVisible(bool(report.skipped))
-        if report.skipped:
+        self.skipped.setVisible(bool(rows))
+        if rows:
             self.skipped.setColumnWidth(0, min(260, max(140, self.skipped.sizeHintForColumn(0) + 16)))
             self.skipped.resizeRowsToContents()
             self.resize(max(self.width(), 760), max(self.height(), 460))

@@ -118,13 +118,17 @@ def cmd_import(args) -> int:
     if args.json:
         emit_json({**report.as_dict(), "gallery": str(gallery.folder), "gallery_images": total})
     else:
+        partly, skipped = report.partly_imported(), report.not_imported()
+        cut = f", {len(partly)} video(s) imported only up to where they stop" if partly else ""
         print(f"imported {report.imported} new images, {report.duplicates} duplicates (same SHA-256, source "
-              f"recorded), {report.already} already imported, {len(report.skipped)} skipped "
+              f"recorded), {report.already} already imported, {len(skipped)} skipped{cut} "
               f"in {report.elapsed_s:.1f} s; the gallery now holds {total} images.")
         from .gallery_video import print_videos
 
         print_videos(report)
-        for path, reason in report.skipped:
+        for path, reason in partly:
+            print(f"partly imported {printable(path)}: {reason}")
+        for path, reason in skipped:
             print(f"skipped {printable(path)}: {reason}")
     return 0
 
