@@ -169,3 +169,26 @@ def test_new_case_dialog_shows_every_choice_in_full(qtbot):
         for i in range(combo.count()):
             text = combo.itemText(i)
             assert combo.fontMetrics().horizontalAdvance(text) <= room, (text, room)
+
+
+def test_rank_chart_legend_says_each_marked_image_current_rank(qtbot):
+    """The chart's axis is labelled at 1, 10, 100… only: a line at rank 3 or 4 could not be read. Each legend
+    line starts with the image's rank after the latest round."""
+    from PySide6.QtGui import QImage
+
+    from interreid.desktop.widgets.rank_chart import RankChart
+
+    chart = RankChart()
+    qtbot.addWidget(chart)
+    chart.resize(300, 220)  # narrow: the legend goes under the plot
+    chart.show()
+
+    def legend_strip(possible_rank: int) -> QImage:
+        chart.set_series([("Match: cam01 12:01:17", [(0, 1), (1, 1), (2, 1)], "match"),
+                          ("Possible: cam01 12:00:47", [(0, 5), (1, 4), (2, possible_rank)], "possible")])
+        image = chart.grab().toImage()
+        strip = 2 * (chart.fontMetrics().height() + 2) + 6
+        return image.copy(0, image.height() - strip, image.width(), strip)
+
+    assert legend_strip(3) != legend_strip(4)  # the words under the plot say which rank
+    assert chart.legend_texts() == ["#1 · Match: cam01 12:01:17", "#4 · Possible: cam01 12:00:47"]
