@@ -115,7 +115,8 @@ def cmd_show(args) -> int:
     m = summary["metadata"]
     print(f"case         {m.get('title')} ({m.get('case_id')})")
     print(f"investigator {m.get('investigator')}   created {m.get('created')}")
-    print(f"gallery      {m.get('gallery_path')} ({m.get('gallery_images')} images, fingerprint "
+    cited = "manifest" if m.get("gallery_manifest") else "fingerprint"  # as 'gallery info' names them
+    print(f"gallery      {m.get('gallery_path')} ({m.get('gallery_images')} images, {cited} "
           f"{m.get('gallery_fingerprint', '')[:16]}…)")
     eng = m.get("engine", {})
     print(f"engine       {eng.get('kind')} — selector {eng.get('selector')}, questioner {eng.get('questioner')}")

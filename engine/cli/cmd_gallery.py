@@ -197,6 +197,10 @@ def cmd_info(args) -> int:
 
         info["videos"] = list_videos(gallery)
         info["tracks"] = len(list_tracks(gallery))
+        from ..gallery.manifest import checkpoints
+
+        marks = checkpoints(gallery)  # read only: 'info' writes nothing (a case's citing adds checkpoints)
+        info["manifest"] = {"rows": marks[-1][0], "head": marks[-1][1]} if marks else None
     if args.json:
         emit_json(info)
         return 0
@@ -223,6 +227,10 @@ def cmd_info(args) -> int:
         f", in {vf['file']} ({size_text(vf['bytes'])}; their only copy, {vf['hashed_blocks']} hashed blocks)"
         if vf.get("home") == "file" else " (kept in the database; the vector file beside it is derived from it)"))
     print(f"fingerprint  {info['fingerprint']}")
+    if info["manifest"]:  # the value a case and its report cite as the gallery's manifest
+        m = info["manifest"]
+        print(f"manifest     {m['head']} (its first {m['rows']} images; a case made on this gallery cites it "
+              "as its gallery manifest)")
     print(f"encrypted    {'yes (database and thumbnails)' if info.get('encrypted') else 'no'}")
     print(f"skipped      {info['skipped']} files")
     for item in info["skipped_files"]:
