@@ -190,6 +190,7 @@ def cmd_rekey(args) -> int:
 
 def cmd_info(args) -> int:
     from ..gallery.store import Gallery
+    from ..video.cameras import clock_words
 
     with Gallery.open(args.gallery) as gallery:
         info = gallery.info()
@@ -212,7 +213,7 @@ def cmd_info(args) -> int:
     if info["videos"]:
         print(f"videos       {len(info['videos'])} ({info['tracks']} person tracks)")
         for v in info["videos"]:
-            print(f"  {v['path']}: {v['status']}, camera {v['camera']}, clock from the {v['time_from']}")
+            print(f"  {v['path']}: {v['status']}, camera {v['camera']}, clock from {clock_words(v['time_from'])}")
     tower = f", {emb['precision']} image model" if emb.get("manifest_sha256") and emb.get("precision") else ""
     print(f"embedder     {emb['name']} version {emb['version']} ({emb['dim']}-d{tower})")
     print(f"index        {idx['backend']} (setting {idx['setting']}; exact below {idx['exact_threshold']})")
