@@ -100,3 +100,13 @@ def test_a_truncated_video_is_partly_imported_not_skipped(qtbot, tmp_path):
     rows = list(csv.DictReader(write_skipped_csv(report, tmp_path / "s.csv").open(encoding="utf-8")))
     assert {r["path"].rsplit("/", 1)[-1]: r["outcome"] for r in rows if r["path"]} == {
         "cam 2 (copy).avi": "partly imported", "fake.jpg": "skipped"}
+
+
+def test_the_heading_counts_folders_and_files_apart(qtbot, crops_dir, tmp_path):
+    """A folder and a video file given together: "Importing 1 folder and 1 file", not "2 folder(s)"."""
+    video = tmp_path / "north gate.avi"
+    video.write_bytes(b"")
+    dialog = ImportDialog(tmp_path / "gallery", [crops_dir, video])
+    qtbot.addWidget(dialog)
+    assert dialog.heading.text().startswith("Importing 1 folder and 1 file into ")
+    assert ImportDialog(tmp_path / "g2", [crops_dir]).heading.text().startswith("Importing 1 folder into ")

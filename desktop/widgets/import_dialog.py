@@ -46,6 +46,14 @@ def write_skipped_csv(report, out: str | Path) -> Path:
     return out
 
 
+def sources_words(sources: list[Path]) -> str:
+    """'2 folders', '1 folder and 1 file', '3 files': what an import was given (folders and video files mix)."""
+    folders = sum(1 for s in sources if s.is_dir())
+    files = len(sources) - folders
+    parts = [f"{n} {word}{'' if n == 1 else 's'}" for n, word in ((folders, "folder"), (files, "file")) if n]
+    return " and ".join(parts) or "nothing"
+
+
 def nothing_in(sources: list[Path]) -> None:
     """Raise the command line's sentence when a source folder holds no image and no video file (or is missing)."""
     from interreid.engine.errors import UserError
@@ -89,7 +97,7 @@ class ImportDialog(QDialog):
         if ray is not None:
             spread = (f" on the computing cluster {ray.address}" if ray.address else
                       f" with {ray.workers} parallel workers")
-        self.heading = QLabel(f"Importing {len(self.sources)} folder(s) into {self.gallery_folder}{spread}")
+        self.heading = QLabel(f"Importing {sources_words(self.sources)} into {self.gallery_folder}{spread}")
         self.heading.setWordWrap(True)
         layout.addWidget(self.heading)
         self.bar = QProgressBar()
