@@ -192,3 +192,37 @@ def test_rank_chart_legend_says_each_marked_image_current_rank(qtbot):
 
     assert legend_strip(3) != legend_strip(4)  # the words under the plot say which rank
     assert chart.legend_texts() == ["#1 · Match: cam01 12:01:17", "#4 · Possible: cam01 12:00:47"]
+
+
+def test_empty_candidate_cards_say_why_they_are_empty(qtbot, lite_case, tmp_path):  # noqa: F811
+    """Before the first search the four cards were empty frames with a dash: each now says the candidates come
+    after the description is searched; once a search gives candidates, no card keeps that note."""
+    window = make_window(qtbot, tmp_path)
+    open_and_wait(qtbot, window, lite_case)
+    cards = window.interview_page.candidates.cards
+    assert all("after the witness's description is searched" in c.image.text() for c in cards)
+    assert all(c.image.isVisible() and c.image.wordWrap() for c in cards)
+    q = window.interview_page.questions
+    qtbot.keyClicks(q.description, "A person wearing a red top.")
+    q.start_button.click()
+    qtbot.waitUntil(lambda: window.session.state is not None and idle(window), timeout=WAIT)
+    assert all(c.row is not None and not c.image.text() and not c.image.pixmap().isNull() for c in cards)
+    window.close()
+
+
+def test_import_progress_line_wraps_instead_of_being_cut(qtbot, tmp_path):
+    """A video's progress line ("… 18 people so far, 36 images kept") is wider than the import dialog; it was
+    cut at the dialog's edge ("36 images kep")."""
+    from interreid.desktop.widgets.import_dialog import ImportDialog
+
+    dialog = ImportDialog(tmp_path / "g", [tmp_path])
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog._video_progress({"file": str(tmp_path / "north gate camera 2 (export of 1 May).avi"), "frame": 201,
+                            "frames_total": 795, "frames_per_s": 52.0, "tracks": 18, "crops": 36,
+                            "file_number": 1, "files": 1})
+    qtbot.wait(20)
+    label = dialog.status
+    assert label.fontMetrics().horizontalAdvance(label.text()) > label.width()  # longer than one line
+    assert label.wordWrap() and label.height() >= label.heightForWidth(label.width())

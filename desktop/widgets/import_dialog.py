@@ -105,6 +105,7 @@ class ImportDialog(QDialog):
         layout.addWidget(self.bar)
         self.status = QLabel("Finding images…")
         self.status.setObjectName("muted")
+        self.status.setWordWrap(True)  # a video's progress line is longer than the dialog is wide
         layout.addWidget(self.status)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
@@ -219,7 +220,7 @@ class ImportDialog(QDialog):
         self.summary.setText(
             f"<b>{report.imported:,}</b> imported · <b>{report.duplicates:,}</b> duplicate · "
             f"<b>{report.already:,}</b> already in the gallery · <b>{len(skipped):,}</b> skipped{cut} "
-            f"(of {report.total_files:,} files)")
+            f"(of {report.total_files:,} file{'' if report.total_files == 1 else 's'})")
         self.summary.show()
         rows = [(path, f"Only partly imported: {reason}") for path, reason in partly] + skipped
         self.skipped.setRowCount(len(rows))
