@@ -156,7 +156,10 @@ def cmd_verify(args) -> int:
         emit_json(result.as_dict())
     else:
         print("\n".join(result.lines()))
-        print("case verified: nothing altered" if result.ok else "CASE FAILED VERIFICATION")
+        unchecked_only = result.chain_ok and not (result.altered_images or result.missing_images)
+        print("case verified: nothing altered" if result.ok else
+              "CASE NOT FULLY VERIFIED: its gallery could not be checked (nothing found altered)" if unchecked_only
+              else "CASE FAILED VERIFICATION")
     return 0 if result.ok else 1
 
 
