@@ -174,6 +174,10 @@ class NewCaseDialog(QDialog):
                                      "description alone.")
         interview_form.addRow("Also match the first description with", self.treid)
         interview_form.addRow("Weight of that second match", self.treid_weight)
+        # the weight means nothing without a second model: greyed out until one is chosen
+        self.treid.currentIndexChanged.connect(
+            lambda _i: self.treid_weight.setEnabled(self.treid.currentData() is not None))
+        self.treid_weight.setEnabled(False)
         layout.addLayout(interview_form)
         self.message = QLabel()
         self.message.setObjectName("errorText")
