@@ -98,6 +98,7 @@ def test_source_frame_says_where_the_clock_and_the_detector_came_from_in_words(q
     qtbot.addWidget(view)
     texts = " ".join(label.text() for label in view.findChildren(QLabel))
     assert "(clock from the cameras.csv file)" in texts
+    assert prov["time"].startswith("2024-05-01T") and prov["time"].replace("T", " ") in texts  # as the details show it
     assert "The built-in people detector (opencv-hog)" in texts
     assert clock_words("file modification time") == "the file modification time"
 

@@ -58,7 +58,7 @@ class SourceFrameView(QWidget):
         rows = [("Video", html.escape(video["video_path"])),
                 ("Video SHA-256", f"<code>{video['video_sha256']}</code>"),
                 ("Frame", f"{video['frame']} (at {video['pts']:.3f} s into the video)"),
-                ("Time", html.escape(str(video.get("time") or "unknown")) +
+                ("Time", html.escape(str(video.get("time") or "unknown").replace("T", " ")) +  # as above it
                  (f" <span style='color:gray'>(clock from {html.escape(clock_words(video['time_from']))})</span>"
                   if video.get("time_from") else "")),
                 ("Box", f"x {x}, y {y}, {w} × {h} px"),
