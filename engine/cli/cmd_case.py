@@ -151,6 +151,12 @@ def cmd_verify(args) -> int:
         if not Path(args.report).is_file():
             raise UserError(f"Report {args.report} does not exist; give the PDF or HTML report of this case.")
     with CaseFile.open(args.file) as case:
+        if args.report is not None:  # the wrong file is the user's mistake, not a finding about the case
+            from ..casefile.anchors import report_mismatch
+
+            wrong = report_mismatch(args.report, case.meta("case_id") or "")
+            if wrong:
+                raise UserError(wrong)
         result = case.verify(report=args.report)
     if args.json:
         emit_json(result.as_dict())
