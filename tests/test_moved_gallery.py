@@ -41,6 +41,7 @@ def test_verify_and_report_say_the_gallery_was_not_checked_not_that_the_case_was
     html = write_report(case, tmp_path / "r.html").read_text(encoding="utf-8")
     assert "Audit chain: intact" in html and "GALLERY NOT CHECKED" in html
     assert "FAILED VERIFICATION" not in html and "could not be checked when this report was written" in html
+    assert "it is not at that place (moved, renamed" in html and "import images into it first" not in html
 
 
 def test_verifying_against_the_wrong_file_says_so_in_one_sentence(tmp_path, lite_gallery, capsys):

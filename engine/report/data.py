@@ -473,7 +473,10 @@ def _images(meta: dict, shas: list[str], source_of: dict, status: dict) -> tuple
     try:
         gallery = Gallery.open(folder)
     except (UserError, OSError) as exc:
-        note = (f"The gallery folder {folder} could not be opened when this report was written ({exc}); "
+        # a folder that is not there: say so, not the import advice the gallery's own message gives a user
+        why = "it is not at that place (moved, renamed, or on a drive not connected)" if not Path(folder).exists() \
+            else str(exc)
+        note = (f"The gallery folder {folder} could not be opened when this report was written ({why}); "
                 "its thumbnails are unavailable, images are drawn from their original files where those "
                 "are still readable (otherwise shown as unavailable), and camera and time are not known.")
         for info in images.values():
