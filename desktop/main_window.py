@@ -249,8 +249,8 @@ class MainWindow(QMainWindow):
             self.show_message(f"Case file {path} does not exist; check the path or choose another case.", "error")
             return
         if not ensure_passphrase(self, path):
-            self.show_message("The case was not opened: it is encrypted and needs the workstation passphrase.",
-                              "warning")
+            self.show_message(f"{path.name} was not opened: it is not an interreid case file, or it is encrypted "
+                              "and needs the workstation passphrase.", "warning")
             return
         self.banner.hide()
         self.session.open(path)
@@ -341,6 +341,7 @@ class MainWindow(QMainWindow):
                                                 "(File → Verify case shows them all)"]
         head = ("<b>This case's evidence has changed since it was recorded.</b> "
                 if verification.altered_images or verification.missing_images else
+                "<b>This case's gallery images could not be checked.</b> " if verification.chain_ok else
                 "<b>This case file has been altered outside interreid.</b> ")
         import html
 
@@ -358,6 +359,9 @@ class MainWindow(QMainWindow):
             importer = self._run_import(request.gallery_folder, request.import_sources, request.engine, request.pack,
                                         request.tower)
             report = importer.report
+            if importer.error:  # a wrong or empty folder: its sentence, not "import again to resume"
+                self.show_message(f"{importer.error} No case was created.", "error")
+                return
             if report is None or report.cancelled:
                 self.show_message("The import did not finish, so no case was created; import again to resume.",
                                   "warning")

@@ -47,12 +47,19 @@ def ensure_passphrase(parent: QWidget, path: Path | None = None, new: bool = Fal
 
     ``ask`` (tests) stands in for the dialog: a callable returning (text, ok).
     """
+    from interreid.engine.storage.keys import passphrase_available, set_passphrase
+
+    known = passphrase_available()  # a passphrase known, yet the file needs one: it may be no case at all
     if not passphrase_needed(path, new):
         return True
-    from interreid.engine.storage.keys import set_passphrase
-
-    what = ("New cases are encrypted on this computer. Choose the workstation passphrase:" if new else
-            f"The case {path.name if path else ''} is encrypted. Workstation passphrase:")
+    name = path.name if path else ""
+    if new:
+        what = "New cases are encrypted on this computer. Choose the workstation passphrase:"
+    elif known:
+        what = (f"{name} does not open with the workstation passphrase: it is not an interreid case file, or it "
+                "was encrypted with another passphrase. To open it, type that passphrase:")
+    else:
+        what = f"The case {name} is encrypted. Workstation passphrase:"
     ask = ask or (lambda: QInputDialog.getText(parent, "Workstation passphrase", what, QLineEdit.EchoMode.Password))
     text, ok = ask()
     if not ok or not text:

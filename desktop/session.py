@@ -371,6 +371,13 @@ class CaseSession(QObject):
             from interreid.engine.casefile import CaseFile
 
             with CaseFile.open(path) as case:
+                if report is not None:  # another case's report, or no report: one sentence, the case not blamed
+                    from interreid.engine.casefile.anchors import report_mismatch
+                    from interreid.engine.errors import UserError
+
+                    wrong = report_mismatch(report, case.meta("case_id") or "")
+                    if wrong:
+                        raise UserError(wrong)
                 return case.verify(report=report)
 
         def done(verification):

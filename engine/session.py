@@ -103,6 +103,10 @@ def open_case(path: str | Path, gallery: str | Path | None = None, selector: str
         folder = gallery or meta.get("gallery_path")
         if not folder:
             raise CaseFileError(f"{path} names no gallery; it cannot be opened for an interview.")
+        if gallery is None and not Path(folder).exists():  # not "import images into it first": it was made
+            raise CaseFileError(f"This case's gallery is no longer at {folder} (moved, renamed, or on a drive "
+                                "that is not connected); put it back there, or give its new place with "
+                                "'interreid interview --case FILE --gallery DIR'.")
         opened = Gallery.open(folder)
         warnings = []
         cited = case.gallery_manifest()

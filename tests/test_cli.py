@@ -47,6 +47,22 @@ def test_import_reports_skips_and_info(gallery):
     assert "zero.jpg: empty file" in text
 
 
+def test_gallery_info_shows_the_manifest_a_case_cites(tmp_path, lite_gallery):
+    """A case and its report cite the gallery's manifest (a chained hash of its rows); 'gallery info' showed only the
+    other hash, its fingerprint (over the sorted image hashes), and 'case show' called the manifest a
+    'fingerprint': a reader comparing the two saw different values under one name."""
+    from interreid.engine.cli.main import main
+
+    case = tmp_path / "c.case"
+    assert main(["case", "new", str(case), "--title", "T", "--gallery", str(lite_gallery)]) == 0
+    cited = json.loads(run("case", "show", case, "--json").stdout)["metadata"]["gallery_fingerprint"]
+    info = json.loads(run("gallery", "info", lite_gallery, "--json").stdout)
+    assert info["manifest"] == {"rows": 12, "head": cited} and info["fingerprint"] != cited
+    text = run("gallery", "info", lite_gallery).stdout
+    assert f"manifest     {cited} (its first 12 images;" in text
+    assert f"12 images, manifest {cited[:16]}" in run("case", "show", case).stdout
+
+
 def test_user_mistakes_give_one_sentence_and_status_2(tmp_path, gallery):
     folder, _ = gallery
     for args in (("gallery", "import", tmp_path / "missing", "--gallery", tmp_path / "x"),

@@ -53,3 +53,60 @@ def test_cancel_leaves_a_consistent_gallery_and_import_resumes(qtbot, crops_dir,
     assert again.report.imported + again.report.already + again.report.duplicates == 12
     with Gallery.open(tmp_path / "gallery") as g:
         assert len(g) == 12
+
+
+def test_a_folder_with_nothing_to_import_says_so_and_leaves_nothing(qtbot, tmp_path):
+    """An empty folder (or one of documents only): the command line's sentence in the dialog, no gallery made; it
+    said "Import finished" with 0 of 0 files, and the New case that followed failed on an empty gallery."""
+    empty = tmp_path / "export"
+    empty.mkdir()
+    (empty / "notes (copy) #1.txt").write_text("not footage", encoding="utf-8")
+    dialog = ImportDialog(tmp_path / "gallery", [empty])
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.start()
+    qtbot.waitUntil(lambda: dialog.report is not None or bool(dialog.error), timeout=30000)
+    assert dialog.report is None and "holds no image files" in dialog.error and "nothing was imported" in dialog.error
+    assert dialog.error in dialog.summary.text() and dialog.close_button.isVisible()
+    assert not (tmp_path / "gallery").exists()
+
+
+def test_a_truncated_video_is_partly_imported_not_skipped(qtbot, tmp_path):
+    """A video cut short (a copy interrupted): its crops up to the cut are imported, so it is not counted as a
+    skipped file; the table and the CSV say it was only partly imported, and the bad file beside it is skipped."""
+    from videomaker import VTEST, cut_vtest
+
+    if not VTEST.is_file():
+        pytest.skip("the bundled sample video is not in this checkout")
+
+    src = tmp_path / "export"
+    src.mkdir()
+    data = cut_vtest(tmp_path / "whole.avi", 40, 60).read_bytes()  # real people, 6 s
+    (src / "cam 2 (copy).avi").write_bytes(data[: len(data) * 2 // 3])
+    (src / "fake.jpg").write_bytes(b"not an image")
+    dialog = ImportDialog(tmp_path / "gallery", [src])
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.start()
+    qtbot.waitUntil(lambda: dialog.report is not None or bool(dialog.error), timeout=60000)
+    report = dialog.report
+    assert report is not None and report.imported > 0
+    assert [n for n, _ in [(p.rsplit("/", 1)[-1], r) for p, r in report.partly_imported()]] == ["cam 2 (copy).avi"]
+    summary = dialog.summary.text()
+    assert "<b>1</b> skipped" in summary and "<b>1</b> video(s) imported only up to where they stop" in summary
+    reasons = dialog.skipped_reasons()
+    assert reasons["cam 2 (copy).avi"].startswith("Only partly imported: ") and "truncated" in reasons["cam 2 (copy).avi"]
+    assert reasons["fake.jpg"].startswith("not an image")
+    rows = list(csv.DictReader(write_skipped_csv(report, tmp_path / "s.csv").open(encoding="utf-8")))
+    assert {r["path"].rsplit("/", 1)[-1]: r["outcome"] for r in rows if r["path"]} == {
+        "cam 2 (copy).avi": "partly imported", "fake.jpg": "skipped"}
+
+
+def test_the_heading_counts_folders_and_files_apart(qtbot, crops_dir, tmp_path):
+    """A folder and a video file given together: "Importing 1 folder and 1 file", not "2 folder(s)"."""
+    video = tmp_path / "north gate.avi"
+    video.write_bytes(b"")
+    dialog = ImportDialog(tmp_path / "gallery", [crops_dir, video])
+    qtbot.addWidget(dialog)
+    assert dialog.heading.text().startswith("Importing 1 folder and 1 file into ")
+    assert ImportDialog(tmp_path / "g2", [crops_dir]).heading.text().startswith("Importing 1 folder into ")

@@ -145,3 +145,84 @@ def test_with_a_banner_pictures_never_overlap_their_reasons(qtbot, lite_case, tm
         assert reasons.bottom() < card.details_button.geometry().top()
         assert card.reasons.text()  # whole text kept (the box scrolls), not cut short
     window.close()
+
+
+def test_new_case_dialog_shows_every_choice_in_full(qtbot):
+    """At the size it opens at, no choice of the New case dialog is cut off ("…among the best-ranked
+    (recommended)" was cut after "among the" at the dialog's 620 px), and it says videos can be imported."""
+    from PySide6.QtWidgets import QComboBox, QStyle, QStyleOptionComboBox
+
+    from interreid.desktop.widgets.new_case_dialog import NewCaseDialog
+
+    dialog = NewCaseDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert "video" in dialog.use_new.text()
+    combos = dialog.findChildren(QComboBox)
+    assert dialog.selector in combos and dialog.questioner in combos
+    for combo in combos:
+        option = QStyleOptionComboBox()
+        combo.initStyleOption(option)
+        room = combo.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, option,
+                                            QStyle.SubControl.SC_ComboBoxEditField, combo).width()
+        for i in range(combo.count()):
+            text = combo.itemText(i)
+            assert combo.fontMetrics().horizontalAdvance(text) <= room, (text, room)
+
+
+def test_rank_chart_legend_says_each_marked_image_current_rank(qtbot):
+    """The chart's axis is labelled at 1, 10, 100… only: a line at rank 3 or 4 could not be read. Each legend
+    line starts with the image's rank after the latest round."""
+    from PySide6.QtGui import QImage
+
+    from interreid.desktop.widgets.rank_chart import RankChart
+
+    chart = RankChart()
+    qtbot.addWidget(chart)
+    chart.resize(300, 220)  # narrow: the legend goes under the plot
+    chart.show()
+
+    def legend_strip(possible_rank: int) -> QImage:
+        chart.set_series([("Match: cam01 12:01:17", [(0, 1), (1, 1), (2, 1)], "match"),
+                          ("Possible: cam01 12:00:47", [(0, 5), (1, 4), (2, possible_rank)], "possible")])
+        image = chart.grab().toImage()
+        strip = 2 * (chart.fontMetrics().height() + 2) + 6
+        return image.copy(0, image.height() - strip, image.width(), strip)
+
+    assert legend_strip(3) != legend_strip(4)  # the words under the plot say which rank
+    assert chart.legend_texts() == ["#1 · Match: cam01 12:01:17", "#4 · Possible: cam01 12:00:47"]
+
+
+def test_empty_candidate_cards_say_why_they_are_empty(qtbot, lite_case, tmp_path):  # noqa: F811
+    """Before the first search the four cards were empty frames with a dash: each now says the candidates come
+    after the description is searched; once a search gives candidates, no card keeps that note."""
+    window = make_window(qtbot, tmp_path)
+    open_and_wait(qtbot, window, lite_case)
+    cards = window.interview_page.candidates.cards
+    assert all("after the witness's description is searched" in c.image.text() for c in cards)
+    assert all(c.image.isVisible() and c.image.wordWrap() for c in cards)
+    q = window.interview_page.questions
+    qtbot.keyClicks(q.description, "A person wearing a red top.")
+    q.start_button.click()
+    qtbot.waitUntil(lambda: window.session.state is not None and idle(window), timeout=WAIT)
+    assert all(c.row is not None and not c.image.text() and not c.image.pixmap().isNull() for c in cards)
+    window.close()
+
+
+def test_import_progress_line_wraps_instead_of_being_cut(qtbot, tmp_path):
+    """A video's progress line ("… 18 people so far, 36 images kept") is wider than the import dialog; it was
+    cut at the dialog's edge ("36 images kep")."""
+    from interreid.desktop.widgets.import_dialog import ImportDialog
+
+    dialog = ImportDialog(tmp_path / "g", [tmp_path])
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog._video_progress({"file": str(tmp_path / "north gate camera 2 (export of 1 May).avi"), "frame": 201,
+                            "frames_total": 795, "frames_per_s": 52.0, "tracks": 18, "crops": 36,
+                            "file_number": 1, "files": 1})
+    qtbot.wait(20)
+    label = dialog.status
+    assert label.fontMetrics().horizontalAdvance(label.text()) > label.width()  # longer than one line
+    assert label.wordWrap() and label.height() >= label.heightForWidth(label.width())

@@ -29,7 +29,9 @@ def test_new_case_with_a_treid_model(qtbot, crops_dir, tmp_path):
     dialog.title.setText("Second model case")
     dialog.case_path.setText(str(tmp_path / "t.case"))
     assert dialog.treid.currentData() is None  # off unless chosen
+    assert not dialog.treid_weight.isEnabled()  # its weight greyed out until a second model is chosen
     dialog.treid.setCurrentIndex(dialog.treid.findData("lite"))
+    assert dialog.treid_weight.isEnabled()
     dialog.treid_weight.setValue(0.3)
     request = dialog.request()
     assert (request.treid, request.treid_weight) == ("lite", pytest.approx(0.3))

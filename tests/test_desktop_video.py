@@ -71,6 +71,38 @@ def test_source_frame_view_shows_the_crop_in_its_frame(qtbot, tmp_path):
     assert "before this image" in view.when.text()
 
 
+def test_source_frame_says_where_the_clock_and_the_detector_came_from_in_words(qtbot, tmp_path):
+    """The details of a video crop read "clock from the cameras.csv file" and "The built-in people detector
+    (opencv-hog)"; they read "clock from the cameras.csv" and a bare "opencv-hog"."""
+    from PySide6.QtWidgets import QLabel
+    from videomaker import BlobDetector, write_walkers
+
+    from interreid.desktop.widgets.source_frame import SourceFrameView
+    from interreid.engine.embedder import create_embedder
+    from interreid.engine.gallery.importer import import_sources
+    from interreid.engine.gallery.store import Gallery
+    from interreid.engine.video.cameras import clock_words
+    from interreid.engine.video.importer import VideoOptions
+    from interreid.engine.video.query import crop_provenance
+
+    write_walkers(tmp_path / "cam02" / "walk.avi")
+    (tmp_path / "cameras.csv").write_text("pattern,camera,start\ncam02/*,cam02,2024-05-01T12:00:00Z\n")
+    emb = create_embedder("lite")
+    with Gallery.create(tmp_path / "g", emb.identity) as g:
+        import_sources(g, emb, [tmp_path], video_options=VideoOptions(detector=BlobDetector(), min_height=20,
+                                                                      sample_fps=10))
+        prov = crop_provenance(g, g.shas()[0])
+    assert prov["time_from"] == "cameras.csv"
+    prov["detector"] = {**prov["detector"], "name": "opencv-hog"}  # what the default import records
+    view = SourceFrameView(prov)
+    qtbot.addWidget(view)
+    texts = " ".join(label.text() for label in view.findChildren(QLabel))
+    assert "(clock from the cameras.csv file)" in texts
+    assert prov["time"].startswith("2024-05-01T") and prov["time"].replace("T", " ") in texts  # as the details show it
+    assert "The built-in people detector (opencv-hog)" in texts
+    assert clock_words("file modification time") == "the file modification time"
+
+
 def test_ranked_grid_collapses_a_track_into_one_cell(qtbot):
     import numpy as np
 

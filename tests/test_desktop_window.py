@@ -94,3 +94,25 @@ def test_closing_the_window_stops_the_gpu_probe(qtbot, tmp_path, monkeypatch):
 def test_gpu_probe_names_the_gpu(qtbot, tmp_path, monkeypatch):
     window = _window_with_fake_gpu_probe(qtbot, tmp_path, monkeypatch)
     qtbot.waitUntil(lambda: window.device_label.text() == "device: GPU: Test GPU", timeout=WAIT)
+
+
+def test_a_file_that_is_no_case_is_not_called_an_encrypted_case(qtbot, lite_case, tmp_path, monkeypatch):  # noqa: F811
+    """Opening notes or a video by mistake, with the workstation passphrase known: the question and the message
+    say it may not be a case file at all (they said "The case notes.txt is encrypted"), and the open case stays."""
+    asked = []
+
+    def get_text(_parent, _title, label, _echo):
+        asked.append(label)
+        return "", False
+
+    monkeypatch.setattr("interreid.desktop.passphrase.QInputDialog.getText", get_text)
+    window = make_window(qtbot, tmp_path)
+    open_and_wait(qtbot, window, lite_case)
+    notes = tmp_path / "witness notes (copy) #1.txt"
+    notes.write_text("Seen at 14:05 by the bus stop, red jacket.\n" * 20, encoding="utf-8")
+    window.open_case(notes)
+    assert len(asked) == 1 and "is not an interreid case file" in asked[0] and "is encrypted" not in asked[0]
+    assert window.banner.isVisible() and notes.name in window.banner.text()
+    assert "not an interreid case file" in window.banner.text()
+    assert window.session.is_open and window.session.opened_case.path == lite_case
+    window.close()

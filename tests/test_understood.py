@@ -179,3 +179,36 @@ def test_long_chips_go_on_two_lines_and_chips_wrap_within_the_panel(qtbot):
     assert all(c.geometry().right() <= right for c in chips)  # nothing cut at the panel's edge
     assert chips[1].geometry().top() == chips[2].geometry().top()  # two short chips share a line
     assert chips[3].geometry().top() > chips[2].geometry().top()
+
+
+def test_the_panel_scrolls_to_what_the_latest_answer_was_taken_as(qtbot):
+    """After a few answers the statements are taller than the panel: it shows the latest answer's chips
+    (what the investigator has just to check), not only the description at its top."""
+    pytest.importorskip("pytestqt")
+    from types import SimpleNamespace
+
+    from interreid.desktop.widgets.understood_panel import UnderstoodPanel
+
+    panel = UnderstoodPanel()
+    qtbot.addWidget(panel)
+    panel.resize(380, 160)
+    first = {"round": 0, "constraints": ["hair/head: dark (firm)", "top: red (firm)", "trousers/legs: blue (firm)",
+                                         "sleeves: long (hedged)", "legs: long trousers (firm)"],
+             "keys": ["head dark +", "upper red +", "lower blue +", "cue sleeves", "cue length"],
+             "unused": ["walking", "quickly"], "removed": []}
+    answers = [{"round": i, "constraints": [f"shoes: white (firm; answer weighed {40 + i}%)"], "keys": [f"a{i}"],
+                "unused": [], "removed": []} for i in (1, 2, 3)]
+    panel.show()
+    panel.show_state(SimpleNamespace(understood=[first], constrains_nothing=False))
+    qtbot.waitUntil(lambda: all(c.isVisible() for c in panel.chips), timeout=5000)
+    from PySide6.QtWidgets import QScrollArea
+
+    scroll = panel.findChild(QScrollArea)
+    bar = scroll.verticalScrollBar()
+    assert bar.value() == 0  # the description alone: shown from its top
+    panel.show_state(SimpleNamespace(understood=[first] + answers, constrains_nothing=False))
+    qtbot.waitUntil(lambda: bar.maximum() > 0 and bar.value() == bar.maximum(), timeout=5000)
+    latest = panel.chips[-1]
+    assert latest.accessibleName() == "shoes: white (firm; answer weighed 43%)"
+    top_left = latest.mapTo(scroll.viewport(), latest.rect().topLeft())
+    assert 0 <= top_left.y() and top_left.y() + latest.height() <= scroll.viewport().height()

@@ -549,3 +549,50 @@ def test_variable_frame_rate_is_timed_by_pts(tmp_path):
             out.mux(p)
     got = [(f.index, round(f.pts, 3)) for f in Reader(path).frames()]
     assert got == list(enumerate(times))
+
+
+def test_cli_says_a_truncated_video_was_partly_imported_not_skipped(tmp_path, capsys):
+    """`gallery import` of a video cut short: its crops up to the cut are in the gallery, so the summary does not
+    count it as skipped and its line says "partly imported" (it said "skipped … the frames before that point were
+    imported"); the file that could not be read at all is still "skipped"."""
+    from interreid.engine.cli.main import main
+
+    if not VTEST.is_file():
+        pytest.skip("the bundled sample video is not in this checkout")
+    src = tmp_path / "export"
+    src.mkdir()
+    data = cut_vtest(tmp_path / "whole.avi", 40, 60).read_bytes()
+    (src / "cam 2.avi").write_bytes(data[: len(data) * 2 // 3])
+    (src / "fake.jpg").write_bytes(b"not an image")
+    assert main(["gallery", "import", str(src), "--gallery", str(tmp_path / "g"), "--plain"]) == 0
+    out = capsys.readouterr().out
+    assert ", 1 skipped, 1 video(s) imported only up to where they stop in" in out
+    lines = [line for line in out.splitlines() if line.startswith(("partly imported", "skipped"))]
+    assert len(lines) == 2 and lines[0].startswith(f"partly imported {src / 'cam 2.avi'}: the video ended")
+    assert lines[1].startswith(f"skipped {src / 'fake.jpg'}: not an image")
+
+
+def test_track_montage_outlines_every_kept_crop(vtest_gallery, tmp_path):
+    """`gallery tracks --montage`: each row shows the track's boxes spread over its time and outlines the crops
+    the gallery keeps; every kept crop is drawn, also when it falls between the evenly spread moments (on the
+    bundled video 2 of 48 rows outlined none of their 4 kept crops)."""
+    from interreid.engine.video.montage import track_montage
+    from interreid.engine.video.query import list_tracks
+
+    folder, _clip, _report = vtest_gallery
+    per_track, (cw, ch) = 4, (48, 96)
+    with Gallery.open(folder) as g:
+        tracks = [t for t in list_tracks(g) if t["status"] == "closed"]
+        assert track_montage(g, tmp_path / "m.png", per_track=per_track, cell=(cw, ch)) == len(tracks)
+    sheet = np.asarray(Image.open(tmp_path / "m.png").convert("RGB"))
+    assert any(len(t["boxes"]) > per_track for t in tracks)  # rows that show only some of their boxes
+    for ti, t in enumerate(tracks):
+        y = ti * (ch + 4) + ch // 2
+        outlined = sum(1 for k in range((sheet.shape[1] - 60) // (cw + 2))
+                       if tuple(sheet[y, 60 + k * (cw + 2)]) == (0, 200, 0))
+        assert outlined == len(t["rows"]), (t["track"], outlined, len(t["rows"]))
+    from interreid.engine.video.montage import shown_boxes
+
+    # spread 0 5 10 14 19; each kept box takes the place of the nearest spread one
+    assert shown_boxes([[f, 0, 0, 0, 1, 1] for f in range(20)], {1, 7, 12}, 5) == [1, 7, 12, 14, 19]
+    assert shown_boxes([[f, 0, 0, 0, 1, 1] for f in range(3)], {2}, 5) == [0, 1, 2]

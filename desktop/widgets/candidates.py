@@ -17,6 +17,9 @@ SCORE_HELP = ("How closely the image fits everything the witness has said so far
               "can be negative. Help → What the numbers mean explains more.")
 
 
+FIRST_NOTE = "The candidates appear here after the witness's description is searched."
+
+
 class ReasonsBox(QTextBrowser):
     """The match reasons in a box of fixed height that scrolls when they are long: they are never cut
     short and never drawn over the picture, however small the card gets."""
@@ -82,6 +85,8 @@ class CandidateCard(QFrame):
         self.image = QLabel()
         self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.image.setMinimumSize(60, 90)
+        self.image.setWordWrap(True)  # the note of an empty card
+        self.image.setObjectName("muted")
         # Ignored: the picture never asks for more room than the card has (it used to push the
         # match reasons under itself when a banner took height from the page)
         self.image.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
@@ -115,9 +120,10 @@ class CandidateCard(QFrame):
         layout.addLayout(actions)
         layout.addWidget(self.witness_button)  # its own row: deliberate, and never clipped
         self._pixmap = QPixmap()
-        self.clear()
+        self.clear(FIRST_NOTE)
 
-    def clear(self) -> None:
+    def clear(self, note: str = "") -> None:
+        """No candidate on this card; ``note`` says why in the picture's place (an empty frame says nothing)."""
         self.row = None
         self.rank.setText("—")
         self.score.setText("")
@@ -126,6 +132,7 @@ class CandidateCard(QFrame):
         self.set_mark("")
         self.set_shown(False)
         self.image.clear()
+        self.image.setText(note)
         self._pixmap = QPixmap()
         for w in (self.details_button, self.mark_button, self.witness_button):
             w.setEnabled(False)
@@ -240,7 +247,7 @@ class CandidateStrip(QWidget):
                 card.show_candidate(c, thumbs, (marks.get(c.sha256) or {}).get("mark", ""))
                 card.set_shown(c.sha256 in shown)
             else:
-                card.clear()
+                card.clear(FIRST_NOTE if not candidates else "No further candidate.")
 
     def current_row(self) -> int | None:
         """The gallery row of the card that has (or last had) the keyboard focus."""

@@ -39,9 +39,34 @@ def write_skipped_csv(report, out: str | Path) -> Path:
         w.writerow(["imported", "", f"{report.imported} new images"])
         w.writerow(["duplicate", "", f"{report.duplicates} files with the same content as an imported image"])
         w.writerow(["already imported", "", f"{report.already} files unchanged since an earlier import"])
-        for path, reason in report.skipped:
+        for path, reason in report.partly_imported():
+            w.writerow(["partly imported", path, reason])
+        for path, reason in report.not_imported():
             w.writerow(["skipped", path, reason])
     return out
+
+
+def sources_words(sources: list[Path]) -> str:
+    """'2 folders', '1 folder and 1 file', '3 files': what an import was given (folders and video files mix)."""
+    folders = sum(1 for s in sources if s.is_dir())
+    files = len(sources) - folders
+    parts = [f"{n} {word}{'' if n == 1 else 's'}" for n, word in ((folders, "folder"), (files, "file")) if n]
+    return " and ".join(parts) or "nothing"
+
+
+def nothing_in(sources: list[Path]) -> None:
+    """Raise the command line's sentence when a source folder holds no image and no video file (or is missing)."""
+    from interreid.engine.errors import UserError
+    from interreid.engine.gallery.importer import find_images, printable
+    from interreid.engine.video.importer import collect_videos
+
+    for src in sources:
+        root = Path(src).expanduser().absolute()
+        if not root.exists():
+            raise UserError(f"Source folder {printable(root)} does not exist; check the path and try again.")
+        if root.is_dir() and next(find_images(root), None) is None and not collect_videos([root]):
+            raise UserError(f"{printable(root)} holds no image files (.jpg, .jpeg, .png, .bmp, .webp) and no video "
+                            "files; nothing was imported.")
 
 
 class ImportDialog(QDialog):
@@ -72,7 +97,7 @@ class ImportDialog(QDialog):
         if ray is not None:
             spread = (f" on the computing cluster {ray.address}" if ray.address else
                       f" with {ray.workers} parallel workers")
-        self.heading = QLabel(f"Importing {len(self.sources)} folder(s) into {self.gallery_folder}{spread}")
+        self.heading = QLabel(f"Importing {sources_words(self.sources)} into {self.gallery_folder}{spread}")
         self.heading.setWordWrap(True)
         layout.addWidget(self.heading)
         self.bar = QProgressBar()
@@ -80,13 +105,14 @@ class ImportDialog(QDialog):
         layout.addWidget(self.bar)
         self.status = QLabel("Finding images…")
         self.status.setObjectName("muted")
+        self.status.setWordWrap(True)  # a video's progress line is longer than the dialog is wide
         layout.addWidget(self.status)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.summary.hide()
         layout.addWidget(self.summary)
         self.skipped = QTableWidget(0, 2)
-        self.skipped.setHorizontalHeaderLabels(["Skipped file", "Reason"])
+        self.skipped.setHorizontalHeaderLabels(["File", "Reason"])
         self.skipped.verticalHeader().setVisible(False)
         self.skipped.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.skipped.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
@@ -121,6 +147,8 @@ class ImportDialog(QDialog):
 
         def work(job):
             from interreid.engine.session import import_into
+
+            nothing_in(sources)  # before the gallery folder is made: a wrong folder leaves nothing behind
 
             last = [0.0]
 
@@ -186,21 +214,25 @@ class ImportDialog(QDialog):
         verb = "Import cancelled" if report.cancelled else "Import finished"
         resume = " Import the same folders again to resume." if report.cancelled else ""
         self.status.setText(f"{verb} in {format_seconds(report.elapsed_s)}.{resume}")
+        # a truncated video's crops up to where it stops are imported: it is not counted as skipped
+        partly, skipped = report.partly_imported(), report.not_imported()
+        cut = (f" · <b>{len(partly):,}</b> video(s) imported only up to where they stop" if partly else "")
         self.summary.setText(
             f"<b>{report.imported:,}</b> imported · <b>{report.duplicates:,}</b> duplicate · "
-            f"<b>{report.already:,}</b> already in the gallery · <b>{len(report.skipped):,}</b> skipped "
-            f"(of {report.total_files:,} files)")
+            f"<b>{report.already:,}</b> already in the gallery · <b>{len(skipped):,}</b> skipped{cut} "
+            f"(of {report.total_files:,} file{'' if report.total_files == 1 else 's'})")
         self.summary.show()
-        self.skipped.setRowCount(len(report.skipped))
-        for i, (path, reason) in enumerate(report.skipped):
+        rows = [(path, f"Only partly imported: {reason}") for path, reason in partly] + skipped
+        self.skipped.setRowCount(len(rows))
+        for i, (path, reason) in enumerate(rows):
             item = QTableWidgetItem(Path(path).name)
             item.setToolTip(path)
             self.skipped.setItem(i, 0, item)
             why = QTableWidgetItem(reason)
             why.setToolTip(reason)
             self.skipped.setItem(i, 1, why)
-        self.skipped.setVisible(bool(report.skipped))
-        if report.skipped:
+        self.skipped.setVisible(bool(rows))
+        if rows:
             self.skipped.setColumnWidth(0, min(260, max(140, self.skipped.sizeHintForColumn(0) + 16)))
             self.skipped.resizeRowsToContents()
             self.resize(max(self.width(), 760), max(self.height(), 460))

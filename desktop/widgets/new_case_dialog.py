@@ -103,7 +103,7 @@ class NewCaseDialog(QDialog):
 
         layout.addWidget(QLabel("<b>Gallery</b>"))
         self.use_existing = QRadioButton("An existing gallery folder")
-        self.use_new = QRadioButton("A new gallery imported from image folders")
+        self.use_new = QRadioButton("A new gallery imported from folders of images or video, or video files")
         group = QButtonGroup(self)
         group.addButton(self.use_existing)
         group.addButton(self.use_new)
@@ -135,7 +135,7 @@ class NewCaseDialog(QDialog):
         src_row.addLayout(buttons_col)
         holder = QWidget()
         holder.setLayout(src_row)
-        new_form.addRow("Image folders", holder)
+        new_form.addRow("Import from", holder)
         self.embed_with = QComboBox()
         self.embed_with.addItem("Lite engine: colour names (no model pack)", None)
         faster = int8_tower_packs()
@@ -176,6 +176,10 @@ class NewCaseDialog(QDialog):
                                      "description alone.")
         interview_form.addRow("Also match the first description with", self.treid)
         interview_form.addRow("Weight of that second match", self.treid_weight)
+        # the weight means nothing without a second model: greyed out until one is chosen
+        self.treid.currentIndexChanged.connect(
+            lambda _i: self.treid_weight.setEnabled(self.treid.currentData() is not None))
+        self.treid_weight.setEnabled(False)
         layout.addLayout(interview_form)
         self.message = QLabel()
         self.message.setObjectName("errorText")
@@ -187,6 +191,9 @@ class NewCaseDialog(QDialog):
         buttons.accepted.connect(self._accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+        for combo in self.findChildren(QComboBox):  # the dialog widens to show every choice in full
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.resize(self.sizeHint().expandedTo(self.minimumSize()))  # the minimum width alone would squeeze them
         for s in sources or []:
             self.sources.addItem(str(s))
         (self.use_new if sources else self.use_existing).setChecked(True)
@@ -248,7 +255,7 @@ class NewCaseDialog(QDialog):
                                   treid=self.treid.currentData(), treid_weight=self.treid_weight.value())
         sources = [Path(self.sources.item(i).text()) for i in range(self.sources.count())]
         if not self.new_gallery.text().strip() or not sources:
-            self.message.setText("Choose a folder for the new gallery and at least one image folder to import.")
+            self.message.setText("Choose a folder for the new gallery and at least one folder or video file to import.")
             return None
         pack = self.embed_with.currentData()
         if pack is None and (self.selector.currentData() == "learned" or self.questioner.currentData() == "llava"):

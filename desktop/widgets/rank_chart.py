@@ -57,6 +57,11 @@ class RankChart(QWidget):
         """The dashed line's words: below it, ranks were counted beyond the rows the case keeps."""
         return f"top {self.kept:,} kept in the case"
 
+    def legend_texts(self) -> list[str]:
+        """Each line's legend: its rank after the latest round first ("#3 · Possible: cam01 12:00:47"); the axis
+        is labelled only at 1, 10, 100…, so a line's place between them cannot be read off it."""
+        return [f"#{pts[-1][1]:,} · {label}" if pts else label for label, pts, _c in self.series]
+
     def beyond_points(self) -> list[tuple[str, int, int]]:
         """(label, round, rank) of every point drawn open (ranked below the kept top)."""
         if not self.kept:
@@ -80,7 +85,8 @@ class RankChart(QWidget):
         top_rank = 10 ** math.ceil(math.log10(max(max_rank, 10)))
         side_legend = self.width() >= 380  # narrow: legend below the plot, a few lines
         shown = self.series if side_legend else self.series[:3]
-        legend_w = min(160, max(fm.horizontalAdvance(label) for label, _p, _c in self.series) + 26)
+        legends = self.legend_texts()
+        legend_w = min(230, max(fm.horizontalAdvance(label) for label in legends) + 26)
         left = max(fm.horizontalAdvance(str(top_rank)), fm.horizontalAdvance("round") + 8) + 14
         top = 10
         if side_legend:
@@ -140,6 +146,6 @@ class RankChart(QWidget):
             p.drawLine(QPointF(lx, ly + fm.height() / 2), QPointF(lx + 12, ly + fm.height() / 2))
             p.setPen(text)
             p.drawText(QRectF(lx + 16, ly, legend_w - 16, fm.height()), Qt.AlignmentFlag.AlignLeft,
-                       fm.elidedText(label, Qt.TextElideMode.ElideRight, int(legend_w - 16)))
+                       fm.elidedText(legends[i], Qt.TextElideMode.ElideRight, int(legend_w - 16)))
         p.setPen(pal.placeholderText().color())
         p.drawText(QRectF(0, plot.bottom() + 4, left - 14, fm.height()), Qt.AlignmentFlag.AlignRight, "round")

@@ -12,6 +12,18 @@ from PySide6.QtWidgets import QFormLayout, QLabel, QSizePolicy, QSlider, QVBoxLa
 SCRUB_SECONDS = 2.0
 
 
+DETECTORS = {"opencv-hog": "the built-in people detector", "onnx-person": "the model pack's person detector"}
+
+
+def detector_words(detector: dict) -> str:
+    """Which person detector found the person, in words, its technical name after it in brackets."""
+    name = str(detector.get("name") or "")
+    if not name:
+        return "not recorded"
+    words = DETECTORS.get(name)
+    return f"{words[0].upper()}{words[1:]} ({name})" if words else name
+
+
 class SourceFrameView(QWidget):
     """Built from ``ImageDetails.video`` (engine.video.query.crop_provenance + track boxes)."""
 
@@ -40,16 +52,18 @@ class SourceFrameView(QWidget):
         self.when.setObjectName("muted")
         layout.addWidget(self.when)
         form = QFormLayout()
+        from interreid.engine.video.cameras import clock_words
+
         x, y, w, h = video["bbox"]
         rows = [("Video", html.escape(video["video_path"])),
                 ("Video SHA-256", f"<code>{video['video_sha256']}</code>"),
                 ("Frame", f"{video['frame']} (at {video['pts']:.3f} s into the video)"),
-                ("Time", html.escape(str(video.get("time") or "unknown")) +
-                 (f" <span style='color:gray'>(clock from the {html.escape(video['time_from'])})</span>"
+                ("Time", html.escape(str(video.get("time") or "unknown").replace("T", " ")) +  # as above it
+                 (f" <span style='color:gray'>(clock from {html.escape(clock_words(video['time_from']))})</span>"
                   if video.get("time_from") else "")),
                 ("Box", f"x {x}, y {y}, {w} × {h} px"),
                 ("Person track", f"{video['track']} ({len(video.get('track_boxes', []))} positions)"),
-                ("Found by", html.escape(str(video.get("detector", {}).get("name", "?"))))]
+                ("Found by", html.escape(detector_words(video.get("detector") or {})))]
         for label, text in rows:
             value = QLabel(text)
             value.setWordWrap(True)

@@ -71,13 +71,17 @@ class UnderstoodPanel(QWidget):
         self.rows = QVBoxLayout(self.body)
         self.rows.setContentsMargins(0, 0, 0, 0)
         self.rows.setSpacing(2)
-        scroll = QScrollArea()
+        self.scroll = scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # chips wrap instead
         scroll.setWidget(self.body)
         scroll.setMinimumHeight(120)
         scroll.setMaximumHeight(220)
         outer.addWidget(scroll)
+        # after an answer the panel shows its end: what was taken from the latest statement is what the
+        # investigator checks (the description is still above, a scroll away, and in the description box)
+        self._show_end = False
+        scroll.verticalScrollBar().rangeChanged.connect(self._range_changed)
         self.chips: list[QToolButton] = []
         self.enabled = True
 
@@ -119,7 +123,14 @@ class UnderstoodPanel(QWidget):
                 lines.addWidget(unused)
             self.rows.addWidget(row)
         self.rows.addStretch(1)
+        self._show_end = len(understood) > 1
+        self._range_changed(0, self.scroll.verticalScrollBar().maximum())
         self.set_enabled(self.enabled)
+
+    def _range_changed(self, _low: int, high: int) -> None:
+        """Once the rebuilt rows are laid out, scroll to the latest statement."""
+        if self._show_end:
+            self.scroll.verticalScrollBar().setValue(high)
 
     def set_enabled(self, enabled: bool) -> None:
         self.enabled = enabled

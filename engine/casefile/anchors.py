@@ -73,6 +73,21 @@ def head_tag(case_id: str, seq: int, hash_: str) -> str:
     return f"interreid-case-head:{case_id}:{seq}:{hash_}"
 
 
+def report_mismatch(path: str | Path, case_id: str) -> str | None:
+    """One sentence when the file given as a case's report is not one of its reports (no head at all, or only the
+    heads of other cases): the user chose the wrong file, which says nothing about the case. None otherwise."""
+    found = anchors_in_report(path)
+    name = Path(path).name
+    if not found:
+        return (f"{name} carries no case head: it is not an interreid report (or was made before reports carried "
+                "one); give the PDF or HTML report exported from this case.")
+    others = sorted({a.case_id for a in found if a.case_id != case_id})
+    if len(others) == len({a.case_id for a in found}):
+        return (f"{name} is the report of another case (ID {', '.join(others)}; this case is {case_id}); give the "
+                "report exported from this case.")
+    return None
+
+
 def anchors_in_report(path: str | Path) -> list[Anchor]:
     """The heads a report (PDF or HTML) or its .sha256 file carries."""
     found: dict[tuple, Anchor] = {}

@@ -65,6 +65,9 @@ class Verification:
     missing_images: list[dict] = field(default_factory=list)
     signature_problems: list[str] = field(default_factory=list)
     anchor_problems: list[str] = field(default_factory=list)
+    # what could not be checked, the case itself being sound (its gallery not found): not verified, but no sign
+    # that anything was altered, so never called a broken audit log
+    unchecked: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     images_checked: int = 0
     audit_rows: int = 0
@@ -75,20 +78,21 @@ class Verification:
 
     @property
     def ok(self) -> bool:
-        return self.chain_ok and not (self.altered_images or self.missing_images)
+        return self.chain_ok and not (self.altered_images or self.missing_images or self.unchecked)
 
     @property
     def chain_ok(self) -> bool:
         return not (self.chain_problems or self.data_problems or self.signature_problems or self.anchor_problems)
 
     def problems(self) -> list[str]:
-        return self.chain_problems + self.signature_problems + self.anchor_problems + self.data_problems
+        return self.chain_problems + self.signature_problems + self.anchor_problems + self.data_problems + \
+            self.unchecked
 
     def as_dict(self) -> dict:
         return {"ok": self.ok, "chain_ok": self.chain_ok, "audit_rows": self.audit_rows,
                 "chain_problems": self.chain_problems, "data_problems": self.data_problems,
                 "signature_problems": self.signature_problems, "anchor_problems": self.anchor_problems,
-                "notes": self.notes, "head": self.head, "key_fingerprint": self.key_fingerprint,
+                "unchecked": self.unchecked, "notes": self.notes, "head": self.head, "key_fingerprint": self.key_fingerprint,
                 "anchors_checked": self.anchors_checked,
                 "images_checked": self.images_checked, "videos_checked": self.videos_checked,
                 "altered_images": self.altered_images,
@@ -665,7 +669,7 @@ class CaseFile:
                     if gallery.has_sources() else []
                 return with_source, int(cited["rows"]) - len(with_source)
         except GalleryError:
-            result.data_problems.append(
+            result.unchecked.append(
                 f"the gallery this case searched could not be opened at {meta.get('gallery_path')}: the "
                 f"{cited['rows']} images it searched were not checked (verify on the workstation that holds it)")
             return [], 0

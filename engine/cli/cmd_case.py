@@ -115,7 +115,8 @@ def cmd_show(args) -> int:
     m = summary["metadata"]
     print(f"case         {m.get('title')} ({m.get('case_id')})")
     print(f"investigator {m.get('investigator')}   created {m.get('created')}")
-    print(f"gallery      {m.get('gallery_path')} ({m.get('gallery_images')} images, fingerprint "
+    cited = "manifest" if m.get("gallery_manifest") else "fingerprint"  # as 'gallery info' names them
+    print(f"gallery      {m.get('gallery_path')} ({m.get('gallery_images')} images, {cited} "
           f"{m.get('gallery_fingerprint', '')[:16]}…)")
     eng = m.get("engine", {})
     print(f"engine       {eng.get('kind')} — selector {eng.get('selector')}, questioner {eng.get('questioner')}")
@@ -150,12 +151,21 @@ def cmd_verify(args) -> int:
         if not Path(args.report).is_file():
             raise UserError(f"Report {args.report} does not exist; give the PDF or HTML report of this case.")
     with CaseFile.open(args.file) as case:
+        if args.report is not None:  # the wrong file is the user's mistake, not a finding about the case
+            from ..casefile.anchors import report_mismatch
+
+            wrong = report_mismatch(args.report, case.meta("case_id") or "")
+            if wrong:
+                raise UserError(wrong)
         result = case.verify(report=args.report)
     if args.json:
         emit_json(result.as_dict())
     else:
         print("\n".join(result.lines()))
-        print("case verified: nothing altered" if result.ok else "CASE FAILED VERIFICATION")
+        unchecked_only = result.chain_ok and not (result.altered_images or result.missing_images)
+        print("case verified: nothing altered" if result.ok else
+              "CASE NOT FULLY VERIFIED: its gallery could not be checked (nothing found altered)" if unchecked_only
+              else "CASE FAILED VERIFICATION")
     return 0 if result.ok else 1
 
 

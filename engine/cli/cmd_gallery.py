@@ -118,13 +118,17 @@ def cmd_import(args) -> int:
     if args.json:
         emit_json({**report.as_dict(), "gallery": str(gallery.folder), "gallery_images": total})
     else:
+        partly, skipped = report.partly_imported(), report.not_imported()
+        cut = f", {len(partly)} video(s) imported only up to where they stop" if partly else ""
         print(f"imported {report.imported} new images, {report.duplicates} duplicates (same SHA-256, source "
-              f"recorded), {report.already} already imported, {len(report.skipped)} skipped "
+              f"recorded), {report.already} already imported, {len(skipped)} skipped{cut} "
               f"in {report.elapsed_s:.1f} s; the gallery now holds {total} images.")
         from .gallery_video import print_videos
 
         print_videos(report)
-        for path, reason in report.skipped:
+        for path, reason in partly:
+            print(f"partly imported {printable(path)}: {reason}")
+        for path, reason in skipped:
             print(f"skipped {printable(path)}: {reason}")
     return 0
 
@@ -186,6 +190,7 @@ def cmd_rekey(args) -> int:
 
 def cmd_info(args) -> int:
     from ..gallery.store import Gallery
+    from ..video.cameras import clock_words
 
     with Gallery.open(args.gallery) as gallery:
         info = gallery.info()
@@ -193,6 +198,10 @@ def cmd_info(args) -> int:
 
         info["videos"] = list_videos(gallery)
         info["tracks"] = len(list_tracks(gallery))
+        from ..gallery.manifest import checkpoints
+
+        marks = checkpoints(gallery)  # read only: 'info' writes nothing (a case's citing adds checkpoints)
+        info["manifest"] = {"rows": marks[-1][0], "head": marks[-1][1]} if marks else None
     if args.json:
         emit_json(info)
         return 0
@@ -204,7 +213,7 @@ def cmd_info(args) -> int:
     if info["videos"]:
         print(f"videos       {len(info['videos'])} ({info['tracks']} person tracks)")
         for v in info["videos"]:
-            print(f"  {v['path']}: {v['status']}, camera {v['camera']}, clock from the {v['time_from']}")
+            print(f"  {v['path']}: {v['status']}, camera {v['camera']}, clock from {clock_words(v['time_from'])}")
     tower = f", {emb['precision']} image model" if emb.get("manifest_sha256") and emb.get("precision") else ""
     print(f"embedder     {emb['name']} version {emb['version']} ({emb['dim']}-d{tower})")
     print(f"index        {idx['backend']} (setting {idx['setting']}; exact below {idx['exact_threshold']})")
@@ -219,6 +228,10 @@ def cmd_info(args) -> int:
         f", in {vf['file']} ({size_text(vf['bytes'])}; their only copy, {vf['hashed_blocks']} hashed blocks)"
         if vf.get("home") == "file" else " (kept in the database; the vector file beside it is derived from it)"))
     print(f"fingerprint  {info['fingerprint']}")
+    if info["manifest"]:  # the value a case and its report cite as the gallery's manifest
+        m = info["manifest"]
+        print(f"manifest     {m['head']} (its first {m['rows']} images; a case made on this gallery cites it "
+              "as its gallery manifest)")
     print(f"encrypted    {'yes (database and thumbnails)' if info.get('encrypted') else 'no'}")
     print(f"skipped      {info['skipped']} files")
     for item in info["skipped_files"]:

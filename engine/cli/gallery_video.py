@@ -83,6 +83,8 @@ class ImportBars:
 
 
 def print_videos(report) -> None:
+    from ..video.cameras import clock_words
+
     for v in report.videos:
         name = v.get("path")
         status = v.get("status")
@@ -92,7 +94,7 @@ def print_videos(report) -> None:
         resumed = f", resumed at frame {v['resumed_from_frame']}" if v.get("resumed_from_frame") else ""
         print(f"video {name}: {v.get('tracks', 0)} people tracked, {v.get('crops', 0)} crops kept "
               f"({v.get('frames_per_s')} frames/s{resumed}); camera {v.get('camera')} ({v.get('camera_from')}), "
-              f"clock from the {v.get('time_from')}.")
+              f"clock from {clock_words(v.get('time_from'))}.")
 
 
 def register_video_commands(gsub) -> None:

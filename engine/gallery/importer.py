@@ -64,6 +64,17 @@ class ImportReport:
     cancelled: bool = False
     videos: list[dict] = field(default_factory=list)  # one entry per video file (engine/video/importer.py)
 
+    def partly_imported(self) -> list[tuple[str, str]]:
+        """(path, reason) of the videos imported up to where they stop (truncated or damaged): their crops are
+        in the gallery, so a user reads them apart from the files skipped (``skipped`` lists them too)."""
+        stopped = {v.get("path") for v in self.videos if v.get("status") == "stopped"}
+        return [(p, r) for p, r in self.skipped if p in stopped]
+
+    def not_imported(self) -> list[tuple[str, str]]:
+        """(path, reason) of the files of which nothing was imported."""
+        partly = set(self.partly_imported())
+        return [item for item in self.skipped if item not in partly]
+
     def as_dict(self) -> dict:
         return {"imported": self.imported, "duplicates": self.duplicates, "already_imported": self.already,
                 "skipped": [{"path": p, "reason": r} for p, r in self.skipped],

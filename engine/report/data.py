@@ -188,6 +188,16 @@ class ReportData:
     def chain_ok(self) -> bool:
         return bool(self.verification.get("chain_ok"))
 
+    @property
+    def overall(self) -> str:
+        """The verification's outcome in a few words: a gallery that could not be checked is not a failure."""
+        v = self.verification
+        if v.get("ok"):
+            return "nothing altered"
+        if v.get("chain_ok") and not (v.get("altered_images") or v.get("missing_images")):
+            return "GALLERY NOT CHECKED"
+        return "FAILED VERIFICATION"
+
     def warnings(self) -> list[str]:
         """The problems a reader must see first, most serious first."""
         v = self.verification
@@ -200,6 +210,10 @@ class ReportData:
             out.append("THE CASE FILE FAILED VERIFICATION: its audit log chain is broken or its records were "
                        "changed outside the software. The contents below may not be what was recorded. "
                        "Problems found: " + "; ".join(problems) + ".")
+        if v.get("unchecked"):
+            out.append("The gallery images this case searched could not be checked when this report was written (no "
+                       "sign that anything was altered): " + "; ".join(v["unchecked"]) + ". Verify the case where its "
+                       "gallery is: 'interreid case verify CASE-FILE'.")
         if v.get("altered_images"):
             out.append(f"{len(v['altered_images'])} gallery image(s) no longer match the SHA-256 recorded at "
                        "import (altered): " + ", ".join(d["path"] for d in v["altered_images"][:10]) + ".")
@@ -459,7 +473,10 @@ def _images(meta: dict, shas: list[str], source_of: dict, status: dict) -> tuple
     try:
         gallery = Gallery.open(folder)
     except (UserError, OSError) as exc:
-        note = (f"The gallery folder {folder} could not be opened when this report was written ({exc}); "
+        # a folder that is not there: say so, not the import advice the gallery's own message gives a user
+        why = "it is not at that place (moved, renamed, or on a drive not connected)" if not Path(folder).exists() \
+            else str(exc)
+        note = (f"The gallery folder {folder} could not be opened when this report was written ({why}); "
                 "its thumbnails are unavailable, images are drawn from their original files where those "
                 "are still readable (otherwise shown as unavailable), and camera and time are not known.")
         for info in images.values():

@@ -132,7 +132,7 @@ class _Html:
         self.w(f'<span class="{"ok" if v["chain_ok"] else "bad"}">Audit chain: '
                f'{"intact" if v["chain_ok"] else "BROKEN"}</span> · '
                f'<span class="{"ok" if v["ok"] else "bad"}">Overall: '
-               f'{"nothing altered" if v["ok"] else "FAILED VERIFICATION"}</span></p>')
+               f'{d.overall}</span></p>')
         self.w('<pre class="mono">' + _e("\n".join(d.verification_lines)) + "</pre>")
         self.w(f'<p class="small" id="head">{_e(d.head_line)}</p><p class="small">{_e(PERSONAL_DATA_NOTICE)}</p>')
 

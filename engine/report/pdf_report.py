@@ -279,7 +279,7 @@ class _Pdf:
         v = d.verification
         colour = "#1e7b34" if v["ok"] else RED
         out.append(self.p(f"<font color='{colour}'><b>Audit chain: {'intact' if v['chain_ok'] else 'BROKEN'} · "
-                          f"overall: {'nothing altered' if v['ok'] else 'FAILED VERIFICATION'}</b></font>", raw=True))
+                          f"overall: {d.overall}</b></font>", raw=True))
         out += [self.p(line, "small") for line in d.verification_lines]
         out += [self.p(d.head_line, "small"), self.p(PERSONAL_DATA_NOTICE, "small")]
         return out

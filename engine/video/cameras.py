@@ -46,6 +46,14 @@ class Clock:
         return (self.start + timedelta(seconds=pts + self.offset_s)).isoformat(timespec="milliseconds")
 
 
+def clock_words(time_from: str | None) -> str:
+    """Where a video's clock came from, as words that follow "clock from": "the cameras.csv file", "the
+    container creation time", "the file modification time" (the stored value is the short name)."""
+    if not time_from:
+        return "nowhere (no time known)"
+    return "the cameras.csv file" if time_from == "cameras.csv" else f"the {time_from}"
+
+
 def _zone(name: str):
     name = name.strip()
     if not name:

@@ -1,0 +1,92 @@
+"""A case whose gallery is not where it was (moved, renamed, a drive not connected): one sentence that says so
+when the interview is resumed, and a verification and a report that say the gallery was not checked, never that
+the case's audit log is broken or its records were changed. Likewise a case checked against the wrong file as its
+report: one sentence about the file, not a verdict on the case."""
+
+from __future__ import annotations
+
+from interreid.engine.casefile import CaseFile
+from interreid.engine.cli.main import main
+
+
+def _moved_case(tmp_path, lite_gallery):
+    case = tmp_path / "moved.case"
+    assert main(["case", "new", str(case), "--title", "Moved gallery", "--gallery", str(lite_gallery)]) == 0
+    lite_gallery.rename(tmp_path / "gallery-moved")
+    return case
+
+
+def test_resuming_says_the_gallery_moved_and_how_to_point_at_it(tmp_path, lite_gallery, capsys):
+    case = _moved_case(tmp_path, lite_gallery)
+    capsys.readouterr()
+    assert main(["interview", "--case", str(case), "--description", "a red top"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is no longer at" in err and "--gallery DIR" in err
+    assert "import images into it first" not in err  # it was made; importing again is not the remedy
+
+
+def test_verify_and_report_say_the_gallery_was_not_checked_not_that_the_case_was_altered(tmp_path, lite_gallery,
+                                                                                          capsys):
+    from interreid.engine.report import write_report
+
+    case = _moved_case(tmp_path, lite_gallery)
+    with CaseFile.open(case) as c:
+        result = c.verify()
+    assert not result.ok and result.chain_ok and result.unchecked and not result.data_problems
+    capsys.readouterr()
+    assert main(["case", "verify", str(case)]) == 1
+    out = capsys.readouterr().out
+    assert "chain intact" in out and "BROKEN" not in out
+    assert "CASE NOT FULLY VERIFIED: its gallery could not be checked" in out
+    html = write_report(case, tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "Audit chain: intact" in html and "GALLERY NOT CHECKED" in html
+    assert "FAILED VERIFICATION" not in html and "could not be checked when this report was written" in html
+    assert "it is not at that place (moved, renamed" in html and "import images into it first" not in html
+
+
+def test_verifying_against_the_wrong_file_says_so_in_one_sentence(tmp_path, lite_gallery, capsys):
+    """`case verify CASE --report R` with another case's report, or a file that is no report: the user's mistake,
+    one sentence and status 2; it printed 'audit log: … BROKEN' and 'CASE FAILED VERIFICATION' for a sound case."""
+    from interreid.engine.report import write_report
+
+    mine, other = tmp_path / "mine.case", tmp_path / "other.case"
+    for case in (mine, other):
+        assert main(["case", "new", str(case), "--title", case.stem, "--gallery", str(lite_gallery)]) == 0
+    theirs = write_report(other, tmp_path / "other.html")
+    notes = tmp_path / "witness notes.txt"
+    notes.write_text("not a report", encoding="utf-8")
+    capsys.readouterr()
+    for report, said in ((theirs, "is the report of another case"), (notes, "carries no case head")):
+        assert main(["case", "verify", str(mine), "--report", str(report)]) == 2
+        captured = capsys.readouterr()
+        assert said in captured.err and captured.err.count("\n") == 1 and "BROKEN" not in captured.out
+    ours = write_report(mine, tmp_path / "mine.html")
+    capsys.readouterr()
+    assert main(["case", "verify", str(mine), "--report", str(ours)]) == 0
+
+
+def test_the_app_says_the_report_is_another_cases(qtbot, tmp_path, lite_gallery):
+    """File → Verify against a report, with another case's report: one sentence, not 'This case file has been
+    altered outside interreid'."""
+    import pytest
+
+    pytest.importorskip("pytestqt")
+    from PySide6.QtCore import QSettings
+
+    from interreid.desktop.main_window import MainWindow
+    from interreid.engine.report import write_report
+
+    mine, other = tmp_path / "mine.case", tmp_path / "other.case"
+    for case in (mine, other):
+        assert main(["case", "new", str(case), "--title", case.stem, "--gallery", str(lite_gallery)]) == 0
+    theirs = write_report(other, tmp_path / "other.html")
+    window = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat), detect_device=False)
+    qtbot.addWidget(window)
+    window.show()
+    window.open_case(mine)
+    qtbot.waitUntil(lambda: window.last_verification is not None and not window.session.busy, timeout=60000)
+    window.verify_against_report(str(theirs))
+    qtbot.waitUntil(lambda: window.banner.isVisible() and not window.session.busy, timeout=60000)
+    text = window.banner.text()
+    assert "is the report of another case" in text and "altered outside interreid" not in text
+    window.session.close()
