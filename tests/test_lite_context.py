@@ -61,3 +61,16 @@ def test_loop_query_uses_it(tmp_path, crops_dir):
 def test_a_bare_colour_for_a_bag_is_not_a_garment_colour():
     out = contextualise("What colour was her bag?", "Brown.", "Brown.", None)
     assert out == "Bag: Brown." and _regions(out) == set()
+
+
+def test_a_bare_yes_or_no_to_a_what_colour_question_says_nothing():
+    """'No' (or 'No idea') to 'What colour was his jacket?' is not 'short sleeves': the jacket's long sleeves
+    were implied by the garment named, not asked about. Found by a new user's trial: the chip read
+    'sleeves: short (firm)' after the witness said 'no'."""
+    for question, region in (("What colour was his jacket?", "upper"), ("What colour were her trousers?", "lower"),
+                             ("Which colour were the shoes?", "feet")):
+        for answer in ("No.", "no", "No idea.", "Yes.", "No, no idea"):
+            said = parse(contextualise(question, answer, answer, region))
+            assert not said.colours and not said.cues, (question, answer, said)
+    no_idea = parse(contextualise("Was she wearing shorts or a skirt?", "No idea.", "No idea.", "lower_length"))
+    assert not no_idea.cues  # a yes/no question answered 'no idea' says nothing either

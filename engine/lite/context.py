@@ -20,7 +20,11 @@ from .parser import ON_QUESTION, asked_marker, off_question, parse
 from .vocabulary import GARMENTS
 
 _YES = re.compile(r"^\s*yes\b", re.IGNORECASE)
-_NO = re.compile(r"^\s*no\b", re.IGNORECASE)
+#: "No." but not "No idea." (a witness who does not know has said nothing)
+_NO = re.compile(r"^\s*no\b(?![\s,]+(?:idea|clue|memory|recollection|notion)\b)", re.IGNORECASE)
+#: a question that asks for a description ("What colour was his jacket?"), not a yes or no: a bare "Yes" or
+#: "No" to it says nothing (the garment it names implies long sleeves or trousers, which it did not ask about)
+_OPEN_QUESTION = re.compile(r"^\s*(?:what|which|how|who|where|when|why|describe|tell)\b", re.IGNORECASE)
 DEFAULT_NOUNS = {"head": "hair", "upper": "top", "lower": "trousers", "feet": "shoes"}
 CUE_PHRASES = {("lower_length", "short"): "shorts", ("lower_length", "long"): "long trousers",
                ("sleeves", "short"): "short sleeves", ("sleeves", "long"): "long sleeves"}
@@ -52,6 +56,8 @@ def _self_contained(question: str, answer: str, cleaned: str, attribute: str | N
     asked = parse(question)
     region = attribute if attribute in DEFAULT_NOUNS else next(iter(asked.nouns), None)
     if not said:
+        if _OPEN_QUESTION.match(question):
+            return cleaned
         if _YES.match(answer) and asked and len([c for c in asked.colours if c.positive]) <= 1:
             # a yes/no question; "Yes" to a multiple-choice question says nothing
             return question.strip().rstrip("?").strip() + "."
