@@ -340,7 +340,7 @@ class MainWindow(QMainWindow):
             lines = lines[:MAX_BANNER_LINES] + [f"  … and {len(lines) - MAX_BANNER_LINES} more lines "
                                                 "(File → Verify case shows them all)"]
         head = ("<b>This case's evidence has changed since it was recorded.</b> "
-                if verification.altered_images or verification.missing_images else
+                if verification.altered_images or verification.missing_images or verification.gallery_problems else
                 "<b>This case's gallery images could not be checked.</b> " if verification.chain_ok else
                 "<b>This case file has been altered outside interreid.</b> ")
         import html

@@ -92,6 +92,19 @@ def test_case_verify_names_the_gallery_rows_whose_vectors_changed(synthetic, tmp
     out = capsys.readouterr().out
     assert f"in the gallery, the vector file vectors.f32 differs from the hashes recorded at import in rows " \
            f"0-{min(1500, BLOCK_ROWS) - 1:,}" in out and "CASE FAILED VERIFICATION" in out
+    # the gallery changed, not the case: its audit log is not called broken (a court reader would read tampering)
+    assert "chain intact" in out and "BROKEN" not in out and "the case file itself is intact" in out
+    with CaseFile.open(tmp_path / "c.case") as case:
+        result = case.verify()
+    assert not result.ok and result.chain_ok and not result.data_problems and len(result.gallery_problems) == 1
+    from interreid.engine.report.data import ReportData
+
+    fake = ReportData.__new__(ReportData)
+    fake.verification = result.as_dict()
+    assert fake.overall == "FAILED VERIFICATION"
+    fake.random_weights, fake.gallery_available = False, True
+    first = fake.warnings()[0]
+    assert first.startswith("The gallery this case searched has changed") and "vectors.f32" in first
 
 
 def test_gallery_migrate_records_a_manifest_once(synthetic, capsys):

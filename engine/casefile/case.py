@@ -68,6 +68,9 @@ class Verification:
     # what could not be checked, the case itself being sound (its gallery not found): not verified, but no sign
     # that anything was altered, so never called a broken audit log
     unchecked: list[str] = field(default_factory=list)
+    # what changed in the gallery the case searched (its manifest no longer matches, its vector file damaged),
+    # the case file itself being sound: a failure of the evidence, not of the case's audit log
+    gallery_problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     images_checked: int = 0
     audit_rows: int = 0
@@ -78,7 +81,8 @@ class Verification:
 
     @property
     def ok(self) -> bool:
-        return self.chain_ok and not (self.altered_images or self.missing_images or self.unchecked)
+        return self.chain_ok and not (self.altered_images or self.missing_images or self.unchecked
+                                      or self.gallery_problems)
 
     @property
     def chain_ok(self) -> bool:
@@ -86,13 +90,14 @@ class Verification:
 
     def problems(self) -> list[str]:
         return self.chain_problems + self.signature_problems + self.anchor_problems + self.data_problems + \
-            self.unchecked
+            self.gallery_problems + self.unchecked
 
     def as_dict(self) -> dict:
         return {"ok": self.ok, "chain_ok": self.chain_ok, "audit_rows": self.audit_rows,
                 "chain_problems": self.chain_problems, "data_problems": self.data_problems,
                 "signature_problems": self.signature_problems, "anchor_problems": self.anchor_problems,
-                "unchecked": self.unchecked, "notes": self.notes, "head": self.head, "key_fingerprint": self.key_fingerprint,
+                "unchecked": self.unchecked, "gallery_problems": self.gallery_problems, "notes": self.notes,
+                "head": self.head, "key_fingerprint": self.key_fingerprint,
                 "anchors_checked": self.anchors_checked,
                 "images_checked": self.images_checked, "videos_checked": self.videos_checked,
                 "altered_images": self.altered_images,
@@ -654,12 +659,12 @@ class CaseFile:
             with Gallery.open(meta.get("gallery_path") or "", read_only=True) as gallery:
                 problem = manifest.verify(gallery, int(cited["rows"]), cited["head"])
                 if problem:
-                    result.data_problems.append(problem)
+                    result.gallery_problems.append(problem)
                 if load:  # the vectors the rankings were scored from: re-hashed block by block (format 3)
                     from ..gallery.vector_store import file_home, problems as vector_problems
 
                     damaged = vector_problems(gallery)
-                    result.data_problems += [f"in the gallery, {p}" for p in damaged]
+                    result.gallery_problems += [f"in the gallery, {p}" for p in damaged]
                     if not damaged and file_home(gallery) and len(gallery):
                         result.notes.append("the gallery's vector file (the features its rankings are scored from) "
                                             "matches the hashes recorded when its images were imported")

@@ -162,9 +162,12 @@ def cmd_verify(args) -> int:
         emit_json(result.as_dict())
     else:
         print("\n".join(result.lines()))
-        unchecked_only = result.chain_ok and not (result.altered_images or result.missing_images)
+        unchecked_only = result.chain_ok and not (result.altered_images or result.missing_images
+                                                  or result.gallery_problems)
         print("case verified: nothing altered" if result.ok else
               "CASE NOT FULLY VERIFIED: its gallery could not be checked (nothing found altered)" if unchecked_only
+              else "CASE FAILED VERIFICATION: the gallery it searched has changed since the case recorded it "
+                   "(the case file itself is intact)" if result.chain_ok
               else "CASE FAILED VERIFICATION")
     return 0 if result.ok else 1
 

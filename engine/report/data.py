@@ -194,7 +194,8 @@ class ReportData:
         v = self.verification
         if v.get("ok"):
             return "nothing altered"
-        if v.get("chain_ok") and not (v.get("altered_images") or v.get("missing_images")):
+        if v.get("chain_ok") and not (v.get("altered_images") or v.get("missing_images")
+                                      or v.get("gallery_problems")):
             return "GALLERY NOT CHECKED"
         return "FAILED VERIFICATION"
 
@@ -210,6 +211,9 @@ class ReportData:
             out.append("THE CASE FILE FAILED VERIFICATION: its audit log chain is broken or its records were "
                        "changed outside the software. The contents below may not be what was recorded. "
                        "Problems found: " + "; ".join(problems) + ".")
+        if v.get("gallery_problems"):
+            out.append("The gallery this case searched has changed since the case recorded it (the case file itself "
+                       "is intact): " + "; ".join(v["gallery_problems"]) + ".")
         if v.get("unchecked"):
             out.append("The gallery images this case searched could not be checked when this report was written (no "
                        "sign that anything was altered): " + "; ".join(v["unchecked"]) + ". Verify the case where its "
