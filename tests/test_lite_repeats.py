@@ -80,6 +80,12 @@ def test_a_recital_of_garments_not_asked_about_is_one_statement():
     assert weights["feet brown + light"] == pytest.approx(OFF_QUESTION_WEIGHT / 3)
     assert weights["upper black +"] == pytest.approx(OFF_QUESTION_WEIGHT / 3)
     assert weights["head yellow +"] == 1.0  # what was asked keeps its weight
+    # the coat said before (its repeat weighs nothing): the statement is shared by the two garments said anew
+    again = parse(statement_texts(INITIAL, [HAIR], r)[1])
+    new = {f"{c.key()} {c.shade}".strip(): c.weight for c in again.colours if not c.repeated}
+    assert new["feet brown + light"] == pytest.approx(OFF_QUESTION_WEIGHT / 2)
+    assert new["lower blue + denim"] == pytest.approx(OFF_QUESTION_WEIGHT / 2)
+    assert [c.weight for c in again.colours if c.repeated] == [0.0, 0.0]  # the coat's black, top and legs
     # one garment, colour and length ("blue jeans"): one statement, the full volunteered weight
     one = _weights(build_query("A man.", [Turn("What colour were his shoes?", "White shoes and blue jeans.", "feet")], r))
     assert one["lower blue + denim"] == OFF_QUESTION_WEIGHT and one["feet white +"] == 1.0

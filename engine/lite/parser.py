@@ -235,7 +235,7 @@ def parse(text: str) -> Constraints:
     if repeats:  # what an answer says again unasked adds nothing: the earlier statement stands
         cons = parse(REPEATS.sub(" ", text))
         for spec, answer in repeats:
-            cons = _merge(cons, _repeated(parse(DROP.sub(" ", answer)), set(spec.split("|"))))
+            cons = _merge(cons, _reshared(_repeated(parse(DROP.sub(" ", answer)), set(spec.split("|")))))
         return Constraints([c for c in cons.colours if c.key() not in dropped],
                            [c for c in cons.cues if c.key() not in dropped], dict(cons.nouns), list(cons.unused),
                            cons.bare_head)
@@ -345,6 +345,25 @@ def off_question(cons: Constraints, attribute: str) -> list[str]:
         return []
     said = [c.region for c in cons.colours] + [c.cue for c in cons.cues]
     return list(dict.fromkeys(a for a in said if a not in on))
+
+
+def _garment(c: ColourConstraint | CueConstraint) -> frozenset[str]:
+    """The garment a statement is about: a colour's region with its length or sleeves (``ON_QUESTION``)."""
+    return ON_QUESTION[c.region if isinstance(c, ColourConstraint) else c.cue]
+
+
+def _reshared(cons: Constraints) -> Constraints:
+    """An answer whose repeats weigh nothing (``_repeated``): its one statement's weight not what was asked
+    is shared among the garments it still says something new about, not among every garment it named."""
+    off = [c for c in cons.colours + cons.cues if c.off_question]
+    every, new = {_garment(c) for c in off}, {_garment(c) for c in off if not c.repeated}
+    if not new or len(new) == len(every):
+        return cons
+    factor = len(every) / len(new)
+    return Constraints([replace(c, weight=c.weight * factor) if c.off_question and not c.repeated else c
+                        for c in cons.colours],
+                       [replace(c, weight=c.weight * factor) if c.off_question and not c.repeated else c
+                        for c in cons.cues], dict(cons.nouns), list(cons.unused), cons.bare_head)
 
 
 def _off_question(cons: Constraints, attribute: str) -> Constraints:
