@@ -40,7 +40,8 @@ def readable_query(query: str) -> str:
     """The query as a reader should see it: the witness's words, without the lite engine's markers
     (``[drop KEY]`` for a removed constraint, ``[asked ATTR] ... [/asked]`` around an answer that
     named another garment than the one asked, ``[contradicts ...] ... [/contradicts]`` around one that
-    contradicts earlier words). What the engine took from it is shown beside it."""
+    contradicts earlier words, ``[repeats ...] ... [/repeats]`` around one that says again, unasked, what
+    was said before). What the engine took from it is shown beside it."""
     from ..lite.parser import ANSWER, ASKED, CONTRA, DROP, REPEATS  # the markers' one definition
 
     text = REPEATS.sub(lambda m: m.group(2), query)

@@ -19,6 +19,11 @@ or a colour implied by "jeans" is not contradicted by a later answer, it is made
 * a length or sleeve opposite to one stated firmly before ("long trousers" after "shorts").
 
 A detail colour ("red on the shoulders") never contradicts a garment's colour: garments have two colours.
+A hair colour after a bare head counts nothing (``parser.BARE_HEAD_CONTRADICTED_WEIGHT``): the engine cannot
+score "bald", so the quarter would be all it knew of the head.
+
+The same pass marks what an answer says again, unasked, that the witness said before (``repeated``,
+``parser.repeats_marker``): it adds nothing, and is shown as "said before; counted once".
 """
 
 from __future__ import annotations
@@ -96,7 +101,8 @@ def repeated(before: Constraints, said: Constraints, asked: str | None) -> list[
     ``before`` and that its question did not ask about (``asked``: the attribute asked; None for an open
     question, which asks about none). Said again unasked, they are not new evidence: a witness who repeats
     what they said before, whatever the question, has not seen it twice. An answer to a question about
-    the attribute may make it firmer ("Dark, I think." then, asked, "Navy blue.")."""
+    the attribute may make it firmer ("a jacket, blue I think", then to "What colour was his jacket?"
+    "Blue.")."""
     on = ON_QUESTION.get(asked, frozenset()) if asked else frozenset()
     earlier = {repeat_key(c) for c in before.colours} | {repeat_key(c) for c in before.cues}
     keys = [repeat_key(c) for c in said.colours if c.region not in on] + \

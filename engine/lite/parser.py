@@ -19,6 +19,12 @@ Rules, in order of application:
 * an answer that contradicts what the witness said firmly before ("shaved head", then "his hair was
   blue"; "a dark jacket", then "a white jacket") counts for less (``CONTRADICTED_WEIGHT``) and says
   so, marked by ``contradictions.reconcile`` (``contradiction_marker``);
+* what an answer says again that the witness said before, when its question did not ask about it (an
+  open question asks about none), adds nothing: the earlier statement keeps its weight; marked by
+  ``contradictions.reconcile`` (``repeats_marker``) and shown as "said before; counted once". What one
+  answer says about garments not asked about is one statement, its weight shared among them;
+* a hair colour that contradicts a bare head counts nothing (``BARE_HEAD_CONTRADICTED_WEIGHT``): the engine
+  cannot score "bald", and a contradiction never outweighs what it contradicts;
 * what only an answer says (not the description, nor an earlier statement as firmly) is marked
   ``answered`` (``answer_marker``, set by ``context.contextualise``) and counts less than the same words
   in the description (``calibration.answer_factor``); its label says how much.
@@ -56,7 +62,8 @@ DENIM = frozenset("jeans denim".split())
 #: to "What colour was her hair?") is one such statement, not several: if the witness is reciting what
 #: they remember of someone else, every part of the recital is wrong together. Its weight is shared among
 #: the garments it speaks of (each counts ``OFF_QUESTION_WEIGHT`` / their number; a garment's colour and
-#: its length or sleeves are one garment).
+#: its length or sleeves are one garment), or among those it says something new about when the rest
+#: repeats what was said before (``_reshared``).
 OFF_QUESTION_WEIGHT = 0.5
 #: a later answer that contradicts what the witness said firmly before weighs this much (see
 #: ``contradictions``): one of the two statements is wrong and the engine cannot tell which; the earlier,
