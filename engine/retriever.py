@@ -60,8 +60,9 @@ class Reconciler(Protocol):
     """Optional: a retriever that marks an answer contradicting what the witness said before, so that it
     weighs less and is shown as a contradiction (the lite engine)."""
 
-    def reconcile(self, before: str, text: str) -> str:
-        """``text`` (an answer as it joins the query) marked when it contradicts ``before`` (the query so far)."""
+    def reconcile(self, before: str, text: str, question: str = "", attribute: str | None = None) -> str:
+        """``text`` (an answer as it joins the query, to ``question`` about ``attribute`` when known) marked
+        when it contradicts ``before`` (the query so far) or repeats it unasked."""
         ...
 
 

@@ -17,7 +17,7 @@ data synth OUT --ids 100 --images-per-id 4 --seed 0``, all 400 crops, 100 identi
 annotation file as a second argument to measure it again. Even on clean synthetic crops the shoes (a
 few pixels) and the hair are far from perfect: 0.49 and 0.66, against 0.91 for the top and 0.87 for
 the legs. In both sets the hair colour of a person described with a hat is left out (the hat hides
-it; with it the synthetic head measures 0.45). docs/lite-engine.md section 8 says what this changed.
+it; with it the synthetic head measures 0.45). docs/lite-engine.md section 9 says what this changed.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from interreid.engine.interview.protocols import Turn
 from interreid.engine.interview.query import build_query, readable_query, statement_texts
 from interreid.engine.lite.contradictions import conflicts, reconcile
 from interreid.engine.lite.layout import REGIONS
-from interreid.engine.lite.parser import CONTRADICTED_WEIGHT, parse
+from interreid.engine.lite.parser import BARE_HEAD_CONTRADICTED_WEIGHT, CONTRADICTED_WEIGHT, parse
 from interreid.engine.lite.retriever import LiteRetriever
 
 
@@ -35,9 +35,11 @@ def test_a_contradicting_answer_is_marked_weighed_down_and_labelled(initial, que
     said = [c for c in cons.colours + cons.cues if getattr(c, "region", getattr(c, "cue", "")) == attribute]
     assert said and all(c.contradicts == earlier for c in said)
     plain = {c.key(): c.weight for c in alone.colours + alone.cues}
+    bare = earlier in ("bald", "shaved head")  # contradicts what the engine cannot score: counts nothing
     for c in said:
-        assert c.weight == pytest.approx(plain[c.key()] * CONTRADICTED_WEIGHT)
+        assert c.weight == pytest.approx(plain[c.key()] * (BARE_HEAD_CONTRADICTED_WEIGHT if bare else CONTRADICTED_WEIGHT))
         assert f"contradicts the earlier \u2018{earlier}\u2019" in c.label()
+        assert ("not counted" in c.label()) == bare
     shown = readable_query(build_query(initial, [Turn(question, answer, attribute)], LiteRetriever()))
     assert "[" not in shown and shown.startswith(initial)  # the investigator reads the words, no markers
 
@@ -98,6 +100,24 @@ def test_a_contradicting_answer_moves_the_ranking_less_than_the_same_answer_alon
     assert contradicted[0] - contradicted[1] > plain[0] - plain[1]
 
 
+def test_a_hair_colour_after_a_bare_head_does_not_move_the_ranking():
+    """"Bald" gives the engine no hair colour to score; a later "his hair was blue" contradicts it. Counting
+    any of the later statement would rank by the doubtful answer over the description it contradicts."""
+    from interreid.engine.lite.layout import DIM
+
+    rng = np.random.default_rng(0)
+    vectors = np.abs(rng.normal(size=(20, DIM))).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    r = LiteRetriever()
+    initial = "A bald man with a beard in a black jacket."
+    query = build_query(initial, [Turn("What colour was his hair?", "The person's hair was blue.", "head")], r)
+    assert "[contradicts" in query
+    assert np.allclose(r.score(query, vectors), r.score(initial, vectors), atol=1e-6)
+    # a colour contradicting a colour the engine does score still counts, weakly
+    query = build_query("A man with black hair.", [Turn("What colour was his hair?", "His hair was white.", "head")], r)
+    assert not np.allclose(r.score(query, vectors), r.score("A man with black hair.", vectors), atol=1e-6)
+
+
 def test_interview_shows_the_contradiction_after_the_answer(lite_gallery):
     from interreid.engine.engines import build_engine
     from interreid.engine.gallery.store import Gallery
@@ -107,7 +127,7 @@ def test_interview_shows_the_contradiction_after_the_answer(lite_gallery):
         iv = Interview(g, build_engine(g))
         iv.start("A bald man in a black jacket.")
         state = iv.answer("His hair was blue.", asked="What colour was his hair?")
-        assert "hair/head: blue (contradicts the earlier \u2018bald\u2019; answer weighed 46%)" in \
+        assert "hair/head: blue (contradicts the earlier \u2018bald\u2019; not counted)" in \
             state.understood[1]["constraints"]
         state = iv.answer("White trainers.", asked="What colour were his shoes?")
         assert state.understood[2]["constraints"] == ["shoes: white (firm; answer weighed 23%)"]
@@ -141,7 +161,7 @@ def test_cli_interview_line_shows_the_contradiction(lite_gallery, tmp_path, monk
     rc = main(["interview", "--gallery", str(lite_gallery), "--description", "A bald man in a black jacket."])
     out = capsys.readouterr().out
     assert rc == 0
-    assert "understood from answer 1: [3] hair/head: blue (contradicts the earlier \u2018bald\u2019; answer weighed 46%)" in out
+    assert "understood from answer 1: [3] hair/head: blue (contradicts the earlier \u2018bald\u2019; not counted)" in out
     assert "[contradicts" not in out  # the engine's markers are not shown to the investigator
 
 

@@ -31,7 +31,7 @@ def statement_texts(initial: str, turns: Sequence[Turn], retriever=None) -> list
         if hook is not None and not is_dont_know(turn.answer):
             cleaned = hook(turn.question, turn.answer, cleaned, turn.attribute)
         if reconcile is not None and cleaned:
-            cleaned = reconcile.reconcile(" ".join(p for p in parts if p), cleaned)
+            cleaned = reconcile.reconcile(" ".join(p for p in parts if p), cleaned, turn.question, turn.attribute)
         parts.append(cleaned)
     return parts
 
@@ -40,8 +40,10 @@ def readable_query(query: str) -> str:
     """The query as a reader should see it: the witness's words, without the lite engine's markers
     (``[drop KEY]`` for a removed constraint, ``[asked ATTR] ... [/asked]`` around an answer that
     named another garment than the one asked, ``[contradicts ...] ... [/contradicts]`` around one that
-    contradicts earlier words). What the engine took from it is shown beside it."""
-    from ..lite.parser import ANSWER, ASKED, CONTRA, DROP  # the markers' one definition
+    contradicts earlier words, ``[repeats ...] ... [/repeats]`` around one that says again, unasked, what
+    was said before). What the engine took from it is shown beside it."""
+    from ..lite.parser import ANSWER, ASKED, CONTRA, DROP, REPEATS  # the markers' one definition
 
-    text = ANSWER.sub(lambda m: m.group(1), CONTRA.sub(lambda m: m.group(2), DROP.sub(" ", query)))
+    text = REPEATS.sub(lambda m: m.group(2), query)
+    text = ANSWER.sub(lambda m: m.group(1), CONTRA.sub(lambda m: m.group(2), DROP.sub(" ", text)))
     return " ".join(ASKED.sub(lambda m: m.group(2), text).split())

@@ -96,7 +96,7 @@ def satisfied(dists: np.ndarray, colour: str, shade: str = "") -> np.ndarray:
 #: the questioner asks about the attribute where the top candidates' readings differ most: on an
 #: attribute the camera reads poorly, those differences are mostly noise, and an answer about it re-ranks
 #: the candidates by that noise (a winner's curse). Squaring the reliability takes that selection once
-#: more. Set by that argument, not fitted: powers from 1 to 3 were measured (docs/lite-engine.md section 6);
+#: more. Set by that argument, not fitted: powers from 1 to 3 were measured (docs/lite-engine.md section 7);
 #: the real dev set would take more (2.5-3), the synthetic set less (1.5), and a power picked on nine of
 #: the dev set's ten people helps the one left out less than 2 does.
 ANSWER_RELIABILITY_POWER = 2.0

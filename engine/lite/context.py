@@ -34,10 +34,16 @@ def contextualise(question: str, answer: str, cleaned: str, attribute: str | Non
     """The text that joins the lite query for one answered question (``cleaned`` when it parses),
     marked when it speaks of other garments than the one asked about."""
     text = _self_contained(question, answer, cleaned, attribute)
-    asked = attribute if attribute in ON_QUESTION else _asked_about(question)
+    asked = asked_attribute(question, attribute)
     if asked is None or not text or not off_question(parse(text), asked):
         return text
     return asked_marker(asked, text)
+
+
+def asked_attribute(question: str, attribute: str | None = None) -> str | None:
+    """The attribute a question asks about: ``attribute`` when it is one the engine reads, else the one
+    garment the typed question names; None for an open question."""
+    return attribute if attribute in ON_QUESTION else _asked_about(question)
 
 
 def _asked_about(question: str) -> str | None:

@@ -19,6 +19,11 @@ or a colour implied by "jeans" is not contradicted by a later answer, it is made
 * a length or sleeve opposite to one stated firmly before ("long trousers" after "shorts").
 
 A detail colour ("red on the shoulders") never contradicts a garment's colour: garments have two colours.
+A hair colour after a bare head counts nothing (``parser.BARE_HEAD_CONTRADICTED_WEIGHT``): the engine cannot
+score "bald", so the quarter would be all it knew of the head.
+
+The same pass marks what an answer says again, unasked, that the witness said before (``repeated``,
+``parser.repeats_marker``): it adds nothing, and is shown as "said before; counted once".
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from __future__ import annotations
 from .calibration import kernel_row
 from .colours import COLOUR_TERMS
 from .layout import REGIONS
-from .parser import ColourConstraint, Constraints, contradiction_marker, parse
+from .parser import ON_QUESTION, ColourConstraint, Constraints, contradiction_marker, parse, repeat_key, repeats_marker
 from .vocabulary import HAIR_WORDS, HAT_WORDS
 
 #: two colours are compatible (a later one restates an earlier one) when either satisfies the other at
@@ -91,10 +96,28 @@ def conflicts(before: Constraints, said: Constraints) -> dict[str, str]:
     return out
 
 
-def reconcile(before: str, text: str) -> str:
-    """``text`` (an answer as it joins the query) marked with what it contradicts in ``before`` (the
-    query so far); unchanged when it contradicts nothing."""
+def repeated(before: Constraints, said: Constraints, asked: str | None) -> list[str]:
+    """The statements (``parser.repeat_key``) of ``said`` (a later answer) that the witness already made in
+    ``before`` and that its question did not ask about (``asked``: the attribute asked; None for an open
+    question, which asks about none). Said again unasked, they are not new evidence: a witness who repeats
+    what they said before, whatever the question, has not seen it twice. An answer to a question about
+    the attribute may make it firmer ("a jacket, blue I think", then to "What colour was his jacket?"
+    "Blue.")."""
+    on = ON_QUESTION.get(asked, frozenset()) if asked else frozenset()
+    earlier = {repeat_key(c) for c in before.colours} | {repeat_key(c) for c in before.cues}
+    keys = [repeat_key(c) for c in said.colours if c.region not in on] + \
+        [repeat_key(c) for c in said.cues if c.cue not in on]
+    return list(dict.fromkeys(k for k in keys if k in earlier))
+
+
+def reconcile(before: str, text: str, asked: str | None = None) -> str:
+    """``text`` (an answer as it joins the query, to a question about ``asked``; None for an open question)
+    marked with what it contradicts in ``before`` (the query so far) and with what it says again unasked;
+    unchanged when it does neither."""
     if not text or not before:
         return text
-    found = conflicts(parse(before), parse(text))
-    return contradiction_marker(found, text) if found else text
+    earlier, said = parse(before), parse(text)
+    found = conflicts(earlier, said)
+    marked = contradiction_marker(found, text) if found else text
+    again = repeated(earlier, said, asked)
+    return repeats_marker(again, marked) if again else marked

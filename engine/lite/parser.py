@@ -19,6 +19,12 @@ Rules, in order of application:
 * an answer that contradicts what the witness said firmly before ("shaved head", then "his hair was
   blue"; "a dark jacket", then "a white jacket") counts for less (``CONTRADICTED_WEIGHT``) and says
   so, marked by ``contradictions.reconcile`` (``contradiction_marker``);
+* what an answer says again that the witness said before, when its question did not ask about it (an
+  open question asks about none), adds nothing: the earlier statement keeps its weight; marked by
+  ``contradictions.reconcile`` (``repeats_marker``) and shown as "said before; counted once". What one
+  answer says about garments not asked about is one statement, its weight shared among them;
+* a hair colour that contradicts a bare head counts nothing (``BARE_HEAD_CONTRADICTED_WEIGHT``): the engine
+  cannot score "bald", and a contradiction never outweighs what it contradicts;
 * what only an answer says (not the description, nor an earlier statement as firmly) is marked
   ``answered`` (``answer_marker``, set by ``context.contextualise``) and counts less than the same words
   in the description (``calibration.answer_factor``); its label says how much.
@@ -51,13 +57,24 @@ COATS = frozenset("coat coats overcoat raincoat trenchcoat mac parka".split())
 DENIM = frozenset("jeans denim".split())
 #: statements that do not answer the question asked (another garment) weigh this much: as much as a hedge.
 #: A witness who answers another question than the one asked may be repeating what they said before, or
-#: mixing people up; what they volunteer still counts, weakly.
+#: mixing people up; what they volunteer still counts, weakly. An answer that speaks of several garments
+#: not asked about ("She had curly blonde hair. She wore a long black coat, blue jeans, light brown shoes."
+#: to "What colour was her hair?") is one such statement, not several: if the witness is reciting what
+#: they remember of someone else, every part of the recital is wrong together. Its weight is shared among
+#: the garments it speaks of (each counts ``OFF_QUESTION_WEIGHT`` / their number; a garment's colour and
+#: its length or sleeves are one garment), or among those it says something new about when the rest
+#: repeats what was said before (``_reshared``).
 OFF_QUESTION_WEIGHT = 0.5
 #: a later answer that contradicts what the witness said firmly before weighs this much (see
 #: ``contradictions``): one of the two statements is wrong and the engine cannot tell which; the earlier,
 #: freer recall is kept at its weight (a question can suggest an answer; a description is unprompted),
 #: the later one counts as much as a hedged guess offered with alternatives. Not fitted.
 CONTRADICTED_WEIGHT = 0.25
+#: ... but never more than what it contradicts: a hair colour after "bald" or "shaved head" contradicts a
+#: statement the engine cannot score (a bare head gives no hair colour to read), so a quarter of it would be
+#: the only evidence left about the head, and the engine would rank by the later, doubtful statement over
+#: the earlier one it cannot see. It is shown, and counts nothing.
+BARE_HEAD_CONTRADICTED_WEIGHT = 0.0
 #: asked attribute -> the attributes an answer to it may state without leaving the question (a garment's
 #: colour and its length or sleeves are about the same garment)
 ON_QUESTION: dict[str, frozenset[str]] = {
@@ -82,6 +99,7 @@ class ColourConstraint:
     off_question: bool = False  # said in answer to a question about another garment: weighs less
     contradicts: str = ""  # the earlier words this statement contradicts ("shaved head"): weighs less
     answered: bool = False  # said in answer to a question (not the description): a lapse is possible
+    repeated: bool = False  # said again, unasked, after the witness said it before: adds nothing
     said: str = field(default="", compare=False)  # the witness's colour word when it is not the term ("blonde")
 
     @property
@@ -97,8 +115,9 @@ class ColourConstraint:
         plain = self.colour in ("dark", "light") or self.shade not in ("dark", "light") or \
             (self.shade, self.colour) in (("dark", "black"), ("light", "white"))
         colour = self.colour if plain else f"{self.shade} {self.colour}"
-        how = contradiction_note(self.contradicts) if self.contradicts else "detail" if self.detail else \
-            "not what was asked" if self.off_question else "firm" if self.firm else "hedged"
+        how = REPEATED_NOTE if self.repeated else contradiction_note(self.contradicts, self.weight) \
+            if self.contradicts else "detail" if self.detail else "not what was asked" if self.off_question \
+            else "firm" if self.firm else "hedged"
         said = f"said ‘{self.said}’; " if self.said else ""  # what the witness said, beside what it was read as
         return f"{REGION_WORDS[self.region]}: {'' if self.positive else 'not '}{colour} ({said}{how}{answer_note(self)})"
 
@@ -113,6 +132,7 @@ class CueConstraint:
     off_question: bool = False  # said in answer to a question about another garment
     contradicts: str = ""  # the earlier words this statement contradicts ("shorts")
     answered: bool = False  # said in answer to a question (not the description)
+    repeated: bool = False  # said again, unasked, after the witness said it before: adds nothing
 
     def key(self) -> str:
         return f"cue {self.cue} {self.value}"
@@ -120,8 +140,9 @@ class CueConstraint:
     def label(self) -> str:
         what = {("lower_length", "short"): "legs: shorts or skirt", ("lower_length", "long"): "legs: long trousers",
                 ("sleeves", "short"): "sleeves: short", ("sleeves", "long"): "sleeves: long"}[(self.cue, self.value)]
-        how = contradiction_note(self.contradicts) if self.contradicts else "not what was asked" \
-            if self.off_question else "firm" if self.weight >= 0.7 else "hedged"
+        how = REPEATED_NOTE if self.repeated else contradiction_note(self.contradicts, self.weight) \
+            if self.contradicts else "not what was asked" if self.off_question else \
+            "firm" if self.weight >= 0.7 else "hedged"
         return f"{what} ({how}{answer_note(self)})"
 
 
@@ -131,10 +152,14 @@ ANSWER_NOTE_LEGEND = ("‘answer weighed N%’: what the witness said only in an
                       "clothing only so reliably and the question was asked where the images differ on it.")
 
 
+#: how a statement said again unasked is shown (``repeats_marker``)
+REPEATED_NOTE = "said before; counted once"
+
+
 def answer_note(c: ColourConstraint | CueConstraint) -> str:
     """How much a statement only an answer made counts against the same words in the description, as the
     chips, the CLI and the report show it: "; answer weighed 23%" (``calibration.answer_factor``)."""
-    if not c.answered:
+    if not c.answered or c.weight <= 0.0 or c.repeated:
         return ""
     from .calibration import answer_factor  # noqa: PLC0415
 
@@ -142,9 +167,10 @@ def answer_note(c: ColourConstraint | CueConstraint) -> str:
     return f"; answer weighed {round(100 * factor)}%" if factor < 0.995 else ""
 
 
-def contradiction_note(earlier: str) -> str:
-    """How a constraint that contradicts the witness's earlier words is shown."""
-    return f"contradicts the earlier \u2018{earlier}\u2019"
+def contradiction_note(earlier: str, weight: float = 1.0) -> str:
+    """How a constraint that contradicts the witness's earlier words is shown ("; not counted" when it
+    weighs nothing: it contradicts a statement the engine cannot score)."""
+    return f"contradicts the earlier \u2018{earlier}\u2019" + ("; not counted" if weight <= 0.0 else "")
 
 
 @dataclass
@@ -212,6 +238,14 @@ def parse(text: str) -> Constraints:
     if ANSWER.search(text):  # read as one text; what only the answers say is marked as answered
         return _answered(parse(ANSWER.sub(lambda m: m.group(1), text)), parse(ANSWER.sub(" ", text)))
     dropped = {m.strip() for m in DROP.findall(text)}
+    repeats = REPEATS.findall(text)
+    if repeats:  # what an answer says again unasked adds nothing: the earlier statement stands
+        cons = parse(REPEATS.sub(" ", text))
+        for spec, answer in repeats:
+            cons = _merge(cons, _reshared(_repeated(parse(DROP.sub(" ", answer)), set(spec.split("|")))))
+        return Constraints([c for c in cons.colours if c.key() not in dropped],
+                           [c for c in cons.cues if c.key() not in dropped], dict(cons.nouns), list(cons.unused),
+                           cons.bare_head)
     contra = CONTRA.findall(text)
     base = CONTRA.sub(" ", text)
     asked = ASKED.findall(base)
@@ -268,11 +302,37 @@ def _conflict_spec(spec: str) -> dict[str, str]:
 
 def _contradicted(cons: Constraints, conflicts: dict[str, str]) -> Constraints:
     """``cons`` with what it says about each attribute of ``conflicts`` weighing ``CONTRADICTED_WEIGHT``
-    times less, each marked with the earlier words it contradicts."""
-    return Constraints([replace(c, weight=c.weight * CONTRADICTED_WEIGHT, contradicts=conflicts[c.region])
+    times less (a hair colour after a bare head: ``BARE_HEAD_CONTRADICTED_WEIGHT``), each marked with the
+    earlier words it contradicts."""
+    def factor(region: str) -> float:
+        bare = region == "head" and bool(set(conflicts[region].split()) & BALD_WORDS)
+        return BARE_HEAD_CONTRADICTED_WEIGHT if bare else CONTRADICTED_WEIGHT
+
+    return Constraints([replace(c, weight=c.weight * factor(c.region), contradicts=conflicts[c.region])
                         if c.region in conflicts else c for c in cons.colours],
                        [replace(c, weight=c.weight * CONTRADICTED_WEIGHT, contradicts=conflicts[c.cue])
                         if c.cue in conflicts else c for c in cons.cues],
+                       dict(cons.nouns), list(cons.unused), cons.bare_head)
+
+
+REPEATS = re.compile(r"\[repeats ([^\]]*)\](.*?)\[/repeats\]", re.S)
+
+
+def repeat_key(c: ColourConstraint | CueConstraint) -> str:
+    """The name under which a statement counts once (its key, and a colour's shade): "feet brown + light"."""
+    return f"{c.key()} {c.shade}".strip() if isinstance(c, ColourConstraint) else c.key()
+
+
+def repeats_marker(keys: list[str], answer: str) -> str:
+    """``answer`` marked as saying again, unasked, the statements ``keys`` (``repeat_key``) the witness made
+    before: they add nothing (the earlier statement keeps its weight) and are shown as said before."""
+    return f"[repeats {'|'.join(keys)}] {answer} [/repeats]"
+
+
+def _repeated(cons: Constraints, keys: set[str]) -> Constraints:
+    """``cons`` with the statements named in ``keys`` weighing nothing, marked as said before."""
+    return Constraints([replace(c, weight=0.0, repeated=True) if repeat_key(c) in keys else c for c in cons.colours],
+                       [replace(c, weight=0.0, repeated=True) if repeat_key(c) in keys else c for c in cons.cues],
                        dict(cons.nouns), list(cons.unused), cons.bare_head)
 
 
@@ -294,14 +354,36 @@ def off_question(cons: Constraints, attribute: str) -> list[str]:
     return list(dict.fromkeys(a for a in said if a not in on))
 
 
+def _garment(c: ColourConstraint | CueConstraint) -> frozenset[str]:
+    """The garment a statement is about: a colour's region with its length or sleeves (``ON_QUESTION``)."""
+    return ON_QUESTION[c.region if isinstance(c, ColourConstraint) else c.cue]
+
+
+def _reshared(cons: Constraints) -> Constraints:
+    """An answer whose repeats weigh nothing (``_repeated``): its one statement's weight not what was asked
+    is shared among the garments it still says something new about, not among every garment it named."""
+    off = [c for c in cons.colours + cons.cues if c.off_question]
+    every, new = {_garment(c) for c in off}, {_garment(c) for c in off if not c.repeated}
+    if not new or len(new) == len(every):
+        return cons
+    factor = len(every) / len(new)
+    return Constraints([replace(c, weight=c.weight * factor) if c.off_question and not c.repeated else c
+                        for c in cons.colours],
+                       [replace(c, weight=c.weight * factor) if c.off_question and not c.repeated else c
+                        for c in cons.cues], dict(cons.nouns), list(cons.unused), cons.bare_head)
+
+
 def _off_question(cons: Constraints, attribute: str) -> Constraints:
     on = ON_QUESTION.get(attribute)
     if on is None:
         return cons
-    return Constraints([c if c.region in on else replace(c, weight=c.weight * OFF_QUESTION_WEIGHT, off_question=True)
+    garments = {ON_QUESTION[a] for a in off_question(cons, attribute)}  # "blue jeans": colour and length, one
+    factor = OFF_QUESTION_WEIGHT / max(1, len(garments))  # one statement, however many garments it names
+    return Constraints([c if c.region in on else replace(c, weight=c.weight * factor, off_question=True)
                         for c in cons.colours],
-                       [c if c.cue in on else replace(c, weight=c.weight * OFF_QUESTION_WEIGHT, off_question=True)
+                       [c if c.cue in on else replace(c, weight=c.weight * factor, off_question=True)
                         for c in cons.cues], dict(cons.nouns), list(cons.unused), cons.bare_head)
+
 
 
 def _merge(first: Constraints, then: Constraints) -> Constraints:

@@ -77,11 +77,14 @@ class LiteRetriever:
         text = contextualise(question, answer, cleaned, attribute)
         return answer_marker(text) if text else text
 
-    def reconcile(self, before: str, text: str) -> str:
-        """An answer marked when it contradicts what the witness said firmly before (``contradictions``)."""
+    def reconcile(self, before: str, text: str, question: str = "", attribute: str | None = None) -> str:
+        """An answer marked when it contradicts what the witness said firmly before, or says again what
+        the witness said before and its question (``question``, about ``attribute``) did not ask
+        (``contradictions``)."""
+        from .context import asked_attribute
         from .contradictions import reconcile
 
-        return reconcile(before, text)
+        return reconcile(before, text, asked_attribute(question, attribute))
 
     def understand(self, text: str) -> tuple[list[tuple[str, str]], list[str]]:
         """What the engine took from one statement: ([(key, label)] with labels such as
@@ -157,7 +160,7 @@ def region_shares(cons: Constraints) -> dict[str, float]:
     for c in cons.colours:
         if c.positive:
             weights.setdefault(c.region, []).append(c.weight)
-    return {r: max(ws) / sum(ws) for r, ws in weights.items()}
+    return {r: max(ws) / sum(ws) if sum(ws) > 0 else 1.0 for r, ws in weights.items()}
 
 
 def _cue_probability(p_first: np.ndarray, cue: str, value: str) -> np.ndarray:
