@@ -52,6 +52,25 @@ def test_new_case_is_encrypted_private_and_unreadable_without_the_key(tmp_path, 
         CaseFile.open(path)
 
 
+
+def test_an_encrypted_case_cut_short_is_called_damaged_not_a_wrong_passphrase(tmp_path, gallery, capsys):
+    """A case cut part-way through a page (an unfinished copy) does not open with the right passphrase either:
+    it is said to be damaged, in one sentence, not blamed on the passphrase."""
+    from interreid.engine.cli.main import main
+    from interreid.engine.errors import UserError
+
+    path = tmp_path / "c.case"
+    CaseFile.create(path, "Robbery", "Det. Smith", gallery, {"kind": "test"}).close()
+    data = path.read_bytes()
+    half = tmp_path / "half.case"
+    half.write_bytes(data[:4096 * (len(data) // 8192) + 2048])
+    with pytest.raises(UserError, match="cut short") as caught:
+        CaseFile.open(half)
+    assert "passphrase" not in str(caught.value)
+    assert main(["case", "show", str(half)]) == 2
+    err = capsys.readouterr().err
+    assert "is damaged" in err and "restore it from a backup copy" in err and "Traceback" not in err
+
 def test_missing_key_without_a_terminal_is_one_sentence_and_no_prompt(tmp_path, gallery):
     path = tmp_path / "c.case"
     CaseFile.create(path, "Robbery", "Det. Smith", gallery, {"kind": "test"}).close()

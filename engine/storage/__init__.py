@@ -61,6 +61,10 @@ def _touch_private(path: Path) -> None:
     os.close(fd)
 
 
+#: SQLCipher 4's page: an encrypted database file is a whole number of them
+CIPHER_PAGE_BYTES = 4096
+
+
 def open_database(path: str | Path, *, create: bool = False, encrypt: bool = False, what: str = "file",
                   wal: bool = True, timeout: float = 5.0, passphrase: str | None = None,
                   label: str | Path | None = None, read_only: bool = False):
@@ -95,6 +99,10 @@ def open_database(path: str | Path, *, create: bool = False, encrypt: bool = Fal
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except _cipher.DatabaseError:
             conn.close()
+            size = path.stat().st_size
+            if size % CIPHER_PAGE_BYTES:  # an encrypted file is whole pages: this one was cut short (copy, disk)
+                raise UserError(f"{shown} is damaged: it ends part-way through a page ({size:,} bytes), so it was "
+                                "cut short, e.g. by an unfinished copy; restore it from a backup copy.") from None
             raise KeyMissingError(f"{shown} does not open with this passphrase: it is not an interreid {what}, or "
                                   "it was encrypted with another passphrase (give that one).") from None
     else:
