@@ -71,8 +71,9 @@ class Understander(Protocol):
     """Optional: a retriever that can say which constraints it took from a statement, and remove one
     from the query when the investigator corrects it (the lite engine)."""
 
-    def understand(self, text: str) -> tuple[list[tuple[str, str]], list[str]]:
-        """([(key, label)] such as ("upper black +", "top: black (firm)"), words it could not use)."""
+    def understand(self, text: str, before: str = "") -> tuple[list[tuple[str, str]], list[str]]:
+        """([(key, label)] such as ("upper black +", "top: black (firm)"), words it could not use);
+        ``before``: the statements that joined the query before this one."""
         ...
 
     def drop_marker(self, key: str) -> str:

@@ -116,3 +116,27 @@ def test_the_cli_interview_line_shows_the_answers_weight_and_no_marker(lite_gall
     assert f"shoes: white (firm; answer weighed {round(100 * answer_factor('feet'))}%)" in out
     assert "[answer]" not in out and "[/answer]" not in out  # the engine's markers are not shown
     assert "counts N% as much as the same words in the first description" in out  # and what it means
+
+
+def test_an_answer_that_restates_the_description_is_not_labelled_as_weighed_less(tmp_path, crops_dir):
+    """'Red.' to the jacket question after 'a red jacket': the query counts it in full (the description said it as
+    firmly), so its chip says so, with no 'answer weighed' note; what only the answer says keeps the note."""
+    from interreid.engine.embedder import create_embedder
+    from interreid.engine.engines import build_engine
+    from interreid.engine.gallery.importer import import_sources
+    from interreid.engine.gallery.store import Gallery
+    from interreid.engine.interview.loop import Interview
+    from interreid.engine.lite.parser import parse
+
+    emb = create_embedder("lite")
+    with Gallery.create(tmp_path / "g", emb.identity) as g:
+        import_sources(g, emb, [crops_dir])
+        iv = Interview(g, build_engine(g))
+        iv.start("A man in a red jacket and blue jeans.")
+        state = iv.answer("Red.", asked="What colour was his jacket?")
+        assert not any(c.answered for c in parse(state.query).colours if c.region == "upper")
+        assert "top: red (firm)" in state.understood[1]["constraints"]
+        assert not any("answer weighed" in label for label in state.understood[1]["constraints"])
+        state = iv.answer("White trainers.", asked="What colour were his shoes?")
+        assert state.understood[2]["constraints"] == [f"shoes: white (firm; answer weighed "
+                                                      f"{round(100 * answer_factor('feet'))}%)"]

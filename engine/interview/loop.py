@@ -178,7 +178,8 @@ class Interview:
                       for i, turn in enumerate([None] + list(self.dialogue))]
         statements += [("correction", c["add"], c["add"]) for c in self.corrections if c.get("add")]
         for i, answer, said in statements:
-            items, unused = reader.understand(said)
+            before = " ".join(t for t in texts[:i] if t) if isinstance(i, int) else ""
+            items, unused = reader.understand(said, before)
             kept = [(k, label) for k, label in items if k not in removed]
             out.append({"round": i, "said": said if answer is None else answer,
                         "constraints": [label for _, label in kept], "keys": [k for k, _ in kept],

@@ -19,6 +19,8 @@ tempers the posterior the questioners and the match percentage read from these s
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from .calibration import FLOOR, TEMPERATURE, colour_weight, cue_weight, satisfied
@@ -86,10 +88,21 @@ class LiteRetriever:
 
         return reconcile(before, text, asked_attribute(question, attribute))
 
-    def understand(self, text: str) -> tuple[list[tuple[str, str]], list[str]]:
+    def understand(self, text: str, before: str = "") -> tuple[list[tuple[str, str]], list[str]]:
         """What the engine took from one statement: ([(key, label)] with labels such as
-        "top: black (firm)", words it could not use)."""
+        "top: black (firm)", words it could not use). ``before``: the statements before it, as they joined
+        the query: an answer read on its own has everything it says marked as answered, but what the
+        description or an earlier statement already said as firmly counts in full in the query, and its
+        label must not say "answer weighed N%"."""
         cons = parse(text)
+        if before.strip() and any(c.answered for c in [*cons.colours, *cons.cues]):
+            whole = parse(f"{before} {text}")
+            still = {c.key() + c.shade for c in whole.colours if c.answered} | \
+                {c.key() for c in whole.cues if c.answered}
+            cons = Constraints(
+                [c if not c.answered or c.key() + c.shade in still else replace(c, answered=False) for c in cons.colours],
+                [c if not c.answered or c.key() in still else replace(c, answered=False) for c in cons.cues],
+                dict(cons.nouns), list(cons.unused), cons.bare_head)
         return cons.items(), list(cons.unused)
 
     def drop_marker(self, key: str) -> str:

@@ -406,16 +406,16 @@ def _understood(engine, initial: str, sections, case_meta: dict | None = None) -
     corrections = json.loads((case_meta or {}).get("corrections") or "[]")
     removed = {c["remove"]: c for c in corrections if c.get("remove")}
 
-    def took(text: str) -> tuple[list[str], list[str]]:
-        items, unused = r.understand(text)
+    def took(text: str, before: str = "") -> tuple[list[str], list[str]]:
+        items, unused = r.understand(text, before)
         return [label + (" — removed by the investigator" if k in removed else "") for k, label in items], unused
 
     labels, unused = took(initial)
     out.append({"who": "Initial description", "said": initial, "constraints": labels, "unused": unused})
     active = [rec for s in sections for rec in s.records if not rec.undone]
     texts = statement_texts(initial, [Turn(rec.asked, rec.answer, rec.attribute or None) for rec in active], r)
-    for rec, text in zip(active, texts[1:]):  # each answer read after the earlier ones (contradictions)
-        labels, unused = took(text)
+    for i, (rec, text) in enumerate(zip(active, texts[1:]), start=1):  # each read after the earlier ones
+        labels, unused = took(text, " ".join(t for t in texts[:i] if t))
         out.append({"who": f"Answer in round {rec.round}", "said": rec.answer, "constraints": labels,
                     "unused": unused})
     for c in corrections:
