@@ -147,6 +147,8 @@ def test_a_colour_word_that_is_not_a_basic_term_is_shown_as_the_witness_said_it(
     marked = reconcile("a woman with long blonde hair", "Hair: black.")
     assert "blonde hair" in marked and "contradicts the earlier ‘blonde hair’" in parse(marked).labels()[-1]
     assert parse("Blonde hair.").colours[0] == parse("Yellow hair.").colours[0]  # the same constraint
+    # two words read as one colour: neither is the witness's word for it (not "said ‘blue navy’")
+    assert "top: blue (firm)" in parse("a light blue and navy jacket").labels()
 
 
 def test_a_shade_belongs_to_the_colour_it_qualifies():
@@ -162,4 +164,5 @@ def test_a_shade_belongs_to_the_colour_it_qualifies():
     assert shades("a light blue and white shirt") == {("blue", "light"), ("white", "")}
     assert shades("very dark blue coat") == {("blue", "dark")}
     assert shades("blue jeans") == {("blue", "denim")}  # jeans' blue reads grey or dark on camera
+    assert shades("blue and dark grey jeans") == {("blue", "denim"), ("grey", "dark")}  # the blue is still denim
     assert shades("Brown or dark, I'm not sure.") == {("brown", "dark")}  # a shade after its colour

@@ -459,7 +459,9 @@ def _parse_cached(text: str) -> Constraints:
                 else:
                     regions = last if last is not None else ("upper",)
                 weight = hedge * (0.5 if alternatives and not negated else 1.0) * (DETAIL_WEIGHT if detail else 1.0)
-                unshaded = "denim" if garment in DENIM and not shades else ""  # blue jeans: denim reads grey or dark
+                # blue jeans: denim reads grey or dark; a colour given a shade of its own keeps it ("blue and
+                # dark grey jeans": the blue is still denim)
+                unshaded = "denim" if garment in DENIM else ""
                 if garment in COATS and not negated and any(t in ("long", "knee", "ankle")
                                                             for t in toks[max(0, i - 2):end]):
                     for term, w in terms:  # the coat covers the upper legs too
@@ -558,7 +560,14 @@ def _said_words(group: list[str]) -> dict[str, str]:
     for word in group:
         for term, _ in COLOUR_WORDS.get(word, ()):
             words.setdefault(term, []).append(word)
-    return {term: " ".join(ws) for term, ws in words.items() if any(w != term and w not in SPELLINGS for w in ws)}
+    out = {}
+    for term, ws in words.items():
+        if not any(w != term and w not in SPELLINGS for w in ws):
+            continue
+        if len(ws) == 1 or (len(ws) == 2 and ws[1] == term):  # "blonde"; "navy blue"
+            out[term] = " ".join(ws)
+        # several words read as one colour ("light blue and navy"): no one word of the witness's is it
+    return out
 
 
 def _colour_group(toks: list[str], i: int) -> tuple[int, list[tuple[str, float]], bool, dict[str, str]]:
