@@ -206,8 +206,9 @@ class InfoGainQuestioner:
                 agree = agreement(attribute, cons, weights, vectors)
                 if agree >= DISAGREE_BELOW:
                     continue  # the witness settled it and the candidates do not contradict it
-                why = (f" (the witness described the {LABELS[attribute]}, but the top candidates do not look like "
-                       f"it — {100 * agree:.0f}% match — so this asks to confirm)")
+                why = (f" (the witness described the {LABELS[attribute]}, but the {len(topk):,} best-ranked images "
+                       f"do not look like it — {100 * agree:.0f}% of them, weighed by how well they match — so this "
+                       "asks to confirm)")
             elif attribute in volunteered:
                 why = (f" (the witness mentioned the {LABELS[attribute]} when asked about something else, so this "
                        "asks about it directly)")
