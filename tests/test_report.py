@@ -342,3 +342,16 @@ def test_a_marked_image_below_the_kept_top_is_said_in_the_report(tmp_path):
     assert f"ranked below the {kept:,} best-ranked images the case keeps, in the ranking after the initial " \
         "description" in text
     assert text.count("ranked below the") == 1  # the top-ranked marked image has its point on the chart
+
+
+def test_the_engine_table_says_in_words_how_the_gallery_was_searched_and_marks_the_technical_names():
+    """A court reader reads the first row; the engine's own names follow, each marked technical."""
+    from interreid.engine.report.data import ReportData, engine_lines
+
+    d = ReportData.__new__(ReportData)
+    d.engine, d.pack, d.random_weights = {"kind": "lite", "selector": "kmeans", "questioner": "infogain"}, {}, False
+    rows = dict(engine_lines(d))
+    assert list(rows)[0] == "How the gallery was searched"
+    assert "four varied candidates" in rows["How the gallery was searched"]
+    assert rows["Candidate selector (technical)"] == "kmeans" and rows["Questioner (technical)"] == "infogain"
+    assert "Selector" not in rows and "Questioner" not in rows

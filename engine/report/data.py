@@ -561,8 +561,9 @@ def engine_lines(data: ReportData) -> list[tuple[str, str]]:
     from .words import engine_words
 
     rows = [("How the gallery was searched", engine_words(e)),
-            ("Engine", str(e.get("kind", "unknown"))), ("Retriever (technical)", retr_text or "—"),
-            ("Selector", str(e.get("selector", "—"))), ("Questioner", str(e.get("questioner", "—")))]
+            ("Engine (technical)", str(e.get("kind", "unknown"))), ("Retriever (technical)", retr_text or "—"),
+            ("Candidate selector (technical)", str(e.get("selector", "—"))),
+            ("Questioner (technical)", str(e.get("questioner", "—")))]
     p = data.pack
     if p:
         rows.append(("Model pack", f"{p.get('name', '?')} version {p.get('version', '?')}"))
