@@ -215,6 +215,21 @@ def gallery_tower(gallery: str | Path, tower: str | None) -> str:
     return own
 
 
+def check_sources(sources) -> None:
+    """Refuse, in one sentence, a source that does not exist or a folder that holds no image and no video
+    file: checked before the gallery folder is made, so a typo leaves nothing behind (CLI and app)."""
+    from .gallery.importer import find_images, printable
+    from .video.importer import collect_videos
+
+    for src in sources:
+        root = Path(src).expanduser().absolute()
+        if not root.exists():
+            raise UserError(f"Source folder {printable(root)} does not exist; check the path and try again.")
+        if root.is_dir() and next(find_images(root), None) is None and not collect_videos([root]):
+            raise UserError(f"{printable(root)} holds no image files (.jpg, .jpeg, .png, .bmp, .webp) and no video "
+                            "files; nothing was imported.")
+
+
 def import_into(gallery: str | Path, sources, engine: str = "lite", pack=None, embedder=None,
                 index: str | None = None, progress: Callable | None = None, cancel: Callable[[], bool] | None = None,
                 keep_open: bool = False, video_options=None, encrypt: bool = False, index_url: str | None = None,

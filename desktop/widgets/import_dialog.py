@@ -54,21 +54,6 @@ def sources_words(sources: list[Path]) -> str:
     return " and ".join(parts) or "nothing"
 
 
-def nothing_in(sources: list[Path]) -> None:
-    """Raise the command line's sentence when a source folder holds no image and no video file (or is missing)."""
-    from interreid.engine.errors import UserError
-    from interreid.engine.gallery.importer import find_images, printable
-    from interreid.engine.video.importer import collect_videos
-
-    for src in sources:
-        root = Path(src).expanduser().absolute()
-        if not root.exists():
-            raise UserError(f"Source folder {printable(root)} does not exist; check the path and try again.")
-        if root.is_dir() and next(find_images(root), None) is None and not collect_videos([root]):
-            raise UserError(f"{printable(root)} holds no image files (.jpg, .jpeg, .png, .bmp, .webp) and no video "
-                            "files; nothing was imported.")
-
-
 class ImportDialog(QDialog):
     """Runs one import when shown (``start()``); ``report`` holds the ImportReport afterwards."""
 
@@ -146,9 +131,9 @@ class ImportDialog(QDialog):
             options["ray"] = self.ray
 
         def work(job):
-            from interreid.engine.session import import_into
+            from interreid.engine.session import check_sources, import_into
 
-            nothing_in(sources)  # before the gallery folder is made: a wrong folder leaves nothing behind
+            check_sources(sources)  # before the gallery folder is made: a wrong folder leaves nothing behind
 
             last = [0.0]
 

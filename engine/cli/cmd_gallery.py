@@ -83,18 +83,10 @@ def cmd_import(args) -> int:
     options = video_options(args)
     progress = ImportBars("importing")
 
-    from pathlib import Path
+    from ..gallery.importer import printable
+    from ..session import check_sources
 
-    from ..gallery.importer import find_images, printable
-    from ..video.importer import collect_videos
-
-    for src in args.sources:  # checked before the gallery folder is made, so a typo leaves nothing behind
-        root = Path(src).expanduser().absolute()
-        if not root.exists():
-            raise UserError(f"Source folder {printable(root)} does not exist; check the path and try again.")
-        if root.is_dir() and next(find_images(root), None) is None and not collect_videos([root]):
-            raise UserError(f"{printable(root)} holds no image files (.jpg, .jpeg, .png, .bmp, .webp) and no video "
-                            "files; nothing was imported.")
+    check_sources(args.sources)  # before the gallery folder is made, so a typo leaves nothing behind
     from .gallery_index import check_index_options
 
     check_index_options(args.index, args.qdrant_url)
