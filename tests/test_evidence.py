@@ -55,7 +55,7 @@ def test_new_case_is_encrypted_private_and_unreadable_without_the_key(tmp_path, 
 
 def test_an_encrypted_case_cut_short_is_called_damaged_not_a_wrong_passphrase(tmp_path, gallery, capsys):
     """A case cut part-way through a page (an unfinished copy) does not open with the right passphrase either:
-    it is said to be damaged, in one sentence, not blamed on the passphrase."""
+    it is said to be cut short (or not a case at all), in one sentence, not blamed on the passphrase."""
     from interreid.engine.cli.main import main
     from interreid.engine.errors import UserError
 
@@ -69,7 +69,7 @@ def test_an_encrypted_case_cut_short_is_called_damaged_not_a_wrong_passphrase(tm
     assert "passphrase" not in str(caught.value)
     assert main(["case", "show", str(half)]) == 2
     err = capsys.readouterr().err
-    assert "is damaged" in err and "restore it from a backup copy" in err and "Traceback" not in err
+    assert "cut short" in err and "restore it from a backup copy" in err and "Traceback" not in err
 
 def test_missing_key_without_a_terminal_is_one_sentence_and_no_prompt(tmp_path, gallery):
     path = tmp_path / "c.case"

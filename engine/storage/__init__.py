@@ -100,9 +100,10 @@ def open_database(path: str | Path, *, create: bool = False, encrypt: bool = Fal
         except _cipher.DatabaseError:
             conn.close()
             size = path.stat().st_size
-            if size % CIPHER_PAGE_BYTES:  # an encrypted file is whole pages: this one was cut short (copy, disk)
-                raise UserError(f"{shown} is damaged: it ends part-way through a page ({size:,} bytes), so it was "
-                                "cut short, e.g. by an unfinished copy; restore it from a backup copy.") from None
+            if size % CIPHER_PAGE_BYTES:  # an encrypted database is whole pages: not one, or one cut short
+                raise KeyMissingError(f"{shown} does not open: it is not a whole number of pages ({size:,} bytes), so "
+                                      f"it is not an interreid {what}, or it is one that was cut short (e.g. by an "
+                                      "unfinished copy): restore it from a backup copy.") from None
             raise KeyMissingError(f"{shown} does not open with this passphrase: it is not an interreid {what}, or "
                                   "it was encrypted with another passphrase (give that one).") from None
     else:
