@@ -24,6 +24,8 @@ _APP_WORDING = [
      "ask this workstation's administrator to install it"),
     (r"'interreid pack install'", "the administrator's pack installation"),
     (r"is not an interreid gallery (no gallery.db)", "is not a gallery made by interreid"),
+    (r"or record its new place with 'interreid case relocate FILE --gallery DIR'",
+     "or open the case again and choose the gallery's new folder when asked"),
 ]
 
 

@@ -192,6 +192,7 @@ class MainWindow(QMainWindow):
         s.busy_changed.connect(self._on_busy)
         s.error.connect(lambda m: self.show_message(m, "error"))
         s.open_failed.connect(self._on_open_failed)
+        s.gallery_moved.connect(self._on_gallery_moved)
         s.info.connect(lambda m: self.statusBar().showMessage(m, 8000))
         s.questioner_ready.connect(lambda m: self.statusBar().showMessage(m, 8000))
         s.background.connect(lambda m: self.statusBar().showMessage(m, 15000))
@@ -262,6 +263,22 @@ class MainWindow(QMainWindow):
             self._show_recent()
         self.show_message(message, "error")
         self._update_actions()
+
+    def _on_gallery_moved(self, case_path, folder: str, message: str) -> None:
+        """The case's gallery is not at the folder the case names: offer to choose where it is now; the case
+        records the new folder (audited) once it holds the same gallery."""
+        answer = QMessageBox.question(
+            self, "Gallery not found",
+            f"The case {Path(case_path).name} searched a gallery that is no longer at {folder} (moved, renamed, or "
+            "on a drive that is not connected).\n\nChoose the folder the gallery is in now? The case records the "
+            "new folder in its audit log, and only if it holds the same gallery.")
+        chosen = ""
+        if answer == QMessageBox.StandardButton.Yes:
+            chosen = QFileDialog.getExistingDirectory(self, "The gallery's folder now", str(Path(folder).parent))
+        if not chosen:
+            self._on_open_failed(f"The case {Path(case_path).name} could not be opened: {message}")
+            return
+        self.session.relocate_gallery(Path(case_path), chosen)
 
     def open_case_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open case", self._last_dir(), "Case files (*.case);;All files (*)")

@@ -160,6 +160,8 @@ class CaseSession(QObject):
     busy_changed = Signal(bool, str)
     error = Signal(str)
     open_failed = Signal(str)  # a case could not be opened or created; the open case (if any) is unchanged
+    #: a case could not be opened because its gallery is not where it names it: (case path, that folder, sentence)
+    gallery_moved = Signal(object, str, str)
     background = Signal(str)  # a non-blocking job started (its label)
     info = Signal(str)
     questioner_ready = Signal(str)
@@ -274,8 +276,39 @@ class CaseSession(QObject):
         cannot be opened leaves the window exactly as it was (``open_failed`` says why).
         """
         path = Path(case_path).expanduser().absolute()
-        self._run(lambda _job: self._open_work(path), self._install, "Opening the case…",
-                  on_error=lambda message: self._open_failed(path, message), of_case=False)
+        def work(_job):
+            from interreid.engine.errors import GalleryMovedError
+
+            try:
+                return self._open_work(path)
+            except GalleryMovedError as exc:  # the window offers to locate it (nothing was opened)
+                return exc
+
+        def done(result):
+            from interreid.engine.errors import GalleryMovedError
+
+            if isinstance(result, GalleryMovedError):
+                self.gallery_moved.emit(path, result.folder, app_wording(str(result)))
+            else:
+                self._install(result)
+
+        self._run(work, done, "Opening the case…", on_error=lambda message: self._open_failed(path, message),
+                  of_case=False)
+
+    def relocate_gallery(self, case_path: Path, folder: str) -> None:
+        """Record the case's gallery's new folder (audited; refused unless it holds the same gallery), then
+        open the case."""
+        def work(_job):
+            from interreid.engine.session import relocate_gallery
+
+            return relocate_gallery(case_path, folder)
+
+        def done(message):
+            self.info.emit(message)
+            self.open(case_path)
+
+        self._run(work, done, "Recording the gallery's new folder…",
+                  on_error=lambda message: self._open_failed(case_path, message), of_case=False)
 
     def create_and_open(self, request) -> None:
         """Create a new case file for ``request`` (a NewCaseRequest) and open it, as one step.

@@ -17,5 +17,13 @@ class CaseFileError(UserError):
     """The case file is missing, not a case file, from a newer version, or locked."""
 
 
+class GalleryMovedError(CaseFileError):
+    """The case's gallery is not at the folder the case names (moved, renamed, a drive not connected)."""
+
+    def __init__(self, message: str, folder: str):
+        super().__init__(message)
+        self.folder = folder
+
+
 class ModelPackError(UserError):
     """A model pack is missing a file, has a wrong hash, or holds a component we cannot load."""

@@ -92,7 +92,7 @@ def open_case(path: str | Path, gallery: str | Path | None = None, selector: str
 
     ``warnings`` says when the gallery no longer holds the images the case was made with."""
     from .casefile import CaseFile
-    from .errors import CaseFileError
+    from .errors import CaseFileError, GalleryMovedError
     from .gallery.store import Gallery
 
     path = Path(path).expanduser().absolute()
@@ -104,9 +104,9 @@ def open_case(path: str | Path, gallery: str | Path | None = None, selector: str
         if not folder:
             raise CaseFileError(f"{path} names no gallery; it cannot be opened for an interview.")
         if gallery is None and not Path(folder).exists():  # not "import images into it first": it was made
-            raise CaseFileError(f"This case's gallery is no longer at {folder} (moved, renamed, or on a drive "
-                                "that is not connected); put it back there, or give its new place with "
-                                "'interreid interview --case FILE --gallery DIR'.")
+            raise GalleryMovedError(f"This case's gallery is no longer at {folder} (moved, renamed, or on a drive "
+                                    "that is not connected); put it back there, or record its new place with "
+                                    "'interreid case relocate FILE --gallery DIR'.", str(folder))
         opened = Gallery.open(folder)
         warnings = []
         cited = case.gallery_manifest()
@@ -213,6 +213,19 @@ def gallery_tower(gallery: str | Path, tower: str | None) -> str:
                         f"without choosing another (its vectors must all come from one model), or import into a "
                         "new gallery folder.")
     return own
+
+
+def relocate_gallery(case_path: str | Path, folder: str | Path) -> str:
+    """Record in the case at ``case_path`` that its gallery is now at ``folder`` (an audited step, refused
+    unless the folder holds the same gallery); one sentence saying what was done."""
+    from .casefile import CaseFile
+
+    with CaseFile.open(Path(case_path).expanduser().absolute()) as case:
+        before, now = case.relocate_gallery(folder)
+    if before == now:
+        return f"The case already names its gallery at {now}; nothing changed."
+    return (f"Recorded in the case that its gallery is now at {now} (it named {before}); the step is in the case's "
+            "audit log.")
 
 
 def check_sources(sources) -> None:

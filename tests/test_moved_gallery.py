@@ -90,3 +90,62 @@ def test_the_app_says_the_report_is_another_cases(qtbot, tmp_path, lite_gallery)
     text = window.banner.text()
     assert "is the report of another case" in text and "altered outside interreid" not in text
     window.session.close()
+
+
+def test_relocate_records_the_gallerys_new_folder_only_for_the_same_gallery(tmp_path, lite_gallery, crops_dir,
+                                                                            capsys, monkeypatch):
+    """`case relocate CASE --gallery DIR`: an audited step after which the interview resumes and the case
+    verifies; a folder with another gallery, or none, is refused in one sentence and nothing is recorded."""
+    from interreid.engine.session import import_into
+
+    case = _moved_case(tmp_path, lite_gallery)
+    other = tmp_path / "other"
+    import_into(other, [crops_dir / "cam01"], engine="lite")
+    capsys.readouterr()
+    for folder, said in ((other, "holds another gallery"), (tmp_path / "crops", "holds no interreid gallery")):
+        assert main(["case", "relocate", str(case), "--gallery", str(folder)]) == 2
+        err = capsys.readouterr().err
+        assert said in err and "Traceback" not in err and err.count("\n") == 1
+    with CaseFile.open(case) as c:
+        assert not any(e.event == "case.gallery_moved" for e in c.audit_entries())
+    moved = tmp_path / "gallery-moved"
+    assert main(["case", "relocate", str(case), "--gallery", str(moved)]) == 0
+    assert f"its gallery is now at {moved}" in capsys.readouterr().out
+    with CaseFile.open(case) as c:
+        assert c.meta("gallery_path") == str(moved)
+        step = [e for e in c.audit_entries() if e.event == "case.gallery_moved"]
+        assert len(step) == 1 and step[0].params["to"] == str(moved) and step[0].params["from"].endswith("gallery")
+        assert c.verify().ok
+    assert main(["case", "relocate", str(case), "--gallery", str(moved)]) == 0
+    assert "nothing changed" in capsys.readouterr().out
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(":quit\n"))
+    assert main(["interview", "--case", str(case), "--description", "a red top"]) == 0
+
+
+def test_the_app_offers_to_locate_a_moved_gallery_and_opens_the_case(qtbot, tmp_path, lite_gallery, monkeypatch):
+    """Opening a case whose gallery was moved: the window asks where it is now, the case records the new folder
+    (audited), and the case opens; declining leaves the window as it was, with the reason."""
+    import pytest
+
+    pytest.importorskip("pytestqt")
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+    from test_desktop_interview import WAIT, idle, make_window
+
+    case = _moved_case(tmp_path, lite_gallery)
+    moved = tmp_path / "gallery-moved"
+    window = make_window(qtbot, tmp_path)
+    answers = iter([QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes])
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: next(answers))
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(moved))
+    window.open_case(case)
+    qtbot.waitUntil(lambda: idle(window) and window.banner.isVisible(), timeout=WAIT)
+    assert "no longer at" in window.banner.text() and not window.session.is_open
+    assert "interreid case relocate" not in window.banner.text()  # the command line's advice is not the app's
+    window.open_case(case)
+    qtbot.waitUntil(lambda: window.session.is_open and idle(window), timeout=WAIT)
+    assert window.session.opened_case.path == case and str(window.session.gallery.folder) == str(moved)
+    window.close_case()
+    with CaseFile.open(case) as c:
+        assert c.meta("gallery_path") == str(moved)

@@ -419,6 +419,40 @@ class CaseFile:
         with Gallery.open(self.meta("gallery_path") or "", read_only=True) as opened:
             return [r for r in opened.snapshot() if r[0] < n]
 
+    def relocate_gallery(self, folder: str | Path) -> tuple[str, str]:
+        """Record that the case's gallery is now at ``folder`` (moved, renamed, another drive): an audited
+        ``case.gallery_moved`` step. Refused in one sentence unless the folder holds the same gallery: its
+        manifest checkpoint at the case's size is the one the case cites (a case with its own image list:
+        every image it lists is in the gallery). ``case verify`` still re-checks every row and image.
+        Returns (the place the case named, the new place)."""
+        from ..gallery.store import Gallery
+
+        new = Path(folder).expanduser().absolute()
+        before = self.meta("gallery_path") or ""
+        if not (new / "gallery.db").is_file():
+            raise CaseFileError(f"{new} holds no interreid gallery (no gallery.db); choose the folder the case's "
+                                "gallery was moved to.")
+        with Gallery.open(new, read_only=True) as gallery:
+            cited = self.gallery_manifest()
+            if cited is not None:
+                from ..gallery import manifest
+
+                same = len(gallery) >= int(cited["rows"]) and \
+                    manifest.head_at(gallery, int(cited["rows"])) == cited["head"]
+            else:
+                have = set(gallery.shas())
+                same = all(sha in have for _i, sha, _p in self.gallery_snapshot())
+        if not same:
+            raise CaseFileError(f"{new} holds another gallery than the one this case searched (or that gallery "
+                                "changed since); nothing was recorded. Choose the folder the case's gallery was "
+                                "moved to.")
+        if str(new) == before:
+            return before, str(new)
+        with self.transaction():
+            self._insert("case_meta", {"key": "gallery_path", "value": str(new)}, "case", "case.gallery_moved",
+                         {"key": "gallery_path", "from": before, "to": str(new)})
+        return before, str(new)
+
     def extend_snapshot(self, gallery) -> int:
         """Add the gallery's images the case does not hold yet (an audited, explicit step); return how many."""
         if self.gallery_manifest() is not None:

@@ -44,6 +44,13 @@ def register(sub) -> None:
     ext.add_argument("file", metavar="FILE")
     ext.set_defaults(func=cmd_extend)
 
+    rel = csub.add_parser("relocate", help="record the new folder of a case's gallery after it was moved or "
+                                           "renamed (refused unless the folder holds the same gallery; recorded in "
+                                           "the audit log)")
+    rel.add_argument("file", metavar="FILE")
+    rel.add_argument("--gallery", required=True, metavar="DIR", help="the gallery's folder now")
+    rel.set_defaults(func=cmd_relocate)
+
     mig = csub.add_parser("migrate", help="upgrade a case file made by an earlier interreid (recorded in its "
                                           "audit log)")
     mig.add_argument("file", metavar="FILE")
@@ -186,6 +193,13 @@ def cmd_extend(args) -> int:
         print(f"added {added} image(s) from {folder} to the case (now {total}); recorded in its audit log")
     else:
         print(f"the case already holds every image of {folder} ({total}); nothing was changed")
+    return 0
+
+
+def cmd_relocate(args) -> int:
+    from ..session import relocate_gallery
+
+    print(relocate_gallery(args.file, args.gallery))
     return 0
 
 

@@ -7,6 +7,7 @@ import re
 EVENT_WORDS = {
     "case.created": "Case created",
     "case.meta": "Case detail recorded",
+    "case.gallery_moved": "The gallery's new folder recorded",
     "case.copied": "Copy of the case saved",
     "candidates.shown": "Candidates put before the investigator",
     "candidates.undone": "Candidates withdrawn (round undone)",
