@@ -27,6 +27,7 @@ centres are nearest it:
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -186,11 +187,17 @@ class IvfBitsIndex:
                        if built else np.zeros(0, np.int32))
         self.factors = (np.memmap(path, dtype=np.float32, mode="r", offset=where["factors"], shape=(built, 2))
                         if built else np.ones((0, 2), np.float32))
-        # rows of the tail have no stored factors: the partitioned rows' medians stand in for theirs
-        self._tail_factors = (np.median(np.asarray(self.factors[::max(1, built // 4096)]), axis=0) if built
-                              else np.array([1.0, 0.0], np.float32))
         self.codes = (np.memmap(path, dtype=np.uint8, mode="r", offset=where["codes"], shape=(rows, self.width))
                       if rows else np.zeros((0, self.width), np.uint8))
+
+    @functools.cached_property
+    def _tail_factors(self) -> np.ndarray:
+        """Rows of the tail have no stored factors: the partitioned rows' medians stand in for theirs. Read
+        when a search first meets a tail (4,096 rows strided over the file: one page each, so not on opening,
+        which the warm-up's check and the open each do)."""
+        if not self.built_rows:
+            return np.array([1.0, 0.0], np.float32)
+        return np.median(np.asarray(self.factors[::max(1, self.built_rows // 4096)]), axis=0)
 
     def __len__(self) -> int:
         return len(self.codes)
