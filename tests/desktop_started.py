@@ -27,3 +27,14 @@ def started_window(qtbot, gallery, tmp_path, description: str):
     page.questions.start_button.click()
     qtbot.waitUntil(lambda: window.session.state is not None and not window.session.busy, timeout=WAIT)
     return window
+
+
+def chips_after_one_answer(qtbot, gallery, tmp_path, description: str, question: str, answer: str) -> list[str]:
+    """The labels of the 'What the software understood' chips once the window's interview, started on
+    ``description``, has taken ``answer`` to ``question``; the window is closed."""
+    window = started_window(qtbot, gallery, tmp_path, description)
+    window.session.ask(question, answer)
+    qtbot.waitUntil(lambda: not window.session.busy and len(window.session.state.dialogue) == 1, timeout=WAIT)
+    labels = [c.accessibleName() for c in window.interview_page.understood.chips]
+    window.close()
+    return labels

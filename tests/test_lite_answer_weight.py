@@ -105,14 +105,10 @@ def test_the_interview_chips_and_the_cli_line_show_the_answers_weight(tmp_path, 
 
 
 def test_the_cli_interview_line_shows_the_answers_weight_and_no_marker(lite_gallery, monkeypatch, capsys):
-    import io
+    from typed_interview import typed_interview
 
-    from interreid.engine.cli.main import main
-
-    monkeypatch.setattr("sys.stdin", io.StringIO("What colour were his shoes?\nWhite trainers.\n:quit\n"))
-    rc = main(["interview", "--gallery", str(lite_gallery), "--description", "A man in a red jacket."])
-    out = capsys.readouterr().out
-    assert rc == 0
+    out = typed_interview(lite_gallery, monkeypatch, capsys, "A man in a red jacket.",
+                          "What colour were his shoes?", "White trainers.")
     assert f"shoes: white (firm; answer weighed {round(100 * answer_factor('feet'))}%)" in out
     assert "[answer]" not in out and "[/answer]" not in out  # the engine's markers are not shown
     assert "counts N% as much as the same words in the first description" in out  # and what it means

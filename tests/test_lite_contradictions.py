@@ -153,26 +153,18 @@ def test_report_shows_the_contradiction(lite_gallery, tmp_path):
 
 
 def test_cli_interview_line_shows_the_contradiction(lite_gallery, tmp_path, monkeypatch, capsys):
-    import io
+    from typed_interview import typed_interview
 
-    from interreid.engine.cli.main import main
-
-    monkeypatch.setattr("sys.stdin", io.StringIO("What colour was his hair?\nHis hair was blue.\n:quit\n"))
-    rc = main(["interview", "--gallery", str(lite_gallery), "--description", "A bald man in a black jacket."])
-    out = capsys.readouterr().out
-    assert rc == 0
+    out = typed_interview(lite_gallery, monkeypatch, capsys, "A bald man in a black jacket.",
+                          "What colour was his hair?", "His hair was blue.")
     assert "understood from answer 1: [3] hair/head: blue (contradicts the earlier \u2018bald\u2019; not counted)" in out
     assert "[contradicts" not in out  # the engine's markers are not shown to the investigator
 
 
 def test_desktop_chip_shows_the_contradiction(qtbot, lite_gallery, tmp_path):
     pytest.importorskip("pytestqt")
-    from desktop_started import started_window
+    from desktop_started import chips_after_one_answer
 
-    window = started_window(qtbot, lite_gallery, tmp_path, "A man in a dark jacket.")
-    page = window.interview_page
-    window.session.ask("What colour was his jacket?", "He wore a white jacket.")
-    qtbot.waitUntil(lambda: not window.session.busy and len(window.session.state.dialogue) == 1, timeout=30000)
-    labels = [c.accessibleName() for c in page.understood.chips]
+    labels = chips_after_one_answer(qtbot, lite_gallery, tmp_path, "A man in a dark jacket.",
+                                    "What colour was his jacket?", "He wore a white jacket.")
     assert "top: white (contradicts the earlier \u2018dark jacket\u2019; answer weighed 61%)" in labels
-    window.close()

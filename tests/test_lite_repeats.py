@@ -92,26 +92,18 @@ def test_a_recital_of_garments_not_asked_about_is_one_statement():
 
 
 def test_cli_interview_shows_a_repeat_as_said_before(lite_gallery, monkeypatch, capsys):
-    import io
+    from typed_interview import typed_interview
 
-    from interreid.engine.cli.main import main
-
-    monkeypatch.setattr("sys.stdin", io.StringIO("Anything else you remember?\nHe wore a black jacket.\n:quit\n"))
-    rc = main(["interview", "--gallery", str(lite_gallery), "--description", "A man in a black jacket."])
-    out = capsys.readouterr().out
-    assert rc == 0
+    out = typed_interview(lite_gallery, monkeypatch, capsys, "A man in a black jacket.",
+                          "Anything else you remember?", "He wore a black jacket.")
     assert f"top: black ({REPEATED_NOTE})" in out
     assert "[repeats" not in out  # the engine's markers are not shown to the investigator
 
 
 def test_desktop_chip_shows_a_repeat_as_said_before(qtbot, lite_gallery, tmp_path):
     pytest.importorskip("pytestqt")
-    from desktop_started import started_window
+    from desktop_started import chips_after_one_answer
 
-    window = started_window(qtbot, lite_gallery, tmp_path, "A man in a black jacket.")
-    page = window.interview_page
-    window.session.ask("Anything else you remember?", "He wore a black jacket.")
-    qtbot.waitUntil(lambda: not window.session.busy and len(window.session.state.dialogue) == 1, timeout=30000)
-    labels = [c.accessibleName() for c in page.understood.chips]
+    labels = chips_after_one_answer(qtbot, lite_gallery, tmp_path, "A man in a black jacket.",
+                                    "Anything else you remember?", "He wore a black jacket.")
     assert f"top: black ({REPEATED_NOTE})" in labels
-    window.close()
