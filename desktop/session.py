@@ -276,17 +276,15 @@ class CaseSession(QObject):
         cannot be opened leaves the window exactly as it was (``open_failed`` says why).
         """
         path = Path(case_path).expanduser().absolute()
-        def work(_job):
-            from interreid.engine.errors import GalleryMovedError
+        from interreid.engine.errors import GalleryMovedError
 
+        def work(_job):
             try:
                 return self._open_work(path)
             except GalleryMovedError as exc:  # the window offers to locate it (nothing was opened)
                 return exc
 
         def done(result):
-            from interreid.engine.errors import GalleryMovedError
-
             if isinstance(result, GalleryMovedError):
                 self.gallery_moved.emit(path, result.folder, app_wording(str(result)))
             else:
