@@ -197,6 +197,17 @@ class Constraints:
     def __bool__(self) -> bool:
         return bool(self.colours or self.cues)
 
+    def each(self, change) -> "Constraints":
+        """The same understanding with ``change`` (a constraint -> a constraint) applied to every colour and cue."""
+        return Constraints([change(c) for c in self.colours], [change(c) for c in self.cues], dict(self.nouns),
+                           list(self.unused), self.bare_head)
+
+    def without(self, keys: set[str]) -> "Constraints":
+        """The same understanding less the constraints whose ``key()`` is in ``keys`` (struck out)."""
+        return Constraints([c for c in self.colours if c.key() not in keys],
+                           [c for c in self.cues if c.key() not in keys], dict(self.nouns), list(self.unused),
+                           self.bare_head)
+
     def attributes(self, min_weight: float = 0.5) -> set[str]:
         """Attributes the witness already settled: regions with a positive colour and cues, each of
         weight >= ``min_weight`` (a "not red", a weak guess from "jeans" or a bare "dark" / "light"
@@ -243,9 +254,7 @@ def parse(text: str) -> Constraints:
         cons = parse(REPEATS.sub(" ", text))
         for spec, answer in repeats:
             cons = _merge(cons, _reshared(_repeated(parse(DROP.sub(" ", answer)), set(spec.split("|")))))
-        return Constraints([c for c in cons.colours if c.key() not in dropped],
-                           [c for c in cons.cues if c.key() not in dropped], dict(cons.nouns), list(cons.unused),
-                           cons.bare_head)
+        return cons.without(dropped)
     contra = CONTRA.findall(text)
     base = CONTRA.sub(" ", text)
     asked = ASKED.findall(base)
@@ -256,9 +265,7 @@ def parse(text: str) -> Constraints:
         cons = _merge(cons, _off_question(_parse_cached(DROP.sub(" ", answer)), attribute))
     for spec, answer in contra:  # an answer that contradicts the witness's earlier words
         cons = _merge(cons, _contradicted(parse(DROP.sub(" ", answer)), _conflict_spec(spec)))
-    return Constraints([c for c in cons.colours if c.key() not in dropped],
-                       [c for c in cons.cues if c.key() not in dropped], dict(cons.nouns), list(cons.unused),
-                       cons.bare_head)
+    return cons.without(dropped)
 
 
 ANSWER = re.compile(r"\[answer\](.*?)\[/answer\]", re.S)
@@ -273,12 +280,8 @@ def answer_marker(answer: str) -> str:
 def _answered(cons: Constraints, own: Constraints) -> Constraints:
     """``cons`` (everything said) with the constraints that ``own`` (the text without its answers) does
     not give as firmly marked as answered."""
-    colours = {c.key() + c.shade: c.weight for c in own.colours}
-    cues = {c.key(): c.weight for c in own.cues}
-    return Constraints([c if colours.get(c.key() + c.shade, -1.0) >= c.weight else replace(c, answered=True)
-                        for c in cons.colours],
-                       [c if cues.get(c.key(), -1.0) >= c.weight else replace(c, answered=True) for c in cons.cues],
-                       dict(cons.nouns), list(cons.unused), cons.bare_head)
+    said = {repeat_key(c): c.weight for c in [*own.colours, *own.cues]}
+    return cons.each(lambda c: c if said.get(repeat_key(c), -1.0) >= c.weight else replace(c, answered=True))
 
 
 CONTRA = re.compile(r"\[contradicts ([^\]]*)\](.*?)\[/contradicts\]", re.S)
@@ -304,15 +307,15 @@ def _contradicted(cons: Constraints, conflicts: dict[str, str]) -> Constraints:
     """``cons`` with what it says about each attribute of ``conflicts`` weighing ``CONTRADICTED_WEIGHT``
     times less (a hair colour after a bare head: ``BARE_HEAD_CONTRADICTED_WEIGHT``), each marked with the
     earlier words it contradicts."""
-    def factor(region: str) -> float:
-        bare = region == "head" and bool(set(conflicts[region].split()) & BALD_WORDS)
-        return BARE_HEAD_CONTRADICTED_WEIGHT if bare else CONTRADICTED_WEIGHT
+    def contradicted(c):
+        attribute = _attribute(c)
+        if attribute not in conflicts:
+            return c
+        bare = attribute == "head" and bool(set(conflicts[attribute].split()) & BALD_WORDS)
+        factor = BARE_HEAD_CONTRADICTED_WEIGHT if bare else CONTRADICTED_WEIGHT
+        return replace(c, weight=c.weight * factor, contradicts=conflicts[attribute])
 
-    return Constraints([replace(c, weight=c.weight * factor(c.region), contradicts=conflicts[c.region])
-                        if c.region in conflicts else c for c in cons.colours],
-                       [replace(c, weight=c.weight * CONTRADICTED_WEIGHT, contradicts=conflicts[c.cue])
-                        if c.cue in conflicts else c for c in cons.cues],
-                       dict(cons.nouns), list(cons.unused), cons.bare_head)
+    return cons.each(contradicted)
 
 
 REPEATS = re.compile(r"\[repeats ([^\]]*)\](.*?)\[/repeats\]", re.S)
@@ -331,9 +334,7 @@ def repeats_marker(keys: list[str], answer: str) -> str:
 
 def _repeated(cons: Constraints, keys: set[str]) -> Constraints:
     """``cons`` with the statements named in ``keys`` weighing nothing, marked as said before."""
-    return Constraints([replace(c, weight=0.0, repeated=True) if repeat_key(c) in keys else c for c in cons.colours],
-                       [replace(c, weight=0.0, repeated=True) if repeat_key(c) in keys else c for c in cons.cues],
-                       dict(cons.nouns), list(cons.unused), cons.bare_head)
+    return cons.each(lambda c: replace(c, weight=0.0, repeated=True) if repeat_key(c) in keys else c)
 
 
 ASKED = re.compile(r"\[asked ([a-z_]+)\](.*?)\[/asked\]", re.S)
@@ -354,9 +355,14 @@ def off_question(cons: Constraints, attribute: str) -> list[str]:
     return list(dict.fromkeys(a for a in said if a not in on))
 
 
+def _attribute(c: ColourConstraint | CueConstraint) -> str:
+    """What a statement is about: a colour's body region, or a shape cue."""
+    return c.region if isinstance(c, ColourConstraint) else c.cue
+
+
 def _garment(c: ColourConstraint | CueConstraint) -> frozenset[str]:
     """The garment a statement is about: a colour's region with its length or sleeves (``ON_QUESTION``)."""
-    return ON_QUESTION[c.region if isinstance(c, ColourConstraint) else c.cue]
+    return ON_QUESTION[_attribute(c)]
 
 
 def _reshared(cons: Constraints) -> Constraints:
@@ -367,10 +373,7 @@ def _reshared(cons: Constraints) -> Constraints:
     if not new or len(new) == len(every):
         return cons
     factor = len(every) / len(new)
-    return Constraints([replace(c, weight=c.weight * factor) if c.off_question and not c.repeated else c
-                        for c in cons.colours],
-                       [replace(c, weight=c.weight * factor) if c.off_question and not c.repeated else c
-                        for c in cons.cues], dict(cons.nouns), list(cons.unused), cons.bare_head)
+    return cons.each(lambda c: replace(c, weight=c.weight * factor) if c.off_question and not c.repeated else c)
 
 
 def _off_question(cons: Constraints, attribute: str) -> Constraints:
@@ -379,10 +382,7 @@ def _off_question(cons: Constraints, attribute: str) -> Constraints:
         return cons
     garments = {ON_QUESTION[a] for a in off_question(cons, attribute)}  # "blue jeans": colour and length, one
     factor = OFF_QUESTION_WEIGHT / max(1, len(garments))  # one statement, however many garments it names
-    return Constraints([c if c.region in on else replace(c, weight=c.weight * factor, off_question=True)
-                        for c in cons.colours],
-                       [c if c.cue in on else replace(c, weight=c.weight * factor, off_question=True)
-                        for c in cons.cues], dict(cons.nouns), list(cons.unused), cons.bare_head)
+    return cons.each(lambda c: c if _attribute(c) in on else replace(c, weight=c.weight * factor, off_question=True))
 
 
 

@@ -26,7 +26,7 @@ import numpy as np
 from .calibration import FLOOR, TEMPERATURE, colour_weight, cue_weight, satisfied
 from .embedder import LiteEmbedder
 from .layout import CUES, DIM, cue_index, decode, region_index
-from .parser import DETAIL_WEIGHT, Constraints, parse
+from .parser import DETAIL_WEIGHT, Constraints, parse, repeat_key
 
 #: a detail colour ("red on the shoulders") explains at most this share of its region's pixels: the
 #: quarter of a garment the parser gives a detail (``parser.DETAIL_WEIGHT``)
@@ -97,12 +97,8 @@ class LiteRetriever:
         cons = parse(text)
         if before.strip() and any(c.answered for c in [*cons.colours, *cons.cues]):
             whole = parse(f"{before} {text}")
-            still = {c.key() + c.shade for c in whole.colours if c.answered} | \
-                {c.key() for c in whole.cues if c.answered}
-            cons = Constraints(
-                [c if not c.answered or c.key() + c.shade in still else replace(c, answered=False) for c in cons.colours],
-                [c if not c.answered or c.key() in still else replace(c, answered=False) for c in cons.cues],
-                dict(cons.nouns), list(cons.unused), cons.bare_head)
+            still = {repeat_key(c) for c in [*whole.colours, *whole.cues] if c.answered}
+            cons = cons.each(lambda c: c if not c.answered or repeat_key(c) in still else replace(c, answered=False))
         return cons.items(), list(cons.unused)
 
     def drop_marker(self, key: str) -> str:
