@@ -110,3 +110,21 @@ def test_the_heading_counts_folders_and_files_apart(qtbot, crops_dir, tmp_path):
     qtbot.addWidget(dialog)
     assert dialog.heading.text().startswith("Importing 1 folder and 1 file into ")
     assert ImportDialog(tmp_path / "g2", [crops_dir]).heading.text().startswith("Importing 1 folder into ")
+
+
+def test_a_video_in_which_no_one_is_found_is_named_with_the_reason(qtbot, tmp_path):
+    """A video that decodes but gives no person (here coloured shapes, which the people detector does not take
+    for people) is listed with why, instead of disappearing into the imported count."""
+    from videomaker import write_walkers
+
+    src = tmp_path / "export"
+    write_walkers(src / "car park.mp4", frames=30)
+    dialog = ImportDialog(tmp_path / "gallery", [src])
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.start()
+    qtbot.waitUntil(lambda: dialog.report is not None or bool(dialog.error), timeout=60000)
+    assert dialog.report is not None and dialog.report.imported == 0
+    reason = dialog.skipped_reasons()["car park.mp4"]
+    assert reason.startswith("Imported, but no one was found in it") and "pixels tall" in reason
+    assert dialog.skipped.isVisible()

@@ -395,6 +395,51 @@ def test_hog_and_bytetrack_on_real_footage(vtest_gallery):
             assert it["video_sha256"] == hashlib.sha256(clip.read_bytes()).hexdigest()
 
 
+def test_a_half_resolution_export_of_real_footage_still_finds_its_people(tmp_path):
+    """384 x 288 (a common CCTV export size): HOG's upscale and the smallest person kept are fitted to the
+    frame height. With a fixed x1.5 and 48 pixels this clip gave no person at all."""
+    if not VTEST.is_file():
+        pytest.skip("resources/demo/vtest.avi is missing")
+    clip = cut_vtest(tmp_path / "footage" / "half.avi", 40, 30, size=(384, 288))
+    emb = create_embedder("lite")
+    g = Gallery.create(tmp_path / "gallery", emb.identity)
+    report = import_sources(g, emb, [clip], video_options=VideoOptions())
+    v = report.videos[0]
+    assert v["status"] == "complete" and v["tracks"] >= 2 and v["min_height"] == 24
+    detector, min_height = g.query_one("SELECT detector, min_height FROM videos")
+    assert json.loads(detector)["params"]["upscale"] == 3.0 and min_height == 24  # recorded with the video
+    heights = [it["bbox"][3] for it in list_images(g)]
+    g.close()
+    # every box is under 77 pixels: the smallest a fixed x1.5 could give (a 128-pixel window, tightened to 90 %)
+    assert min(heights) >= 24 and max(heights) < 0.9 * 128 / 1.5
+
+
+def test_hog_skips_an_image_too_small_for_its_window_without_crashing():
+    """OpenCV's HOG crashed the whole process on a 96 x 200 image (shorter than its 128-pixel window, even
+    with its padding): a moving region clipped by the frame's edge, at x1 on HD footage. Run in a child
+    process, so that a crash fails this test instead of ending the test run."""
+    code = ("import numpy as np; from interreid.engine.video.detect import HogDetector; "
+            "d = HogDetector(upscale=1); rng = np.random.default_rng(0); "
+            "print([len(d.detect(rng.integers(0, 255, (h, w, 3), dtype=np.uint8))) "
+            "for h, w in ((96, 200), (300, 47), (200, 100))])")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert run.returncode == 0, run.stderr[-400:]
+    assert run.stdout.strip().startswith("[0, 0, ")
+
+
+def test_detector_fitted_to_the_frame_height():
+    from interreid.engine.video.detect import HogDetector, upscale_for
+    from interreid.engine.video.importer import min_height_for
+
+    assert upscale_for(576) == 1.5 and upscale_for(288) == 3.0 and upscale_for(1080) == 1.0
+    assert upscale_for(120) == 4.0
+    assert [min_height_for(h) for h in (1080, 576, 480, 288, 144)] == [48, 48, 40, 24, 24]
+    fitted = HogDetector().for_frames(384, 288)
+    assert fitted.upscale == 3.0 and "upscale_rule" in fitted.describe()
+    assert HogDetector(upscale=2.0).for_frames(384, 288).upscale == 2.0  # a value given is kept
+
+
 def test_cli_list_and_tracks_json(vtest_gallery):
     folder, clip, _ = vtest_gallery
     env = {**os.environ, "PYTHONPATH": str(REPO)}

@@ -58,21 +58,26 @@ def write_walkers(path: Path, frames: int = 60, fps: int = 10, codec: str = "mpe
     return path
 
 
-def cut_vtest(path: Path, start: int, frames: int) -> Path:
-    """Frames [start, start + frames) of the bundled vtest.avi re-encoded (MPEG-4 part 2, high quality)."""
+def cut_vtest(path: Path, start: int, frames: int, size: tuple[int, int] = (768, 576)) -> Path:
+    """Frames [start, start + frames) of the bundled vtest.avi re-encoded (MPEG-4 part 2, high quality),
+    scaled to ``size`` (width, height; the original's 768 x 576 by default) as a lower-resolution export."""
     import av
+    import cv2
 
     path.parent.mkdir(parents=True, exist_ok=True)
     with av.open(str(VTEST)) as inp, av.open(str(path), "w") as out:
         s = out.add_stream("mpeg4", rate=10)
-        s.width, s.height, s.pix_fmt = 768, 576, "yuv420p"
+        s.width, s.height, s.pix_fmt = size[0], size[1], "yuv420p"
         s.options = {"qscale": "3"}
         for i, f in enumerate(inp.decode(video=0)):
             if i < start:
                 continue
             if i >= start + frames:
                 break
-            for p in s.encode(av.VideoFrame.from_ndarray(f.to_ndarray(format="rgb24"), format="rgb24")):
+            rgb = f.to_ndarray(format="rgb24")
+            if rgb.shape[:2] != (size[1], size[0]):
+                rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+            for p in s.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
                 out.mux(p)
         for p in s.encode():
             out.mux(p)

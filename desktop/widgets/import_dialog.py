@@ -207,7 +207,10 @@ class ImportDialog(QDialog):
             f"<b>{report.already:,}</b> already in the gallery · <b>{len(skipped):,}</b> skipped{cut} "
             f"(of {report.total_files:,} file{'' if report.total_files == 1 else 's'})")
         self.summary.show()
-        rows = [(path, f"Only partly imported: {reason}") for path, reason in partly] + skipped
+        from interreid.engine.video.importer import no_one_found
+
+        empty = [(v["path"], f"Imported, but {no_one_found(v)}.") for v in report.videos if no_one_found(v)]
+        rows = [(path, f"Only partly imported: {reason}") for path, reason in partly] + empty + skipped
         self.skipped.setRowCount(len(rows))
         for i, (path, reason) in enumerate(rows):
             item = QTableWidgetItem(Path(path).name)

@@ -18,17 +18,18 @@ def add_video_arguments(imp) -> None:
                      help="person detector for video: hog (OpenCV, no model needed; default) or pack "
                           "(the model pack's person detector, with --pack DIR)")
     imp.add_argument("--min-height", type=int, default=None, metavar="PX",
-                     help="ignore people shorter than PX pixels in the video (default 48)")
+                     help="ignore people shorter than PX pixels in the video (default: a twelfth of the frame "
+                          "height, between 24 and 48 pixels: 48 from 576-line video up, 24 at 288 lines)")
 
 
 def video_options(args):
-    from ..video.importer import DEFAULT_MIN_HEIGHT, DEFAULT_SAMPLE_FPS, VideoOptions
+    from ..video.importer import DEFAULT_SAMPLE_FPS, VideoOptions
 
     sample = DEFAULT_SAMPLE_FPS if args.sample is None else args.sample
     if not 0.1 <= sample <= 120:
         raise UserError(f"--sample {sample} is out of range; give frames per second between 0.1 and 120.")
-    min_height = DEFAULT_MIN_HEIGHT if args.min_height is None else args.min_height
-    if min_height < 8:
+    min_height = args.min_height
+    if min_height is not None and min_height < 8:
         raise UserError(f"--min-height {min_height} is too small; give at least 8 pixels.")
     if args.detector == "pack" and not getattr(args, "pack", None):
         raise UserError("--detector pack needs the model pack holding the detector; give --pack DIR.")
@@ -84,6 +85,7 @@ class ImportBars:
 
 def print_videos(report) -> None:
     from ..video.cameras import clock_words
+    from ..video.importer import no_one_found
 
     for v in report.videos:
         name = v.get("path")
@@ -92,9 +94,17 @@ def print_videos(report) -> None:
             print(f"video {name}: {status}.")
             continue
         resumed = f", resumed at frame {v['resumed_from_frame']}" if v.get("resumed_from_frame") else ""
-        print(f"video {name}: {v.get('tracks', 0)} people tracked, {v.get('crops', 0)} crops kept "
+        tracks, crops = int(v.get("tracks") or 0), int(v.get("crops") or 0)
+        print(f"video {name}: {_count(tracks, 'person', 'people')} tracked, {_count(crops, 'crop', 'crops')} kept "
               f"({v.get('frames_per_s')} frames/s{resumed}); camera {v.get('camera')} ({v.get('camera_from')}), "
               f"clock from {clock_words(v.get('time_from'))}.")
+        nobody = no_one_found(v)
+        if nobody:
+            print(f"  {name}: {nobody} (see --min-height and --sample).")
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
 
 
 def register_video_commands(gsub) -> None:

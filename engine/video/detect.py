@@ -56,19 +56,38 @@ def nms(boxes: list[tuple[int, int, int, int]], scores: list[float], min_score: 
     return sorted(np.asarray(keep).ravel().tolist(), key=lambda i: -scores[i])
 
 
+#: The frame height HOG looks at: a video's frames are scaled by REFERENCE_HEIGHT / their height (576-line
+#: PAL footage by 1.5, as before), at least 1 (HD frames are not shrunk: their far-away people stay) and at most
+#: MAX_UPSCALE. A person spans about the same share of the frame's height at any recording resolution, and the
+#: 64x128 window finds people about 100 pixels tall: at a fixed 1.5 a 384x288 or CIF export of the bundled
+#: footage gave no person at all (people 40-75 pixels tall), and HD footage was enlarged for nothing.
+REFERENCE_HEIGHT = 864
+HOG_WINDOW = (64, 128)  # OpenCV's default people detector's window (width, height)
+HOG_PADDING = 8
+MAX_UPSCALE = 4.0
+DEFAULT_UPSCALE = 1.5  # a detector not fitted to a video's frames (``for_frames``)
+
+
+def upscale_for(height: int) -> float:
+    """How much HOG enlarges frames ``height`` pixels tall (see REFERENCE_HEIGHT)."""
+    return round(min(MAX_UPSCALE, max(1.0, REFERENCE_HEIGHT / height)), 3) if height > 0 else DEFAULT_UPSCALE
+
+
 class HogDetector:
     """OpenCV's weight-free HOG people detector (64x128 window).
 
-    People in CCTV are often smaller than the window, so the frame is upscaled first (``upscale``),
-    and HOG's loose boxes (the window has a margin round the body) are tightened toward the body.
+    People in CCTV are often smaller than the window, so the frame is upscaled first (``upscale``: by
+    default fitted to each video's frame height, ``for_frames``), and HOG's loose boxes (the window has a
+    margin round the body) are tightened toward the body.
     """
 
     name = "opencv-hog"
     version = "1"  # on the grey image
 
-    def __init__(self, upscale: float = 1.5, win_stride: int = 8, scale: float = 1.05, min_score: float = 1.0,
+    def __init__(self, upscale: float | None = None, win_stride: int = 8, scale: float = 1.05, min_score: float = 1.0,
                  nms_iou: float = 0.4, tighten: tuple[float, float] = (0.74, 0.90)):
-        self.upscale = upscale
+        self.fitted = upscale is not None  # False: for_frames sets it from a video's frame height
+        self.upscale = DEFAULT_UPSCALE if upscale is None else upscale
         self.win_stride = win_stride
         self.scale = scale
         self.min_score = min_score
@@ -82,7 +101,18 @@ class HogDetector:
         return {"name": self.name, "version": self.version, "opencv": cv2.__version__,
                 "params": {"upscale": self.upscale, "win_stride": self.win_stride, "scale": self.scale,
                            "min_score": self.min_score, "nms_iou": self.nms_iou,
-                           "tighten_w_h": list(self.tighten)}}
+                           "tighten_w_h": list(self.tighten)},
+                **({} if self.fitted else {"upscale_rule": f"frame height scaled to {REFERENCE_HEIGHT} px, "
+                                                          f"by 1 to {MAX_UPSCALE:g}"})}
+
+    def for_frames(self, width: int, height: int) -> "HogDetector":
+        """This detector for one video's frames: its upscale fitted to their height (unless it was given)."""
+        if self.fitted:
+            return self
+        fitted = HogDetector(upscale_for(height), self.win_stride, self.scale, self.min_score, self.nms_iou,
+                             self.tighten)
+        fitted.fitted = False  # described with its rule
+        return fitted
 
     def detect(self, rgb: np.ndarray) -> list[Detection]:
         import cv2
@@ -94,8 +124,10 @@ class HogDetector:
         gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)  # same detections as on colour here, ~1.5x faster
         img = gray if self.upscale == 1 else cv2.resize(gray, None, fx=self.upscale, fy=self.upscale,
                                                        interpolation=cv2.INTER_LINEAR)
+        if img.shape[0] + 2 * HOG_PADDING < HOG_WINDOW[1] or img.shape[1] + 2 * HOG_PADDING < HOG_WINDOW[0]:
+            return []  # no window fits, so no one to find; and OpenCV crashed the process on some such images
         rects, weights = self._hog.detectMultiScale(img, winStride=(self.win_stride, self.win_stride),
-                                                    padding=(8, 8), scale=self.scale)
+                                                    padding=(HOG_PADDING, HOG_PADDING), scale=self.scale)
         if len(rects) == 0:
             return []
         boxes = [tuple(int(round(v / self.upscale)) for v in r) for r in rects]

@@ -35,6 +35,24 @@ from .detect import Detection
 
 DEFAULT_SAMPLE_FPS = 5.0
 DEFAULT_MIN_HEIGHT = 48
+#: Without --min-height the smallest person kept is fitted to the frame: a twelfth of its height, between
+#: MIN_HEIGHT_FLOOR and DEFAULT_MIN_HEIGHT pixels (48 from 576 lines up; 24 at 384x288 or CIF, where the
+#: bundled footage's people are 40-75 pixels tall and a fixed 48 kept 5 of them against 7 people at 24).
+MIN_HEIGHT_FLOOR = 24
+
+
+def no_one_found(result: dict) -> str | None:
+    """Why a video that imported completely gave no crop, in words for the investigator (None when it gave some)."""
+    if result.get("status") != "complete" or int(result.get("tracks") or 0):
+        return None
+    return (f"no one was found in it: people less than {result.get('min_height')} pixels tall, or seen in fewer "
+            f"than {result.get('min_track_samples')} sampled frames, are not kept")
+
+
+def min_height_for(frame_height: int) -> int:
+    """The smallest person (pixels) kept from frames ``frame_height`` pixels tall when the user gives none."""
+    return int(min(DEFAULT_MIN_HEIGHT, max(MIN_HEIGHT_FLOOR, round(frame_height / 12)))) if frame_height > 0 \
+        else DEFAULT_MIN_HEIGHT
 CROPS_PER_TRACK = 4
 
 
@@ -49,7 +67,7 @@ class VideoOptions:
     sample_fps: float = DEFAULT_SAMPLE_FPS
     detector: object = "hog"        # "hog" | "pack" | any object with the Detector interface
     pack: str | None = None
-    min_height: int = DEFAULT_MIN_HEIGHT
+    min_height: int | None = None   # None: fitted to each video's frame height (min_height_for)
     crops_per_track: int = CROPS_PER_TRACK
     min_track_samples: int = 3
     slot_s: float = 1.0             # at most one candidate crop per second of a track
@@ -231,6 +249,9 @@ class VideoImport:
             return self.result
         info = probe(self.path)
         self.info = info
+        if hasattr(self.detector, "for_frames"):  # e.g. HOG's upscale fitted to the frame height (detect.py)
+            self.detector = self.detector.for_frames(info.width, info.height)
+        self.min_height = self.options.min_height or min_height_for(info.height)
         clock = clock_for(self.path, self.root, info.creation_time, st.st_mtime_ns)
         self.clock = clock
         folder = self.gallery.folder
@@ -253,7 +274,7 @@ class VideoImport:
                      clock.camera_from, clock.start.isoformat(timespec="milliseconds") if clock.start else None, clock.time_from,
                      clock.offset_s, info.width, info.height, info.fps, info.frames_declared, info.duration_s,
                      info.codec, self.options.sample_fps, json.dumps(self.detector.describe()),
-                     self.options.min_height, "importing", 0, bg_rel, _now()))
+                     self.min_height, "importing", 0, bg_rel, _now()))
             key_frame, key_pts, next_frame = 0, None, 0
         else:
             _, next_frame, key_frame, key_pts, bg_rel, _, _, _ = row
@@ -388,6 +409,7 @@ class VideoImport:
         if last_report is not None:  # where it ended, with the final counts
             self._report(index, last_pts, next_frame, elapsed)
         self.result.update(tracks=self.n_tracks, crops=self.n_crops, short_tracks_dropped=self.n_dropped,
+                           min_height=self.min_height, min_track_samples=self.options.min_track_samples,
                            sampled_frames=self.n_samples, appearance_splits=self.n_splits, seconds=round(elapsed, 2),
                            frames_per_s=round((index + 1 - next_frame) / elapsed, 1) if elapsed else None,
                            stage_seconds={k: round(v, 2) for k, v in self.stage_s.items()},
@@ -404,13 +426,13 @@ class VideoImport:
         out = []
         if self.background is not None and self.options.moving_regions_only:
             found = []
-            for x0, y0, x1, y1 in moving_regions(rgb, self.background, self.options.min_height):
+            for x0, y0, x1, y1 in moving_regions(rgb, self.background, self.min_height):
                 found += [Detection(d.x + x0, d.y + y0, d.w, d.h, d.score)
                           for d in self.detector.detect(np.ascontiguousarray(rgb[y0:y1, x0:x1]))]
         else:
             found = self.detector.detect(rgb)
         for d in found:
-            if d.h < self.options.min_height:
+            if d.h < self.min_height:
                 continue
             if self.background is not None and self._fg_share(rgb, d.box) < self.options.min_foreground:
                 continue  # nothing moving inside: a sign, railing or tripod
