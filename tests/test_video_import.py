@@ -414,6 +414,33 @@ def test_a_half_resolution_export_of_real_footage_still_finds_its_people(tmp_pat
     assert min(heights) >= 24 and max(heights) < 0.9 * 128 / 1.5
 
 
+def test_a_video_recorded_on_its_side_is_imported_upright(tmp_path):
+    """A phone held sideways stores the picture on its side and a display matrix that turns it back: the import
+    (detection, crops, background, the scene view) works on the picture as a player shows it. Read as stored,
+    the people lay on their sides and none was found."""
+    if not VTEST.is_file():
+        pytest.skip("resources/demo/vtest.avi is missing")
+    from interreid.engine.video.frames import frames_around
+
+    clip = cut_vtest(tmp_path / "footage" / "phone.mp4", 40, 30, turns=1)
+    info = probe(clip)
+    assert (info.width, info.height) == (768, 576)  # as shown, not as stored (576 x 768)
+    emb = create_embedder("lite")
+    g = Gallery.create(tmp_path / "gallery", emb.identity)
+    report = import_sources(g, emb, [clip], video_options=VideoOptions())
+    v = report.videos[0]
+    assert v["status"] == "complete" and v["tracks"] >= 2
+    for it in list_images(g):
+        x, y, w, h = it["bbox"]
+        assert h > w and x + w <= 768 and y + h <= 576  # upright people, boxes in the shown picture
+        crop = g.load_image(it["row"])
+        assert crop.height > crop.width
+    g.close()
+    first = next(Reader(clip).frames()).rgb()
+    assert first.shape == (576, 768, 3)
+    assert frames_around(clip, 1.0, seconds=0.2, max_width=384)[0][1].shape == (288, 384, 3)
+
+
 def test_hog_skips_an_image_too_small_for_its_window_without_crashing():
     """OpenCV's HOG crashed the whole process on a 96 x 200 image (shorter than its 128-pixel window, even
     with its padding): a moving region clipped by the frame's edge, at x1 on HD footage. Run in a child

@@ -58,17 +58,22 @@ def write_walkers(path: Path, frames: int = 60, fps: int = 10, codec: str = "mpe
     return path
 
 
-def cut_vtest(path: Path, start: int, frames: int, size: tuple[int, int] = (768, 576)) -> Path:
+def cut_vtest(path: Path, start: int, frames: int, size: tuple[int, int] = (768, 576), turns: int = 0) -> Path:
     """Frames [start, start + frames) of the bundled vtest.avi re-encoded (MPEG-4 part 2, high quality),
-    scaled to ``size`` (width, height; the original's 768 x 576 by default) as a lower-resolution export."""
+    scaled to ``size`` (width, height; the original's 768 x 576 by default) as a lower-resolution export.
+    ``turns``: the picture stored turned ``turns`` quarter turns clockwise, with a display matrix that turns
+    it back (as a phone held sideways records; an .mp4 path, whose container keeps the matrix)."""
     import av
     import cv2
 
     path.parent.mkdir(parents=True, exist_ok=True)
     with av.open(str(VTEST)) as inp, av.open(str(path), "w") as out:
         s = out.add_stream("mpeg4", rate=10)
-        s.width, s.height, s.pix_fmt = size[0], size[1], "yuv420p"
+        s.width, s.height = (size[1], size[0]) if turns % 2 else size
+        s.pix_fmt = "yuv420p"
         s.options = {"qscale": "3"}
+        if turns:
+            s.set_display_rotation(90 * turns)
         for i, f in enumerate(inp.decode(video=0)):
             if i < start:
                 continue
@@ -77,6 +82,8 @@ def cut_vtest(path: Path, start: int, frames: int, size: tuple[int, int] = (768,
             rgb = f.to_ndarray(format="rgb24")
             if rgb.shape[:2] != (size[1], size[0]):
                 rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+            if turns:
+                rgb = np.ascontiguousarray(np.rot90(rgb, -turns))
             for p in s.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")):
                 out.mux(p)
         for p in s.encode():

@@ -20,7 +20,7 @@ def median_background(path, duration_s: float | None, samples: int = SAMPLES) ->
     video yields fewer than 3 frames."""
     import av
 
-    from .decode import _open
+    from .decode import _open, upright
 
     frames: list[np.ndarray] = []
     seen_pts: set = set()
@@ -37,7 +37,7 @@ def median_background(path, duration_s: float | None, samples: int = SAMPLES) ->
                 if frame.pts in seen_pts:
                     continue  # the seek did not move (no index): do not count one frame twice
                 seen_pts.add(frame.pts)
-                frames.append(frame.to_ndarray(format="rgb24"))
+                frames.append(upright(frame))
         if len(frames) < max(3, samples // 2):  # no index or no duration: one pass, evenly thinned
             frames = []
             container.close()
@@ -47,7 +47,7 @@ def median_background(path, duration_s: float | None, samples: int = SAMPLES) ->
             try:
                 for i, frame in enumerate(container.decode(stream)):
                     if i % step == 0:
-                        frames.append(frame.to_ndarray(format="rgb24"))
+                        frames.append(upright(frame))
                     if len(frames) >= 2 * samples:
                         frames = frames[::2]
                         step *= 2

@@ -44,7 +44,24 @@ class Frame:
     _frame: object
 
     def rgb(self) -> np.ndarray:
-        return self._frame.to_ndarray(format="rgb24")
+        return upright(self._frame)
+
+
+def quarter_turns(frame) -> int:
+    """Counter-clockwise quarter turns the file asks for to show ``frame`` upright (its display matrix: a
+    phone held sideways records the picture on its side and says so); 0 when it asks for none or for an
+    angle that is not a quarter turn."""
+    angle = getattr(frame, "rotation", 0) or 0
+    turns = round(angle / 90)
+    return turns % 4 if abs(angle - 90 * turns) < 1 else 0
+
+
+def upright(frame) -> np.ndarray:
+    """A decoded frame as RGB (H, W, 3) the way a player shows it: turned as the file's display matrix says.
+    Every box and crop of a video is in this picture."""
+    rgb = frame.to_ndarray(format="rgb24")
+    turns = quarter_turns(frame)
+    return np.ascontiguousarray(np.rot90(rgb, turns)) if turns else rgb
 
 
 def check_regular(path: Path) -> None:
@@ -93,10 +110,22 @@ def probe(path: Path) -> VideoInfo:
         elif container.duration:
             duration = container.duration / 1_000_000
         created = container.metadata.get("creation_time") or s.metadata.get("creation_time")
+        if _first_turns(container) % 2:  # shown on its side: the picture's width and height as a player shows it
+            w, h = h, w
         return VideoInfo(w, h, fps, int(s.frames or 0) or None, duration, s.codec_context.name,
                          _iso(created))
     finally:
         container.close()
+
+
+def _first_turns(container) -> int:
+    """The display rotation of the first frame (quarter turns), 0 when none decodes."""
+    import av
+
+    try:
+        return quarter_turns(next(container.decode(container.streams.video[0])))
+    except (av.error.FFmpegError, StopIteration):
+        return 0
 
 
 class Reader:

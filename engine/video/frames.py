@@ -13,7 +13,7 @@ def frames_around(video: str | Path, pts: float, seconds: float = 2.0, max_width
     in order. Raises VideoError (one sentence) when the video cannot be read."""
     import av
 
-    from .decode import _open
+    from .decode import _open, quarter_turns, upright
 
     container = _open(Path(video))
     out: list[tuple[float, np.ndarray]] = []
@@ -31,10 +31,14 @@ def frames_around(video: str | Path, pts: float, seconds: float = 2.0, max_width
                 continue
             if t > pts + seconds + 1e-6 or len(out) >= max_frames:
                 break
-            w = frame.width
+            turns = quarter_turns(frame)
+            w, h = (frame.height, frame.width) if turns % 2 else (frame.width, frame.height)  # as shown
+            rgb = upright(frame)
             if w > max_width:
-                frame = frame.reformat(width=max_width, height=int(round(frame.height * max_width / w)))
-            out.append((t, frame.to_ndarray(format="rgb24")))
+                import cv2
+
+                rgb = cv2.resize(rgb, (max_width, int(round(h * max_width / w))), interpolation=cv2.INTER_AREA)
+            out.append((t, rgb))
     except av.error.FFmpegError:
         pass  # show what decoded
     finally:
