@@ -74,7 +74,7 @@ class RoundState:
     timings_ms: dict = field(default_factory=dict)
     ranking: Ranking | None = None  # ranks rows beyond ``rows`` on demand
     #: what the engine understood, one entry per statement (the description, then each answer):
-    #: {"said": text, "constraints": ["top: black (firm)", ...], "unused": ["bag", ...]}; empty when
+    #: {"said": text, "constraints": ["top: black (sure)", ...], "unused": ["bag", ...]}; empty when
     #: the engine cannot say (the full engine reads free text)
     understood: list[dict] = field(default_factory=list)
 
