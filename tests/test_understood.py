@@ -85,6 +85,38 @@ def test_correction_is_audited_used_for_ranking_and_resumed(lite_gallery, tmp_pa
             assert [c.row for c in state.candidates] == shown
 
 
+def test_the_report_reads_each_statement_as_the_interview_did(lite_gallery, tmp_path):
+    """The report's "What the software understood" and the interview's chips come from one reading
+    (interview/understood.py): the same labels per statement, a removed one kept in the report and said so,
+    the correction last; an undone round is in neither."""
+    from interreid.engine.report.data import collect
+
+    with Gallery.open(lite_gallery) as g:
+        engine = build_engine(g)
+        with CaseFile.create(tmp_path / "c.case", "t", "tester", g, engine.identity()) as case:
+            iv = Interview(g, engine, case=case)
+            iv.start("A man in a black jacket, dark blonde hair.")
+            iv.answer("Grey trousers.", asked="What colour were his trousers?")
+            iv.answer("Red shoes.", asked="What colour were his shoes?")
+            iv.undo()
+            state = iv.answer("White trainers, I think.", asked="What colour were his shoes?")
+            state = iv.correct("upper black +", "dark blue")
+            shown = state.understood
+        with CaseFile.open(tmp_path / "c.case") as case:
+            report = collect(case).understood
+    assert [u["who"] for u in report] == ["Initial description", "Answer in round 1", "Answer in round 2",
+                                          "Investigator's correction (round 3)"]
+    assert [u["said"] for u in report] == [u["said"] for u in shown] == [
+        "A man in a black jacket, dark blonde hair.", "Grey trousers.", "White trainers, I think.", "Top: dark blue."]
+    for mine, theirs in zip(shown, report):
+        assert theirs["constraints"] == [label + (" — removed by the investigator" if gone else "")
+                                         for _k, label, gone in mine["items"]]  # in the engine's order
+        assert sorted(label for _k, label, gone in mine["items"] if not gone) == sorted(mine["constraints"])
+        assert theirs["unused"] == mine["unused"]
+    assert "top: black (sure) — removed by the investigator" in report[0]["constraints"]
+    assert "shoes: white (less sure; answer weighed 23%)" in report[2]["constraints"]
+
+
 def test_cli_lists_and_corrects_constraints(lite_gallery, tmp_path, monkeypatch, capsys):
     import io
 
