@@ -1,6 +1,6 @@
 """Words an investigator reads in the terminal interview: the question's reason without information-theory
-units (the questioner's own words, number included, kept in the --json transcript and the case file), and
-how sure each understood statement is in plain words."""
+units and each candidate's match in words (the engine's own words and figures kept in the --json transcript and
+the case file), and how sure each understood statement is in plain words."""
 
 from __future__ import annotations
 
@@ -24,7 +24,13 @@ def test_cli_reason_line_is_plain_and_the_json_transcript_keeps_the_number(lite_
     # how sure each statement is, in plain words, and the witness's shade kept with their word
     assert "top: red (less sure)" in out and "hair/head: dark yellow (said ‘dark blonde’; less sure)" in out
     assert "hedged" not in out and not re.search(r"\bfirm\b", out)
+    # each candidate's match in words ("Top: red likely."), the engine's figures ("upper: red 0.86") in --json
+    lines = [line for line in out.splitlines() if line.startswith("  candidate rank")]
+    assert lines and all("likely" in line or "possible" in line or "unlikely" in line for line in lines)
+    assert not any(re.search(r"upper: \w+ [01]\.\d", line) for line in lines)
     rounds = json.loads(out_json.read_text(encoding="utf-8"))["rounds"]
+    assert len(rounds[0]["candidates"]) == len(lines[:len(rounds[0]["candidates"])])
+    assert all(re.search(r"upper: \w+ [01]\.\d", c["reasons"]) for c in rounds[0]["candidates"])
     assert rounds[0]["questioner"] == "infogain" and "expected gain" in rounds[0]["rationale"]
     assert rounds[0]["why"].startswith("The best-ranked images differ most in") and "bits" not in rounds[0]["why"]
     # the case file keeps the questioner's own words too (the report's technical line shows them)

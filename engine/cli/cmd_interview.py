@@ -31,7 +31,8 @@ def register(sub) -> None:
                    help="weight of that model's match to the initial description (default 0.5, a plain average)")
     p.add_argument("--show", type=int, default=5, metavar="N", help="ranked results shown per round")
     p.add_argument("--json", metavar="OUT", help="also write the transcript as JSON to OUT ('-' = stdout); it "
-                                                  "gives each question's reason in technical words too")
+                                                  "gives each question's reason and each candidate's match in "
+                                                  "the engine's own technical words too")
     p.set_defaults(func=cmd_interview)
 
 
@@ -101,13 +102,15 @@ def print_understood(state) -> None:
 
 def print_state(gallery, state, show: int) -> None:
     from ..interview.query import readable_query
+    from ..report.words import plain_reasons
 
     print(f"\n== Round {state.round_index} (candidates picked from the best {state.k}) ==  query: "
           f"{readable_query(state.query)}")
     print_understood(state)
     for c in state.candidates:
         img = gallery.image(c.row)
-        print(f"  candidate rank {c.rank:>4}  match {c.match:3.0f}%  {img.path}  [{c.reasons}]")
+        reasons = plain_reasons(c.reasons)  # the engine's own figures go in --json
+        print(f"  candidate rank {c.rank:>4}  match {c.match:3.0f}%  {img.path}" + (f"  [{reasons}]" if reasons else ""))
     print("  ranking: " + ", ".join(f"#{i + 1} {Path(gallery.image(int(r)).path).name}"
                                     for i, r in enumerate(state.rows[:show])))
     print("  (match: 100% = the best match in the gallery for what was said; 50% = half as likely to be "
@@ -186,7 +189,10 @@ def cmd_interview(args) -> int:
             if answer.strip() in ("", "?"):
                 answer = "I don't know."
             transcript.append({"round": state.round_index, "suggested": s.text, "asked": asked, "answer": answer,
-                               "why": why, "questioner": s.questioner, "rationale": s.rationale})
+                               "why": why, "questioner": s.questioner, "rationale": s.rationale,
+                               "candidates": [{"path": gallery.image(c.row).path, "rank": c.rank,
+                                               "match": round(float(c.match), 1), "reasons": c.reasons}
+                                              for c in state.candidates]})
             state = iv.answer(answer, asked=asked)
             transcript[-1]["top"] = [gallery.image(int(r)).path for r in state.rows[:args.show]]
     finally:
