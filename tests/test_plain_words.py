@@ -39,3 +39,32 @@ def test_cli_reason_line_is_plain_and_the_json_transcript_keeps_the_number(lite_
 
     with CaseFile.open(case) as c:
         assert "expected gain" in InterviewRecords(c).rounds()[0]["rationale"]
+
+
+def test_a_case_whose_corrections_were_recorded_in_the_old_words_shows_the_new_ones(lite_gallery, tmp_path):
+    """Earlier versions stored the label shown ("top: red (firm)") beside each correction's key; labels are worked
+    out again from the witness's words, so such a case resumes, and reports, in the new words; the stored key is
+    what counts."""
+    from interreid.engine.casefile import CaseFile
+    from interreid.engine.engines import build_engine
+    from interreid.engine.gallery.store import Gallery
+    from interreid.engine.interview.loop import Interview
+    from interreid.engine.report.data import collect
+
+    path = tmp_path / "old.case"
+    with Gallery.open(lite_gallery) as g:
+        engine = build_engine(g)
+        with CaseFile.create(path, "t", "tester", g, engine.identity()) as case:
+            iv = Interview(g, engine, case=case)
+            iv.start("A man in a red jacket. Blue jeans, I think.")
+            iv.correct("upper red +")
+            old = [dict(c, label="top: red (firm)") for c in iv.corrections]  # as an earlier version stored it
+            case.set_meta("corrections", json.dumps(old))
+        with CaseFile.open(path) as case:
+            state = Interview(g, build_engine(g), case=case).resume()
+            report = collect(case).understood
+    first = state.understood[0]
+    assert first["removed"] == ["top: red (sure)"] and "trousers/legs: blue (less sure)" in first["constraints"]
+    assert "[drop upper red +]" in state.query  # the stored key still removes it
+    assert "top: red (sure) — removed by the investigator" in report[0]["constraints"]
+    assert not any("firm" in label or "hedged" in label for u in report for label in u["constraints"])

@@ -149,15 +149,16 @@ class CueConstraint:
 #: a statement weighing this much or more was said without doubt or alternatives
 FIRM_WEIGHT = 0.7
 #: how firmly a statement counts, as the chips, the CLI and the report show it. Plain words for a reader, not
-#: the engine's "firm" / "hedged" (case files made before this wording record those in their audit log)
+#: the engine's "firm" / "hedged". Labels are never stored to be shown again: a case made before this wording
+#: shows the new words everywhere, except in the audit entries of its corrections, which keep the words shown
+#: at the time (an audit log is a record; docs/lite-engine.md explains the old words)
 SURE, LESS_SURE = "sure", "less sure"
 
 #: what "sure" and "less sure" mean, for a reader (the report, the app's tooltip)
 STRENGTH_LEGEND = ("‘sure’: the witness said it without doubt or alternatives; it counts in full or nearly. "
                    "‘less sure’: said with doubt (‘I think’, ‘maybe’), offered with alternatives (‘red or blue’), "
                    "a colour between two names (‘teal’: blue or green), or only implied by the garment (a jacket "
-                   "has long sleeves; a long coat covers part of the legs); it counts half as much or less. Audit "
-                   "entries of cases made by earlier versions say ‘firm’ for ‘sure’ and ‘hedged’ for ‘less sure’.")
+                   "has long sleeves; a long coat covers part of the legs); it counts half as much or less.")
 
 
 def strength_word(weight: float) -> str:
