@@ -166,6 +166,14 @@ def test_the_witness_words_keep_the_shade_said_with_them():
     assert "contradicts the earlier ‘dark blonde hair’" in parse(marked).labels()[-1]
 
 
+def test_colour_words_ending_in_ish_are_read_in_their_usual_spellings():
+    """"reddish", "purplish", "whitish": "a dark reddish jacket" was read as only "dark"."""
+    for word, term in (("reddish", "red"), ("purplish", "purple"), ("whitish", "white"), ("bluish", "blue")):
+        colours = parse(f"a dark {word} jacket").colours
+        assert [(c.colour, c.weight) for c in colours] == [(term, pytest.approx(0.7))], word
+        assert colours[0].said == f"dark {word}"
+
+
 def test_a_shade_belongs_to_the_colour_it_qualifies():
     """"navy" is a dark blue and "cream" a light white, but they do not darken or lighten the other colour of
     a two-colour garment: "a red and navy jacket" was read as dark red and dark blue, "cream and black" as
