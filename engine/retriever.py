@@ -72,7 +72,7 @@ class Understander(Protocol):
     from the query when the investigator corrects it (the lite engine)."""
 
     def understand(self, text: str, before: str = "") -> tuple[list[tuple[str, str]], list[str]]:
-        """([(key, label)] such as ("upper black +", "top: black (firm)"), words it could not use);
+        """([(key, label)] such as ("upper black +", "top: black (sure)"), words it could not use);
         ``before``: the statements that joined the query before this one."""
         ...
 

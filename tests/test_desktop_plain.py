@@ -31,6 +31,10 @@ def test_match_reasons_are_grouped_words_not_raw_numbers():
 def test_rationale_event_and_engine_words():
     why = "the top candidates differ most in upper-body colour: red 60%, blue 30% — expected gain 0.62 bits"
     assert "bits" not in plain_rationale(why) and plain_rationale(why).startswith("The best-ranked images differ")
+    why += ", weighed by how reliably the camera shows it (the witness mentioned the top when asked about something"
+    assert plain_rationale(why) == ("The best-ranked images differ most in upper-body colour: red 60%, blue 30% (the "
+                                    "witness mentioned the top when asked about something")
+    assert plain_rationale("next fixed template: shoe colour") == "The next question in a fixed order: shoe colour"
     assert plain_event("candidates.shown") == "Candidates put before the investigator"
     assert plain_event("case.meta") == "Case detail recorded"
     assert plain_event("some.new_event") == "Some: new event"
@@ -53,6 +57,7 @@ def test_window_shows_plain_words_and_keeps_the_technical_ones(qtbot, lite_case,
     assert "not a probability" in card.score.toolTip()
     assert "top 200" not in page.cand_title.text() and "bits" not in q.rationale.text()
     assert "bits" in q.rationale.toolTip() or not q.rationale.toolTip()
+    assert "weighed by how reliably" not in q.rationale.text()
     # the rank chart: labelled by mark and camera (no hash prefix), coloured like the card badge
     from interreid.desktop.models.ranking_model import MARK_COLOURS
 

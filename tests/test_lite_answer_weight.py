@@ -80,9 +80,9 @@ def test_a_volunteered_attribute_weighs_less_than_the_attribute_asked():
 
 def test_the_label_says_how_much_an_answer_counted():
     labels = parse(f"{DESCRIPTION} {answer_marker('Shoes: white. Trousers: blue, I think.')}").labels()
-    assert "top: red (firm)" in labels  # the description: no note
-    assert f"shoes: white (firm; answer weighed {round(100 * answer_factor('feet'))}%)" in labels
-    assert f"trousers/legs: blue (hedged; answer weighed {round(100 * answer_factor('lower'))}%)" in labels
+    assert "top: red (sure)" in labels  # the description: no note
+    assert f"shoes: white (sure; answer weighed {round(100 * answer_factor('feet'))}%)" in labels
+    assert f"trousers/legs: blue (less sure; answer weighed {round(100 * answer_factor('lower'))}%)" in labels
 
 
 def test_the_interview_chips_and_the_cli_line_show_the_answers_weight(tmp_path, crops_dir):
@@ -97,9 +97,9 @@ def test_the_interview_chips_and_the_cli_line_show_the_answers_weight(tmp_path, 
         import_sources(g, emb, [crops_dir])
         iv = Interview(g, build_engine(g))
         state = iv.start(DESCRIPTION)
-        assert state.understood[0]["constraints"][0] == "top: red (firm)"
+        assert state.understood[0]["constraints"][0] == "top: red (sure)"
         state = iv.answer("White trainers.", asked="What colour were his shoes?")
-        assert state.understood[1]["constraints"] == [f"shoes: white (firm; answer weighed "
+        assert state.understood[1]["constraints"] == [f"shoes: white (sure; answer weighed "
                                                       f"{round(100 * answer_factor('feet'))}%)"]
         assert "[answer]" not in readable_query(state.query)
 
@@ -109,7 +109,7 @@ def test_the_cli_interview_line_shows_the_answers_weight_and_no_marker(lite_gall
 
     out = typed_interview(lite_gallery, monkeypatch, capsys, "A man in a red jacket.",
                           "What colour were his shoes?", "White trainers.")
-    assert f"shoes: white (firm; answer weighed {round(100 * answer_factor('feet'))}%)" in out
+    assert f"shoes: white (sure; answer weighed {round(100 * answer_factor('feet'))}%)" in out
     assert "[answer]" not in out and "[/answer]" not in out  # the engine's markers are not shown
     assert "counts N% as much as the same words in the first description" in out  # and what it means
 
@@ -131,8 +131,8 @@ def test_an_answer_that_restates_the_description_is_not_labelled_as_weighed_less
         iv.start("A man in a red jacket and blue jeans.")
         state = iv.answer("Red.", asked="What colour was his jacket?")
         assert not any(c.answered for c in parse(state.query).colours if c.region == "upper")
-        assert "top: red (firm)" in state.understood[1]["constraints"]
+        assert "top: red (sure)" in state.understood[1]["constraints"]
         assert not any("answer weighed" in label for label in state.understood[1]["constraints"])
         state = iv.answer("White trainers.", asked="What colour were his shoes?")
-        assert state.understood[2]["constraints"] == [f"shoes: white (firm; answer weighed "
+        assert state.understood[2]["constraints"] == [f"shoes: white (sure; answer weighed "
                                                       f"{round(100 * answer_factor('feet'))}%)"]

@@ -28,7 +28,7 @@ def test_an_answer_about_another_garment_weighs_as_a_hedge_and_says_so():
     assert top_on.weight == 1.0 and not top_on.off_question
     assert top_off.weight == OFF_QUESTION_WEIGHT < 1.0 and top_off.off_question
     assert "top: dark blue (said ‘navy blue’; not what was asked)" in parse(off).labels()
-    assert "top: dark blue (said ‘navy blue’; firm)" in parse(on).labels()
+    assert "top: dark blue (said ‘navy blue’; sure)" in parse(on).labels()
     # and it moves the ranking less: a navy jacket against a black one
     r = LiteRetriever()
     v = vectors(vec({"black": 0.9}), vec({"blue": 0.9}))

@@ -66,7 +66,7 @@ def test_a_bare_colour_for_a_bag_is_not_a_garment_colour():
 def test_a_bare_yes_or_no_to_a_what_colour_question_says_nothing():
     """'No' (or 'No idea') to 'What colour was his jacket?' is not 'short sleeves': the jacket's long sleeves
     were implied by the garment named, not asked about. Found by a new user's trial: the chip read
-    'sleeves: short (firm)' after the witness said 'no'."""
+    'sleeves: short (sure)' after the witness said 'no'."""
     for question, region in (("What colour was his jacket?", "upper"), ("What colour were her trousers?", "lower"),
                              ("Which colour were the shoes?", "feet")):
         for answer in ("No.", "no", "No idea.", "Yes.", "No, no idea"):

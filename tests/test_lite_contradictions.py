@@ -130,8 +130,8 @@ def test_interview_shows_the_contradiction_after_the_answer(lite_gallery):
         assert "hair/head: blue (contradicts the earlier \u2018bald\u2019; not counted)" in \
             state.understood[1]["constraints"]
         state = iv.answer("White trainers.", asked="What colour were his shoes?")
-        assert state.understood[2]["constraints"] == ["shoes: white (firm; answer weighed 23%)"]
-        assert "top: black (firm)" in state.understood[0]["constraints"]  # the description is shown as said
+        assert state.understood[2]["constraints"] == ["shoes: white (sure; answer weighed 23%)"]
+        assert "top: black (sure)" in state.understood[0]["constraints"]  # the description is shown as said
 
 
 def test_report_shows_the_contradiction(lite_gallery, tmp_path):

@@ -59,7 +59,7 @@ def test_black_jacket_prefers_black_over_red_and_navy():
 def test_hedged_answers_weigh_less_and_no_excludes_softly():
     firm, hedged = parse("Jacket: red."), parse("Jacket: red, I think.")
     assert firm.colours[0].weight == 1.0 and hedged.colours[0].weight == 0.5
-    assert "top: red (firm)" in firm.labels() and "top: red (hedged)" in hedged.labels()
+    assert "top: red (sure)" in firm.labels() and "top: red (less sure)" in hedged.labels()
     assert parse("Shoes: brown or dark, I'm not sure.").colours  # doubt weakens, does not erase
     r = LiteRetriever()
     v = vectors(vec({"red": 0.9}), vec({"blue": 0.9}))
@@ -91,7 +91,7 @@ def test_bare_answers_attach_to_the_asked_garment():
 
 def test_understood_and_unused_words():
     items, unused = LiteRetriever().understand("A woman in a dark blue coat with a brown bag, walking fast.")
-    assert ("upper blue +", "top: dark blue (firm)") in items
+    assert ("upper blue +", "top: dark blue (sure)") in items
     assert "bag" in unused and "walking" in unused
 
 

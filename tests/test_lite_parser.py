@@ -139,16 +139,39 @@ def test_a_colour_word_that_is_not_a_basic_term_is_shown_as_the_witness_said_it(
     from interreid.engine.lite.contradictions import reconcile
 
     labels = parse("long blonde hair, a navy blue jacket, a teal scarf and gray trousers").labels()
-    assert "hair/head: yellow (said ‘blonde’; firm)" in labels
-    assert "top: dark blue (said ‘navy blue’; firm)" in labels
-    assert "trousers/legs: grey (firm)" in labels
-    assert parse("a red top").labels()[0] == "top: red (firm)"
+    assert "hair/head: yellow (said ‘blonde’; sure)" in labels
+    assert "top: dark blue (said ‘navy blue’; sure)" in labels
+    assert "trousers/legs: grey (sure)" in labels
+    assert parse("a red top").labels()[0] == "top: red (sure)"
     assert [c.said for c in parse("a teal top").colours] == ["teal", "teal"]
     marked = reconcile("a woman with long blonde hair", "Hair: black.")
     assert "blonde hair" in marked and "contradicts the earlier ‘blonde hair’" in parse(marked).labels()[-1]
     assert parse("Blonde hair.").colours[0] == parse("Yellow hair.").colours[0]  # the same constraint
     # two words read as one colour: neither is the witness's word for it (not "said ‘blue navy’")
-    assert "top: blue (firm)" in parse("a light blue and navy jacket").labels()
+    assert "top: blue (sure)" in parse("a light blue and navy jacket").labels()
+
+
+def test_the_witness_words_keep_the_shade_said_with_them():
+    """"dark blonde" is quoted back as "dark blonde", not "blonde": in the label and in a later contradiction.
+    A shade said with a basic term still needs no quote ("dark blue"); the shade stays with its own colour."""
+    from interreid.engine.lite.contradictions import reconcile
+
+    assert parse("long dark blonde hair").labels() == ["hair/head: dark yellow (said ‘dark blonde’; sure)"]
+    assert parse("very dark blonde hair").colours[0].said == "very dark blonde"
+    assert parse("a dark navy blue jacket").colours[0].said == "dark navy blue"
+    assert parse("a dark blue jacket").colours[0].said == ""
+    assert [c.said for c in parse("dark blonde and ginger hair").colours] == ["dark blonde", "ginger"]
+    assert [c.said for c in parse("a red and dark navy jacket").colours] == ["", "dark navy"]
+    marked = reconcile("a woman with dark blonde hair", "Her hair was blue.")
+    assert "contradicts the earlier ‘dark blonde hair’" in parse(marked).labels()[-1]
+
+
+def test_colour_words_ending_in_ish_are_read_in_their_usual_spellings():
+    """"reddish", "purplish", "whitish": "a dark reddish jacket" was read as only "dark"."""
+    for word, term in (("reddish", "red"), ("purplish", "purple"), ("whitish", "white"), ("bluish", "blue")):
+        colours = parse(f"a dark {word} jacket").colours
+        assert [(c.colour, c.weight) for c in colours] == [(term, pytest.approx(0.7))], word
+        assert colours[0].said == f"dark {word}"
 
 
 def test_a_shade_belongs_to_the_colour_it_qualifies():

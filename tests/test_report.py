@@ -172,9 +172,10 @@ def test_html_report_is_self_contained_and_complete(interview_case, tmp_path):
         assert sha in text
     assert "IMAGES SHOWN TO THE WITNESS (1)" in text and "not identifications" in text
     # what was understood from each statement, and match percentages with their meaning, not raw scores
-    assert "What the software understood" in text and "top: red (firm)" in text
-    assert "trousers/legs: blue (hedged; answer weighed 61%)" in text  # "Blue jeans, I think.", an answer
+    assert "What the software understood" in text and "top: red (sure)" in text
+    assert "trousers/legs: blue (less sure; answer weighed 61%)" in text  # "Blue jeans, I think.", an answer
     assert "counts N% as much as the same words in the first description" in text  # and what that means
+    assert "‘less sure’: said with doubt (‘I think’" in text and "hedged" not in text  # not the engine's word
     assert "match 100%" in text and "it is not the probability that an image shows the person" in text
     assert raw.index('id="witness-views"') < raw.index('id="interview"')
     # the body speaks to a court reader; the command that checks the report is in the appendix only

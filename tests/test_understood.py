@@ -21,7 +21,7 @@ def test_a_query_that_constrains_nothing_says_so(lite_gallery):
         assert state.understood[0]["constraints"] == [] and "walking" in state.understood[0]["unused"]
         state = iv.answer("His jacket was red.", asked="What colour was his jacket?")
         assert not state.constrains_nothing
-        assert "top: red (firm; answer weighed 61%)" in state.understood[1]["constraints"]
+        assert "top: red (sure; answer weighed 61%)" in state.understood[1]["constraints"]
 
 
 def test_an_answer_about_another_garment_is_shown_as_not_what_was_asked(lite_gallery):
@@ -31,7 +31,7 @@ def test_an_answer_about_another_garment_is_shown_as_not_what_was_asked(lite_gal
         state = iv.answer("He wore a navy blue jacket.", asked="What colour were his shoes?")
         assert "top: dark blue (said ‘navy blue’; not what was asked; answer weighed 61%)" in state.understood[1]["constraints"]
         state = iv.answer("White trainers.", asked="What colour were his shoes?")
-        assert "shoes: white (firm; answer weighed 23%)" in state.understood[2]["constraints"]
+        assert "shoes: white (sure; answer weighed 23%)" in state.understood[2]["constraints"]
 
 
 def test_the_query_is_shown_in_the_witness_words_without_the_engine_markers(lite_gallery):
@@ -61,13 +61,13 @@ def test_correction_is_audited_used_for_ranking_and_resumed(lite_gallery, tmp_pa
             before = iv.rank(iv.query()).scores
             state = iv.correct("upper red +", "green")
             assert "[drop upper red +]" in state.query and "Top: green." in state.query
-            assert "top: red (firm)" in state.understood[0]["removed"]
+            assert "top: red (sure)" in state.understood[0]["removed"]
             assert any("top: green" in c for u in state.understood for c in u["constraints"])
             assert not np.array_equal(before, state.scores)  # the correction changed the ranking
             events = [e for e in case.audit_entries() if e.event == "constraint.corrected"]
             assert len(events) == 1
             params = events[0].params
-            assert params["removed"] == "top: red (firm)" and params["replacement"] == "Top: green."
+            assert params["removed"] == "top: red (sure)" and params["replacement"] == "Top: green."
             # the corrected ranking and candidates are what the case now holds; the first ones are kept,
             # marked superseded
             records = iv.records
@@ -85,6 +85,38 @@ def test_correction_is_audited_used_for_ranking_and_resumed(lite_gallery, tmp_pa
             assert [c.row for c in state.candidates] == shown
 
 
+def test_the_report_reads_each_statement_as_the_interview_did(lite_gallery, tmp_path):
+    """The report's "What the software understood" and the interview's chips come from one reading
+    (interview/understood.py): the same labels per statement, a removed one kept in the report and said so,
+    the correction last; an undone round is in neither."""
+    from interreid.engine.report.data import collect
+
+    with Gallery.open(lite_gallery) as g:
+        engine = build_engine(g)
+        with CaseFile.create(tmp_path / "c.case", "t", "tester", g, engine.identity()) as case:
+            iv = Interview(g, engine, case=case)
+            iv.start("A man in a black jacket, dark blonde hair.")
+            iv.answer("Grey trousers.", asked="What colour were his trousers?")
+            iv.answer("Red shoes.", asked="What colour were his shoes?")
+            iv.undo()
+            state = iv.answer("White trainers, I think.", asked="What colour were his shoes?")
+            state = iv.correct("upper black +", "dark blue")
+            shown = state.understood
+        with CaseFile.open(tmp_path / "c.case") as case:
+            report = collect(case).understood
+    assert [u["who"] for u in report] == ["Initial description", "Answer in round 1", "Answer in round 2",
+                                          "Investigator's correction (round 3)"]
+    assert [u["said"] for u in report] == [u["said"] for u in shown] == [
+        "A man in a black jacket, dark blonde hair.", "Grey trousers.", "White trainers, I think.", "Top: dark blue."]
+    for mine, theirs in zip(shown, report):
+        assert theirs["constraints"] == [label + (" — removed by the investigator" if gone else "")
+                                         for _k, label, gone in mine["items"]]  # in the engine's order
+        assert sorted(label for _k, label, gone in mine["items"] if not gone) == sorted(mine["constraints"])
+        assert theirs["unused"] == mine["unused"]
+    assert "top: black (sure) — removed by the investigator" in report[0]["constraints"]
+    assert "shoes: white (less sure; answer weighed 23%)" in report[2]["constraints"]
+
+
 def test_cli_lists_and_corrects_constraints(lite_gallery, tmp_path, monkeypatch, capsys):
     import io
 
@@ -95,8 +127,8 @@ def test_cli_lists_and_corrects_constraints(lite_gallery, tmp_path, monkeypatch,
                "--description", "A person in a red top, carrying a bag."])
     out = capsys.readouterr().out
     assert rc == 0
-    assert "understood from description: [1] top: red (firm)" in out and "not used:" in out and "bag" in out
-    assert "top: red (firm) (removed by you)" in out
+    assert "understood from description: [1] top: red (sure)" in out and "not used:" in out and "bag" in out
+    assert "top: red (sure) (removed by you)" in out
     assert "[drop" not in out  # the engine's markers are not shown to the investigator
     assert "WARNING: nothing said so far" in out  # with the only constraint removed, nothing is left
     assert "match" in out and "100%" in out
@@ -115,15 +147,15 @@ def test_desktop_chips_show_and_remove_a_constraint(qtbot, lite_gallery, tmp_pat
     qtbot.waitUntil(lambda: not window.session.busy and len(window.session.state.dialogue) == 1, timeout=30000)
     assert not panel.warning.isVisible()
     labels = [c.accessibleName() for c in panel.chips]
-    assert "top: red (hedged; answer weighed 61%)" in labels
-    chip = panel.chips[labels.index("top: red (hedged; answer weighed 61%)")]
+    assert "top: red (less sure; answer weighed 61%)" in labels
+    chip = panel.chips[labels.index("top: red (less sure; answer weighed 61%)")]
     remove = next(a for a in chip.menu().actions() if a.text() == "Remove")
     remove.trigger()
     qtbot.waitUntil(lambda: not window.session.busy and bool(window.session.interview.corrections), timeout=30000)
-    assert "top: red (hedged; answer weighed 61%)" not in [c.accessibleName() for c in panel.chips]
+    assert "top: red (less sure; answer weighed 61%)" not in [c.accessibleName() for c in panel.chips]
     assert "[drop upper red +]" in window.session.state.query  # used for ranking
     events = [e for e in window.session.case.audit_entries() if e.event == "constraint.corrected"]
-    assert len(events) == 1 and events[0].params["removed"] == "top: red (hedged; answer weighed 61%)"
+    assert len(events) == 1 and events[0].params["removed"] == "top: red (less sure; answer weighed 61%)"
     window.close()
 
 
@@ -161,11 +193,11 @@ def test_long_chips_go_on_two_lines_and_chips_wrap_within_the_panel(qtbot):
     assert chip_text(long_label, len, 70) == "trousers/legs: brown\n(said ‘beige’; not what was asked; answer weighed 61%)"
     assert chip_text(long_label, len, 40) == ("trousers/legs: brown\n(said ‘beige’; not what was asked;\n"
                                               "answer weighed 61%)")
-    assert chip_text("sleeves: long (hedged)", len, 30) == "sleeves: long (hedged)"
+    assert chip_text("sleeves: long (less sure)", len, 30) == "sleeves: long (less sure)"
     panel = UnderstoodPanel()
     qtbot.addWidget(panel)
     panel.resize(340, 400)
-    labels = ["hair/head: yellow (said ‘blonde’; firm)", "sleeves: long (hedged)", "legs: long trousers (firm)",
+    labels = ["hair/head: yellow (said ‘blonde’; sure)", "sleeves: long (less sure)", "legs: long trousers (sure)",
               long_label]
     state = SimpleNamespace(understood=[{"round": 0, "constraints": labels, "keys": [f"k{i}" for i in range(4)],
                                          "unused": ["walking"], "removed": []}], constrains_nothing=False)
@@ -192,11 +224,11 @@ def test_the_panel_scrolls_to_what_the_latest_answer_was_taken_as(qtbot):
     panel = UnderstoodPanel()
     qtbot.addWidget(panel)
     panel.resize(380, 160)
-    first = {"round": 0, "constraints": ["hair/head: dark (firm)", "top: red (firm)", "trousers/legs: blue (firm)",
-                                         "sleeves: long (hedged)", "legs: long trousers (firm)"],
+    first = {"round": 0, "constraints": ["hair/head: dark (sure)", "top: red (sure)", "trousers/legs: blue (sure)",
+                                         "sleeves: long (less sure)", "legs: long trousers (sure)"],
              "keys": ["head dark +", "upper red +", "lower blue +", "cue sleeves", "cue length"],
              "unused": ["walking", "quickly"], "removed": []}
-    answers = [{"round": i, "constraints": [f"shoes: white (firm; answer weighed {40 + i}%)"], "keys": [f"a{i}"],
+    answers = [{"round": i, "constraints": [f"shoes: white (sure; answer weighed {40 + i}%)"], "keys": [f"a{i}"],
                 "unused": [], "removed": []} for i in (1, 2, 3)]
     panel.show()
     panel.show_state(SimpleNamespace(understood=[first], constrains_nothing=False))
@@ -209,6 +241,6 @@ def test_the_panel_scrolls_to_what_the_latest_answer_was_taken_as(qtbot):
     panel.show_state(SimpleNamespace(understood=[first] + answers, constrains_nothing=False))
     qtbot.waitUntil(lambda: bar.maximum() > 0 and bar.value() == bar.maximum(), timeout=5000)
     latest = panel.chips[-1]
-    assert latest.accessibleName() == "shoes: white (firm; answer weighed 43%)"
+    assert latest.accessibleName() == "shoes: white (sure; answer weighed 43%)"
     top_left = latest.mapTo(scroll.viewport(), latest.rect().topLeft())
     assert 0 <= top_left.y() and top_left.y() + latest.height() <= scroll.viewport().height()

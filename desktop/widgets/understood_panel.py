@@ -1,7 +1,7 @@
 """What the software understood from the witness's words, as chips the investigator can correct.
 
 One row per statement (the description, each answer, each correction): a chip per constraint the
-engine took ("top: black (firm)"), with a menu to remove it or to say what is right instead, and the
+engine took ("top: black (sure)"), with a menu to remove it or to say what is right instead, and the
 words it could not use. A warning shows when nothing said so far constrains the search. The
 corrections go to the session, which records them in the case (audited) and re-ranks.
 """
@@ -58,9 +58,10 @@ class UnderstoodPanel(QWidget):
         outer.setSpacing(4)
         title = QLabel("What the software understood")
         title.setObjectName("sectionTitle")
-        from interreid.engine.lite.parser import ANSWER_NOTE_LEGEND
+        from interreid.engine.lite.parser import ANSWER_NOTE_LEGEND, STRENGTH_LEGEND
 
-        title.setToolTip("Click a chip to remove it or correct it. " + MATCH_LEGEND + " " + ANSWER_NOTE_LEGEND)
+        title.setToolTip("Click a chip to remove it or correct it. " + STRENGTH_LEGEND + " " + MATCH_LEGEND + " "
+                         + ANSWER_NOTE_LEGEND)
         outer.addWidget(title)
         self.warning = QLabel()
         self.warning.setObjectName("warningText")

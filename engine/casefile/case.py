@@ -421,17 +421,29 @@ class CaseFile:
 
     def relocate_gallery(self, folder: str | Path) -> tuple[str, str]:
         """Record that the case's gallery is now at ``folder`` (moved, renamed, another drive): an audited
-        ``case.gallery_moved`` step. Refused in one sentence unless the folder holds the same gallery: its
-        manifest checkpoint at the case's size is the one the case cites (a case with its own image list:
-        every image it lists is in the gallery). ``case verify`` still re-checks every row and image.
+        ``case.gallery_moved`` step. Refused in one sentence unless the folder holds the same gallery
+        (``same_gallery_at``). ``case verify`` still re-checks every row and image.
         Returns (the place the case named, the new place)."""
+        new = self.same_gallery_at(folder, "nothing was recorded")
+        before = self.meta("gallery_path") or ""
+        if str(new) == before:
+            return before, str(new)
+        with self.transaction():
+            self._insert("case_meta", {"key": "gallery_path", "value": str(new)}, "case", "case.gallery_moved",
+                         {"key": "gallery_path", "from": before, "to": str(new)})
+        return before, str(new)
+
+    def same_gallery_at(self, folder: str | Path, then: str) -> Path:
+        """``folder`` (absolute) when it holds the gallery this case searched: its manifest checkpoint at the
+        case's size is the one the case cites (a case with its own image list: every image it lists is in
+        the gallery). Otherwise one sentence (CaseFileError) ending with ``then``, what was not done
+        ("nothing was recorded"). Writes nothing: ``relocate_gallery`` and ``verify(gallery=...)`` share it."""
         from ..gallery.store import Gallery
 
         new = Path(folder).expanduser().absolute()
-        before = self.meta("gallery_path") or ""
         if not (new / "gallery.db").is_file():
-            raise CaseFileError(f"{new} holds no interreid gallery (no gallery.db); choose the folder the case's "
-                                "gallery was moved to.")
+            raise CaseFileError(f"{new} holds no interreid gallery (no gallery.db); {then}. Choose the folder the "
+                                "case's gallery was moved to.")
         with Gallery.open(new, read_only=True) as gallery:
             cited = self.gallery_manifest()
             if cited is not None:
@@ -444,14 +456,8 @@ class CaseFile:
                 same = all(sha in have for _i, sha, _p in self.gallery_snapshot())
         if not same:
             raise CaseFileError(f"{new} holds another gallery than the one this case searched (or that gallery "
-                                "changed since); nothing was recorded. Choose the folder the case's gallery was "
-                                "moved to.")
-        if str(new) == before:
-            return before, str(new)
-        with self.transaction():
-            self._insert("case_meta", {"key": "gallery_path", "value": str(new)}, "case", "case.gallery_moved",
-                         {"key": "gallery_path", "from": before, "to": str(new)})
-        return before, str(new)
+                                f"changed since); {then}. Choose the folder the case's gallery was moved to.")
+        return new
 
     def extend_snapshot(self, gallery) -> int:
         """Add the gallery's images the case does not hold yet (an audited, explicit step); return how many."""
@@ -570,10 +576,15 @@ class CaseFile:
         return self._has_ranks
 
     # -- verification ---------------------------------------------------------------------
-    def verify(self, rehash_images: bool = True, report: str | Path | None = None) -> Verification:
+    def verify(self, rehash_images: bool = True, report: str | Path | None = None,
+               gallery: str | Path | None = None) -> Verification:
         """Re-check the audit chain and its signatures, every data row against the log, the anchors
         this workstation (and ``report``) recorded, and every gallery image. Never raises on a damaged
-        case: what cannot be read is reported as a problem."""
+        case: what cannot be read is reported as a problem. ``gallery``: check against the gallery in this
+        folder instead of the one the case names (it was moved), recording nothing; a folder that does not
+        hold the same gallery is refused in one sentence (CaseFileError, ``same_gallery_at``), as
+        ``relocate_gallery`` refuses it."""
+        moved = self.same_gallery_at(gallery, "nothing was checked") if gallery is not None else None
         result = Verification()
         try:
             tables = self._tables()
@@ -604,6 +615,11 @@ class CaseFile:
                 meta = {k: v for k, v in self.conn.execute("SELECT key, value FROM case_meta ORDER BY id")}
             except storage.DatabaseError as exc:
                 result.data_problems.append(f"the case's metadata cannot be read ({exc})")
+        if moved is not None and str(moved) != meta.get("gallery_path"):
+            result.notes.append(f"the gallery was checked in {moved}, the folder named for this verification; the "
+                                f"case still names {meta.get('gallery_path') or 'no folder'} (nothing was recorded in "
+                                "the case: 'interreid case relocate' records the new folder in its audit log)")
+            meta["gallery_path"] = str(moved)  # read here only: the case is not written
         case_id = meta.get("case_id") or next((e.params.get("value") for e in entries
                                                if e.params.get("key") == "case_id"), "") or ""
         self._verify_signatures(result, entries, sigs, meta, case_id)

@@ -36,6 +36,9 @@ def register(sub) -> None:
     ver.add_argument("file", metavar="FILE")
     ver.add_argument("--report", metavar="REPORT", help="also check the case still holds the head this report "
                                                         "(PDF or HTML) recorded, and the record of its export")
+    ver.add_argument("--gallery", metavar="DIR", help="check against the gallery in DIR (moved or renamed since the "
+                                                      "case named it) without recording anything in the case; "
+                                                      "refused unless DIR holds the same gallery")
     ver.add_argument("--json", action="store_true")
     ver.set_defaults(func=cmd_verify)
 
@@ -164,7 +167,7 @@ def cmd_verify(args) -> int:
             wrong = report_mismatch(args.report, case.meta("case_id") or "")
             if wrong:
                 raise UserError(wrong)
-        result = case.verify(report=args.report)
+        result = case.verify(report=args.report, gallery=args.gallery)
     if args.json:
         emit_json(result.as_dict())
     else:
@@ -176,6 +179,9 @@ def cmd_verify(args) -> int:
               else "CASE FAILED VERIFICATION: the gallery it searched has changed since the case recorded it "
                    "(the case file itself is intact)" if result.chain_ok
               else "CASE FAILED VERIFICATION")
+        if unchecked_only and result.unchecked and args.gallery is None:
+            print(f"If the gallery was moved, check against its new folder: interreid case verify {args.file} "
+                  f"--gallery DIR (records nothing), or record the move: interreid case relocate {args.file} --gallery DIR.")
     return 0 if result.ok else 1
 
 

@@ -30,7 +30,9 @@ def register(sub) -> None:
     p.add_argument("--treid-weight", type=float, default=None, metavar="W",
                    help="weight of that model's match to the initial description (default 0.5, a plain average)")
     p.add_argument("--show", type=int, default=5, metavar="N", help="ranked results shown per round")
-    p.add_argument("--json", metavar="OUT", help="also write the transcript as JSON to OUT ('-' = stdout)")
+    p.add_argument("--json", metavar="OUT", help="also write the transcript as JSON to OUT ('-' = stdout); it "
+                                                  "gives each question's reason and each candidate's match in "
+                                                  "the engine's own technical words too")
     p.set_defaults(func=cmd_interview)
 
 
@@ -100,13 +102,15 @@ def print_understood(state) -> None:
 
 def print_state(gallery, state, show: int) -> None:
     from ..interview.query import readable_query
+    from ..report.words import plain_reasons
 
     print(f"\n== Round {state.round_index} (candidates picked from the best {state.k}) ==  query: "
           f"{readable_query(state.query)}")
     print_understood(state)
     for c in state.candidates:
         img = gallery.image(c.row)
-        print(f"  candidate rank {c.rank:>4}  match {c.match:3.0f}%  {img.path}  [{c.reasons}]")
+        reasons = plain_reasons(c.reasons)  # the engine's own figures go in --json
+        print(f"  candidate rank {c.rank:>4}  match {c.match:3.0f}%  {img.path}" + (f"  [{reasons}]" if reasons else ""))
     print("  ranking: " + ", ".join(f"#{i + 1} {Path(gallery.image(int(r)).path).name}"
                                     for i, r in enumerate(state.rows[:show])))
     print("  (match: 100% = the best match in the gallery for what was said; 50% = half as likely to be "
@@ -138,6 +142,7 @@ def _check_args(args) -> None:
 
 def cmd_interview(args) -> int:
     from ..interview.loop import Interview
+    from ..report.words import plain_rationale
 
     _check_args(args)
     case, gallery, engine = open_case_and_gallery(args)
@@ -160,10 +165,11 @@ def cmd_interview(args) -> int:
         while True:
             print_state(gallery, state, args.show)
             s = state.suggestion
+            why = plain_rationale(s.rationale)  # the questioner's own words go in --json and the case file
             if s.text:
-                print(f"Suggested question: {s.text}" + (f"\n  (why: {s.rationale})" if s.rationale else ""))
+                print(f"Suggested question: {s.text}" + (f"\n  (why: {why})" if why else ""))
             else:
-                print(f"No question suggested. {s.rationale}")
+                print(f"No question suggested. {why}")
             line = _read("Question [Enter accepts; type your own; :skip :undo :drop N :correct N WORDS :quit]> ")
             if line is None or line.strip() == ":quit":
                 break
@@ -182,7 +188,11 @@ def cmd_interview(args) -> int:
                 break
             if answer.strip() in ("", "?"):
                 answer = "I don't know."
-            transcript.append({"round": state.round_index, "suggested": s.text, "asked": asked, "answer": answer})
+            transcript.append({"round": state.round_index, "suggested": s.text, "asked": asked, "answer": answer,
+                               "why": why, "questioner": s.questioner, "rationale": s.rationale,
+                               "candidates": [{"path": gallery.image(c.row).path, "rank": c.rank,
+                                               "match": round(float(c.match), 1), "reasons": c.reasons}
+                                              for c in state.candidates]})
             state = iv.answer(answer, asked=asked)
             transcript[-1]["top"] = [gallery.image(int(r)).path for r in state.rows[:args.show]]
     finally:

@@ -32,8 +32,9 @@ from ..clock import utc_now
 from ..retriever import posterior, relative_match, text_encoder, understander
 from ..search import DEFAULT_DEPTH, Ranking, Searcher, query_embedding, rank_by_counting
 from .answers import DONT_KNOW
-from .query import build_query, statement_texts
+from .query import build_query
 from .protocols import QuestionContext, SuggestedQuestion, Turn
+from .understood import understood_statements
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ class RoundState:
     timings_ms: dict = field(default_factory=dict)
     ranking: Ranking | None = None  # ranks rows beyond ``rows`` on demand
     #: what the engine understood, one entry per statement (the description, then each answer):
-    #: {"said": text, "constraints": ["top: black (firm)", ...], "unused": ["bag", ...]}; empty when
+    #: {"said": text, "constraints": ["top: black (sure)", ...], "unused": ["bag", ...]}; empty when
     #: the engine cannot say (the full engine reads free text)
     understood: list[dict] = field(default_factory=list)
 
@@ -166,25 +167,10 @@ class Interview:
         return " ".join(p for p in (marker, c.get("add", "")) if p)
 
     def understood(self) -> list[dict]:
-        """Per statement (the description, then each answer as it joined the query): the constraints
-        the engine took from it and the words it could not use. Empty when the engine cannot say."""
-        reader = understander(self.engine.retriever)
-        if reader is None:
-            return []
-        removed = {c["remove"] for c in self.corrections if c.get("remove")}
-        out = []
-        texts = statement_texts(self.initial, self.dialogue, self.engine.retriever)  # each read after the earlier
-        statements = [(i, None if i == 0 else turn.answer, texts[i])
-                      for i, turn in enumerate([None] + list(self.dialogue))]
-        statements += [("correction", c["add"], c["add"]) for c in self.corrections if c.get("add")]
-        for i, answer, said in statements:
-            before = " ".join(t for t in texts[:i] if t) if isinstance(i, int) else ""
-            items, unused = reader.understand(said, before)
-            kept = [(k, label) for k, label in items if k not in removed]
-            out.append({"round": i, "said": said if answer is None else answer,
-                        "constraints": [label for _, label in kept], "keys": [k for k, _ in kept],
-                        "removed": [label for k, label in items if k in removed], "unused": unused})
-        return out
+        """Per statement (the description, then each answer as it joined the query, then each correction): the
+        constraints the engine took from it and the words it could not use (``understood.understood_statements``,
+        which the report reads too). Empty when the engine cannot say."""
+        return understood_statements(self.engine.retriever, self.initial, self.dialogue, self.corrections)
 
     def correct(self, key: str, replacement: str = "") -> RoundState:
         """The investigator removes a constraint the engine took (``key``, from ``understood()``), and

@@ -104,20 +104,20 @@ class ColourConstraint:
 
     @property
     def firm(self) -> bool:
-        return self.weight >= 0.7
+        return self.weight >= FIRM_WEIGHT
 
     def key(self) -> str:
         """A stable name for removing this constraint with a ``[drop KEY]`` correction."""
         return f"{self.region} {self.colour} {'+' if self.positive else '-'}"
 
     def label(self) -> str:
-        """Plain words, e.g. "top: dark blue (firm)", "shoes: not white (hedged)"."""
+        """Plain words, e.g. "top: dark blue (sure)", "shoes: not white (less sure)"."""
         plain = self.colour in ("dark", "light") or self.shade not in ("dark", "light") or \
             (self.shade, self.colour) in (("dark", "black"), ("light", "white"))
         colour = self.colour if plain else f"{self.shade} {self.colour}"
         how = REPEATED_NOTE if self.repeated else contradiction_note(self.contradicts, self.weight) \
             if self.contradicts else "detail" if self.detail else "not what was asked" if self.off_question \
-            else "firm" if self.firm else "hedged"
+            else strength_word(self.weight)
         said = f"said ‘{self.said}’; " if self.said else ""  # what the witness said, beside what it was read as
         return f"{REGION_WORDS[self.region]}: {'' if self.positive else 'not '}{colour} ({said}{how}{answer_note(self)})"
 
@@ -142,8 +142,28 @@ class CueConstraint:
                 ("sleeves", "short"): "sleeves: short", ("sleeves", "long"): "sleeves: long"}[(self.cue, self.value)]
         how = REPEATED_NOTE if self.repeated else contradiction_note(self.contradicts, self.weight) \
             if self.contradicts else "not what was asked" if self.off_question else \
-            "firm" if self.weight >= 0.7 else "hedged"
+            strength_word(self.weight)
         return f"{what} ({how}{answer_note(self)})"
+
+
+#: a statement weighing this much or more was said without doubt or alternatives
+FIRM_WEIGHT = 0.7
+#: how firmly a statement counts, as the chips, the CLI and the report show it. Plain words for a reader, not
+#: the engine's "firm" / "hedged". Labels are never stored to be shown again: a case made before this wording
+#: shows the new words everywhere, except in the audit entries of its corrections, which keep the words shown
+#: at the time (an audit log is a record; docs/lite-engine.md explains the old words)
+SURE, LESS_SURE = "sure", "less sure"
+
+#: what "sure" and "less sure" mean, for a reader (the report, the app's tooltip)
+STRENGTH_LEGEND = ("‘sure’: the witness said it without doubt or alternatives; it counts in full or nearly. "
+                   "‘less sure’: said with doubt (‘I think’, ‘maybe’), offered with alternatives (‘red or blue’), "
+                   "a colour between two names (‘teal’: blue or green), or only implied by the garment (a jacket "
+                   "has long sleeves; a long coat covers part of the legs); it counts half as much or less.")
+
+
+def strength_word(weight: float) -> str:
+    """"sure" for a statement that counts in full, "less sure" for one that weighs half or less."""
+    return SURE if weight >= FIRM_WEIGHT else LESS_SURE
 
 
 #: what "answer weighed N%" means, for a reader (the report, the app's tooltip)
@@ -191,7 +211,7 @@ class Constraints:
         return [(c.key(), c.label()) for c in self.colours] + [(c.key(), c.label()) for c in self.cues]
 
     def labels(self) -> list[str]:
-        """One plain-words label per constraint, e.g. ["top: black (firm)", "legs: long trousers (hedged)"]."""
+        """One plain-words label per constraint, e.g. ["top: black (sure)", "legs: long trousers (less sure)"]."""
         return [c.label() for c in self.colours] + [c.label() for c in self.cues]
 
     def __bool__(self) -> bool:
@@ -444,7 +464,8 @@ def _parse_cached(text: str) -> Constraints:
                 negated = True
             elif tok in COLOUR_WORDS or (tok in SHADE_ONLY and not _next_is_colour(toks, i)):
                 end, terms, alternatives, shades = _colour_group(toks, i)
-                words_for = _said_words(toks[i:end])  # "blonde" read as yellow; "navy blue" as dark blue
+                # "blonde" read as yellow; "navy blue" as dark blue; "dark blonde" keeps its shade
+                words_for = _said_words(toks, i, end)
                 if end < len(toks) and toks[end] in PERSON_WORDS:
                     unused.append(f"{' '.join(toks[i:end])} {toks[end]}")  # "a black man": skin, not clothes
                     i = end
@@ -553,19 +574,41 @@ def _next_is_colour(toks: list[str], i: int) -> bool:
     return i + 1 < len(toks) and toks[i + 1] in COLOUR_WORDS
 
 
-def _said_words(group: list[str]) -> dict[str, str]:
-    """For each colour term a colour group gives, the witness's words for it when they are not just the term:
-    "blonde" -> yellow, "navy blue" -> blue; nothing for "blue", "gray" or "red or blue"."""
+#: words that may stand before a shade and belong with it in the witness's words ("very dark blonde")
+_SHADE_DEGREES = frozenset("very quite really fairly rather".split())
+#: shade words that are not colour words themselves ("navy" is: it is one of the colour's own words)
+_SHADE_PREFIXES = frozenset(w for w in SHADE_WORDS if w not in COLOUR_WORDS)
+
+
+def _shade_before(toks: list[str], j: int) -> list[str]:
+    """The shade words right before the colour word at ``j``, as the witness said them: ["dark"] in "dark
+    blonde hair", ["very", "dark"] in "very dark blonde"; [] when no shade word precedes it."""
+    k = j
+    while k > 0 and toks[k - 1] in _SHADE_PREFIXES:
+        k -= 1
+    if 0 < k < j and toks[k - 1] in _SHADE_DEGREES:
+        k -= 1
+    return toks[k:j]
+
+
+def _said_words(toks: list[str], i: int, end: int) -> dict[str, str]:
+    """For each colour term the colour group ``toks[i:end]`` gives, the witness's words for it when they are
+    not just the term: "blonde" -> yellow, "navy blue" -> blue; nothing for "blue", "gray" or "red or blue".
+    A shade said before the colour word stays with it ("dark blonde", not "blonde"); a "dark blue" still
+    shows nothing (the label says it)."""
     words: dict[str, list[str]] = {}
-    for word in group:
-        for term, _ in COLOUR_WORDS.get(word, ()):
-            words.setdefault(term, []).append(word)
+    shade: dict[str, list[str]] = {}
+    for j in range(i, end):
+        for term, _ in COLOUR_WORDS.get(toks[j], ()):
+            if term not in words:
+                shade[term] = _shade_before(toks, j)
+            words.setdefault(term, []).append(toks[j])
     out = {}
     for term, ws in words.items():
         if not any(w != term and w not in SPELLINGS for w in ws):
             continue
         if len(ws) == 1 or (len(ws) == 2 and ws[1] == term):  # "blonde"; "navy blue"
-            out[term] = " ".join(ws)
+            out[term] = " ".join([*shade[term], *ws])
         # several words read as one colour ("light blue and navy"): no one word of the witness's is it
     return out
 

@@ -90,7 +90,7 @@ class LiteRetriever:
 
     def understand(self, text: str, before: str = "") -> tuple[list[tuple[str, str]], list[str]]:
         """What the engine took from one statement: ([(key, label)] with labels such as
-        "top: black (firm)", words it could not use). ``before``: the statements before it, as they joined
+        "top: black (sure)", words it could not use). ``before``: the statements before it, as they joined
         the query: an answer read on its own has everything it says marked as answered, but what the
         description or an earlier statement already said as firmly counts in full in the query, and its
         label must not say "answer weighed N%"."""

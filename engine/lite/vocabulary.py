@@ -77,6 +77,9 @@ COLOUR_WORDS: dict[str, tuple[tuple[str, float], ...]] = {
 for _t in ("red", "blue", "green", "grey", "gray", "brown", "pink", "purple", "orange", "yellow", "white", "black"):
     COLOUR_WORDS[_t + "ish"] = tuple((c, 0.7 * w) for c, w in COLOUR_WORDS[_t])
 COLOUR_WORDS["bluish"] = COLOUR_WORDS["blueish"]
+# the usual spellings (a doubled consonant, a dropped e): "reddish" was read as nothing but its shade
+COLOUR_WORDS.update({"reddish": COLOUR_WORDS["redish"], "purplish": COLOUR_WORDS["purpleish"],
+                     "whitish": COLOUR_WORDS["whiteish"]})
 
 #: words that may stand between a colour and its garment ("dark blue long-sleeved denim jacket")
 MODIFIERS = frozenset(

@@ -394,35 +394,29 @@ def _add_match(items: list[dict], best: float, engine) -> None:
 
 
 def _understood(engine, initial: str, sections, case_meta: dict | None = None) -> list[dict]:
-    """What the lite engine took from the description and each active answer (empty for other engines)."""
+    """What the lite engine took from the description and each active answer (empty for other engines), read
+    as the interview read it (``interview.understood``); a constraint the investigator removed is kept and
+    said so."""
     if _temperature(engine) is None or not initial:
         return []
     from ..interview.protocols import Turn
-    from ..interview.query import statement_texts
+    from ..interview.understood import understood_statements
     from ..lite.retriever import LiteRetriever
 
-    r = LiteRetriever()
-    out = []
     corrections = json.loads((case_meta or {}).get("corrections") or "[]")
-    removed = {c["remove"]: c for c in corrections if c.get("remove")}
-
-    def took(text: str, before: str = "") -> tuple[list[str], list[str]]:
-        items, unused = r.understand(text, before)
-        return [label + (" — removed by the investigator" if k in removed else "") for k, label in items], unused
-
-    labels, unused = took(initial)
-    out.append({"who": "Initial description", "said": initial, "constraints": labels, "unused": unused})
     active = [rec for s in sections for rec in s.records if not rec.undone]
-    texts = statement_texts(initial, [Turn(rec.asked, rec.answer, rec.attribute or None) for rec in active], r)
-    for i, (rec, text) in enumerate(zip(active, texts[1:]), start=1):  # each read after the earlier ones
-        labels, unused = took(text, " ".join(t for t in texts[:i] if t))
-        out.append({"who": f"Answer in round {rec.round}", "said": rec.answer, "constraints": labels,
-                    "unused": unused})
-    for c in corrections:
-        if c.get("add"):
-            labels, unused = took(c["add"])
-            out.append({"who": f"Investigator's correction (round {c.get('round', '?')})", "said": c["add"],
-                        "constraints": labels, "unused": unused})
+    dialogue = [Turn(rec.asked, rec.answer, rec.attribute or None) for rec in active]
+    out = []
+    for u in understood_statements(LiteRetriever(), initial, dialogue, corrections):
+        if u["round"] == 0:
+            who = "Initial description"
+        elif u["correction"] is None:
+            who = f"Answer in round {active[u['round'] - 1].round}"
+        else:
+            who = f"Investigator's correction (round {u['correction'].get('round', '?')})"
+        labels = [label + (" — removed by the investigator" if gone else "") for _k, label, gone in u["items"]]
+        out.append({"who": who, "said": initial if u["round"] == 0 else u["said"], "constraints": labels,
+                    "unused": u["unused"]})
     return out
 
 

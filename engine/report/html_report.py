@@ -147,7 +147,9 @@ class _Html:
                 took = "; ".join(u["constraints"]) or "nothing it can search on"
                 unused = f" — words not used: {_e(', '.join(u['unused']))}" if u["unused"] else ""
                 self.w(f"<tr><th>{_e(u['who'])}</th><td>{_e(took)}{unused}</td></tr>")
-            self.w("</table>", f"<p>{_e(MATCH_LEGEND)}</p>")
+            from ..lite.parser import STRENGTH_LEGEND  # noqa: PLC0415
+
+            self.w("</table>", f"<p>{_e(STRENGTH_LEGEND)}</p>", f"<p>{_e(MATCH_LEGEND)}</p>")
             if _answers_weighed(d.understood):
                 from ..lite.parser import ANSWER_NOTE_LEGEND  # noqa: PLC0415
 

@@ -291,7 +291,7 @@ class _Pdf:
         out = [self.p("Interview", "h1"), self.p("Witness's initial description", "h2"),
                self.p(d.initial_description or "(no interview was started)")]
         if d.understood:
-            from ..lite.parser import ANSWER_NOTE_LEGEND
+            from ..lite.parser import ANSWER_NOTE_LEGEND, STRENGTH_LEGEND
             from .html_report import MATCH_LEGEND, _answers_weighed
 
             out.append(self.p("What the software understood", "h2"))
@@ -299,6 +299,7 @@ class _Pdf:
                 took = "; ".join(u["constraints"]) or "nothing it can search on"
                 unused = f" — words not used: {', '.join(u['unused'])}" if u["unused"] else ""
                 out.append(self.p(f"{u['who']}: {took}{unused}", "small"))
+            out.append(self.p(STRENGTH_LEGEND, "small"))
             out.append(self.p(MATCH_LEGEND, "small"))
             if _answers_weighed(d.understood):
                 out.append(self.p(ANSWER_NOTE_LEGEND, "small"))

@@ -88,9 +88,14 @@ def plain_reasons(text: str) -> str:
 
 
 def plain_rationale(text: str) -> str:
-    """The questioner's reason without information-theory units ('— expected gain 0.62 bits')."""
-    text = re.sub(r"\s*—\s*expected gain [0-9.]+ bits", "", text or "")
+    """The questioner's reason without information-theory units ('— expected gain 0.62 bits, weighed by how
+    reliably the camera shows it'), for the CLI's reason line, the app's question panel and the report's body.
+    The questioner's own words, number included, stay in the case file and are shown where technical detail
+    goes: the CLI's --json transcript, the app's tooltip, the report's technical line."""
+    text = re.sub(r"\s*—\s*expected gain [0-9.]+ bits(, weighed by how reliably the camera shows it)?", "",
+                  text or "")
     text = text.replace("the top candidates differ most in", "the best-ranked images differ most in")
+    text = re.sub(r"^next fixed template: ", "the next question in a fixed order: ", text)
     return text[:1].upper() + text[1:] if text else ""
 
 
