@@ -68,3 +68,13 @@ def test_a_case_whose_corrections_were_recorded_in_the_old_words_shows_the_new_o
     assert "[drop upper red +]" in state.query  # the stored key still removes it
     assert "top: red (sure) — removed by the investigator" in report[0]["constraints"]
     assert not any("firm" in label or "hedged" in label for u in report for label in u["constraints"])
+
+
+def test_cli_search_gives_each_result_in_words_and_json_keeps_the_figures(lite_gallery, capsys):
+    assert main(["search", "--gallery", str(lite_gallery), "a man in a red jacket and blue jeans"]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.strip()]
+    assert lines and all("Top: red " in line for line in lines[:1])
+    assert not any(re.search(r"upper: \w+ [01]\.\d", line) for line in lines)
+    assert main(["search", "--gallery", str(lite_gallery), "--json", "a man in a red jacket and blue jeans"]) == 0
+    results = json.loads(capsys.readouterr().out)["results"]
+    assert results and re.search(r"upper: \w+ [01]\.\d", results[0]["reasons"])

@@ -67,8 +67,11 @@ def cmd_search(args) -> int:
     if args.json:
         emit_json({"query": args.description, "engine": engine.identity(), "results": results})
     else:
-        for r in results:
-            print(f"{r['rank']:>4}  {r['score']:9.3f}  {r['path']}  [{r['reasons']}]")
+        from ..report.words import plain_reasons
+
+        for r in results:  # the engine's own words and figures are in --json
+            reasons = plain_reasons(r["reasons"])
+            print(f"{r['rank']:>4}  {r['score']:9.3f}  {r['path']}" + (f"  [{reasons}]" if reasons else ""))
     return 0
 
 
