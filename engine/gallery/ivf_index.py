@@ -49,8 +49,10 @@ PROBE_FRACTION = 0.03  # lists probed: this fraction of them, and at least MIN_P
 MIN_PROBE = 320
 SHORTLIST_MIN = 8192  # rows re-scored exactly: at least this, SHORTLIST_PER_K times the rows asked for,
 SHORTLIST_PER_K = 8
-SHORTLIST_FRACTION = 400  # and n / this many (10M: 25,000; text queries' recall@200 rests on it, not on the probes)
-FIRST_STAGE_PER_SHORTLIST = 4  # rows kept by the Hamming pass for the asymmetric score, per shortlisted row
+SHORTLIST_FRACTION = 600  # and n / this many (10M: 16,666; it was n / 400, docs/scale.md)
+FIRST_STAGE_PER_SHORTLIST = 4  # rows kept by the Hamming pass for the asymmetric score: this many per row of
+FIRST_STAGE_FRACTION = 100  # the smallest shortlist, and n / this many (10M: 100,000; text queries' recall@200
+#                             rests on this stage's size, not on the probes: docs/scale.md)
 CORRECTED = True  # the asymmetric stage scales each row's estimate by its stored factors (RaBitQ's estimator)
 PARALLEL_FROM = 131_072  # probed rows from which the Hamming pass and the asymmetric stage are split over the cores
 PARTS = 8  # parts of those passes, taken in turn by whichever worker is free (bits_index's scan does the same)
@@ -79,7 +81,13 @@ def n_probe(lists: int) -> int:
 
 
 def shortlist(k: int, n: int = 0) -> int:
+    """Rows re-scored exactly for a top-``k`` search over ``n`` rows."""
     return int(max(SHORTLIST_MIN, SHORTLIST_PER_K * k, n // SHORTLIST_FRACTION))
+
+
+def first_stage(k: int, n: int = 0) -> int:
+    """Rows the Hamming pass keeps for the asymmetric score (of the probed lists' rows)."""
+    return int(max(FIRST_STAGE_PER_SHORTLIST * max(SHORTLIST_MIN, SHORTLIST_PER_K * k), n // FIRST_STAGE_FRACTION))
 
 
 def _sections(dim: int, lists: int, rows: int) -> dict:
@@ -273,8 +281,8 @@ class IvfBitsIndex:
             list(bits._pool().map(scan, [c.tolist() for c in np.split(np.arange(len(ranges)), cuts) if len(c)]))
         else:
             scan(list(range(len(ranges))))
+        first = min(total, FIRST_STAGE_PER_SHORTLIST * keep if keep else first_stage(k, len(self)))
         m = keep or shortlist(k, len(self))
-        first = min(total, FIRST_STAGE_PER_SHORTLIST * m)
         near = _positions(bits.nearest(dist, first, self.width * 8), ranges, starts)
         if len(near) > m:
             if parallel and len(near) >= 2 * PARTS * 1024:
