@@ -229,14 +229,16 @@ class ImportDialog(QDialog):
 
     def _failed(self, message: str, _exc) -> None:
         self.error = message
-        self.bar.setRange(0, 1)
-        self.bar.setValue(0)
-        self.status.setText("")
+        self.bar.hide()  # nothing was imported and nothing is running: no "0%" over the reason
+        self.status.hide()
         self.summary.setText(f"<span style='color:#b00020'>{message}</span>")
         self.summary.setTextFormat(Qt.TextFormat.RichText)
         self.summary.show()
         self.cancel_button.hide()
         self.close_button.show()
+        self.close_button.setDefault(True)
+        self.layout().activate()  # the dialog grows to show every line of the reason, not the running size
+        self.resize(self.width(), max(self.height(), self.heightForWidth(self.width()), self.sizeHint().height()))
 
     def _export(self) -> None:
         out, _ = QFileDialog.getSaveFileName(self, "Export import summary", "import-summary.csv", "CSV (*.csv)")
