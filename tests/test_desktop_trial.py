@@ -41,3 +41,31 @@ def test_the_passphrase_prompt_wraps_its_sentence(qtbot, tmp_path, lite_gallery,
     assert not ensure_passphrase(parent, case)  # rejected: nothing opened
     assert seen["wraps"] and seen["width"] <= 640 and "does not open with the workstation passphrase" in seen["text"]
     keys.set_passphrase(None)
+
+
+def test_a_wrong_passphrase_says_what_to_do_in_the_window(qtbot, tmp_path, lite_gallery, monkeypatch):
+    """The window passed on the command line's '(give that one)', which an investigator at the window cannot do:
+    it says to open the case again and type that passphrase."""
+    from PySide6.QtCore import QSettings
+
+    from interreid.desktop.main_window import MainWindow
+    from interreid.engine.casefile import CaseFile
+    from interreid.engine.engines import build_engine
+    from interreid.engine.gallery.store import Gallery
+    from interreid.engine.storage import keys
+
+    case = tmp_path / "c.case"
+    with Gallery.open(lite_gallery) as g:
+        CaseFile.create(case, "t", "tester", g, build_engine(g).identity()).close()
+    monkeypatch.delenv("INTERREID_KEY_FILE")
+    monkeypatch.setattr("interreid.desktop.main_window.ensure_passphrase",  # typed in the prompt: a wrong one
+                        lambda *a, **k: keys.set_passphrase("not the passphrase") or True)
+    window = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat), detect_device=False)
+    qtbot.addWidget(window)
+    window.show()
+    window.open_case(case)
+    qtbot.waitUntil(lambda: window.banner.isVisible() and not window.session.busy, timeout=30000)
+    text = window.banner.text()
+    assert not window.session.is_open and "another passphrase" in text
+    assert "give that one" not in text and "open it again and type that passphrase" in text
+    keys.set_passphrase(None)
