@@ -27,7 +27,7 @@ from .workers import JobRunner
 
 log = logging.getLogger("interreid.desktop")
 MARK_WORDS = {"match": "marked match", "possible": "marked possible", "excluded": "excluded"}
-MAX_BANNER_LINES = 12
+MAX_BANNER_LINES = 300  # a verification's lines in the message strip, which scrolls past a few lines
 
 
 class MainWindow(QMainWindow):
@@ -354,8 +354,8 @@ class MainWindow(QMainWindow):
             return
         lines = verification.lines()
         if len(lines) > MAX_BANNER_LINES:
-            lines = lines[:MAX_BANNER_LINES] + [f"  … and {len(lines) - MAX_BANNER_LINES} more lines "
-                                                "(File → Verify case shows them all)"]
+            lines = lines[:MAX_BANNER_LINES] + [f"  … and {len(lines) - MAX_BANNER_LINES:,} more lines: the case "
+                                                "report's verification section counts them all"]
         head = ("<b>This case's evidence has changed since it was recorded.</b> "
                 if verification.altered_images or verification.missing_images or verification.gallery_problems else
                 "<b>This case's gallery images could not be checked.</b> " if verification.chain_ok else

@@ -69,3 +69,50 @@ def test_a_wrong_passphrase_says_what_to_do_in_the_window(qtbot, tmp_path, lite_
     assert not window.session.is_open and "another passphrase" in text
     assert "give that one" not in text and "open it again and type that passphrase" in text
     keys.set_passphrase(None)
+
+
+def test_a_long_warning_scrolls_in_its_strip_and_the_window_keeps_its_size(qtbot, tmp_path):
+    """A verification that found many images missing filled the message strip with 15 lines: the window grew from
+    768 to 865 pixels high, past the foot of a laptop's screen, its status bar and the gallery's last row out of
+    sight (a new user's trial: a moved gallery). The strip holds a few lines and scrolls; every line can be read."""
+    from PySide6.QtCore import QSettings
+
+    from interreid.desktop.main_window import MainWindow
+
+    window = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat), detect_device=False)
+    qtbot.addWidget(window)
+    window.resize(1366, 768)
+    window.show()
+    window.stack.setCurrentWidget(window.interview_page)  # the page whose least height leaves the strip least room
+    qtbot.wait(50)
+    lines = [f"  - MISSING /evidence/gallery/crops/{i:02x}/{i:064x}.png ({i:016x}…)" for i in range(40)]
+    window.show_message("<b>This case's evidence has changed since it was recorded.</b><br>" + "<br>".join(lines),
+                        "warning")
+    qtbot.wait(100)
+    assert window.height() == 768
+    banner = window.banner
+    assert banner.height() < 768 // 3
+    bar = banner.scroll.verticalScrollBar()
+    assert bar.maximum() > 0  # the rest is there, a scroll away
+    bar.setValue(bar.maximum())
+    assert lines[-1].strip() in banner.text().replace("&lt;", "<")
+    window.show_message("Case verified.", "info")  # a short message: no scroll bar, a strip of one line
+    qtbot.wait(50)
+    assert banner.scroll.verticalScrollBar().maximum() == 0 and banner.height() < 60
+
+
+def test_a_failed_verification_lists_every_missing_file_in_its_strip(qtbot, tmp_path):
+    """The strip cut a verification's list at 12 lines with '(File → Verify case shows them all)', but Verify
+    case showed the same 12: the strip now scrolls, so it holds the list whole (up to a few hundred lines)."""
+    from PySide6.QtCore import QSettings
+
+    from interreid.desktop.main_window import MainWindow
+    from interreid.engine.casefile.case import Verification
+
+    window = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat), detect_device=False)
+    qtbot.addWidget(window)
+    window.show()
+    missing = [{"sha256": f"{i:064x}", "path": f"/evidence/crops/{i:02x}/{i:064x}.png"} for i in range(40)]
+    window._on_verified(Verification(missing_images=missing, images_checked=40, audit_rows=9))
+    text = window.banner.text()
+    assert all(m["path"] in text for m in missing) and "shows them all" not in text
