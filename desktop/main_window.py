@@ -366,7 +366,9 @@ class MainWindow(QMainWindow):
         self.show_message(head + "Rankings may no longer match the images on disk.<br>" + body, "warning")
 
     def new_case(self, sources: list[str] | None = None) -> None:
-        dialog = NewCaseDialog(self, sources=sources or None)
+        last = self.settings.value("last_gallery", "") or None  # the gallery imported last, if still there
+        last = last if last and (Path(last) / "gallery.db").is_file() else None
+        dialog = NewCaseDialog(self, sources=sources or None, gallery=last)
         if dialog.exec() != NewCaseDialog.DialogCode.Accepted:
             return
         request = dialog.request()
@@ -403,8 +405,23 @@ class MainWindow(QMainWindow):
             sources = [folder]
         target = QFileDialog.getExistingDirectory(self, "Gallery folder (new and empty, or an existing gallery)",
                                                   self._last_dir())
-        if target:
-            self._run_import(Path(target), [Path(s) for s in sources])
+        if not target:
+            return
+        report = self._run_import(Path(target), [Path(s) for s in sources]).report
+        if report is None or report.cancelled:
+            return  # the dialog said why (nothing to import) or how to resume
+        from interreid.engine.gallery.store import Gallery
+
+        try:
+            with Gallery.open(target, read_only=True) as g:
+                held = len(g)
+        except Exception:  # noqa: BLE001  (the import itself succeeded; its count is only a courtesy here)
+            log.exception("counting the imported gallery")
+            return
+        if held:
+            self.settings.setValue("last_gallery", str(target))
+            self.show_message(f"The gallery {target} holds {held:,} images. To interview a witness on it, choose "
+                              "New case: the gallery is filled in.", "info")
 
     def _run_import(self, gallery: Path, sources: list[Path], engine: str = "lite",
                     pack: str | None = None, tower: str | None = None) -> ImportDialog:

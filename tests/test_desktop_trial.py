@@ -116,3 +116,39 @@ def test_a_failed_verification_lists_every_missing_file_in_its_strip(qtbot, tmp_
     window._on_verified(Verification(missing_images=missing, images_checked=40, audit_rows=9))
     text = window.banner.text()
     assert all(m["path"] in text for m in missing) and "shows them all" not in text
+
+
+def test_after_an_import_the_window_says_how_to_interview_on_the_gallery(qtbot, tmp_path, crops_dir, monkeypatch):
+    """File → Import gallery ended on the start page with no word of the gallery just made, and New case asked for
+    a gallery folder again (a new user's trial): the window says what was imported and how to go on, and New case
+    opens on that gallery."""
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QFileDialog
+
+    from interreid.desktop.main_window import MainWindow
+    from interreid.desktop.widgets.import_dialog import ImportDialog
+    from interreid.desktop.widgets.new_case_dialog import NewCaseDialog
+
+    gallery = tmp_path / "gallery from the export"
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(gallery))
+
+    def run_import(dialog):
+        qtbot.waitUntil(lambda: dialog.report is not None or bool(dialog.error), timeout=30000)
+        return ImportDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(ImportDialog, "exec", run_import)
+    seen = {}
+
+    def new_case(dialog):
+        seen.update(gallery=dialog.gallery.text(), existing=dialog.use_existing.isChecked())
+        return NewCaseDialog.DialogCode.Rejected
+
+    monkeypatch.setattr(NewCaseDialog, "exec", new_case)
+    window = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat), detect_device=False)
+    qtbot.addWidget(window)
+    window.show()
+    window.import_gallery_dialog([str(crops_dir)])
+    text = window.banner.text()
+    assert window.banner.level == "info" and str(gallery) in text and "12 images" in text and "New case" in text
+    window.new_case()
+    assert seen == {"gallery": str(gallery), "existing": True}
