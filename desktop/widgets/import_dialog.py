@@ -54,6 +54,23 @@ def sources_words(sources: list[Path]) -> str:
     return " and ".join(parts) or "nothing"
 
 
+def video_words(report) -> str:
+    """What the videos of an import gave, as the command line says it: people tracked, images kept, the camera
+    and where the clock came from (a file's modification time is not when it was recorded)."""
+    from html import escape
+
+    from interreid.engine.video.cameras import clock_words
+
+    videos = [v for v in report.videos if not str(v.get("status", "")).startswith("already")]
+    if not videos:
+        return ""
+    people, kept = sum(v.get("tracks", 0) for v in videos), sum(v.get("crops", 0) for v in videos)
+    cameras = ", ".join(sorted({str(v["camera"]) for v in videos if v.get("camera")})) or "none named"
+    clocks = ", ".join(sorted({clock_words(v.get("time_from")) for v in videos}))
+    return (f"<br>From {len(videos):,} video{'' if len(videos) == 1 else 's'}: <b>{people:,}</b> people tracked, "
+            f"{kept:,} images kept · camera {escape(cameras)} · times from {escape(clocks)}")
+
+
 class ImportDialog(QDialog):
     """Runs one import when shown (``start()``); ``report`` holds the ImportReport afterwards."""
 
@@ -205,7 +222,7 @@ class ImportDialog(QDialog):
         self.summary.setText(
             f"<b>{report.imported:,}</b> imported · <b>{report.duplicates:,}</b> duplicate · "
             f"<b>{report.already:,}</b> already in the gallery · <b>{len(skipped):,}</b> skipped{cut} "
-            f"(of {report.total_files:,} file{'' if report.total_files == 1 else 's'})")
+            f"(of {report.total_files:,} file{'' if report.total_files == 1 else 's'})" + video_words(report))
         self.summary.show()
         rows = [(path, f"Only partly imported: {reason}") for path, reason in partly] + skipped
         self.skipped.setRowCount(len(rows))
