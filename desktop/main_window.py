@@ -40,6 +40,7 @@ class MainWindow(QMainWindow):
         self.witness_windows: list[WitnessView] = []
         self.report_available: bool | None = None
         self.last_verification = None
+        self.relocation: dict | None = None  # a moved gallery's new folder being recorded, then what was said
         self.setWindowTitle("interreid")
         self.setAcceptDrops(True)
         self.resize(1440, 900)
@@ -193,7 +194,7 @@ class MainWindow(QMainWindow):
         s.error.connect(lambda m: self.show_message(m, "error"))
         s.open_failed.connect(self._on_open_failed)
         s.gallery_moved.connect(self._on_gallery_moved)
-        s.info.connect(lambda m: self.statusBar().showMessage(m, 8000))
+        s.info.connect(self._on_info)
         s.questioner_ready.connect(lambda m: self.statusBar().showMessage(m, 8000))
         s.background.connect(lambda m: self.statusBar().showMessage(m, 15000))
         q = page.questions
@@ -258,6 +259,7 @@ class MainWindow(QMainWindow):
 
     def _on_open_failed(self, message: str) -> None:
         """Nothing changed: the window goes on showing the case that is open (or the start page)."""
+        self.relocation = None
         if not self.session.is_open:
             self.stack.setCurrentWidget(self.start_page)
             self._show_recent()
@@ -278,7 +280,13 @@ class MainWindow(QMainWindow):
         if not chosen:
             self._on_open_failed(f"The case {Path(case_path).name} could not be opened: {message}")
             return
+        self.relocation = {"case": Path(case_path)}
         self.session.relocate_gallery(Path(case_path), chosen)
+
+    def _on_info(self, message: str) -> None:
+        self.statusBar().showMessage(message, 8000)
+        if self.relocation is not None and "said" not in self.relocation:
+            self.relocation["said"] = message  # shown with the case once it opens (the status bar's is replaced)
 
     def open_case_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open case", self._last_dir(), "Case files (*.case);;All files (*)")
@@ -311,10 +319,13 @@ class MainWindow(QMainWindow):
         self.engine_label.setToolTip(f"Technical: {opened.engine_text}")
         self.gallery_label.setText(f"gallery: {opened.gallery_size:,} images")
         self.gallery_label.setToolTip(str(opened.gallery_folder))
+        relocation, self.relocation = self.relocation, None
+        notes = ([relocation["said"]] if relocation and relocation.get("said") and relocation["case"] == opened.path
+                 else []) + list(opened.notes)
         if opened.warnings:
-            self.show_message(" ".join(opened.warnings + opened.notes), "warning")
-        elif opened.notes:
-            self.show_message(" ".join(opened.notes), "info")
+            self.show_message(" ".join(opened.warnings + notes), "warning")
+        elif notes:
+            self.show_message(" ".join(notes), "info")
         if opened.state is None:
             self.interview_page.questions.description.setFocus()
         self._update_actions()

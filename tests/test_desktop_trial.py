@@ -152,3 +152,30 @@ def test_after_an_import_the_window_says_how_to_interview_on_the_gallery(qtbot, 
     assert window.banner.level == "info" and str(gallery) in text and "12 images" in text and "New case" in text
     window.new_case()
     assert seen == {"gallery": str(gallery), "existing": True}
+
+
+def test_the_window_says_where_the_case_now_finds_its_moved_gallery(qtbot, tmp_path, lite_gallery, monkeypatch):
+    """The sentence saying the case recorded its gallery's new folder went to the status bar, where the
+    verification's 'Case verified…' replaced it at once (a new user's trial): it stays in the message strip."""
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+    from interreid.desktop.main_window import MainWindow
+    from interreid.engine.cli.main import main
+
+    case = tmp_path / "moved.case"
+    assert main(["case", "new", str(case), "--title", "Moved", "--gallery", str(lite_gallery)]) == 0
+    moved = tmp_path / "gallery-moved"
+    lite_gallery.rename(moved)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(moved))
+    window = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat), detect_device=False)
+    qtbot.addWidget(window)
+    window.show()
+    window.open_case(case)
+    qtbot.waitUntil(lambda: window.session.is_open and window.last_verification is not None
+                    and not window.session.busy, timeout=60000)
+    assert window.last_verification.ok
+    text = window.banner.text()
+    assert window.banner.level == "info" and f"its gallery is now at {moved}" in text
+    window.session.close()
