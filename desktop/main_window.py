@@ -98,6 +98,9 @@ class MainWindow(QMainWindow):
         self.open_action = self._action("&Open case…", self.open_case_dialog, QKeySequence.StandardKey.Open,
                                         file_menu)
         self.import_action = self._action("&Import gallery…", self.import_gallery_dialog, None, file_menu)
+        self.import_video_action = self._action("Import &video files…", self.import_video_files_dialog, None,
+                                                file_menu, "Import chosen video files (CCTV exports) into a "
+                                                           "gallery, without the other files of their folder")
         file_menu.addSeparator()
         self.save_action = self._action("&Save a copy of the case…", self.save_copy, QKeySequence.StandardKey.Save,
                                         file_menu, "Everything is saved as you work; this writes a copy "
@@ -433,6 +436,16 @@ class MainWindow(QMainWindow):
             self.settings.setValue("last_gallery", str(target))
             self.show_message(f"The gallery {target} holds {held:,} images. To interview a witness on it, choose "
                               "New case: the gallery is filled in.", "info")
+
+    def import_video_files_dialog(self) -> None:
+        """Import video files chosen one by one (a CCTV export saved among other files), not a whole folder."""
+        from interreid.engine.video import VIDEO_EXTENSIONS
+
+        pattern = " ".join(f"*{e}" for e in sorted(VIDEO_EXTENSIONS))
+        paths, _ = QFileDialog.getOpenFileNames(self, "Video files (CCTV exports) to import", self._last_dir(),
+                                                f"Video ({pattern});;All files (*)")
+        if paths:
+            self.import_gallery_dialog(paths)
 
     def _run_import(self, gallery: Path, sources: list[Path], engine: str = "lite",
                     pack: str | None = None, tower: str | None = None) -> ImportDialog:

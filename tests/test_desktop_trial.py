@@ -179,3 +179,38 @@ def test_the_window_says_where_the_case_now_finds_its_moved_gallery(qtbot, tmp_p
     text = window.banner.text()
     assert window.banner.level == "info" and f"its gallery is now at {moved}" in text
     window.session.close()
+
+
+def test_file_import_takes_video_files_without_the_rest_of_their_folder(qtbot, tmp_path, monkeypatch):
+    """File → Import gallery chose only a folder: a CCTV export saved among other files could be imported only
+    with everything beside it (a new user's trial on the bundled video). File → Import video files… takes the
+    files themselves."""
+    from types import SimpleNamespace
+
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QFileDialog
+
+    from interreid.desktop.main_window import MainWindow
+
+    downloads = tmp_path / "Downloads"
+    downloads.mkdir()
+    video = downloads / "north gate 14-05.avi"
+    video.write_bytes(b"")
+    (downloads / "holiday.jpg").write_bytes(b"")
+    offered = {}
+
+    def open_files(_parent, _caption, _dir, filters):
+        offered["filters"] = filters
+        return [str(video)], ""
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames", open_files)
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(tmp_path / "gallery"))
+    window = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat), detect_device=False)
+    qtbot.addWidget(window)
+    imported = []
+    window._run_import = lambda gallery, sources, **k: imported.append((gallery, sources)) or \
+        SimpleNamespace(report=None, error="")
+    action = next(a for a in window.menuBar().actions()[0].menu().actions() if "video files" in a.text())
+    action.trigger()
+    assert imported == [(tmp_path / "gallery", [video])]
+    assert "*.avi" in offered["filters"] and "*.mp4" in offered["filters"]
