@@ -391,6 +391,8 @@ class MainWindow(QMainWindow):
         if request.import_sources:
             importer = self._run_import(request.gallery_folder, request.import_sources, request.engine, request.pack,
                                         request.tower)
+            if importer is None:  # no passphrase for the new gallery: the window said so
+                return
             report = importer.report
             if importer.error:  # a wrong or empty folder: its sentence, not "import again to resume"
                 self.show_message(f"{importer.error} No case was created.", "error")
@@ -421,7 +423,8 @@ class MainWindow(QMainWindow):
                                                   self._last_dir())
         if not target:
             return
-        report = self._run_import(Path(target), [Path(s) for s in sources]).report
+        importer = self._run_import(Path(target), [Path(s) for s in sources])
+        report = importer.report if importer is not None else None
         if report is None or report.cancelled:
             return  # the dialog said why (nothing to import) or how to resume
         from interreid.engine.gallery.store import Gallery
@@ -448,8 +451,13 @@ class MainWindow(QMainWindow):
             self.import_gallery_dialog(paths)
 
     def _run_import(self, gallery: Path, sources: list[Path], engine: str = "lite",
-                    pack: str | None = None, tower: str | None = None) -> ImportDialog:
-        ensure_passphrase(self, new=True)  # cancelled: a new gallery is imported unencrypted
+                    pack: str | None = None, tower: str | None = None) -> ImportDialog | None:
+        """The import dialog, run; None when the passphrase a new gallery is encrypted with was not given (like the
+        command line, the window never makes an unencrypted gallery unasked)."""
+        if not ensure_passphrase(self, new=True) and not (Path(gallery) / "gallery.db").is_file():
+            self.show_message("Nothing was imported: a new gallery is encrypted, and needs the workstation "
+                              "passphrase. Import again and type it when asked.", "warning")
+            return None
         from .settings import open_settings, ray_import
 
         dialog = ImportDialog(gallery, sources, engine=engine, parent=self, pack=pack, tower=tower,

@@ -214,3 +214,28 @@ def test_file_import_takes_video_files_without_the_rest_of_their_folder(qtbot, t
     action.trigger()
     assert imported == [(tmp_path / "gallery", [video])]
     assert "*.avi" in offered["filters"] and "*.mp4" in offered["filters"]
+
+
+def test_a_cancelled_passphrase_imports_no_unencrypted_gallery(qtbot, tmp_path, crops_dir, monkeypatch):
+    """Cancelling the passphrase before an import went on and made the new gallery unencrypted, saying nothing
+    (the command line refuses without a passphrase unless told --plain): pictures of people readable by anyone
+    with the folder. Now nothing is imported and the window says why."""
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QFileDialog
+
+    from interreid.desktop.main_window import MainWindow
+    from interreid.desktop.widgets.import_dialog import ImportDialog
+
+    monkeypatch.delenv("INTERREID_KEY_FILE")
+    monkeypatch.setattr("interreid.desktop.main_window.ensure_passphrase", lambda *a, **k: False)  # cancelled
+    gallery = tmp_path / "gallery"
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(gallery))
+    monkeypatch.setattr(ImportDialog, "exec", lambda dialog: qtbot.waitUntil(
+        lambda: dialog.report is not None or bool(dialog.error), timeout=30000))
+    window = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat), detect_device=False)
+    qtbot.addWidget(window)
+    window.show()
+    window.import_gallery_dialog([str(crops_dir)])
+    assert not (gallery / "gallery.db").exists()
+    assert window.banner.level == "warning" and "Nothing was imported" in window.banner.text()
+    assert "passphrase" in window.banner.text()
