@@ -184,3 +184,7 @@ def test_a_moved_video_gallery_is_checked_in_its_new_folder(tmp_path, demo_clip,
         assert g.image(0).sources == (str(moved / Path(first.sources[0]).relative_to(gallery)),)
         assert g.load_image(0).size == size == (first.width, first.height)  # the crop itself, not its thumbnail
         assert all(p is None or p.startswith(str(moved)) for _r, _s, p in g.snapshot())
+    lost = moved / Path(first.sources[0]).relative_to(gallery)
+    lost.unlink()  # a crop lost from the moved gallery is named where it is missing, not at the old folder
+    assert main(["case", "verify", str(case)]) == 1
+    assert f"MISSING {lost} " in capsys.readouterr().out

@@ -559,8 +559,10 @@ class Gallery:
         if path is None or not path.endswith(f"{sha256}.png") or path.startswith(os.path.join(self.folder, "")):
             return path
         own = Path("crops", sha256[:2], f"{sha256}.png")
-        here = self.folder / own
-        return str(here) if Path(path).parts[-3:] == own.parts and here.exists() else path
+        if Path(path).parts[-3:] != own.parts:
+            return path
+        here = self.folder / own  # missing in both places: named where this gallery keeps it
+        return str(here) if here.exists() or not os.path.exists(path) else path
 
     def _replaced_sources(self, sha256: str) -> tuple[str, ...]:
         try:
