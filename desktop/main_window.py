@@ -366,7 +366,12 @@ class MainWindow(QMainWindow):
                                          f"{verification.images_checked} gallery images are unchanged"
                                          + (f"; {fileless}." if fileless else "."), 8000)
             return
-        lines = verification.lines()
+        every = verification.lines()
+        # the audit log's figures (rows, head hash, signing key, anchors) and the notes of what matched are for the
+        # details (the strip's tooltip, the report): the strip says what is wrong, and a broken log says so
+        technical = ("head: ", "signed by workstation key", "  note: ") + (("audit log: ",) if verification.chain_ok
+                                                                          else ())
+        lines = [line for line in every if not line.startswith(technical)]
         if len(lines) > MAX_BANNER_LINES:
             lines = lines[:MAX_BANNER_LINES] + [f"  … and {len(lines) - MAX_BANNER_LINES:,} more lines: the case "
                                                 "report's verification section counts them all"]
@@ -378,6 +383,7 @@ class MainWindow(QMainWindow):
 
         body = "<br>".join(html.escape(line) for line in lines)
         self.show_message(head + "Rankings may no longer match the images on disk.<br>" + body, "warning")
+        self.banner.label.setToolTip("Technical:\n" + "\n".join(every[:MAX_BANNER_LINES]))
 
     def new_case(self, sources: list[str] | None = None) -> None:
         last = self.settings.value("last_gallery", "") or None  # the gallery imported last, if still there

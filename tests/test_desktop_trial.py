@@ -239,3 +239,29 @@ def test_a_cancelled_passphrase_imports_no_unencrypted_gallery(qtbot, tmp_path, 
     assert not (gallery / "gallery.db").exists()
     assert window.banner.level == "warning" and "Nothing was imported" in window.banner.text()
     assert "passphrase" in window.banner.text()
+
+
+def test_a_failed_verification_says_what_is_wrong_without_the_audit_logs_figures(qtbot, tmp_path):
+    """The warning over a changed gallery opened on the audit log's row count, its head hash, the signing key's
+    fingerprint and a note that the vector file matched: four lines an investigator cannot act on, before the
+    files that are missing (a new user's trial). They are in the strip's tooltip; the strip says what is wrong."""
+    from PySide6.QtCore import QSettings
+
+    from interreid.desktop.main_window import MainWindow
+    from interreid.engine.casefile.case import Verification
+
+    window = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat), detect_device=False)
+    qtbot.addWidget(window)
+    window.show()
+    missing = [{"sha256": "ab" * 32, "path": "/evidence/crops/ab/" + "ab" * 32 + ".png"}]
+    window._on_verified(Verification(missing_images=missing, images_checked=1, audit_rows=39,
+                                     head={"seq": 39, "hash": "e5" * 32}, key_fingerprint="4965112f9d94f051",
+                                     anchors_checked=15, notes=["the gallery's vector file (the features its rankings "
+                                                                "are scored from) matches the hashes recorded"]))
+    text = window.banner.text()
+    assert missing[0]["path"] in text and "1 missing" in text
+    for technical in ("head: row", "e5e5e5", "signed by workstation key", "anchor(s)", "vector file", "39 rows"):
+        assert technical not in text, technical
+        assert technical in window.banner.label.toolTip(), technical
+    window._on_verified(Verification(chain_problems=["row 7 was changed"], audit_rows=39))  # a broken log says so
+    assert "BROKEN" in window.banner.text() and "row 7 was changed" in window.banner.text()

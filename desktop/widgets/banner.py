@@ -46,6 +46,7 @@ class Banner(QWidget):
         self.style().unpolish(self)
         self.style().polish(self)
         self.label.setText(text)
+        self.label.setToolTip("")  # a message's details are its own (set after it is shown)
         self.scroll.verticalScrollBar().setValue(0)
         self.show()
         self._fit()
