@@ -366,6 +366,7 @@ class MainWindow(QMainWindow):
                                          f"{verification.images_checked} gallery images are unchanged"
                                          + (f"; {fileless}." if fileless else "."), 8000)
             return
+        self.statusBar().clearMessage()  # "Verifying the case…" has ended; the strip says how
         every = verification.lines()
         # the audit log's figures (rows, head hash, signing key, anchors) and the notes of what matched are for the
         # details (the strip's tooltip, the report): the strip says what is wrong, and a broken log says so

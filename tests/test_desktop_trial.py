@@ -253,6 +253,7 @@ def test_a_failed_verification_says_what_is_wrong_without_the_audit_logs_figures
     window = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat), detect_device=False)
     qtbot.addWidget(window)
     window.show()
+    window.statusBar().showMessage("Verifying the case and re-hashing its images…", 15000)  # as on opening
     missing = [{"sha256": "ab" * 32, "path": "/evidence/crops/ab/" + "ab" * 32 + ".png"}]
     window._on_verified(Verification(missing_images=missing, images_checked=1, audit_rows=39,
                                      head={"seq": 39, "hash": "e5" * 32}, key_fingerprint="4965112f9d94f051",
@@ -260,6 +261,7 @@ def test_a_failed_verification_says_what_is_wrong_without_the_audit_logs_figures
                                                                 "are scored from) matches the hashes recorded"]))
     text = window.banner.text()
     assert missing[0]["path"] in text and "1 missing" in text
+    assert "Verifying" not in window.statusBar().currentMessage()  # it has ended: the strip says how
     for technical in ("head: row", "e5e5e5", "signed by workstation key", "anchor(s)", "vector file", "39 rows"):
         assert technical not in text, technical
         assert technical in window.banner.label.toolTip(), technical
