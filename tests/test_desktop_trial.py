@@ -267,3 +267,40 @@ def test_a_failed_verification_says_what_is_wrong_without_the_audit_logs_figures
         assert technical in window.banner.label.toolTip(), technical
     window._on_verified(Verification(chain_problems=["row 7 was changed"], audit_rows=39))  # a broken log says so
     assert "BROKEN" in window.banner.text() and "row 7 was changed" in window.banner.text()
+
+
+def test_the_details_of_a_video_crop_shown_to_the_witness_fit_a_laptop_screen(qtbot, tmp_path):
+    """The details of a marked video crop that was shown to the witness needed 789 pixels of height: on a
+    1366 × 768 screen its buttons and Close were below the screen's foot (the demo's screenshots in a new user's
+    trial). The column of facts scrolls; the window fits."""
+    from videomaker import BlobDetector, write_walkers
+
+    from interreid.desktop.session import ImageDetails
+    from interreid.desktop.widgets.detail_view import DetailView
+    from interreid.engine.embedder import create_embedder
+    from interreid.engine.gallery.importer import import_sources
+    from interreid.engine.gallery.store import Gallery
+    from interreid.engine.video.frames import track_boxes
+    from interreid.engine.video.importer import VideoOptions
+    from interreid.engine.video.query import crop_provenance
+
+    video = write_walkers(tmp_path / "cam02" / "walk.avi")
+    emb = create_embedder("lite")
+    with Gallery.create(tmp_path / "g", emb.identity) as g:
+        import_sources(g, emb, [video], video_options=VideoOptions(detector=BlobDetector(), min_height=20,
+                                                                    sample_fps=10))
+        img = g.image(0)
+        prov = crop_provenance(g, img.sha256)
+        prov["track_boxes"] = track_boxes(g, prov["track"])
+    shown = [{"at": "2026-12-01T00:51:33", "note": "Line-up approved by the duty inspector (line-up of 3, "
+              f"position {i})"} for i in (1, 2)]
+    details = ImageDetails(img, [(0, 1, -0.4), (1, 1, -0.3), (2, 1, -0.2)],
+                           {"mark": "possible", "note": "similar jacket, the same walk, seen twice at the gate"},
+                           shown, ([], []), prov, [100.0, 100.0, 100.0])
+    view = DetailView(details)
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.wait(50)
+    assert view.minimumSizeHint().height() <= 700  # 768 less a taskbar and a title bar
+    assert view.height() <= view.screen().availableGeometry().height()
+    assert view.source_frame is not None and view.history.isVisible()
