@@ -304,3 +304,18 @@ def test_the_details_of_a_video_crop_shown_to_the_witness_fit_a_laptop_screen(qt
     assert view.minimumSizeHint().height() <= 700  # 768 less a taskbar and a title bar
     assert view.height() <= view.screen().availableGeometry().height()
     assert view.source_frame is not None and view.history.isVisible()
+
+
+def test_a_marks_note_of_a_sentence_is_seen_whole_while_it_is_typed(qtbot):
+    """The note box of Mark as match was 440 pixels wide: the note typed in a new user's trial ('Blue jacket, grey
+    trousers, brown paper bag in right hand; matches the witness.') ran out of sight while it was being written."""
+    from interreid.desktop.widgets.dialogs import mark_dialog
+
+    dialog = mark_dialog("match")
+    qtbot.addWidget(dialog)
+    note = "Blue jacket, grey trousers, brown paper bag in right hand; matches the witness."
+    dialog.edit.setText(note)
+    dialog.show()
+    qtbot.wait(20)
+    shown = dialog.edit.contentsRect().width() - 12  # the box's padding and frame
+    assert dialog.edit.fontMetrics().horizontalAdvance(note) <= shown
