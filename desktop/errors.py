@@ -26,6 +26,7 @@ _APP_WORDING = [
     (r"is not an interreid gallery (no gallery.db)", "is not a gallery made by interreid"),
     (r"or record its new place with 'interreid case relocate FILE --gallery DIR'",
      "or open the case again and choose the gallery's new folder when asked"),
+    (r"another passphrase (give that one)", "another passphrase (open it again and type that passphrase)"),
 ]
 
 

@@ -27,7 +27,7 @@ from .workers import JobRunner
 
 log = logging.getLogger("interreid.desktop")
 MARK_WORDS = {"match": "marked match", "possible": "marked possible", "excluded": "excluded"}
-MAX_BANNER_LINES = 12
+MAX_BANNER_LINES = 300  # a verification's lines in the message strip, which scrolls past a few lines
 
 
 class MainWindow(QMainWindow):
@@ -40,6 +40,7 @@ class MainWindow(QMainWindow):
         self.witness_windows: list[WitnessView] = []
         self.report_available: bool | None = None
         self.last_verification = None
+        self.relocation: dict | None = None  # a moved gallery's new folder being recorded, then what was said
         self.setWindowTitle("interreid")
         self.setAcceptDrops(True)
         self.resize(1440, 900)
@@ -97,6 +98,9 @@ class MainWindow(QMainWindow):
         self.open_action = self._action("&Open case…", self.open_case_dialog, QKeySequence.StandardKey.Open,
                                         file_menu)
         self.import_action = self._action("&Import gallery…", self.import_gallery_dialog, None, file_menu)
+        self.import_video_action = self._action("Import &video files…", self.import_video_files_dialog, None,
+                                                file_menu, "Import chosen video files (CCTV exports) into a "
+                                                           "gallery, without the other files of their folder")
         file_menu.addSeparator()
         self.save_action = self._action("&Save a copy of the case…", self.save_copy, QKeySequence.StandardKey.Save,
                                         file_menu, "Everything is saved as you work; this writes a copy "
@@ -193,7 +197,7 @@ class MainWindow(QMainWindow):
         s.error.connect(lambda m: self.show_message(m, "error"))
         s.open_failed.connect(self._on_open_failed)
         s.gallery_moved.connect(self._on_gallery_moved)
-        s.info.connect(lambda m: self.statusBar().showMessage(m, 8000))
+        s.info.connect(self._on_info)
         s.questioner_ready.connect(lambda m: self.statusBar().showMessage(m, 8000))
         s.background.connect(lambda m: self.statusBar().showMessage(m, 15000))
         q = page.questions
@@ -258,6 +262,7 @@ class MainWindow(QMainWindow):
 
     def _on_open_failed(self, message: str) -> None:
         """Nothing changed: the window goes on showing the case that is open (or the start page)."""
+        self.relocation = None
         if not self.session.is_open:
             self.stack.setCurrentWidget(self.start_page)
             self._show_recent()
@@ -278,7 +283,13 @@ class MainWindow(QMainWindow):
         if not chosen:
             self._on_open_failed(f"The case {Path(case_path).name} could not be opened: {message}")
             return
+        self.relocation = {"case": Path(case_path)}
         self.session.relocate_gallery(Path(case_path), chosen)
+
+    def _on_info(self, message: str) -> None:
+        self.statusBar().showMessage(message, 8000)
+        if self.relocation is not None and "said" not in self.relocation:
+            self.relocation["said"] = message  # shown with the case once it opens (the status bar's is replaced)
 
     def open_case_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open case", self._last_dir(), "Case files (*.case);;All files (*)")
@@ -311,10 +322,13 @@ class MainWindow(QMainWindow):
         self.engine_label.setToolTip(f"Technical: {opened.engine_text}")
         self.gallery_label.setText(f"gallery: {opened.gallery_size:,} images")
         self.gallery_label.setToolTip(str(opened.gallery_folder))
+        relocation, self.relocation = self.relocation, None
+        notes = ([relocation["said"]] if relocation and relocation.get("said") and relocation["case"] == opened.path
+                 else []) + list(opened.notes)
         if opened.warnings:
-            self.show_message(" ".join(opened.warnings + opened.notes), "warning")
-        elif opened.notes:
-            self.show_message(" ".join(opened.notes), "info")
+            self.show_message(" ".join(opened.warnings + notes), "warning")
+        elif notes:
+            self.show_message(" ".join(notes), "info")
         if opened.state is None:
             self.interview_page.questions.description.setFocus()
         self._update_actions()
@@ -352,10 +366,16 @@ class MainWindow(QMainWindow):
                                          f"{verification.images_checked} gallery images are unchanged"
                                          + (f"; {fileless}." if fileless else "."), 8000)
             return
-        lines = verification.lines()
+        self.statusBar().clearMessage()  # "Verifying the case…" has ended; the strip says how
+        every = verification.lines()
+        # the audit log's figures (rows, head hash, signing key, anchors) and the notes of what matched are for the
+        # details (the strip's tooltip, the report): the strip says what is wrong, and a broken log says so
+        technical = ("head: ", "signed by workstation key", "  note: ") + (("audit log: ",) if verification.chain_ok
+                                                                          else ())
+        lines = [line for line in every if not line.startswith(technical)]
         if len(lines) > MAX_BANNER_LINES:
-            lines = lines[:MAX_BANNER_LINES] + [f"  … and {len(lines) - MAX_BANNER_LINES} more lines "
-                                                "(File → Verify case shows them all)"]
+            lines = lines[:MAX_BANNER_LINES] + [f"  … and {len(lines) - MAX_BANNER_LINES:,} more lines: the case "
+                                                "report's verification section counts them all"]
         head = ("<b>This case's evidence has changed since it was recorded.</b> "
                 if verification.altered_images or verification.missing_images or verification.gallery_problems else
                 "<b>This case's gallery images could not be checked.</b> " if verification.chain_ok else
@@ -364,9 +384,12 @@ class MainWindow(QMainWindow):
 
         body = "<br>".join(html.escape(line) for line in lines)
         self.show_message(head + "Rankings may no longer match the images on disk.<br>" + body, "warning")
+        self.banner.label.setToolTip("Technical:\n" + "\n".join(every[:MAX_BANNER_LINES]))
 
     def new_case(self, sources: list[str] | None = None) -> None:
-        dialog = NewCaseDialog(self, sources=sources or None)
+        last = self.settings.value("last_gallery", "") or None  # the gallery imported last, if still there
+        last = last if last and (Path(last) / "gallery.db").is_file() else None
+        dialog = NewCaseDialog(self, sources=sources or None, gallery=last)
         if dialog.exec() != NewCaseDialog.DialogCode.Accepted:
             return
         request = dialog.request()
@@ -375,6 +398,8 @@ class MainWindow(QMainWindow):
         if request.import_sources:
             importer = self._run_import(request.gallery_folder, request.import_sources, request.engine, request.pack,
                                         request.tower)
+            if importer is None:  # no passphrase for the new gallery: the window said so
+                return
             report = importer.report
             if importer.error:  # a wrong or empty folder: its sentence, not "import again to resume"
                 self.show_message(f"{importer.error} No case was created.", "error")
@@ -403,12 +428,43 @@ class MainWindow(QMainWindow):
             sources = [folder]
         target = QFileDialog.getExistingDirectory(self, "Gallery folder (new and empty, or an existing gallery)",
                                                   self._last_dir())
-        if target:
-            self._run_import(Path(target), [Path(s) for s in sources])
+        if not target:
+            return
+        importer = self._run_import(Path(target), [Path(s) for s in sources])
+        report = importer.report if importer is not None else None
+        if report is None or report.cancelled:
+            return  # the dialog said why (nothing to import) or how to resume
+        from interreid.engine.gallery.store import Gallery
+
+        try:
+            with Gallery.open(target, read_only=True) as g:
+                held = len(g)
+        except Exception:  # noqa: BLE001  (the import itself succeeded; its count is only a courtesy here)
+            log.exception("counting the imported gallery")
+            return
+        if held:
+            self.settings.setValue("last_gallery", str(target))
+            self.show_message(f"The gallery {target} holds {held:,} images. To interview a witness on it, choose "
+                              "New case: the gallery is filled in.", "info")
+
+    def import_video_files_dialog(self) -> None:
+        """Import video files chosen one by one (a CCTV export saved among other files), not a whole folder."""
+        from interreid.engine.video import VIDEO_EXTENSIONS
+
+        pattern = " ".join(f"*{e}" for e in sorted(VIDEO_EXTENSIONS))
+        paths, _ = QFileDialog.getOpenFileNames(self, "Video files (CCTV exports) to import", self._last_dir(),
+                                                f"Video ({pattern});;All files (*)")
+        if paths:
+            self.import_gallery_dialog(paths)
 
     def _run_import(self, gallery: Path, sources: list[Path], engine: str = "lite",
-                    pack: str | None = None, tower: str | None = None) -> ImportDialog:
-        ensure_passphrase(self, new=True)  # cancelled: a new gallery is imported unencrypted
+                    pack: str | None = None, tower: str | None = None) -> ImportDialog | None:
+        """The import dialog, run; None when the passphrase a new gallery is encrypted with was not given (like the
+        command line, the window never makes an unencrypted gallery unasked)."""
+        if not ensure_passphrase(self, new=True) and not (Path(gallery) / "gallery.db").is_file():
+            self.show_message("Nothing was imported: a new gallery is encrypted, and needs the workstation "
+                              "passphrase. Import again and type it when asked.", "warning")
+            return None
         from .settings import open_settings, ray_import
 
         dialog = ImportDialog(gallery, sources, engine=engine, parent=self, pack=pack, tower=tower,

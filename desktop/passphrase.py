@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import QInputDialog, QLineEdit, QWidget
+from PySide6.QtWidgets import QInputDialog, QLabel, QLineEdit, QWidget
 
 
 def passphrase_needed(path: Path | None, new: bool) -> bool:
@@ -60,9 +60,24 @@ def ensure_passphrase(parent: QWidget, path: Path | None = None, new: bool = Fal
                 "was encrypted with another passphrase. To open it, type that passphrase:")
     else:
         what = f"The case {name} is encrypted. Workstation passphrase:"
-    ask = ask or (lambda: QInputDialog.getText(parent, "Workstation passphrase", what, QLineEdit.EchoMode.Password))
-    text, ok = ask()
+    text, ok = (ask or (lambda: _ask(parent, what)))()
     if not ok or not text:
         return False
     set_passphrase(text)
     return True
+
+
+def _ask(parent: QWidget, what: str) -> tuple[str, bool]:
+    """The passphrase typed in a dialog of a reading width: its sentence wraps (QInputDialog.getText sets it on one
+    line, a dialog wider than a laptop's screen for the sentence after a wrong passphrase)."""
+    dialog = QInputDialog(parent)
+    dialog.setWindowTitle("Workstation passphrase")
+    dialog.setInputMode(QInputDialog.InputMode.TextInput)
+    dialog.setTextEchoMode(QLineEdit.EchoMode.Password)
+    dialog.setLabelText(what)
+    for label in dialog.findChildren(QLabel):
+        label.setWordWrap(True)
+    dialog.setMinimumWidth(420)
+    dialog.resize(520, dialog.sizeHint().height())
+    ok = dialog.exec() == QInputDialog.DialogCode.Accepted
+    return dialog.textValue(), ok

@@ -40,9 +40,9 @@ def resolve_image(gallery, image: str) -> int:
     text = image.strip()
     path = Path(text).expanduser()
     if path.is_file():
-        from .hashing import sha256_file
+        from .storage.blobs import plain_sha256
 
-        row = gallery.row_of(sha256_file(path))
+        row = gallery.row_of(plain_sha256(path))  # a sealed crop of an encrypted gallery: the hash of its PNG
         if row is None:
             raise UserError(f"{path} is not in gallery {gallery.folder}; import it first or choose a gallery image.")
         return row

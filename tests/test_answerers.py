@@ -100,6 +100,16 @@ def test_annotated_answerer_matches_the_nearest_annotated_question():
     assert ans.answer("Anything?", _record()) == DONT_KNOW  # no annotated questions at all
 
 
+def test_the_sentence_embedder_loads_without_a_progress_bar(capfd):
+    """transformers drew 'Loading weights: 100%|██████████| 103/103' on stderr in the middle of `bench interactive`'s
+    output, for a model of the package's own (a re-ID researcher's trial on the bundled dev set)."""
+    from interreid.engine.evaluation.witnesses.sentence_embedder import SentenceEmbedder
+
+    capfd.readouterr()
+    assert SentenceEmbedder().encode(["a red jacket"]).shape == (1, 384)
+    assert "Loading weights" not in capfd.readouterr().err
+
+
 def test_memory_answerer_recalls_the_nearest_sentence():
     mem = MemoryAnswerer()
     rec = _record()

@@ -128,3 +128,22 @@ def test_a_video_in_which_no_one_is_found_is_named_with_the_reason(qtbot, tmp_pa
     reason = dialog.skipped_reasons()["car park.mp4"]
     assert reason.startswith("Imported, but no one was found in it") and "pixels tall" in reason
     assert dialog.skipped.isVisible()
+
+
+def test_the_reason_an_import_failed_is_shown_whole(qtbot, tmp_path):
+    """The sentence saying why nothing was imported wraps onto a second line: the dialog kept its running size, so
+    the second line ('nothing was imported.') was cut off under an empty progress bar reading 0% (found in a new
+    user's trial, an empty folder)."""
+    empty = tmp_path / "an export folder with a long name that holds nothing at all"
+    empty.mkdir()
+    dialog = ImportDialog(tmp_path / "gallery", [empty])
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.start()
+    qtbot.waitUntil(lambda: bool(dialog.error), timeout=30000)
+    qtbot.wait(50)  # the layout settles
+    label = dialog.summary
+    assert label.heightForWidth(label.width()) > label.fontMetrics().lineSpacing()  # it does wrap
+    assert label.height() >= label.heightForWidth(label.width())  # every line of it is shown
+    assert dialog.height() <= dialog.screen().availableGeometry().height()
+    assert not dialog.bar.isVisible()  # no "0%" over the sentence: nothing was imported, nothing is in progress

@@ -119,7 +119,7 @@ def test_new_case_offers_the_packs_8bit_image_model_and_imports_with_it(qtbot, c
     window = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat), detect_device=False)
     qtbot.addWidget(window)
     monkeypatch.setattr("interreid.desktop.main_window.ImportDialog", Recorder)
-    monkeypatch.setattr("interreid.desktop.main_window.ensure_passphrase", lambda *a, **k: False)
+    monkeypatch.setattr("interreid.desktop.main_window.ensure_passphrase", lambda *a, **k: True)  # the passphrase known
     window._run_import(request.gallery_folder, request.import_sources, request.engine, request.pack, request.tower)
     assert seen["tower"] == "int8" and seen["pack"] == request.pack
 

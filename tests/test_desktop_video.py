@@ -29,6 +29,10 @@ def test_import_dialog_imports_a_video_folder(qtbot, tmp_path, demo_clip):
     assert not dialog.error
     assert dialog.report.videos[0]["status"] == "complete" and dialog.report.imported >= 2
     assert seen and "frames/s" in _status_text(dialog, seen)
+    # the summary says what the video gave, as the command line does (it said only "N imported … (of 1 file)")
+    people = dialog.report.videos[0]["tracks"]
+    assert people and f"<b>{people}</b> people tracked" in dialog.summary.text()
+    assert "camera cam01" in dialog.summary.text() and "times from the " in dialog.summary.text()
 
 
 def _status_text(dialog, seen) -> str:

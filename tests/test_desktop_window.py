@@ -101,11 +101,11 @@ def test_a_file_that_is_no_case_is_not_called_an_encrypted_case(qtbot, lite_case
     say it may not be a case file at all (they said "The case notes.txt is encrypted"), and the open case stays."""
     asked = []
 
-    def get_text(_parent, _title, label, _echo):
+    def ask(_parent, label):
         asked.append(label)
         return "", False
 
-    monkeypatch.setattr("interreid.desktop.passphrase.QInputDialog.getText", get_text)
+    monkeypatch.setattr("interreid.desktop.passphrase._ask", ask)
     window = make_window(qtbot, tmp_path)
     open_and_wait(qtbot, window, lite_case)
     notes = tmp_path / "witness notes (copy) #1.txt"

@@ -5,6 +5,8 @@ report: one sentence about the file, not a verdict on the case."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from interreid.engine.casefile import CaseFile
 from interreid.engine.cli.main import main
 
@@ -149,3 +151,40 @@ def test_the_app_offers_to_locate_a_moved_gallery_and_opens_the_case(qtbot, tmp_
     window.close_case()
     with CaseFile.open(case) as c:
         assert c.meta("gallery_path") == str(moved)
+
+
+def test_a_moved_video_gallery_is_checked_in_its_new_folder(tmp_path, demo_clip, capsys):
+    """A gallery cut from video keeps its crops in its own folder. Moved and relocated, its case verified every
+    crop at the old folder: '169 missing' and, in the app, 'This case's evidence has changed since it was
+    recorded', over a case and a gallery in which nothing had changed (found in a new user's trial); the
+    details view fell back to the thumbnail."""
+    import pytest
+
+    from interreid.engine.gallery.store import Gallery
+
+    if demo_clip is None:
+        pytest.skip("resources/demo/vtest.avi is missing")
+    footage = tmp_path / "footage"
+    footage.mkdir()
+    (footage / "clip.avi").write_bytes(demo_clip.read_bytes())
+    gallery, moved, case = tmp_path / "gallery", tmp_path / "gallery-moved", tmp_path / "video.case"
+    assert main(["gallery", "import", str(footage), "--gallery", str(gallery)]) == 0  # encrypted: crops sealed
+    assert main(["case", "new", str(case), "--title", "Video", "--gallery", str(gallery)]) == 0
+    with Gallery.open(gallery) as g:
+        first = g.image(0)
+        size = g.load_image(0).size
+    assert len(first.sources) == 1 and first.sources[0].startswith(str(gallery / "crops"))
+    gallery.rename(moved)
+    assert main(["case", "relocate", str(case), "--gallery", str(moved)]) == 0
+    capsys.readouterr()
+    assert main(["case", "verify", str(case)]) == 0
+    out = capsys.readouterr().out
+    assert " 0 missing" in out and "MISSING" not in out and "1 source videos re-hashed" in out
+    with Gallery.open(moved) as g:
+        assert g.image(0).sources == (str(moved / Path(first.sources[0]).relative_to(gallery)),)
+        assert g.load_image(0).size == size == (first.width, first.height)  # the crop itself, not its thumbnail
+        assert all(p is None or p.startswith(str(moved)) for _r, _s, p in g.snapshot())
+    lost = moved / Path(first.sources[0]).relative_to(gallery)
+    lost.unlink()  # a crop lost from the moved gallery is named where it is missing, not at the old folder
+    assert main(["case", "verify", str(case)]) == 1
+    assert f"MISSING {lost} " in capsys.readouterr().out

@@ -188,3 +188,16 @@ def test_encrypted_import_resumes_from_its_sealed_background(tmp_path):
         assert again.videos[0]["status"] == "complete" and again.videos[0]["resumed_from_frame"] > 0
         assert len(list_tracks(g)) == 2
         assert not [p for p in _files(g.folder) if p.read_bytes()[:8].startswith((PNG, JPEG))]
+
+
+def test_similar_takes_a_sealed_crop_of_the_gallery(tmp_path, footage, capsys):
+    """`interreid similar CROP --gallery G` with one of an encrypted gallery's own crops said 'is not in gallery':
+    it hashed the sealed file, not the PNG the crop is identified by (a re-ID researcher's trial on the bundled
+    video)."""
+    enc = tmp_path / "enc"
+    assert main(["gallery", "import", str(footage), "--gallery", str(enc)]) == 0
+    crop = sorted((enc / "crops").rglob("*.png"))[0]
+    assert blobs.is_sealed(crop.read_bytes()[:8])
+    capsys.readouterr()
+    assert main(["similar", str(crop), "--gallery", str(enc), "--top", "3"]) == 0
+    assert f"Most similar to {crop.stem[:12]}" in capsys.readouterr().out

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -21,6 +23,32 @@ from ..session import ImageDetails
 from .folder_neighbours import FolderNeighbours
 from .understood_panel import MATCH_LEGEND
 from .zoom_view import ZoomImage
+
+
+class _FactsScroll(QScrollArea):
+    """The details' column of facts, laid out at the height the column needs at its width when the window is
+    shorter (then it scrolls), else at the window's height, as it was without scrolling. (A resizable scroll area
+    lays it out at its preferred height, and the frame picture, drawn at the size it is given, prefers more each
+    time it is drawn.)"""
+
+    def __init__(self):
+        super().__init__()
+        self.viewport().installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802  (Qt's name)
+        if watched is self.viewport() and event.type() == QEvent.Type.Resize:
+            self.fit()
+        return super().eventFilter(watched, event)
+
+    def fit(self) -> None:
+        facts = self.widget()
+        if facts is None:
+            return
+        width = self.viewport().width()
+        layout = facts.layout()
+        least = (layout.minimumHeightForWidth(width) if layout is not None and layout.hasHeightForWidth()
+                 else facts.minimumSizeHint().height())
+        facts.resize(width, max(self.viewport().height(), least))
 
 
 class DetailView(QDialog):
@@ -85,7 +113,7 @@ class DetailView(QDialog):
 
             self.source_frame = SourceFrameView(details.video)
             side.addWidget(self.source_frame)
-            self.resize(1100, 760)
+            self.resize(1100, min(760, int(self.screen().availableGeometry().height() * 0.9)))
         side.addWidget(QLabel("Rank after the description and after each answer"))
         self.history = QTableWidget(len(details.history), 3)
         self.history.setHorizontalHeaderLabels(["After answer", "Rank", "Match"])
@@ -119,16 +147,29 @@ class DetailView(QDialog):
         witness = QPushButton("Show to witness…")
         witness.clicked.connect(lambda: self.witness_requested.emit(details.image.row))
         buttons.addWidget(witness)
-        side.addLayout(buttons)
+        # the facts scroll when the screen is too short for them (a video crop shown to the witness, on a
+        # 768-pixel laptop screen, needed 789 pixels); the buttons and Close stay in sight below them
+        facts = QWidget()
+        facts.setLayout(side)
+        scroll = _FactsScroll()
+        scroll.setWidget(facts)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # as wide as the facts need (a SHA-256 does not wrap), with room for the scroll bar: nothing cut off
+        scroll.setMinimumWidth(facts.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
+        column = QVBoxLayout()
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(scroll, 1)
+        column.addLayout(buttons)
         close = QPushButton("Close")
         close.clicked.connect(self.accept)
 
         row = QHBoxLayout()
         row.addStretch(1)
         row.addWidget(close)
-        side.addLayout(row)
+        column.addLayout(row)
         holder = QWidget()
-        holder.setLayout(side)
+        holder.setLayout(column)
         layout.addWidget(holder, 1)
         for b in self.findChildren(QPushButton):  # Enter must never mark or show an image by accident
             b.setAutoDefault(False)

@@ -25,7 +25,8 @@ class NoteDialog(QDialog):
                  warning: bool = False, required: bool = False):
         super().__init__(parent)
         self.setWindowTitle(title)
-        self.setMinimumWidth(440)
+        # a note of a sentence (some 80 characters) is seen whole while it is typed
+        self.setMinimumWidth(max(560, self.fontMetrics().averageCharWidth() * 90))
         layout = QVBoxLayout(self)
         label = QLabel(text)
         label.setWordWrap(True)

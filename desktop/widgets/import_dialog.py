@@ -54,6 +54,28 @@ def sources_words(sources: list[Path]) -> str:
     return " and ".join(parts) or "nothing"
 
 
+def video_words(report) -> str:
+    """What the videos of an import gave, as the command line says it: people tracked, images kept, the camera
+    and where the clock came from (a file's modification time is not when it was recorded)."""
+    from html import escape
+
+    from interreid.engine.video.cameras import clock_words
+
+    videos = [v for v in report.videos if not str(v.get("status", "")).startswith("already")]
+    if not videos:
+        return ""
+    people, kept = sum(v.get("tracks", 0) for v in videos), sum(v.get("crops", 0) for v in videos)
+    cameras = ", ".join(sorted({str(v["camera"]) for v in videos if v.get("camera")})) or "none named"
+    clocks = ", ".join(sorted({clock_words(v.get("time_from")) for v in videos}))
+    return (f"<br>From {len(videos):,} video{'' if len(videos) == 1 else 's'}: <b>{people:,}</b> "
+            f"{_people(people)} tracked, {kept:,} image{'' if kept == 1 else 's'} kept · camera {escape(cameras)} · "
+            f"times from {escape(clocks)}")
+
+
+def _people(n: int) -> str:
+    return "person" if n == 1 else "people"
+
+
 class ImportDialog(QDialog):
     """Runs one import when shown (``start()``); ``report`` holds the ImportReport afterwards."""
 
@@ -189,7 +211,7 @@ class ImportDialog(QDialog):
         name = Path(v.get("file") or "").name
         self.status.setText(f"Video {v.get('file_number', 1)} of {v.get('files', 1)}: {name} · frame {done:,}"
                             + (f" of {total:,}" if total else "") + f" · {rate:,.1f} frames/s · about "
-                            f"{format_seconds(left)} left · {v.get('tracks', 0):,} people so far, "
+                            f"{format_seconds(left)} left · {v.get('tracks', 0):,} {_people(v.get('tracks', 0))} so far, "
                             f"{v.get('crops', 0):,} images kept")
 
     def _finished(self, report) -> None:
@@ -205,7 +227,7 @@ class ImportDialog(QDialog):
         self.summary.setText(
             f"<b>{report.imported:,}</b> imported · <b>{report.duplicates:,}</b> duplicate · "
             f"<b>{report.already:,}</b> already in the gallery · <b>{len(skipped):,}</b> skipped{cut} "
-            f"(of {report.total_files:,} file{'' if report.total_files == 1 else 's'})")
+            f"(of {report.total_files:,} file{'' if report.total_files == 1 else 's'})" + video_words(report))
         self.summary.show()
         from interreid.engine.video.importer import no_one_found
 
@@ -232,14 +254,16 @@ class ImportDialog(QDialog):
 
     def _failed(self, message: str, _exc) -> None:
         self.error = message
-        self.bar.setRange(0, 1)
-        self.bar.setValue(0)
-        self.status.setText("")
+        self.bar.hide()  # nothing was imported and nothing is running: no "0%" over the reason
+        self.status.hide()
         self.summary.setText(f"<span style='color:#b00020'>{message}</span>")
         self.summary.setTextFormat(Qt.TextFormat.RichText)
         self.summary.show()
         self.cancel_button.hide()
         self.close_button.show()
+        self.close_button.setDefault(True)
+        self.layout().activate()  # the dialog grows to show every line of the reason, not the running size
+        self.resize(self.width(), max(self.height(), self.heightForWidth(self.width()), self.sizeHint().height()))
 
     def _export(self) -> None:
         out, _ = QFileDialog.getSaveFileName(self, "Export import summary", "import-summary.csv", "CSV (*.csv)")

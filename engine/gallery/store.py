@@ -550,7 +550,19 @@ class Gallery:
             "SELECT path FROM sources WHERE sha256 = ? ORDER BY rowid", (r[1],)))
         if not sources:  # its source file was overwritten with another image after import
             sources = self._replaced_sources(r[1])
+        sources = tuple(self._at_home(r[1], p) for p in sources)
         return GalleryImage(r[0], r[1], r[2], r[3], r[4], r[5], r[6], self.folder / r[7], sources)
+
+    def _at_home(self, sha256: str, path: str | None) -> str | None:
+        """A crop this gallery wrote into its own folder (a video's: ``<gallery>/crops/ab/<sha256>.png``), where
+        the gallery is now: a gallery moved or renamed records where it wrote its crops, not where they are."""
+        if path is None or not path.endswith(f"{sha256}.png") or path.startswith(os.path.join(self.folder, "")):
+            return path
+        own = Path("crops", sha256[:2], f"{sha256}.png")
+        if Path(path).parts[-3:] != own.parts:
+            return path
+        here = self.folder / own  # missing in both places: named where this gallery keeps it
+        return str(here) if here.exists() or not os.path.exists(path) else path
 
     def _replaced_sources(self, sha256: str) -> tuple[str, ...]:
         try:
@@ -625,7 +637,7 @@ class Gallery:
                                      "ORDER BY i.row").fetchall()
         except storage.OperationalError:  # no replaced_sources table in this gallery
             rows = self.conn.execute(f"SELECT i.row, i.sha256, {first} FROM images i ORDER BY i.row").fetchall()
-        return [tuple(r) for r in rows]
+        return [(r[0], r[1], self._at_home(r[1], r[2])) for r in rows]
 
     def checkpoint(self) -> None:
         """Write the write-ahead log into the database file (before it is re-encrypted or copied)."""

@@ -24,8 +24,16 @@ class SentenceEmbedder:
         import torch  # noqa: F401, PLC0415
         from transformers import AutoModel, AutoTokenizer  # noqa: PLC0415
 
-        self._tokenizer = AutoTokenizer.from_pretrained(str(self.model_dir), local_files_only=True)
-        self._model = AutoModel.from_pretrained(str(self.model_dir), local_files_only=True).eval()
+        from transformers.utils import logging as hf_logging  # noqa: PLC0415
+
+        shown = hf_logging.is_progress_bar_enabled()
+        hf_logging.disable_progress_bar()  # no "Loading weights" bar in the middle of a benchmark's output
+        try:
+            self._tokenizer = AutoTokenizer.from_pretrained(str(self.model_dir), local_files_only=True)
+            self._model = AutoModel.from_pretrained(str(self.model_dir), local_files_only=True).eval()
+        finally:
+            if shown:
+                hf_logging.enable_progress_bar()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """(len(texts), 384) float32, rows L2-normalised."""
