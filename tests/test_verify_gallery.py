@@ -41,7 +41,9 @@ def test_verify_against_a_moved_gallerys_new_folder_records_nothing(tmp_path, li
     other = tmp_path / "other"
     import_into(other, [crops_dir / "cam01"], engine="lite")
     capsys.readouterr()
-    for folder, said in ((other, "holds another gallery"), (tmp_path / "crops", "holds no interreid gallery")):
+    (tmp_path / "empty").mkdir()
+    for folder, said in ((other, "holds another gallery"), (tmp_path / "empty", "holds no interreid gallery"),
+                         (tmp_path / "not there", "does not exist")):
         assert main(["case", "verify", str(case), "--gallery", str(folder)]) == 2
         captured = capsys.readouterr()
         assert said in captured.err and "nothing was checked" in captured.err and captured.err.count("\n") == 1

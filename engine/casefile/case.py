@@ -441,6 +441,9 @@ class CaseFile:
         from ..gallery.store import Gallery
 
         new = Path(folder).expanduser().absolute()
+        if not new.exists():
+            raise CaseFileError(f"The folder {new} does not exist; {then}. Check the path, or choose the folder the "
+                                "case's gallery was moved to.")
         if not (new / "gallery.db").is_file():
             raise CaseFileError(f"{new} holds no interreid gallery (no gallery.db); {then}. Choose the folder the "
                                 "case's gallery was moved to.")
