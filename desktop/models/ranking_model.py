@@ -19,6 +19,8 @@ import numpy as np
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
 
+from interreid.engine.report.chart import MARK_COLOURS as REPORT_MARK_COLOURS
+
 from .thumbnails import ThumbnailCache
 
 ROW_ROLE = Qt.ItemDataRole.UserRole + 1  # gallery row (int)
@@ -31,7 +33,7 @@ SHOWN_ROLE = Qt.ItemDataRole.UserRole + 6  # shown to the witness (bool)
 #: before the first search the grid lists the gallery in import order, up to this many images
 UNRANKED_LIMIT = 10_000
 
-MARK_COLOURS = {"match": QColor("#2e7d32"), "possible": QColor("#ef8f00"), "excluded": QColor("#9e9e9e")}
+MARK_COLOURS = {mark: QColor(colour) for mark, colour in REPORT_MARK_COLOURS.items()}  # as the report draws them
 
 
 @dataclass

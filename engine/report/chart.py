@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import io
 
-MARK_COLOURS = {"match": "#c0392b", "possible": "#e67e22", "excluded": "#7f8c8d"}
+#: a mark's colour, the same in the app (its frames, cards and chart) and the report
+MARK_COLOURS = {"match": "#2e7d32", "possible": "#ef8f00", "excluded": "#9e9e9e"}
 
 
 def rank_chart_png(rank_history: dict[str, list[tuple[int, int]]], marks: dict[str, dict],
@@ -33,7 +34,7 @@ def rank_chart_png(rank_history: dict[str, list[tuple[int, int]]], marks: dict[s
         mark = marks.get(sha, {}).get("mark", "")
         xs, ys = zip(*pts)
         ax.plot(xs, ys, styles[i % len(styles)], color=MARK_COLOURS.get(mark), markersize=5, linewidth=1.6,
-                label=f"{sha[:12]}… ({mark})")
+                label=f"{mark.capitalize() or 'Not marked'}: {sha[:12]}…")
         ax.annotate(f"{ys[-1]:,}", (xs[-1], ys[-1]), textcoords="offset points", xytext=(6, 0), fontsize=7,
                     va="center")
         below = [(x, y) for x, y in pts if x in (beyond or {}).get(sha, set())]
