@@ -227,8 +227,8 @@ class InfoGainQuestioner:
             if best is None or gain > best[1] + 1e-9:
                 best = (attribute, gain, values, mix, kind, text, why)
         if best is None:
-            return _fallback(self.name, context, "no attribute the engine reads would tell the top candidates "
-                                                 "apart")
+            return _fallback(self.name, context, "the best-ranked images look alike in every colour and shape "
+                                                 "the software can read")
         attribute, gain, values, mix, kind, text, why = best
         order = np.argsort(-mix)[:2]
         shares = ", ".join(f"{values[i]} {100 * mix[i]:.0f}%" for i in order)
