@@ -86,7 +86,7 @@ class HogDetector:
 
     def __init__(self, upscale: float | None = None, win_stride: int = 8, scale: float = 1.05, min_score: float = 1.0,
                  nms_iou: float = 0.4, tighten: tuple[float, float] = (0.74, 0.90)):
-        self.fitted = upscale is not None  # False: for_frames sets it from a video's frame height
+        self.upscale_given = upscale is not None  # False: for_frames fits it to a video's frame height
         self.upscale = DEFAULT_UPSCALE if upscale is None else upscale
         self.win_stride = win_stride
         self.scale = scale
@@ -102,16 +102,16 @@ class HogDetector:
                 "params": {"upscale": self.upscale, "win_stride": self.win_stride, "scale": self.scale,
                            "min_score": self.min_score, "nms_iou": self.nms_iou,
                            "tighten_w_h": list(self.tighten)},
-                **({} if self.fitted else {"upscale_rule": f"frame height scaled to {REFERENCE_HEIGHT} px, "
+                **({} if self.upscale_given else {"upscale_rule": f"frame height scaled to {REFERENCE_HEIGHT} px, "
                                                           f"by 1 to {MAX_UPSCALE:g}"})}
 
     def for_frames(self, width: int, height: int) -> "HogDetector":
         """This detector for one video's frames: its upscale fitted to their height (unless it was given)."""
-        if self.fitted:
+        if self.upscale_given:
             return self
         fitted = HogDetector(upscale_for(height), self.win_stride, self.scale, self.min_score, self.nms_iou,
                              self.tighten)
-        fitted.fitted = False  # described with its rule
+        fitted.upscale_given = False  # from the rule: described with it, and fitted again for other frames
         return fitted
 
     def detect(self, rgb: np.ndarray) -> list[Detection]:
