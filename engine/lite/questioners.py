@@ -149,8 +149,8 @@ def _fallback(name: str, context: QuestionContext, why: str) -> SuggestedQuestio
     if _norm(GENERIC) not in _asked_texts(context):
         return SuggestedQuestion(GENERIC, f"{why}; an open question may bring out something new", None,
                                  "descriptive", name)
-    return SuggestedQuestion("", f"Nothing useful is left to ask: {why}. Type your own question, or end the "
-                                 "interview.", None, "none", name)
+    return SuggestedQuestion("", f"Nothing useful is left to ask: {why}. Type your own question, or stop "
+                                 "here: everything said so far is saved in the case.", None, "none", name)
 
 
 def agreement(attribute: str, cons: Constraints, weights: np.ndarray, vectors: np.ndarray) -> float:
