@@ -308,7 +308,10 @@ class CaseSession(QObject):
         """Open a case (and its gallery and engine) in the worker; then verify it on the side.
 
         The case that is open now stays open until the new one has opened completely: a case that
-        cannot be opened leaves the window exactly as it was (``open_failed`` says why).
+        cannot be opened leaves the window exactly as it was (``open_failed`` says why). Once the new
+        case's file and gallery have passed their checks, the open case lets go of its gallery's mapped
+        files so that the two never map them at once (``_let_go_of_held``), and takes them back if the new
+        case still fails.
         """
         path = Path(case_path).expanduser().absolute()
         from interreid.engine.errors import GalleryMovedError
