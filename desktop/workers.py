@@ -17,7 +17,7 @@ import threading
 import traceback
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from .errors import describe_error
 
@@ -30,21 +30,17 @@ class JobSignals(QObject):
     failed = Signal(str, object)  # one-sentence message, the exception
 
 
-class Job:
-    """Run ``fn(job)`` (``fn`` may call ``job.report(x)`` and poll ``job.cancelled``).
-
-    A plain Python object: the pool runs its bound ``run`` (``QThreadPool.start`` with a callable), so the
-    job lives while the pool's thread runs it and while the window refers to it, no longer. (It was a
-    ``QRunnable`` handed to ``QThreadPool.start``, which gives the object to Qt; with auto-delete off, to
-    keep Qt from deleting it under Python, nothing ever deleted it: every job the app ran stayed, with
-    its signals object.)"""
+class Job(QRunnable):
+    """Run ``fn(job)`` (``fn`` may call ``job.report(x)`` and poll ``job.cancelled``)."""
 
     def __init__(self, fn: Callable[["Job"], Any], name: str = "job"):
+        super().__init__()
         self.fn = fn
         self.name = name
         self.signals = JobSignals()
         self._cancel = threading.Event()
         self.done = threading.Event()
+        self.setAutoDelete(False)  # Python keeps the reference; Qt must not delete it under us
 
     def cancel(self) -> None:
         self._cancel.set()
@@ -92,27 +88,24 @@ class JobRunner(QObject):
         # connection (held by Qt, out of sight of Python's garbage collector) and the job it names make a
         # cycle that is never freed, so whatever a callback or ``fn`` refers to (a closed case's gallery,
         # its interview and their mapped files: 5.8 GB at 10M rows) stayed for the life of the window.
-        # The job itself is reached through ``box`` too (never named by a connected lambda), for the same
-        # reason: once it has reported, nothing but its caller refers to it.
-        box = {"job": job, "done": on_done, "error": on_error, "progress": on_progress}
+        box = {"done": on_done, "error": on_error, "progress": on_progress}
         job.signals.progress.connect(lambda value, b=box: b["progress"](value) if b.get("progress") else None)
-        job.signals.finished.connect(lambda result, b=box: self._report(b, "done", (result,)))
-        job.signals.failed.connect(lambda message, exc, b=box: self._report(b, "error", (message, exc)))
+        job.signals.finished.connect(lambda result, j=job, b=box: self._report(j, b, "done", (result,)))
+        job.signals.failed.connect(lambda message, exc, j=job, b=box: self._report(j, b, "error", (message, exc)))
         self._live.add(job)
-        self.pool.start(job.run)
+        self.pool.start(job)
         return job
 
-    def _report(self, box: dict, which: str, args: tuple) -> None:
-        """Deliver a job's outcome to its callback, then let go of the job, its work and its callbacks."""
-        job, callback = box.get("job"), box.get(which)
+    def _report(self, job: Job, box: dict, which: str, args: tuple) -> None:
+        """Deliver a job's outcome to its callback, then let go of the job's work and callbacks."""
+        callback = box.get(which)
         try:
             if callback is not None:
                 callback(*args)
         finally:
             box.clear()
-            if job is not None:
-                job.fn = None
-                self._live.discard(job)
+            job.fn = None
+            self._live.discard(job)
 
     @property
     def busy(self) -> bool:
