@@ -261,11 +261,11 @@ class MainWindow(QMainWindow):
         self.session.open(path)
 
     def _on_open_failed(self, message: str) -> None:
-        """Nothing changed: the window goes on showing the case that is open (or the start page)."""
+        """Nothing changed: the window goes on showing the case that is open (or the start page; also when the
+        open case had to be closed: the session's message says so)."""
         self.relocation = None
         if not self.session.is_open:
-            self.stack.setCurrentWidget(self.start_page)
-            self._show_recent()
+            self.close_case()
         self.show_message(message, "error")
         self._update_actions()
 

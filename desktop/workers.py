@@ -53,15 +53,20 @@ class Job(QRunnable):
         self.signals.progress.emit(value)
 
     def run(self) -> None:  # worker thread
+        # the work (and what it refers to: a case's interview, its mapped files) is let go of as soon as it has
+        # run, not when the window's thread gets to the report: the next job may be opening another case
+        fn, self.fn = self.fn, None
         try:
-            result = self.fn(self)
+            result = fn(self)
         except Exception as exc:  # noqa: BLE001  (shown to the user and logged, never swallowed)
+            fn = None
             message = describe_error(exc)
             if message.startswith("Internal error"):
                 log.error("%s failed:\n%s", self.name, traceback.format_exc())
             self.done.set()
             self.signals.failed.emit(message, exc)
             return
+        fn = None
         self.done.set()
         self.signals.finished.emit(result)
 

@@ -243,7 +243,15 @@ class Gallery:
 
     def close(self) -> None:
         self.conn.close()
-        self._vectors = None  # the vector file's mapping goes with the gallery, even if this object lingers
+        self.let_go_of_files()  # the mapped files go with the gallery, even if this object lingers
+
+    def let_go_of_files(self) -> None:
+        """Drop this gallery's mappings of its vector file and lite colour file (the database stays open; a
+        later read maps them again): the app does this before it opens the next case."""
+        from . import colour_cache
+
+        self._vectors = None
+        colour_cache.forget(self.folder)
 
     def __enter__(self) -> "Gallery":
         return self

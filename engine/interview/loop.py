@@ -328,6 +328,20 @@ class Interview:
         self.searcher = None
         self.vectors = self._round_vectors = None
 
+    def reattach(self) -> None:
+        """Map the gallery's files again after :meth:`release`, for an interview whose case stays open (the
+        app lets go of them before it opens another case, and takes them back when that one fails to open).
+        The current round keeps its rows, scores, candidates and question; a rank below its kept rows is
+        re-scored from its query, as for a resumed case."""
+        if self.searcher is not None:
+            return
+        self.vectors = self.gallery.vectors()
+        self.searcher = Searcher(self.gallery, self.engine.retriever, self.vectors)
+        self._round_vectors = self.vectors
+        if self.state is not None:
+            self._round_vectors = round_view(self.vectors, self.state.rows[:self.state.k])
+            self.state.ranking = self.searcher.stored(self.state.query, self.state.rows, self.state.scores)
+
     def start(self, initial_description: str) -> RoundState:
         """Begin with the witness's initial description: rank, pick candidates, suggest Q1."""
         if not initial_description.strip():
