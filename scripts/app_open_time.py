@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import shutil
 import sys
-import tempfile
 import time
-from pathlib import Path
+
+from measure_env import throwaway_workstation
 
 
 def main() -> int:
@@ -35,13 +34,7 @@ def main() -> int:
     ap.add_argument("--one-window", action="store_true", help="re-open the case in one window; report the "
                     "resident memory after each open and after closing the window")
     args = ap.parse_args()
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    tmp = Path(tempfile.mkdtemp(prefix="interreid-app-open-"))
-    if "INTERREID_WORKSTATION" not in os.environ:
-        os.environ["INTERREID_WORKSTATION"] = str(tmp / "workstation")
-        (tmp / "passphrase.txt").write_text("a throwaway passphrase for a measurement\n", encoding="utf-8")
-        os.environ["INTERREID_KEY_FILE"] = str(tmp / "passphrase.txt")
-        os.environ.setdefault("INTERREID_DATA", str(tmp / "data"))
+    tmp = throwaway_workstation("interreid-app-open-")
 
     from interreid.engine.casefile import CaseFile
     from interreid.engine.engines import build_engine

@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
+
+from measure_env import throwaway_workstation
 
 
 def main() -> int:
@@ -37,12 +37,7 @@ def main() -> int:
     ap.add_argument("gallery")
     ap.add_argument("--settle", type=float, default=5.0, help="seconds of event loop after each open (default 5)")
     args = ap.parse_args()
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    tmp = Path(tempfile.mkdtemp(prefix="interreid-case-switch-"))
-    if "INTERREID_WORKSTATION" not in os.environ:
-        os.environ["INTERREID_WORKSTATION"] = str(tmp / "workstation")
-        (tmp / "passphrase.txt").write_text("a throwaway passphrase for a measurement\n", encoding="utf-8")
-        os.environ["INTERREID_KEY_FILE"] = str(tmp / "passphrase.txt")
+    tmp = throwaway_workstation("interreid-case-switch-")
 
     from interreid.engine.casefile import CaseFile
     from interreid.engine.engines import build_engine
