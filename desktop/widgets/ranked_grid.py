@@ -136,7 +136,9 @@ class RankedGrid(QWidget):
         self.count.setObjectName("muted")
         self.one_per_person = QCheckBox("One image per person")
         self.one_per_person.setToolTip("Video: show only the best image of each person tracked in the footage; "
-                                       "the others are counted as '+N more'")
+                                       "the others are counted as '+N more'. A track can now and then hold two "
+                                       "people who walked close together, and one person who left the view and "
+                                       "came back is two tracks: untick to see every image.")
         self.one_per_person.setChecked(True)
         self.one_per_person.toggled.connect(lambda on: self.model and self.model.set_collapse_tracks(on))
         self.one_per_person.hide()
