@@ -119,6 +119,7 @@ def test_a_video_in_which_no_one_is_found_is_named_with_the_reason(qtbot, tmp_pa
 
     src = tmp_path / "export"
     write_walkers(src / "car park.mp4", frames=30)
+    write_walkers(src / "recorder.h264", frames=30, codec="libx264")  # a raw stream: no frame times either
     dialog = ImportDialog(tmp_path / "gallery", [src])
     qtbot.addWidget(dialog)
     dialog.show()
@@ -127,7 +128,10 @@ def test_a_video_in_which_no_one_is_found_is_named_with_the_reason(qtbot, tmp_pa
     assert dialog.report is not None and dialog.report.imported == 0
     reason = dialog.skipped_reasons()["car park.mp4"]
     assert reason.startswith("Imported, but no one was found in it") and "pixels tall" in reason
-    assert dialog.skipped.isVisible()
+    assert "no times" not in reason
+    raw = dialog.skipped_reasons()["recorder.h264"]
+    assert raw.startswith("Imported, but no one was found in it") and "; and the file gives its frames no times" in raw
+    assert dialog.skipped.isVisible() and dialog.skipped.rowCount() == 2
 
 
 def test_the_reason_an_import_failed_is_shown_whole(qtbot, tmp_path):

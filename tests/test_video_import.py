@@ -600,6 +600,30 @@ def test_avi_without_its_index_imports_every_frame(tmp_path):
     assert len(list_tracks(g)) == 2
 
 
+def test_a_raw_stream_without_times_is_imported_with_a_warning(tmp_path, capsys):
+    """A raw H.264 stream (what some recorders export: no container, so no frame times) is timed at the rate
+    FFmpeg assumes (25 frames/s); the import says so, in the CLI and the app's import window, instead of
+    recording times that may be wrong without a word. A video in a container gets no such note."""
+    from interreid.engine.cli.gallery_video import print_videos
+    from interreid.engine.video.importer import untimed_note
+
+    raw = write_walkers(tmp_path / "footage" / "recorder export.h264", frames=30, codec="libx264")
+    boxed = write_walkers(tmp_path / "footage" / "boxed.avi", frames=30)
+    emb = create_embedder("lite")
+    g = Gallery.create(tmp_path / "gallery", emb.identity)
+    report = import_sources(g, emb, [raw, boxed], video_options=VideoOptions(detector=BlobDetector(), min_height=20,
+                                                                             sample_fps=10))
+    g.close()
+    by_name = {Path(v["path"]).name: v for v in report.videos}
+    raw_v, boxed_v = by_name["recorder export.h264"], by_name["boxed.avi"]
+    assert raw_v["status"] == "complete" and raw_v["untimed_frames"] == raw_v["frames_decoded"] == 30
+    assert raw_v["assumed_fps"] == 25 and "no times" in untimed_note(raw_v) and "25 frames a second" in untimed_note(raw_v)
+    assert not boxed_v["untimed_frames"] and untimed_note(boxed_v) is None
+    print_videos(report)
+    out = capsys.readouterr().out
+    assert out.count("gives its frames no times") == 1 and "recorder export.h264: the file gives" in out
+
+
 def test_variable_frame_rate_is_timed_by_pts(tmp_path):
     from fractions import Fraction
 

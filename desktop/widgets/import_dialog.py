@@ -229,10 +229,11 @@ class ImportDialog(QDialog):
             f"<b>{report.already:,}</b> already in the gallery · <b>{len(skipped):,}</b> skipped{cut} "
             f"(of {report.total_files:,} file{'' if report.total_files == 1 else 's'})" + video_words(report))
         self.summary.show()
-        from interreid.engine.video.importer import no_one_found
+        from interreid.engine.video.importer import no_one_found, untimed_note
 
-        empty = [(v["path"], f"Imported, but {no_one_found(v)}.") for v in report.videos if no_one_found(v)]
-        rows = [(path, f"Only partly imported: {reason}") for path, reason in partly] + empty + skipped
+        noted = [(v["path"], [n for n in (no_one_found(v), untimed_note(v)) if n]) for v in report.videos]
+        noted = [(path, "Imported, but " + "; and ".join(notes) + ".") for path, notes in noted if notes]
+        rows = [(path, f"Only partly imported: {reason}") for path, reason in partly] + noted + skipped
         self.skipped.setRowCount(len(rows))
         for i, (path, reason) in enumerate(rows):
             item = QTableWidgetItem(Path(path).name)

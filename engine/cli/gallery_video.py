@@ -85,7 +85,7 @@ class ImportBars:
 
 def print_videos(report) -> None:
     from ..video.cameras import clock_words
-    from ..video.importer import no_one_found
+    from ..video.importer import no_one_found, untimed_note
 
     for v in report.videos:
         name = v.get("path")
@@ -101,6 +101,9 @@ def print_videos(report) -> None:
         nobody = no_one_found(v)
         if nobody:
             print(f"  {name}: {nobody} (see --min-height and --sample).")
+        untimed = untimed_note(v)
+        if untimed:
+            print(f"  {name}: {untimed}.")
 
 
 def _count(n: int, one: str, many: str) -> str:

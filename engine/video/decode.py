@@ -142,6 +142,8 @@ class Reader:
         self.stopped: str | None = None
         self.seeked = False
         self.last_index = -1
+        self.untimed = 0  # frames the file gave no time for (a raw stream): timed at the declared or assumed rate
+        self.assumed_fps: float | None = None
 
     def frames(self) -> Iterator[Frame]:
         import av
@@ -179,6 +181,8 @@ class Reader:
                     pts = float(f.time)
                 else:
                     pts = prev_pts + step
+                    self.untimed += 1
+                    self.assumed_fps = 1.0 / step
                 prev_pts = pts
                 self.last_index = index
                 yield Frame(index, pts, f.pts, bool(f.key_frame), f)

@@ -49,6 +49,17 @@ def no_one_found(result: dict) -> str | None:
             f"than {result.get('min_track_samples')} sampled frames, are not kept")
 
 
+def untimed_note(result: dict) -> str | None:
+    """A video whose file gives its frames no times (a raw H.264/H.265 stream without a container), in words for
+    the investigator; None when every frame was timed by the file."""
+    if not result.get("untimed_frames"):
+        return None
+    fps = result.get("assumed_fps") or 0
+    return (f"the file gives its frames no times (a raw video stream): they were counted at {fps:g} frames a "
+            "second, which may not be the camera's rate, so the times of its images, and how often it was "
+            "sampled, may be wrong; export it in a container (.mp4, .mkv, .avi) if the recorder can")
+
+
 def min_height_for(frame_height: int) -> int:
     """The smallest person (pixels) kept from frames ``frame_height`` pixels tall when the user gives none."""
     return int(min(DEFAULT_MIN_HEIGHT, max(MIN_HEIGHT_FLOOR, round(frame_height / 12)))) if frame_height > 0 \
@@ -404,7 +415,8 @@ class VideoImport:
                                   "declares: the file is truncated, the frames before that point were imported")
             status = "stopped" if reader.stopped else "complete"
             self._commit(index + 1, last_key, None, final=status, note=reader.stopped, frames=index + 1)
-            self.result.update(status=status, note=reader.stopped, frames_decoded=index + 1)
+            self.result.update(status=status, note=reader.stopped, frames_decoded=index + 1,
+                               untimed_frames=reader.untimed, assumed_fps=reader.assumed_fps)
         elapsed = time.perf_counter() - start
         if last_report is not None:  # where it ended, with the final counts
             self._report(index, last_pts, next_frame, elapsed)
