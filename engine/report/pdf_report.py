@@ -426,7 +426,7 @@ class _Pdf:
                 rows.append([self.p(fmt_ts(x.get("ts", "")), "small"), self.p(x.get("format", ""), "small"),
                              self.p(f"<font name='{self.f.mono}' size='6.2'>{self.m(x.get('sha256', ''))}</font><br/>"
                                     f"{self.m(x.get('path', ''))}", "small", raw=True)])
-            t = Table(rows, colWidths=[34 * self.mm, 14 * self.mm, self.width - 48 * self.mm])
+            t = Table(rows, colWidths=[34 * self.mm, 17 * self.mm, self.width - 51 * self.mm])  # "Format" whole
             t.setStyle(self._grid(header=True))
             out += [self.p("Earlier report exports", "h2"), t]
         return out
