@@ -13,7 +13,7 @@ def frames_around(video: str | Path, pts: float, seconds: float = 2.0, max_width
     in order. Raises VideoError (one sentence) when the video cannot be read."""
     import av
 
-    from .decode import _open, quarter_turns, upright
+    from .decode import _open, upright
 
     container = _open(Path(video))
     out: list[tuple[float, np.ndarray]] = []
@@ -31,9 +31,8 @@ def frames_around(video: str | Path, pts: float, seconds: float = 2.0, max_width
                 continue
             if t > pts + seconds + 1e-6 or len(out) >= max_frames:
                 break
-            turns = quarter_turns(frame)
-            w, h = (frame.height, frame.width) if turns % 2 else (frame.width, frame.height)  # as shown
             rgb = upright(frame)
+            h, w = rgb.shape[:2]  # as shown
             if w > max_width:
                 import cv2
 

@@ -39,6 +39,7 @@ DEFAULT_MIN_HEIGHT = 48
 #: MIN_HEIGHT_FLOOR and DEFAULT_MIN_HEIGHT pixels (48 from 576 lines up; 24 at 384x288 or CIF, where the
 #: bundled footage's people are 40-75 pixels tall and a fixed 48 kept 5 of them against 7 people at 24).
 MIN_HEIGHT_FLOOR = 24
+CROPS_PER_TRACK = 4
 
 
 def no_one_found(result: dict) -> str | None:
@@ -64,7 +65,6 @@ def min_height_for(frame_height: int) -> int:
     """The smallest person (pixels) kept from frames ``frame_height`` pixels tall when the user gives none."""
     return int(min(DEFAULT_MIN_HEIGHT, max(MIN_HEIGHT_FLOOR, round(frame_height / 12)))) if frame_height > 0 \
         else DEFAULT_MIN_HEIGHT
-CROPS_PER_TRACK = 4
 
 
 @dataclass
