@@ -14,6 +14,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QDialog, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QProgressBar,
                                QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
+from interreid.engine.report.words import counted, noun
+
 from ..workers import JobRunner
 
 PROGRESS_INTERVAL_S = 0.1
@@ -67,13 +69,9 @@ def video_words(report) -> str:
     people, kept = sum(v.get("tracks", 0) for v in videos), sum(v.get("crops", 0) for v in videos)
     cameras = ", ".join(sorted({str(v["camera"]) for v in videos if v.get("camera")})) or "none named"
     clocks = ", ".join(sorted({clock_words(v.get("time_from")) for v in videos}))
-    return (f"<br>From {len(videos):,} video{'' if len(videos) == 1 else 's'}: <b>{people:,}</b> "
-            f"{_people(people)} tracked, {kept:,} image{'' if kept == 1 else 's'} kept · camera {escape(cameras)} · "
-            f"times from {escape(clocks)}")
-
-
-def _people(n: int) -> str:
-    return "person" if n == 1 else "people"
+    return (f"<br>From {counted(len(videos), 'video', 'videos')}: <b>{people:,}</b> "
+            f"{noun(people, 'person', 'people')} tracked, {counted(kept, 'image', 'images')} kept · "
+            f"camera {escape(cameras)} · times from {escape(clocks)}")
 
 
 class ImportDialog(QDialog):
@@ -211,7 +209,7 @@ class ImportDialog(QDialog):
         name = Path(v.get("file") or "").name
         self.status.setText(f"Video {v.get('file_number', 1)} of {v.get('files', 1)}: {name} · frame {done:,}"
                             + (f" of {total:,}" if total else "") + f" · {rate:,.1f} frames/s · about "
-                            f"{format_seconds(left)} left · {v.get('tracks', 0):,} {_people(v.get('tracks', 0))} so far, "
+                            f"{format_seconds(left)} left · {counted(v.get('tracks', 0), 'person', 'people')} so far, "
                             f"{v.get('crops', 0):,} images kept")
 
     def _finished(self, report) -> None:

@@ -84,6 +84,7 @@ class ImportBars:
 
 
 def print_videos(report) -> None:
+    from ..report.words import noun
     from ..video.cameras import clock_words
     from ..video.importer import no_one_found, untimed_note
 
@@ -95,7 +96,7 @@ def print_videos(report) -> None:
             continue
         resumed = f", resumed at frame {v['resumed_from_frame']}" if v.get("resumed_from_frame") else ""
         tracks, crops = int(v.get("tracks") or 0), int(v.get("crops") or 0)
-        print(f"video {name}: {_count(tracks, 'person', 'people')} tracked, {_count(crops, 'crop', 'crops')} kept "
+        print(f"video {name}: {tracks} {noun(tracks, 'person', 'people')} tracked, {crops} {noun(crops, 'crop', 'crops')} kept "
               f"({v.get('frames_per_s')} frames/s{resumed}); camera {v.get('camera')} ({v.get('camera_from')}), "
               f"clock from {clock_words(v.get('time_from'))}.")
         nobody = no_one_found(v)
@@ -104,10 +105,6 @@ def print_videos(report) -> None:
         untimed = untimed_note(v)
         if untimed:
             print(f"  {name}: {untimed}.")
-
-
-def _count(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
 
 
 def register_video_commands(gsub) -> None:

@@ -58,6 +58,16 @@ _REASON = re.compile(r"^\s*(?P<part>[a-z_ ]+):\s*(?P<value>[a-z][a-z \-]*?)\s+(?
                      r"(?P<said_not>\s*\(said not\))?\s*$")
 
 
+def noun(n: int, one: str, many: str) -> str:
+    """The noun for ``n`` things: 'person' for 1, 'people' for any other count."""
+    return one if n == 1 else many
+
+
+def counted(n: int, one: str, many: str) -> str:
+    """'1 person', '48 people', '0 crops': a count with its noun for a reader."""
+    return f"{n:,} {noun(n, one, many)}"
+
+
 def likelihood(p: float) -> str:
     if p >= 0.6:
         return "likely"
