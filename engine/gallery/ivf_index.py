@@ -250,10 +250,14 @@ class IvfBitsIndex:
             ranges.append((self.built_rows, len(self)))
         return ranges
 
+    def _all_built(self, positions: np.ndarray) -> bool:
+        """Whether no position is in the tail (then one ``np.take`` gathers for them all, a boolean mask otherwise)."""
+        return not len(positions) or int(positions.max()) < self.built_rows
+
     def rows_of(self, positions: np.ndarray) -> np.ndarray:
         """Gallery rows of code positions (the tail's positions are their rows)."""
         positions = np.asarray(positions, dtype=np.int64)
-        if not len(positions) or int(positions.max()) < self.built_rows:
+        if self._all_built(positions):
             return np.take(np.asarray(self.row_of), positions).astype(np.int64)
         inside = positions < self.built_rows
         out = positions.copy()
@@ -313,7 +317,7 @@ class IvfBitsIndex:
     def _factors_of(self, positions: np.ndarray) -> np.ndarray:
         """The two stored factors (float32 (len, 2)) of the rows at ``positions``, the tail's the medians: one
         ``np.take`` when no position is in the tail (a boolean-mask gather took three times as long)."""
-        if not len(positions) or int(positions.max()) < self.built_rows:
+        if self._all_built(positions):
             return np.take(np.asarray(self.factors), positions, axis=0)
         inside = positions < self.built_rows
         f = np.empty((len(positions), 2), dtype=np.float32)
