@@ -108,6 +108,14 @@ def lets_go(monkeypatch):
     return calls
 
 
+def refused(qtbot, window, case) -> str:
+    """Open ``case`` while another is open; the error the window shows once it has failed."""
+    window.open_case(case)
+    qtbot.waitUntil(lambda: idle(window) and window.banner.level == "error" and window.banner.isVisible(),
+                    timeout=WAIT)
+    return window.banner.text()
+
+
 def answer_is_recorded(qtbot, window) -> None:
     q, session = window.interview_page.questions, window.session
     qtbot.keyClicks(q.answer, "white trousers")
@@ -122,10 +130,7 @@ def test_a_case_refused_before_it_maps_anything_leaves_the_open_case_untouched( 
     open_and_wait(qtbot, window, lite_case)
     start_and_mark(qtbot, window)
     interview = window.session.interview
-    window.open_case(cut_short_gallery_case(tmp_path))
-    qtbot.waitUntil(lambda: idle(window) and window.banner.level == "error" and window.banner.isVisible(),
-                    timeout=WAIT)
-    message = window.banner.text()
+    message = refused(qtbot, window, cut_short_gallery_case(tmp_path))
     assert "c.case could not be opened" in message and "cut short" in message
     assert "“Test case” is still open" in message and "Internal error" not in message
     assert lets_go == []  # the gallery was refused on opening: the open case never let go of its files
@@ -149,11 +154,8 @@ def test_a_failed_opening_gives_the_open_case_its_files_back(qtbot, lite_case, t
         raise GalleryError("The gallery's image list cannot be read.")
 
     monkeypatch.setattr(session_module, "load_row_metadata", unreadable)
-    window.open_case(second_case(tmp_path))
-    qtbot.waitUntil(lambda: idle(window) and window.banner.level == "error" and window.banner.isVisible(),
-                    timeout=WAIT)
+    message = refused(qtbot, window, second_case(tmp_path))
     assert lets_go == ["release", "reattach"]  # it let go of its files, then took them back
-    message = window.banner.text()
     assert "b.case could not be opened" in message and "“Test case” is still open" in message
     assert "Internal error" not in message
     # the same case, the same interview, on screen as it was, and really usable
@@ -183,10 +185,7 @@ def test_an_open_case_that_cannot_take_its_files_back_is_closed_with_its_work_sa
 
     monkeypatch.setattr(session_module, "load_row_metadata", unreadable)
     monkeypatch.setattr(loop.Interview, "reattach", unreadable)  # the open case's gallery went too
-    window.open_case(second_case(tmp_path))
-    qtbot.waitUntil(lambda: idle(window) and window.banner.level == "error" and window.banner.isVisible(),
-                    timeout=WAIT)
-    message = window.banner.text()
+    message = refused(qtbot, window, second_case(tmp_path))
     assert "b.case could not be opened" in message and "“Test case” was closed too" in message
     assert "saved" in message and "Internal error" not in message
     assert not window.session.is_open and window.stack.currentWidget() is window.start_page
