@@ -434,14 +434,7 @@ class MainWindow(QMainWindow):
         report = importer.report if importer is not None else None
         if report is None or report.cancelled:
             return  # the dialog said why (nothing to import) or how to resume
-        from interreid.engine.gallery.store import Gallery
-
-        try:
-            with Gallery.open(target, read_only=True) as g:
-                held = len(g)
-        except Exception:  # noqa: BLE001  (the import itself succeeded; its count is only a courtesy here)
-            log.exception("counting the imported gallery")
-            return
+        held = report.gallery_images
         if held:
             self.settings.setValue("last_gallery", str(target))
             self.show_message(f"The gallery {target} holds {held:,} images. To interview a witness on it, choose "

@@ -280,6 +280,7 @@ def import_into(gallery: str | Path, sources, engine: str = "lite", pack=None, e
         else:
             report = import_sources(opened, embedder, [str(s) for s in sources], progress=progress,
                                     cancel=cancel, video_options=video_options)
+        report.gallery_images = len(opened)
     except BaseException:
         opened.close()
         raise

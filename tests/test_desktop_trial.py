@@ -319,3 +319,31 @@ def test_a_marks_note_of_a_sentence_is_seen_whole_while_it_is_typed(qtbot):
     qtbot.wait(20)
     shown = dialog.edit.contentsRect().width() - 12  # the box's padding and frame
     assert dialog.edit.fontMetrics().horizontalAdvance(note) <= shown
+
+
+def test_after_file_import_the_window_says_what_the_gallery_holds_and_how_to_go_on(qtbot, tmp_path, crops_dir,
+                                                                                   monkeypatch):
+    """File → Import gallery: once it has run, the window says how many images the gallery holds (the count the
+    import itself reports, no second opening of the gallery) and New case offers that gallery."""
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QFileDialog
+
+    from interreid.desktop.main_window import MainWindow
+    from interreid.desktop.widgets.import_dialog import ImportDialog
+
+    target = tmp_path / "gallery"
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(target))
+    monkeypatch.setattr(ImportDialog, "exec", lambda self: qtbot.waitUntil(
+        lambda: self.report is not None or bool(self.error), timeout=60000))
+    window = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat), detect_device=False)
+    qtbot.addWidget(window)
+    window.show()
+    window.import_gallery_dialog([str(crops_dir / "cam01")])
+    from interreid.engine.gallery.store import Gallery
+
+    with Gallery.open(target, read_only=True) as g:
+        held = len(g)
+    assert held > 0
+    assert window.banner.isVisible() and f"holds {held:,} images" in window.banner.text()
+    assert "choose New case" in window.banner.text()
+    assert window.settings.value("last_gallery") == str(target)

@@ -63,6 +63,7 @@ class ImportReport:
     elapsed_s: float = 0.0
     cancelled: bool = False
     videos: list[dict] = field(default_factory=list)  # one entry per video file (engine/video/importer.py)
+    gallery_images: int | None = None  # images the gallery holds after it (set by session.import_into)
 
     def partly_imported(self) -> list[tuple[str, str]]:
         """(path, reason) of the videos imported up to where they stop (truncated or damaged): their crops are
